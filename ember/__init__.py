@@ -1,0 +1,113 @@
+"""ember: PyTorch's API on NumPy. `import ember as torch`."""
+import numpy as _np
+
+__version__ = "0.1.0"
+
+from ._dtype import (dtype, Size, device, bool_ as bool, uint8, int8, int16, int32, int64, float16, float32,
+                     float64, complex64, complex128, bfloat16, get_default_dtype, set_default_dtype, promote_types,
+                     result_type as _result_type)
+from ._dtype import float16 as half, float32 as float, float64 as double, int16 as short, int32 as int, \
+    int64 as long, complex64 as cfloat, complex128 as cdouble
+from ._tensor import Tensor
+from . import _tensor_methods  # noqa: F401  (binds the ops as Tensor methods)
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
+    is_inference_mode_enabled
+from . import autograd
+from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator, default_generator
+from . import random
+from ._tensor_str import set_printoptions, get_printoptions
+from . import return_types
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.creation import *  # noqa: F401,F403
+from .ops.creation import range_ as _range_deprecated
+from .ops.misc import *  # noqa: F401,F403
+from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+                      ByteTensor, BoolTensor, set_default_tensor_type)
+from . import cuda, backends, linalg, special, fft, testing, utils, types, overrides
+
+
+strided = "torch.strided"
+contiguous_format = preserve_format = channels_last = channels_last_3d = None
+e = _np.e
+pi = _np.pi
+inf = _np.inf
+nan = _np.nan
+newaxis = None
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_storage(obj):
+    return False
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def is_nonzero(input):
+    if input.numel() != 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input.item())
+
+
+def numel(input):
+    return input.numel()
+
+
+def result_type(tensor1, tensor2):
+    return _result_type(tensor1, tensor2)
+
+
+def can_cast(from_, to):
+    order = {"bool": 0, "uint8": 1, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "float16": 2, "float32": 2,
+             "float64": 2, "complex64": 3, "complex128": 3}
+    return order[from_.name] <= order[to.name]
+
+
+def is_autocast_enabled(*args):
+    return False
+
+
+def compile(model=None, **kwargs):
+    """torch.compile: ember runs eagerly, so this returns the model unchanged."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    pass
+
+
+def are_deterministic_algorithms_enabled():
+    return False
+
+
+def set_num_threads(n):
+    pass
+
+
+def get_num_threads():
+    return 1
+
+
+def set_flush_denormal(mode):
+    return False
+
+
+from ._tensor_methods import allclose, isclose  # noqa: E402
+
+
+def equal(input, other):
+    return input.equal(other)

@@ -1,0 +1,486 @@
+"""Tensor: one NumPy array plus autograd state. Math methods are attached by ember.ops modules."""
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+
+from . import _dtype
+from ._dtype import Size, get_default_dtype, to_dtype, from_numpy_dtype
+from .autograd import function as _function
+from .autograd import engine as _engine
+from .autograd.grad_mode import STATE
+from .utils.hooks import RemovableHandle
+from . import _tensor_str
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array with PyTorch's API, stored in one numpy.ndarray (`_data`)."""
+
+    # Class-level defaults keep tensor creation cheap: only what differs is set per instance.
+    _rg = False
+    _grad_fn = None
+    _output_nr = 0
+    _grad = None
+    _vc = None
+    _base = None
+    _view_fn = None
+    _hooks = None
+    _post_acc_hooks = None
+    _retains_grad = False
+    _is_param = False
+    __array_priority__ = 1000
+
+    # ---- construction ---------------------------------------------------------------------------
+    @classmethod
+    def _make(cls, arr, requires_grad=False):
+        t = _new(cls)
+        t._data = arr
+        if requires_grad:
+            t._rg = True
+        return t
+
+    def __new__(cls, *args, device=None, dtype=None):
+        """Legacy constructor: Tensor(data) or Tensor(*sizes) (uninitialised, default dtype)."""
+        _dtype.check_device(device)
+        d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+        if len(args) == 1 and isinstance(args[0], np.ndarray):
+            arr = np.array(args[0], dtype=d.np)
+        elif len(args) == 1 and isinstance(args[0], Tensor):
+            return args[0]
+        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)) and not isinstance(args[0], Size):
+            arr = np.array(_nested_data(args[0]), dtype=d.np)
+        else:
+            sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list, Size)) else args
+            arr = np.empty(tuple(int(s) for s in sizes), dtype=d.np)
+            if d.is_floating_point:
+                arr.fill(0)
+        t = _new(cls)
+        t._data = arr
+        return t
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    # ---- basic properties ---------------------------------------------------------------------
+    @property
+    def data(self):
+        t = Tensor._make(self._data)
+        return t
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, not {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        return from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return _dtype.CPU
+
+    @property
+    def is_cuda(self):
+        return False
+
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    is_mkldnn = False
+    is_nested = False
+    layout = "torch.strided"
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self._data.dtype.kind == "c"
+
+    def is_signed(self):
+        return self._data.dtype.kind in "fic"
+
+    def stride(self, dim=None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self):
+        base = self._data
+        while base.base is not None and isinstance(base.base, np.ndarray):
+            base = base.base
+        return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
+
+    def data_ptr(self):
+        return self._data.__array_interface__["data"][0]
+
+    def is_contiguous(self, memory_format=None):
+        return self._data.flags.c_contiguous
+
+    def get_device(self):
+        return -1
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __hash__(self):
+        return id(self)
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()))
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, *, force=False):
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data
+
+    def __dlpack__(self, *args, **kwargs):
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __repr__(self, *, tensor_contents=None):
+        return _tensor_str.tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __reduce_ex__(self, proto):
+        return (_rebuild_tensor, (np.array(self._data), self._rg, type(self)))
+
+    def __deepcopy__(self, memo):
+        if id(self) in memo:
+            return memo[id(self)]
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may "
+                               "be because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        import copy
+        new = type(self)._make(self._data.copy(), self._rg)
+        if self._grad is not None:
+            new._grad = copy.deepcopy(self._grad, memo)
+        for k, v in self.__dict__.items():
+            if k not in ("_data", "_rg", "_grad", "_vc", "_base", "_view_fn", "_grad_fn", "_hooks",
+                         "_post_acc_hooks"):
+                setattr(new, k, copy.deepcopy(v, memo))
+        memo[id(self)] = new
+        return new
+
+    # ---- autograd state --------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        requires_grad = bool(requires_grad)
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use "
+                                   "a computed variable in a subgraph that doesn't require differentiation use "
+                                   "var_no_grad = var.detach().")
+            return self
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._rg = requires_grad
+        return self
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    @property
+    def _version(self):
+        return self._vc[0] if self._vc is not None else 0
+
+    def _vc_get(self):
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    def _bump(self):
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    def retain_grad(self):
+        if self._grad_fn is None:
+            if not self._rg:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+            return
+        node = self._grad_fn
+        if node._retain is None:
+            node._retain = {}
+        node._retain[self._output_nr] = weakref.ref(self)
+        self._retains_grad = True
+
+    def register_hook(self, hook):
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = OrderedDict()
+            h = RemovableHandle(self._hooks)
+            self._hooks[h.id] = hook
+            return h
+        node = self._grad_fn
+        if node._tensor_hooks is None:
+            node._tensor_hooks = {}
+        d = node._tensor_hooks.setdefault(self._output_nr, OrderedDict())
+        h = RemovableHandle(d)
+        d[h.id] = hook
+        return h
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if self._post_acc_hooks is None:
+            self._post_acc_hooks = OrderedDict()
+        h = RemovableHandle(self._post_acc_hooks)
+        self._post_acc_hooks[h.id] = hook
+        return h
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def detach(self):
+        t = Tensor._make(self._data)
+        t._vc = self._vc_get()
+        return t
+
+    def detach_(self):
+        if self._base is not None and self._base._rg:
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+        self._grad_fn = None
+        self._rg = False
+        return self
+
+    # ---- views and in-place support -------------------------------------------------------------
+    def _alias(self):
+        t = Tensor._make(self._data)
+        t._vc = self._vc_get()
+        t._grad_fn, t._output_nr, t._rg = self._grad_fn, self._output_nr, self._rg
+        return t
+
+    def _make_view(self, out, view_fn):
+        """Mark `out` (computed from self by a view op) as a view: shared version counter and base."""
+        base = self._base if self._base is not None else self
+        out._vc = self._vc_get()
+        out._base = base
+        if self._base is not None and self._view_fn is not None:
+            inner = self._view_fn
+            out._view_fn = lambda b: view_fn(inner(b))
+        else:
+            out._view_fn = view_fn
+        return out
+
+    def _check_inplace_allowed(self):
+        if self._rg and self._grad_fn is None and STATE.enabled:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        if self._base is not None and self._base._rg and self._base._grad_fn is None and STATE.enabled:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
+                               "operation.")
+
+    def _rebase_view_history(self, node, output_nr):
+        """After an in-place op recorded on a view, make the base's history include it (CopySlices)."""
+        from .ops.shape import copy_slices
+        copy_slices(self, node, output_nr)
+
+    def _inplace(self, fn, *args, **kwargs):
+        """Run out-of-place `fn(self, *args)` and write the result into self, recording history."""
+        recording = STATE.enabled and (self._rg or (self._base is not None and self._base._rg) or any(
+            isinstance(a, Tensor) and a._rg for a in args))
+        if not recording:
+            result = fn(self, *args, **kwargs)
+            if result._data.dtype != self._data.dtype and not _can_cast(result._data.dtype, self._data.dtype):
+                raise RuntimeError(f"result type {from_numpy_dtype(result._data.dtype).name.capitalize()} can't be "
+                                   f"cast to the desired output type {self.dtype.name.capitalize()}")
+            np.copyto(self._data, result._data, casting="unsafe")
+            self._bump()
+            return self
+        self._check_inplace_allowed()
+        old = Tensor._make(self._data.copy())
+        old._grad_fn, old._output_nr, old._rg = self._grad_fn, self._output_nr, self._rg
+        result = fn(old, *args, **kwargs)
+        if result._data.dtype != self._data.dtype:
+            if not _can_cast(result._data.dtype, self._data.dtype):
+                raise RuntimeError(f"result type {from_numpy_dtype(result._data.dtype).name.capitalize()} can't be "
+                                   f"cast to the desired output type {self.dtype.name.capitalize()}")
+            result = result.to(self.dtype)
+        np.copyto(self._data, result._data, casting="unsafe")
+        self._bump()
+        if result._grad_fn is not None:
+            self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, True
+            if self._base is not None:
+                self._rebase_view_history(result._grad_fn, result._output_nr)
+        return self
+
+    # ---- device / dtype conversion -------------------------------------------------------------
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        _dtype.check_device("cuda" if device is None else device)
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None):
+        return False
+
+    def share_memory_(self):
+        return self
+
+    def is_shared(self):
+        return False
+
+
+def _can_cast(src, dst):
+    src, dst = np.dtype(src), np.dtype(dst)
+    order = "biufc"
+    return order.index(src.kind) <= order.index(dst.kind)
+
+
+def _wrap_dim(dim, ndim):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def _nested_data(obj):
+    """Turn nested lists/tuples that may contain Tensors/ndarrays into plain nested data."""
+    if isinstance(obj, Tensor):
+        return obj._data
+    if isinstance(obj, (list, tuple)):
+        if any(isinstance(o, (Tensor, list, tuple)) for o in obj):
+            return [_nested_data(o) for o in obj]
+    return obj
+
+
+def _rebuild_tensor(data, requires_grad, cls=Tensor):
+    t = cls._make(data) if cls is Tensor else cls(Tensor._make(data), requires_grad)
+    if cls is Tensor and requires_grad:
+        t._rg = True
+    return t
+
+
+_function.Tensor = Tensor
+_engine.Tensor = Tensor
+_tensor_str._get_default_dtype = get_default_dtype

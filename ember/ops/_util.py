@@ -1,0 +1,93 @@
+"""Helpers shared by the ops: unbroadcasting gradients, dim normalisation, operand coercion."""
+import numpy as np
+
+from .._tensor import Tensor
+from .. import _dtype
+
+
+def sum_to(g, shape):
+    """Sum gradient `g` down to `shape`: undo broadcasting (the one shared unbroadcast helper)."""
+    shape = tuple(shape)
+    gshape = g._data.shape
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        g = g.sum(dim=dims, keepdim=True)
+    if lead or g._data.shape != shape:
+        g = g.reshape(shape)
+    return g
+
+
+def sum_to_array(g, shape):
+    """NumPy version of sum_to for kernels that work on raw arrays."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and g.shape[i + lead] != 1)
+    if dims:
+        g = g.sum(axis=dims, keepdims=True)
+    return g.reshape(shape)
+
+
+def wrap_dim(dim, ndim):
+    """Normalise a possibly negative dim, with PyTorch's IndexError text."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def wrap_dims(dims, ndim):
+    """Normalise an int or sequence of dims into a sorted tuple; None means all dims."""
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, (int, np.integer)):
+        dims = (dims,)
+    out = tuple(sorted(wrap_dim(int(d), ndim) for d in dims))
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"dim {out[0]} appears multiple times in the list of dims")
+    if ndim == 0:
+        return ()
+    return out
+
+
+def as_tensor_arg(x):
+    """Coerce an operand: Tensors pass, NumPy scalars become Python scalars, arrays/lists become Tensors."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float, complex)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return Tensor._make(x)
+    if isinstance(x, (list, tuple)):
+        from .creation import tensor
+        return tensor(x)
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def to_tensor(x, dtype=None):
+    """A Tensor for x (Python scalars become 0-d tensors of their promotion dtype)."""
+    if isinstance(x, Tensor):
+        return x
+    x = as_tensor_arg(x)
+    if isinstance(x, Tensor):
+        return x
+    d = dtype if dtype is not None else _dtype.scalar_dtype(x)
+    return Tensor._make(np.array(x, dtype=d.np))
+
+
+def cast(a, np_dtype):
+    """Cast an ndarray operand (Python scalars pass through unchanged)."""
+    if isinstance(a, np.ndarray) and a.dtype != np_dtype:
+        return a.astype(np_dtype)
+    return a
+
+
+def float_dtype_for(d):
+    """The dtype a float-valued op returns for input dtype d (integers -> the default float)."""
+    return d if d.is_floating_point or d.is_complex else _dtype.get_default_dtype()

@@ -1,0 +1,794 @@
+"""Shape ops: views (view/reshape/permute/expand/...), joins and splits, flips, triangles, diagonals."""
+import builtins
+
+import numpy as np
+
+from .._tensor import Tensor
+from .. import _dtype
+from ..autograd.function import Function
+from ._util import wrap_dim, wrap_dims, sum_to
+
+
+def _shape_arg(shape):
+    """Accept view(2, 3), view((2, 3)), view([2, 3]) and Size; return a tuple of ints."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _infer_shape(shape, numel):
+    neg = [i for i, s in enumerate(shape) if s == -1]
+    if len(neg) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    for s in shape:
+        if s < -1:
+            raise RuntimeError(f"invalid shape dimension {s}")
+    if neg:
+        known = 1
+        for s in shape:
+            if s != -1:
+                known *= s
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    n = 1
+    for s in shape:
+        n *= s
+    if n != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class Reshape(Function):
+    _raw = True
+    _node_name = "ViewBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape, must_view):
+        ctx.in_shape = x.shape
+        if must_view:
+            try:
+                return np.reshape(x, shape, copy=False)
+            except ValueError:
+                raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
+                                   "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") \
+                    from None
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape), None, None
+
+
+def _view_result(src, out, view_fn):
+    """Mark `out` as a view of `src` when its array shares src's memory."""
+    if np.may_share_memory(out._data, src._data):
+        src._make_view(out, view_fn)
+    return out
+
+
+def view(input, *shape):
+    if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype) or isinstance(shape[0], type)):
+        return view_dtype(input, shape[0])
+    shape = _infer_shape(_shape_arg(shape), input._data.size)
+    out = Reshape.apply(input, shape, True)
+    return input._make_view(out, lambda b: b.view(shape))
+
+
+def view_dtype(input, d):
+    d = _dtype.to_dtype(d)
+    return Tensor._make(input._data.view(d.np))
+
+
+def reshape(input, *shape):
+    shape = _infer_shape(_shape_arg(shape), input._data.size)
+    if shape == input._data.shape:
+        out = Reshape.apply(input, shape, False)
+        return input._make_view(out, lambda b: b.reshape(shape))
+    out = Reshape.apply(input, shape, False)
+    return _view_result(input, out, lambda b: b.reshape(shape))
+
+
+def view_as(input, other):
+    return view(input, other._data.shape)
+
+
+def reshape_as(input, other):
+    return reshape(input, other._data.shape)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    nd = input._data.ndim
+    if nd == 0:
+        return reshape(input, 1)
+    s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shp = input._data.shape
+    n = 1
+    for v in shp[s:e + 1]:
+        n *= v
+    return reshape(input, shp[:s] + (n,) + shp[e + 1:])
+
+
+def unflatten(input, dim, sizes):
+    shp = input._data.shape
+    d = wrap_dim(dim, len(shp))
+    sizes = tuple(sizes)
+    if -1 in sizes:
+        known = 1
+        for v in sizes:
+            if v != -1:
+                known *= v
+        sizes = tuple(shp[d] // known if v == -1 else v for v in sizes)
+    n = 1
+    for v in sizes:
+        n *= v
+    if n != shp[d]:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({shp[d]}) in the input tensor")
+    return view(input, shp[:d] + sizes + shp[d + 1:]) if input._data.flags.c_contiguous else \
+        reshape(input, shp[:d] + sizes + shp[d + 1:])
+
+
+def squeeze(input, dim=None):
+    shp = input._data.shape
+    if dim is None:
+        new = tuple(s for s in shp if s != 1)
+    else:
+        dims = wrap_dims(dim, len(shp)) if len(shp) else ()
+        new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
+    out = Reshape.apply(input, new, False)
+    return input._make_view(out, lambda b: b.reshape(new))
+
+
+def unsqueeze(input, dim):
+    shp = input._data.shape
+    d = wrap_dim(dim, len(shp) + 1)
+    new = shp[:d] + (1,) + shp[d:]
+    out = Reshape.apply(input, new, False)
+    return input._make_view(out, lambda b: b.unsqueeze(d))
+
+
+class Permute(Function):
+    _raw = True
+    _node_name = "PermuteBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.permute(tuple(np.argsort(ctx.dims))), None
+
+
+def permute(input, *dims):
+    dims = _shape_arg(dims)
+    nd = input._data.ndim
+    if len(dims) != nd:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
+                           f"of the desired ordering of dimensions i.e. input.dim() = {nd} is not equal to "
+                           f"len(dims) = {len(dims)}")
+    dims = tuple(wrap_dim(d, nd) for d in dims)
+    if len(set(dims)) != nd:
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    out = Permute.apply(input, dims)
+    return input._make_view(out, lambda b: b.permute(dims))
+
+
+def transpose(input, dim0, dim1):
+    nd = input._data.ndim
+    if nd == 0:
+        return input._make_view(Reshape.apply(input, (), False), lambda b: b)
+    d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    perm = list(range(nd))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    out = Permute.apply(input, tuple(perm))
+    return input._make_view(out, lambda b: b.transpose(d0, d1))
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input):
+    nd = input._data.ndim
+    if nd > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
+    return transpose(input, 0, 1) if nd == 2 else input._make_view(Reshape.apply(input, input._data.shape, False),
+                                                                    lambda b: b)
+
+
+def movedim(input, source, destination):
+    nd = input._data.ndim
+    src = [source] if isinstance(source, int) else list(source)
+    dst = [destination] if isinstance(destination, int) else list(destination)
+    src = [wrap_dim(s, nd) for s in src]
+    dst = [wrap_dim(d, nd) for d in dst]
+    order = [i for i in range(nd) if i not in src]
+    perm = [None] * nd
+    for s, d in zip(src, dst):
+        perm[d] = s
+    it = iter(order)
+    perm = [p if p is not None else next(it) for p in perm]
+    return permute(input, perm)
+
+
+moveaxis = movedim
+
+
+def adjoint(input):
+    return transpose(input, -2, -1)
+
+
+class Expand(Function):
+    _raw = True
+    _node_name = "ExpandBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return sum_to(g, ctx.in_shape), None
+
+
+def expand(input, *sizes):
+    sizes = _shape_arg(sizes)
+    shp = input._data.shape
+    if len(sizes) < len(shp):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shp)})")
+    lead = len(sizes) - len(shp)
+    target = []
+    for i, s in enumerate(sizes):
+        if i < lead:
+            if s < 0:
+                raise RuntimeError(f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
+                                   "non-existing dimension 0")
+            target.append(s)
+            continue
+        cur = shp[i - lead]
+        if s == -1:
+            s = cur
+        if cur != s and cur != 1:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shp)}")
+        target.append(s)
+    target = tuple(target)
+    if target == shp:
+        return input._make_view(Reshape.apply(input, shp, False), lambda b: b)
+    out = Expand.apply(input, target)
+    return input._make_view(out, lambda b: b.expand(target))
+
+
+def expand_as(input, other):
+    return expand(input, other._data.shape)
+
+
+def broadcast_to(input, size):
+    return expand(input, size)
+
+
+def broadcast_shapes(*shapes):
+    try:
+        return _dtype.Size(np.broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape") from None
+
+
+def broadcast_tensors(*tensors):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    shape = broadcast_shapes(*[t._data.shape for t in tensors])
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def contiguous(input, memory_format=None):
+    if input._data.flags.c_contiguous:
+        return input
+    from .elementwise import Clone
+    return _Contig.apply(input)
+
+
+class _Contig(Function):
+    _raw = True
+    _node_name = "CloneBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+# ---- joins and splits ------------------------------------------------------------------------------------
+class Cat(Function):
+    _raw = True
+    _node_name = "CatBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, nd, *xs):
+        ctx.sizes = [x.shape[dim] if x.ndim else 0 for x in xs]
+        ctx.dim = dim
+        parts = [x.astype(nd, copy=False) for x in xs if not (x.ndim == 1 and x.shape[0] == 0)]
+        if not parts:
+            return np.zeros((0,), nd)
+        return np.concatenate(parts, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        out = [None, None]
+        start = 0
+        for n, need in zip(ctx.sizes, ctx.needs_input_grad[2:]):
+            out.append(g.narrow(ctx.dim, start, n) if need else None)
+            start += n
+        return tuple(out)
+
+
+def cat(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
+    ref = next((t for t in tensors if not (t._data.ndim == 1 and t._data.shape[0] == 0)), tensors[0])
+    if ref._data.ndim == 0:
+        raise RuntimeError("zero-dimensional tensor (at position 0) cannot be concatenated")
+    d = wrap_dim(dim, ref._data.ndim)
+    for i, t in enumerate(tensors):
+        if t._data.ndim == 1 and t._data.shape[0] == 0:
+            continue
+        if t._data.ndim != ref._data.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ref._data.ndim} and {t._data.ndim}")
+        for j, (a, b) in enumerate(zip(t._data.shape, ref._data.shape)):
+            if j != d and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {b} but got "
+                                   f"size {a} for tensor number {i} in the list.")
+    nd = tensors[0].dtype
+    for t in tensors[1:]:
+        nd = _dtype.promote_types(nd, t.dtype)
+    r = Cat.apply(d, nd.np, *tensors)
+    if out is not None:
+        from .elementwise import _out
+        return _out(r, out)
+    return r
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shp = tensors[0]._data.shape
+    for i, t in enumerate(tensors):
+        if t._data.shape != shp:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shp)} at entry 0 and "
+                               f"{list(t._data.shape)} at entry {i}")
+    d = wrap_dim(dim, len(shp) + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+
+
+def hstack(tensors):
+    tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(tensors[0]),)
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors):
+    cols = [t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors]
+    return cat(cols, 1)
+
+
+def atleast_1d(*tensors):
+    res = [t.reshape(1) if t.dim() == 0 else t for t in (tensors[0] if len(tensors) == 1 and
+                                                          isinstance(tensors[0], (list, tuple)) else tensors)]
+    return res[0] if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)) else tuple(res)
+
+
+def atleast_2d(*tensors):
+    def f(t):
+        return t.reshape(1, 1) if t.dim() == 0 else t.unsqueeze(0) if t.dim() == 1 else t
+    res = [f(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors)]
+    return res[0] if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)) else tuple(res)
+
+
+def atleast_3d(*tensors):
+    def f(t):
+        if t.dim() == 0:
+            return t.reshape(1, 1, 1)
+        if t.dim() == 1:
+            return t.reshape(1, -1, 1)
+        if t.dim() == 2:
+            return t.unsqueeze(-1)
+        return t
+    res = [f(t) for t in (tensors[0] if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tensors)]
+    return res[0] if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)) else tuple(res)
+
+
+def narrow(input, dim, start, length):
+    nd = input._data.ndim
+    if nd == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, nd)
+    size = input._data.shape[d]
+    start = int(start)
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    key = (slice(None),) * d + (slice(start, start + length),)
+    return input[key]
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = wrap_dim(dim, tensor._data.ndim)
+    size = tensor._data.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and size:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
+        sections = [builtins.min(step, size - s) for s in range(0, size, step)] if size else [0]
+    else:
+        sections = list(split_size_or_sections)
+        if builtins.sum(sections) != size:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                               f"at dimension {d}), but got split_sizes={sections}")
+    out, start = [], 0
+    for n in sections:
+        out.append(narrow(tensor, d, start, n))
+        start += n
+    return tuple(out)
+
+
+def split_with_sizes(tensor, split_sizes, dim=0):
+    return split(tensor, list(split_sizes), dim)
+
+
+def chunk(input, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    step = -(-size // chunks) if size else 1
+    return split(input, step, d)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if isinstance(indices_or_sections, int):
+        n = indices_or_sections
+        base, extra = divmod(size, n)
+        sizes = [base + 1 if i < extra else base for i in range(n)]
+    else:
+        idx = [builtins.min(builtins.max(int(i), 0), size) for i in indices_or_sections]
+        bounds = [0] + idx + [size]
+        sizes = [builtins.max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+    out, start = [], 0
+    for n in sizes:
+        out.append(narrow(input, d, start, n))
+        start += n
+    return tuple(out)
+
+
+def unbind(input, dim=0):
+    d = wrap_dim(dim, input._data.ndim)
+    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+
+
+def select(input, dim, index):
+    nd = input._data.ndim
+    d = wrap_dim(dim, nd)
+    size = input._data.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
+                         f"dimension {d}")
+    return input[(slice(None),) * d + (int(index),)]
+
+
+# ---- copies with structure -------------------------------------------------------------------------------------
+class Flip(Function):
+    _raw = True
+    _node_name = "FlipBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.dims), None
+
+
+def flip(input, *dims):
+    dims = wrap_dims(_shape_arg(dims), input._data.ndim)
+    return Flip.apply(input, dims)
+
+
+def fliplr(input):
+    return flip(input, 1)
+
+
+def flipud(input):
+    return flip(input, 0)
+
+
+class Roll(Function):
+    _raw = True
+    _node_name = "RollBackward0"
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.args = (shifts, dims)
+        if dims is None:
+            return np.roll(x, shifts)
+        return np.roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        shifts, dims = ctx.args
+        neg = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+        return Roll.apply(g, neg, dims), None, None
+
+
+def roll(input, shifts, dims=None):
+    if isinstance(shifts, (list, tuple)):
+        shifts = tuple(int(s) for s in shifts)
+    if dims is not None:
+        dims = tuple(wrap_dim(d, input._data.ndim) for d in ((dims,) if isinstance(dims, int) else dims))
+        if not isinstance(shifts, tuple):
+            shifts = (int(shifts),)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    return Roll.apply(input, shifts, dims)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    k %= 4
+    d0, d1 = dims
+    if k == 0:
+        return input.clone()
+    if k == 1:
+        return flip(input, d1).transpose(d0, d1)
+    if k == 2:
+        return flip(input, d0, d1)
+    return flip(input, d0).transpose(d0, d1)
+
+
+class _Tri(Function):
+    _raw = True
+
+    @classmethod
+    def forward(cls, ctx, x, k):
+        ctx.k = k
+        return cls.np_fn(x, k)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return cls.apply(g, ctx.k), None
+
+
+class Tril(_Tri):
+    _node_name = "TrilBackward0"
+    np_fn = staticmethod(np.tril)
+
+
+class Triu(_Tri):
+    _node_name = "TriuBackward0"
+    np_fn = staticmethod(np.triu)
+
+
+def tril(input, diagonal=0):
+    if input._data.ndim < 2:
+        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
+    return Tril.apply(input, diagonal)
+
+
+def triu(input, diagonal=0):
+    if input._data.ndim < 2:
+        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
+    return Triu.apply(input, diagonal)
+
+
+def _diag_view(x, offset, d1, d2):
+    """A writable strided view of a diagonal (NumPy's own diagonal view is read-only)."""
+    key = [slice(None)] * x.ndim
+    key[d2 if offset >= 0 else d1] = slice(builtins.abs(offset), None)
+    s = x[tuple(key)]
+    n = builtins.min(s.shape[d1], s.shape[d2])
+    rest = [i for i in range(x.ndim) if i not in (d1, d2)]
+    shape = [s.shape[i] for i in rest] + [n]
+    strides = [s.strides[i] for i in rest] + [s.strides[d1] + s.strides[d2]]
+    return np.lib.stride_tricks.as_strided(s, shape, strides, writeable=x.flags.writeable)
+
+
+class Diagonal(Function):
+    _raw = True
+    _node_name = "DiagonalBackward0"
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.args = (x.shape, offset, d1, d2)
+        return _diag_view(x, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, offset, d1, d2 = ctx.args
+        return DiagonalBackward.apply(g, shape, offset, d1, d2), None, None, None
+
+
+class DiagonalBackward(Function):
+    _raw = True
+
+    @staticmethod
+    def forward(ctx, g, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        out = np.zeros(shape, g.dtype)
+        _diag_view(out, offset, d1, d2)[...] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        offset, d1, d2 = ctx.args
+        return Diagonal.apply(gg, offset, d1, d2), None, None, None, None
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    out = Diagonal.apply(input, offset, d1, d2)
+    return input._make_view(out, lambda b: b.diagonal(offset, d1, d2))
+
+
+def diag(input, diagonal=0):
+    nd = input._data.ndim
+    if nd == 1:
+        return diag_embed(input, diagonal)
+    if nd == 2:
+        return globals()["diagonal"](input, diagonal).clone()
+    raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{nd}D")
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    n = input._data.shape[-1] + builtins.abs(offset)
+    shape = input._data.shape[:-1] + (n, n)
+    out = DiagonalBackward.apply(input, shape, offset, len(shape) - 2, len(shape) - 1)
+    nd = len(shape)
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if (d1, d2) != (nd - 2, nd - 1):
+        out = movedim(out, (nd - 2, nd - 1), (d1, d2))
+    return out
+
+
+def diagflat(input, offset=0):
+    return diag_embed(input.reshape(-1), offset)
+
+
+def trace(input):
+    return globals()["diagonal"](input).sum()
+
+
+class Repeat(Function):
+    _raw = True
+    _node_name = "RepeatBackward0"
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        lead = len(reps) - x.ndim
+        xs = x.reshape((1,) * lead + x.shape)
+        ctx.shape = xs.shape
+        ctx.in_shape = x.shape
+        return np.tile(xs, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        shp = ctx.shape
+        reps = [gs // s if s else 0 for gs, s in zip(g._data.shape, shp)]
+        inter = []
+        for r, s in zip(reps, shp):
+            inter += [r, s]
+        gs = g.reshape(inter) if g.numel() else g
+        if g.numel():
+            gs = gs.sum(tuple(range(0, 2 * len(shp), 2)))
+        else:
+            from .creation import zeros
+            gs = zeros(shp, dtype=g.dtype)
+        return gs.reshape(ctx.in_shape), None
+
+
+def repeat(input, *sizes):
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input._data.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    return Repeat.apply(input, sizes)
+
+
+def tile(input, dims):
+    dims = tuple(dims)
+    if len(dims) < input._data.ndim:
+        dims = (1,) * (input._data.ndim - len(dims)) + dims
+    return repeat(input, dims)
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    if repeats is None:
+        reps = input._data.astype(np.int64)
+        return Tensor._make(np.repeat(np.arange(len(reps), dtype=np.int64), reps))
+    if dim is None:
+        input = input.reshape(-1)
+        dim = 0
+    d = wrap_dim(dim, input._data.ndim)
+    n = input._data.shape[d]
+    reps = repeats._data.astype(np.int64) if isinstance(repeats, Tensor) else np.asarray(repeats, np.int64)
+    if reps.ndim == 0 or reps.size == 1:
+        reps = np.full(n, int(reps.reshape(-1)[0]) if reps.size else 0)
+    if reps.shape[0] != n:
+        raise RuntimeError("repeats must have the same size as input along dim")
+    idx = Tensor._make(np.repeat(np.arange(n, dtype=np.int64), reps))
+    return input.index_select(d, idx)
+
+
+# ---- CopySlices: in-place ops on views ------------------------------------------------------------------------------
+class CopySlices(Function):
+    """The base's new history after an in-place op on one of its views."""
+
+    _raw = True
+    _node_name = "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, result, view_fn):
+        ctx.view_fn = view_fn
+        ctx.base_shape = base.shape
+        return base
+
+    @staticmethod
+    def backward(ctx, g):
+        mask = np.ones(ctx.base_shape, g._data.dtype)
+        ctx.view_fn(Tensor._make(mask))._data[...] = 0
+        g_base = g * Tensor._make(mask)
+        g_result = ctx.view_fn(g)
+        return g_base, g_result, None
+
+
+def copy_slices(view, node, output_nr):
+    """After `view` got new history (node, output_nr) in place, route its base's history through it."""
+    base = view._base
+    result = Tensor._make(view._data)
+    result._grad_fn, result._output_nr, result._rg = node, output_nr, True
+    old_base = base._alias()
+    new = CopySlices.apply(old_base, result, view._view_fn)
+    base._grad_fn, base._output_nr, base._rg = new._grad_fn, 0, True
+    fresh = view._view_fn(base)
+    view._grad_fn, view._output_nr = fresh._grad_fn, fresh._output_nr
+
+
+__all__ = ["view", "reshape", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
+           "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "adjoint", "expand", "expand_as",
+           "broadcast_to", "broadcast_shapes", "broadcast_tensors", "contiguous", "cat", "concat", "concatenate",
+           "stack", "hstack", "vstack", "row_stack", "dstack", "column_stack", "atleast_1d", "atleast_2d",
+           "atleast_3d", "narrow", "split", "split_with_sizes", "chunk", "tensor_split", "unbind", "select", "flip",
+           "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diagonal", "diag", "diag_embed", "diagflat", "trace",
+           "repeat", "tile", "repeat_interleave"]

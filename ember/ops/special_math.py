@@ -1,0 +1,519 @@
+"""Special mathematical functions on NumPy arrays (pure NumPy, vectorised, float64-accurate).
+
+Every public function maps ndarray(s) to an ndarray of the input's float dtype; integer and
+bool inputs give float32 (torch's default dtype).  Python scalars next to an array do not
+promote it (like torch's wrapped numbers).  All work is done in float64 and cast back at the
+end, so float16/float32 results are correctly rounded float64 values.
+
+Edge-case conventions follow torch (e.g. digamma(+0) = -inf, digamma(-0) = +inf, digamma at
+negative integers = nan, lgamma at poles = +inf, erfinv(+-1) = +-inf).  Where torch's value is
+a rounding artefact rather than a convention, the mathematically correct value is returned
+instead: polygamma(1, -k) = +inf (torch: ~1e32 for k >= 1), polygamma(n, +inf) = 0 and
+zeta(inf, q > 1) = 0 (torch: nan), i0/i1 stay finite up to |x| ~ 713.98 (torch overflows at 709.78),
+sinc(k) = 0 exactly for integers k (torch: ~1e-17).
+"""
+import functools
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = [
+    "erf", "erfc", "erfinv", "lgamma", "gammaln", "digamma", "polygamma", "multigammaln", "zeta",
+    "i0", "i0e", "i1", "i1e", "sinc", "xlogy", "xlog1py", "entr", "logit", "expit",
+    "ndtr", "ndtri", "log_ndtr",
+]
+
+_PI = np.pi
+_SQRT2 = 1.41421356237309504880
+_SQRT1_2 = 0.70710678118654752440
+_EULER = 0.57721566490153286061
+_LOG_PI = 1.14472988584940017414
+_HALF_LOG_2PI = 0.91893853320467274178
+_INV_SQRTPI = 0.56418958354775628695
+_SQRTPI_2 = 0.88622692545275801365          # sqrt(pi) / 2
+
+
+# ----------------------------------------------------------------------------- dtype plumbing
+
+def _result_dtype(args):
+    """torch-like result dtype: float dtype of the array args; ints/bools -> float32."""
+    arrays = [a for a in args if not isinstance(a, (bool, int, float))] or list(args)
+    dt = np.result_type(*[np.asarray(a) for a in arrays])
+    if dt.kind == "c":
+        raise TypeError(f"complex input ({dt}) is not supported")
+    return dt if dt.kind == "f" else np.dtype(np.float32)
+
+
+def _elementwise(nargs):
+    """Decorator: run the kernel on float64 copies of the first `nargs` args, cast the result back."""
+    def deco(kernel):
+        @functools.wraps(kernel)
+        def wrapper(*args, **kwargs):
+            dtype = _result_dtype(args[:nargs])
+            arrays = [np.asarray(a, dtype=np.float64) for a in args[:nargs]]
+            with np.errstate(all="ignore"):
+                out = kernel(*arrays, *args[nargs:], **kwargs)
+            return np.asarray(out).astype(dtype, copy=False)
+        return wrapper
+    return deco
+
+
+def _horner(coefs, z):
+    """Evaluate sum(coefs[k] * z**k) by Horner's rule (coefs in increasing degree)."""
+    acc = np.zeros_like(z) + coefs[-1]
+    for c in coefs[-2::-1]:
+        acc = acc * z + c
+    return acc
+
+
+def _bernoulli_even(count):
+    """Exact B_2, B_4, ..., B_(2*count) (Akiyama-Tanigawa algorithm, run once at import)."""
+    a, out = [], []
+    for m in range(2 * count + 1):
+        a.append(Fraction(1, m + 1))
+        for j in range(m, 0, -1):
+            a[j - 1] = j * (a[j - 1] - a[j])
+        if m >= 2 and m % 2 == 0:
+            out.append(a[0])
+    return out
+
+
+def _factorial(n):
+    """n! as an exact Python int (for scalar n only)."""
+    out = 1
+    for k in range(2, n + 1):
+        out *= k
+    return out
+
+
+_B2K = _bernoulli_even(12)                                                      # B_2 .. B_24
+_STIRLING = [float(b / (2 * k * (2 * k - 1))) for k, b in enumerate(_B2K[:10], 1)]
+_PSI_ASYM = [float(b / (2 * k)) for k, b in enumerate(_B2K[:10], 1)]
+_EULER_MACLAURIN = [float(b / _factorial(2 * k)) for k, b in enumerate(_B2K, 1)]
+
+
+# ----------------------------------------------------------------------------- sin(pi x) helpers
+
+def _sinpi(x):
+    """sin(pi*x) with exact argument reduction (exactly 0 at integers)."""
+    r = x - 2.0 * np.round(0.5 * x)                          # exact, in [-1, 1]
+    r = np.where(np.abs(r) > 0.5, np.sign(r) - r, r)         # sin(pi - t) = sin(t), exact
+    return np.sin(_PI * r)
+
+
+def _pi_cotpi(x):
+    """pi*cot(pi*x) with exact argument reduction to [-1/2, 1/2]."""
+    r = x - np.round(x)
+    s = np.sin(_PI * r)
+    c = np.where(np.abs(r) < 0.25, np.cos(_PI * r), np.sin(_PI * (0.5 - np.abs(r))))
+    return _PI * c / s
+
+
+# ----------------------------------------------------------------------------- erf family (Cody)
+
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+          3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+          2.84423683343917062e03)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+          2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+          2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+          1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+          3.43936767414372164e03, 1.23033935480374942e03)
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+          1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERF_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+          6.05183413124413191e-2, 2.33520497626869185e-3)
+_ERF_THRESH = 0.46875
+
+
+def _erf_small(x):
+    """erf(x) for |x| <= 0.46875: Cody's rational approximation in x**2."""
+    z = x * x
+    num, den = _ERF_A[4] * z, z
+    for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+        num, den = (num + a) * z, (den + b) * z
+    return x * (num + _ERF_A[3]) / (den + _ERF_B[3])
+
+
+def _erfcx_pos(y):
+    """Scaled exp(y**2) * erfc(y) for y >= 0: Cody's three rational approximations."""
+    r1 = np.exp(y * y) * (1.0 - _erf_small(y))
+    num, den = _ERF_C[8] * y, y
+    for c, d in zip(_ERF_C[:7], _ERF_D[:7]):
+        num, den = (num + c) * y, (den + d) * y
+    r2 = (num + _ERF_C[7]) / (den + _ERF_D[7])
+    z = 1.0 / (y * y)
+    num, den = _ERF_P[5] * z, z
+    for p, q in zip(_ERF_P[:4], _ERF_Q[:4]):
+        num, den = (num + p) * z, (den + q) * z
+    r3 = (_INV_SQRTPI - z * (num + _ERF_P[4]) / (den + _ERF_Q[4])) / y
+    return np.where(y <= _ERF_THRESH, r1, np.where(y <= 4.0, r2, r3))
+
+
+def _exp_neg_sq(y):
+    """exp(-y**2) without the rounding error of y*y (Cody's split y = y_hi + y_lo, y_hi = k/16)."""
+    y = np.minimum(y, 40.0)
+    hi = np.trunc(16.0 * y) / 16.0
+    return np.exp(-hi * hi) * np.exp(-(y - hi) * (y + hi))
+
+
+def _erfc(x):
+    """erfc in float64 (Cody): 1 - erf near 0, exp(-x^2) * scaled rational in the tails."""
+    y = np.abs(x)
+    tail = _exp_neg_sq(y) * _erfcx_pos(y)
+    return np.where(y <= _ERF_THRESH, 1.0 - _erf_small(x), np.where(x < 0, 2.0 - tail, tail))
+
+
+def _erf(x):
+    """erf in float64 (Cody's rational approximations)."""
+    y = np.abs(x)
+    tail = _exp_neg_sq(y) * _erfcx_pos(y)
+    return np.where(y <= _ERF_THRESH, _erf_small(x), np.copysign(1.0 - tail, x))
+
+
+@_elementwise(1)
+def erf(x):
+    """Error function (W. J. Cody's rational Chebyshev approximations)."""
+    return _erf(x)
+
+
+@_elementwise(1)
+def erfc(x):
+    """Complementary error function (Cody's rational approximations; exact-split exp(-x^2) tail)."""
+    return _erfc(x)
+
+
+# ----------------------------------------------------------------------------- inverse erf / normal
+
+_ACK_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+          1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+_ACK_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+          6.680131188771972e+01, -1.328068155288572e+01, 1.0)
+_ACK_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+          -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+_ACK_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+          3.754408661907416e+00, 1.0)
+
+
+def _acklam_central(q):
+    """Acklam's ndtri(0.5 + q) for |q| <= 0.47575 (relative error < 1.2e-9)."""
+    r = q * q
+    return q * _horner(_ACK_A[::-1], r) / _horner(_ACK_B[::-1], r)
+
+
+def _acklam_lower(p):
+    """Acklam's ndtri(p) for 0 < p < 0.02425 (relative error < 1.2e-9)."""
+    t = np.sqrt(-2.0 * np.log(p))
+    return _horner(_ACK_C[::-1], t) / _horner(_ACK_D[::-1], t)
+
+
+def _erfinv_small(x):
+    """erfinv(x) for |x| <= 0.5: Acklam start, then two Halley steps on erf(y) - x."""
+    y = _acklam_central(0.5 * x) * _SQRT1_2
+    for _ in range(2):
+        u = (_erf(y) - x) * _SQRTPI_2 * np.exp(y * y)
+        y = y - u / (1.0 + y * u)
+    return y
+
+
+def _erfcinv_small(c):
+    """erfcinv(c) for 0 < c <= 0.5: Acklam start, two Halley steps on the scaled erfc(y) - c."""
+    p = 0.5 * c
+    y = -np.where(p < 0.02425, _acklam_lower(p), _acklam_central(p - 0.5)) * _SQRT1_2
+    log_c = np.log(c)
+    for _ in range(2):
+        u = -_SQRTPI_2 * (_erfcx_pos(y) - np.exp(log_c + y * y))   # (erfc(y) - c) / erfc'(y)
+        y = y - u / (1.0 + y * u)
+    return y
+
+
+@_elementwise(1)
+def erfinv(x):
+    """Inverse error function: Acklam initial guess refined by Halley steps on Cody's erf/erfc."""
+    a = np.abs(x)
+    y = np.where(a <= 0.5, _erfinv_small(np.minimum(a, 0.5)),
+                 _erfcinv_small(np.clip(1.0 - a, 0.0, 0.5)))        # 1 - a is exact here
+    y = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, y))
+    return np.copysign(y, x)
+
+
+@_elementwise(1)
+def ndtr(x):
+    """Standard normal CDF, 0.5 * erfc(-x / sqrt(2)) with Cody's erfc."""
+    return 0.5 * _erfc(-x * _SQRT1_2)
+
+
+@_elementwise(1)
+def ndtri(p):
+    """Inverse normal CDF via sqrt(2) * erfinv / erfcinv (Acklam start + Halley refinement)."""
+    lo = -_SQRT2 * _erfcinv_small(np.clip(2.0 * p, 0.0, 0.5))
+    mid = _SQRT2 * _erfinv_small(np.clip(2.0 * p - 1.0, -0.5, 0.5))
+    hi = _SQRT2 * _erfcinv_small(np.clip(2.0 * (1.0 - p), 0.0, 0.5))
+    y = np.where(p <= 0.25, lo, np.where(p < 0.75, mid, hi))
+    y = np.where(p == 0.0, -np.inf, np.where(p == 1.0, np.inf, y))
+    return np.where((p < 0.0) | (p > 1.0), np.nan, y)
+
+
+@_elementwise(1)
+def log_ndtr(x):
+    """log of the normal CDF: log(erfcx(t)/2) - t^2 for x < 0 (no underflow), log1p(-erfc/2) else."""
+    t = -x * _SQRT1_2
+    left = np.log(0.5 * _erfcx_pos(np.maximum(t, 0.0))) - t * t
+    right = np.log1p(-0.5 * _erfc(-t))
+    return np.where(x < 0, left, right)
+
+
+# ----------------------------------------------------------------------------- Hurwitz zeta
+
+def _zeta_pos(s, q):
+    """Hurwitz zeta for s > 1, q > 0: 10 direct terms plus an Euler-Maclaurin tail (12 Bernoulli terms)."""
+    total = np.zeros(np.broadcast(s, q).shape)
+    for k in range(10):
+        total = total + (q + k) ** -s
+    a = q + 10.0
+    b = a ** -s
+    total = total + a * b / (s - 1.0) + 0.5 * b
+    fac = b * s / a
+    for i, c in enumerate(_EULER_MACLAURIN):
+        total = total + c * fac
+        fac = fac * (s + 2 * i + 1) * (s + 2 * i + 2) / (a * a)
+    return total
+
+
+def _zeta(s, q):
+    """Hurwitz zeta(s, q) in float64, incl. negative non-integer q for integer s (torch's domain)."""
+    s, q = np.broadcast_arrays(s, q)
+    pos = _zeta_pos(s, np.where(q > 0, q, 1.0))
+    # q < 0, integer s: zeta(s,q) = sum_{k<m} (q+k)^-s + zeta(s,q+m); the finite sum is a zeta difference.
+    m = -np.floor(q)
+    sign = np.where(np.fmod(s, 2.0) == 0, 1.0, -1.0)
+    neg = _zeta_pos(s, np.where(q < 0, q + m, 1.0)) + sign * (
+        _zeta_pos(s, np.where(q < 0, -(q + (m - 1.0)), 1.0)) - _zeta_pos(s, np.where(q < 0, 1.0 - q, 1.0)))
+    out = np.where(q > 0, pos, np.where(s == np.floor(s), neg, np.nan))
+    out = np.where(np.isinf(s) & (q > 0), np.where(q > 1, 0.0, np.where(q == 1, 1.0, np.inf)), out)
+    out = np.where(q == np.inf, 0.0, np.where(q == -np.inf, np.nan, out))
+    out = np.where((q <= 0) & (q == np.floor(q)), np.inf, out)
+    out = np.where(s == 1.0, np.inf, np.where(s < 1.0, np.nan, out))
+    return np.where(np.isnan(s) | np.isnan(q), np.nan, out)
+
+
+@_elementwise(2)
+def zeta(x, q):
+    """Hurwitz zeta function sum_k (k+q)^-x: direct sum + Euler-Maclaurin (as in Cephes), x > 1."""
+    return _zeta(x, q)
+
+
+# ----------------------------------------------------------------------------- gamma family
+
+# lgamma(1+z) = -log1p(z) + (1-euler) z + sum_{k>=2} (-1)^k (zeta(k)-1)/k z^k, |z| <= 1/2
+_LGAMMA1P = [(-1.0) ** k * float(_zeta_pos(np.float64(k), np.float64(2.0))) / k for k in range(2, 31)]
+
+
+def _lgamma1p(z):
+    """lgamma(1+z) for |z| <= 1/2: Taylor series about 1 with (zeta(k)-1) coefficients."""
+    return z * (1.0 - _EULER) - np.log1p(z) + z * z * _horner(_LGAMMA1P, z)
+
+
+def _lgamma_stirling(x):
+    """lgamma(x) for x >= 10: Stirling's series with 10 Bernoulli terms."""
+    series = _horner(_STIRLING, 1.0 / (x * x)) / x
+    return (x - 0.5) * np.log(x) - x + _HALF_LOG_2PI + series
+
+
+def _lgamma_right(x):
+    """lgamma(x) for x > -1/2: Taylor series about 1 or 2 (exact shifts), recurrence, or Stirling."""
+    ax = np.abs(x)
+    n = np.clip(np.floor(x - 1.5), 0.0, 8.0)
+    xr = x - n                                   # exact; in [1.5, 2.5) for 1.5 <= x < 10
+    prod = np.ones_like(x)
+    for j in range(8):
+        prod = prod * np.where(j < n, xr + j, 1.0)
+    z = np.where(ax < 0.5, x, np.where(x < 1.5, x - 1.0, xr - 2.0))
+    extra = np.where(ax < 0.5, -np.log(ax), np.where(x < 1.5, 0.0, np.log(prod) + np.log1p(z)))
+    small = _lgamma1p(z) + extra
+    return np.where(x >= 10.0, _lgamma_stirling(np.maximum(x, 10.0)), small)
+
+
+def _lgamma(x):
+    """lgamma in float64: series/Stirling for x > -1/2, reflection formula below."""
+    left = _LOG_PI - np.log(np.abs(x * _sinpi(x))) - _lgamma_right(np.maximum(-x, 0.5))
+    out = np.where(x <= -0.5, left, _lgamma_right(x))
+    return np.where(np.isinf(x), np.inf, out)
+
+
+@_elementwise(1)
+def lgamma(x):
+    """log|Gamma(x)|: Taylor series about 1 and 2, Stirling series for x >= 10, reflection for x < 0."""
+    return _lgamma(x)
+
+
+gammaln = lgamma
+
+
+@_elementwise(1)
+def multigammaln(x, p):
+    """Multivariate log-gamma: p(p-1)/4 log(pi) + sum_j lgamma(x - j/2), j = 0..p-1."""
+    p = int(p)
+    if p < 1:
+        raise ValueError(f"p has to be greater than or equal to 1, but got {p}")
+    if not np.all(x > 0.5 * (p - 1)):
+        raise ValueError(f"All elements of x must be greater than (p-1)/2 = {0.5 * (p - 1)}")
+    return sum(_lgamma(x - 0.5 * j) for j in range(p)) + 0.25 * p * (p - 1) * _LOG_PI
+
+
+# digamma has its only positive root at X0; near it a Taylor series keeps full relative accuracy.
+_PSI_X0_HI, _PSI_X0_LO = 1.4616321449683622, 9.549995429965697e-17
+_PSI_ROOT = [(-1.0) ** (k + 1) * float(_zeta_pos(np.float64(k + 1), np.float64(_PSI_X0_HI)))
+             for k in range(1, 25)]
+
+
+def _digamma_pos(x):
+    """digamma for x > 0: recurrence up to x >= 10 then asymptotic series; Taylor series near the root."""
+    acc = np.zeros_like(x)
+    w = x
+    for _ in range(10):
+        small = w < 10.0
+        acc = acc - np.where(small, 1.0 / w, 0.0)
+        w = np.where(small, w + 1.0, w)
+    asym = acc + np.log(w) - 0.5 / w - _horner([0.0] + _PSI_ASYM, 1.0 / (w * w))
+    d = (x - _PSI_X0_HI) - _PSI_X0_LO
+    root = d * _horner(_PSI_ROOT, d)
+    return np.where(np.abs(d) < 0.2, root, asym)
+
+
+def _digamma(x):
+    """digamma in float64 with torch's conventions at 0 and the negative integers."""
+    t = np.where(x > 0, x, 1.0 - x)
+    psi = _digamma_pos(t)
+    out = np.where(x > 0, psi, psi - _pi_cotpi(x))            # reflection psi(1-x) - pi cot(pi x)
+    out = np.where((x < 0) & (x == np.floor(x)), np.nan, out)
+    return np.where(x == 0, np.copysign(np.inf, -x), out)
+
+
+@_elementwise(1)
+def digamma(x):
+    """Psi function: recurrence + asymptotic series, Taylor series at the root, reflection for x < 0."""
+    return _digamma(x)
+
+
+@_elementwise(1)
+def _polygamma(x, n):
+    """(-1)^(n+1) n! zeta(n+1, x) (or digamma for n = 0)."""
+    if n == 0:
+        return _digamma(x)
+    return (-1.0) ** (n + 1) * float(_factorial(n)) * _zeta(np.float64(n + 1), x)
+
+
+def polygamma(n, x):
+    """n-th derivative of digamma: (-1)^(n+1) n! zeta(n+1, x) via the Hurwitz zeta (Euler-Maclaurin)."""
+    if int(n) != n or n < 0:
+        raise ValueError(f"polygamma(n, x) does not support negative n (got {n})")
+    return _polygamma(x, int(n))
+
+
+# ----------------------------------------------------------------------------- modified Bessel I0, I1
+
+def _bessel_ie(x, nu):
+    """exp(-|x|) I_nu(|x|), nu in {0, 1}: power series for |x| <= 20, Hankel asymptotic series above."""
+    ax = np.abs(x)
+    h = 0.5 * np.minimum(ax, 20.0)
+    term = h ** nu
+    series = term
+    for k in range(1, 40):
+        term = term * (h * h) / (k * (k + nu))
+        series = series + term
+    series = series * np.exp(-np.minimum(ax, 20.0))
+    big = np.maximum(ax, 20.0)
+    c, asym = np.ones_like(big), np.ones_like(big)
+    for k in range(1, 36):
+        c = c * ((2 * k - 1) ** 2 - 4 * nu * nu) / (8.0 * k * big)
+        asym = asym + c
+    asym = asym / np.sqrt(2.0 * _PI * big)
+    return np.where(ax <= 20.0, series, asym)
+
+
+def _unscale(ie, ax):
+    """exp(ax) * ie without premature overflow of exp(ax) (finite up to I_nu ~ 1.8e308)."""
+    half = np.exp(0.5 * ax)
+    out = np.where(ax < 700.0, np.exp(ax) * ie, half * (half * ie))
+    return np.where(ax == np.inf, np.inf, out)
+
+
+@_elementwise(1)
+def i0e(x):
+    """Exponentially scaled Bessel I0: power series (|x| <= 20) / Hankel asymptotic expansion."""
+    return _bessel_ie(x, 0)
+
+
+@_elementwise(1)
+def i0(x):
+    """Modified Bessel function I0: power series (|x| <= 20) / Hankel asymptotic expansion."""
+    return _unscale(_bessel_ie(x, 0), np.abs(x))
+
+
+@_elementwise(1)
+def i1e(x):
+    """Exponentially scaled Bessel I1: power series (|x| <= 20) / Hankel asymptotic expansion."""
+    return np.copysign(_bessel_ie(x, 1), x)
+
+
+@_elementwise(1)
+def i1(x):
+    """Modified Bessel function I1: power series (|x| <= 20) / Hankel asymptotic expansion."""
+    return np.copysign(_unscale(_bessel_ie(x, 1), np.abs(x)), x)
+
+
+# ----------------------------------------------------------------------------- elementary helpers
+
+@_elementwise(1)
+def sinc(x):
+    """Normalised sinc sin(pi x)/(pi x) with exact argument reduction; 1 at x = 0."""
+    return np.where(x == 0, 1.0, _sinpi(x) / (_PI * x))
+
+
+@_elementwise(2)
+def xlogy(x, y):
+    """x * log(y), defined as 0 where x == 0 (unless y is nan)."""
+    out = np.where(x == 0, 0.0, x * np.log(y))
+    return np.where(np.isnan(y), np.nan, out)
+
+
+@_elementwise(2)
+def xlog1py(x, y):
+    """x * log1p(y), defined as 0 where x == 0 (unless y is nan)."""
+    out = np.where(x == 0, 0.0, x * np.log1p(y))
+    return np.where(np.isnan(y), np.nan, out)
+
+
+@_elementwise(1)
+def entr(x):
+    """Elementwise entropy -x log x (0 at 0, -inf for x < 0)."""
+    out = np.where(x > 0, -x * np.log(x), np.where(x == 0, 0.0, -np.inf))
+    return np.where(np.isnan(x), np.nan, out)
+
+
+def logit(x, eps=None):
+    """log(x / (1 - x)) with optional clamping to [eps, 1 - eps]; log1p form near x = 1/2."""
+    x = np.asarray(x)
+    if eps is not None and x.dtype.kind == "f":
+        lo = x.dtype.type(eps)
+        x = np.clip(x, lo, x.dtype.type(1) - lo)               # clamp in the input dtype, like torch
+    elif eps is not None:
+        x = np.clip(x.astype(np.float32), np.float32(eps), np.float32(1) - np.float32(eps))
+    return _logit(x)
+
+
+@_elementwise(1)
+def _logit(x):
+    """log(x/(1-x)) as log(x) - log1p(-x) (x < 1/4), log1p((2x-1)/(1-x)) (middle), log(x/(1-x))."""
+    mid = np.log1p((2.0 * x - 1.0) / (1.0 - x))
+    return np.where(x < 0.25, np.log(x) - np.log1p(-x), np.where(x <= 0.75, mid, np.log(x / (1.0 - x))))
+
+
+@_elementwise(1)
+def expit(x):
+    """Logistic sigmoid, evaluated as 1/(1+e^-x) or e^x/(1+e^x) so that exp never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
