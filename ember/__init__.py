@@ -111,3 +111,6 @@ from ._tensor_methods import allclose, isclose  # noqa: E402
 
 def equal(input, other):
     return input.equal(other)
+
+
+from . import nn  # noqa: E402

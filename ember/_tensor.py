@@ -14,6 +14,12 @@ from . import _tensor_str
 
 _new = object.__new__
 
+_NON_LEAF_GRAD_MSG = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
+                      "won't be populated during autograd.backward(). If you indeed want the .grad field to be "
+                      "populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the "
+                      "non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+                      "github.com/pytorch/pytorch/pull/30531 for more information.")
+
 
 class Tensor:
     """A multi-dimensional array with PyTorch's API, stored in one numpy.ndarray (`_data`)."""
@@ -276,7 +282,11 @@ class Tensor:
 
     @property
     def grad(self):
-        return self._grad
+        g = self._grad
+        if g is None and self._grad_fn is not None and not self._retains_grad:
+            import warnings
+            warnings.warn(_NON_LEAF_GRAD_MSG, UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value):

@@ -76,6 +76,7 @@ class Function(metaclass=FunctionMeta):
     _raw = False
     _materialize = True
     _edges = ()
+    _tensor_args = ()
     _saved = None
     _freed = False
     _pre_hooks = None
@@ -125,7 +126,9 @@ class Function(metaclass=FunctionMeta):
     @property
     def next_functions(self):
         out = []
-        for e in self._edges:
+        for e, is_tensor in zip(self._edges, self._tensor_args):
+            if not is_tensor:
+                continue
             if e is None:
                 out.append((None, 0))
             elif isinstance(e, tuple):
@@ -194,6 +197,8 @@ class Function(metaclass=FunctionMeta):
                     out = cls.forward(ctx, *args)
         is_tuple = isinstance(out, tuple)
         outs = out if is_tuple else (out,)
+        if cls._raw:
+            outs = tuple(np.asarray(o) if isinstance(o, np.generic) else o for o in outs)
         if not needs_graph:
             if cls._raw:
                 res = tuple(Tensor._make(o) if isinstance(o, np.ndarray) else o for o in outs)
@@ -210,6 +215,7 @@ class Function(metaclass=FunctionMeta):
         edges = []
         needs = []
         in_meta = []
+        self._tensor_args = tuple(isinstance(a, Tensor) for a in args)
         for a in args:
             if isinstance(a, Tensor) and a._rg:
                 fn = a._grad_fn
@@ -287,12 +293,21 @@ class Function(metaclass=FunctionMeta):
         return saved
 
     def _release(self):
-        """Free what forward saved (after a backward without retain_graph)."""
+        """Free what forward saved (after a backward without retain_graph).
+
+        As in PyTorch, a user Function's ctx is always marked freed while an internal op is marked freed only
+        when it held saved data, so ops that saved nothing (add, sum, ...) can be differentiated again.
+        """
+        freed = self._saved is not None or not self._raw
         self._saved = None
-        self._freed = True
-        d = self.__dict__
-        for k in [k for k, v in d.items() if isinstance(v, (np.ndarray, Tensor))]:
-            del d[k]
+        if self._raw:
+            d = self.__dict__
+            arrays = [k for k, v in d.items() if isinstance(v, (np.ndarray, Tensor))]
+            for k in arrays:
+                del d[k]
+            freed = freed or bool(arrays)
+        if freed:
+            self._freed = True
 
 
 class InplaceFunction(Function):

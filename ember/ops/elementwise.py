@@ -41,7 +41,7 @@ class _Binary(Function):
         ctx.scalars = (None if isinstance(a, np.ndarray) else a, None if isinstance(b, np.ndarray) else b)
         if cls.save:
             ctx.save_for_backward(a if isinstance(a, np.ndarray) else None, b if isinstance(b, np.ndarray) else None)
-        return cls.np_fn(cast(a, nd), cast(b, nd))
+        return np.asarray(cls.np_fn(cast(a, nd), cast(b, nd)))
 
     @staticmethod
     def backward(ctx, g):
@@ -450,7 +450,7 @@ class _Unary(Function):
     def forward(cls, ctx, x):
         if cls.float_out and x.dtype.kind not in "fc":
             x = x.astype(_dtype.get_default_dtype().np)
-        out = cls.compute(x)
+        out = np.asarray(cls.compute(x))
         if out.dtype != x.dtype and x.dtype.kind in "fc":
             out = out.astype(x.dtype)
         if cls.uses == "x":

@@ -274,7 +274,7 @@ def _zeta_pos(s, q):
         total = total + (q + k) ** -s
     a = q + 10.0
     b = a ** -s
-    total = total + a * b / (s - 1.0) + 0.5 * b
+    total = total + a ** (1.0 - s) / (s - 1.0) + 0.5 * b
     fac = b * s / a
     for i, c in enumerate(_EULER_MACLAURIN):
         total = total + c * fac
@@ -293,8 +293,8 @@ def _zeta(s, q):
         _zeta_pos(s, np.where(q < 0, -(q + (m - 1.0)), 1.0)) - _zeta_pos(s, np.where(q < 0, 1.0 - q, 1.0)))
     out = np.where(q > 0, pos, np.where(s == np.floor(s), neg, np.nan))
     out = np.where(np.isinf(s) & (q > 0), np.where(q > 1, 0.0, np.where(q == 1, 1.0, np.inf)), out)
-    out = np.where(q == np.inf, 0.0, np.where(q == -np.inf, np.nan, out))
     out = np.where((q <= 0) & (q == np.floor(q)), np.inf, out)
+    out = np.where(q == np.inf, 0.0, np.where(q == -np.inf, np.nan, out))
     out = np.where(s == 1.0, np.inf, np.where(s < 1.0, np.nan, out))
     return np.where(np.isnan(s) | np.isnan(q), np.nan, out)
 

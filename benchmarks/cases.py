@@ -1,0 +1,122 @@
+"""Benchmark cases: each maker takes the library module (ember or torch) and returns a no-arg callable."""
+import numpy as np
+
+RNG = np.random.default_rng(0)
+
+
+def _arr(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def _t(lib, a, grad=False):
+    t = lib.from_numpy(a.copy())
+    return t.requires_grad_(True) if grad else t
+
+
+def small_binary(op):
+    def make(lib):
+        a, b = _t(lib, _arr(4, 4)), _t(lib, _arr(4, 4))
+        return lambda: op(a, b)
+    return make
+
+
+def small_unary(op):
+    def make(lib):
+        a = _t(lib, _arr(4, 4))
+        return lambda: op(a)
+    return make
+
+
+def small_graph(lib):
+    """A tiny forward+backward: per-op overhead with autograd on."""
+    x, w = _t(lib, _arr(4, 8), True), _t(lib, _arr(8, 4), True)
+
+    def step():
+        y = (x @ w).tanh()
+        (y * y + 1).sum().backward()
+        x.grad = None
+        w.grad = None
+    return step
+
+
+def small_add_grad(lib):
+    a, b = _t(lib, _arr(4, 4), True), _t(lib, _arr(4, 4), True)
+    return lambda: a + b
+
+
+def large_binary(op, n=1_000_000):
+    def make(lib):
+        a, b = _t(lib, _arr(n)), _t(lib, _arr(n))
+        return lambda: op(a, b)
+    return make
+
+
+def large_unary(op, n=1_000_000):
+    def make(lib):
+        a = _t(lib, _arr(n))
+        return lambda: op(a)
+    return make
+
+
+def matmul(n):
+    def make(lib):
+        a, b = _t(lib, _arr(n, n)), _t(lib, _arr(n, n))
+        return lambda: a @ b
+    return make
+
+
+def matmul_backward(n):
+    def make(lib):
+        a, b = _t(lib, _arr(n, n), True), _t(lib, _arr(n, n), True)
+        g = _t(lib, _arr(n, n))
+
+        def step():
+            (a @ b).backward(g)
+            a.grad = None
+            b.grad = None
+        return step
+    return make
+
+
+def large_sum(lib):
+    a = _t(lib, _arr(1000, 1000))
+    return lambda: a.sum(1)
+
+
+def mlp_step(lib):
+    """A 2-layer MLP forward+backward on a batch of 64 (matmul, broadcasting add, relu-by-clamp, mean)."""
+    x = _t(lib, _arr(64, 256))
+    w1, b1 = _t(lib, _arr(256, 256) * 0.05, True), _t(lib, _arr(256), True)
+    w2, b2 = _t(lib, _arr(256, 10) * 0.05, True), _t(lib, _arr(10), True)
+
+    def step():
+        h = (x @ w1 + b1).clamp(min=0)
+        out = h @ w2 + b2
+        (out * out).mean().backward()
+        for p in (w1, b1, w2, b2):
+            p.grad = None
+    return step
+
+
+ALL = [
+    ("overhead: add 4x4", small_binary(lambda a, b: a + b)),
+    ("overhead: mul 4x4", small_binary(lambda a, b: a * b)),
+    ("overhead: add 4x4 scalar", small_unary(lambda a: a + 1.5)),
+    ("overhead: exp 4x4", small_unary(lambda a: a.exp())),
+    ("overhead: sum 4x4", small_unary(lambda a: a.sum())),
+    ("overhead: view 4x4 -> 16", small_unary(lambda a: a.view(16))),
+    ("overhead: transpose 4x4", small_unary(lambda a: a.t())),
+    ("overhead: index a[1:3]", small_unary(lambda a: a[1:3])),
+    ("overhead: matmul 4x4", small_binary(lambda a, b: a @ b)),
+    ("overhead+autograd: add 4x4 requires_grad", small_add_grad),
+    ("overhead+autograd: tiny graph fwd+bwd (6 ops)", small_graph),
+    ("large: add 1M float32", large_binary(lambda a, b: a + b)),
+    ("large: mul 1M float32", large_binary(lambda a, b: a * b)),
+    ("large: exp 1M float32", large_unary(lambda a: a.exp())),
+    ("large: tanh 1M float32", large_unary(lambda a: a.tanh())),
+    ("large: sum(1) 1000x1000", large_sum),
+    ("matmul 256x256 float32", matmul(256)),
+    ("matmul 1024x1024 float32", matmul(1024)),
+    ("matmul 256x256 fwd+bwd", matmul_backward(256)),
+    ("MLP 64x256x256x10 fwd+bwd", mlp_step),
+]

@@ -1,0 +1,50 @@
+"""Speed of ember against PyTorch, measured in one process: prints ember/PyTorch time ratios.
+
+usage: python benchmarks/run.py [NAME-SUBSTRING ...]
+A ratio below 1 means ember is faster. Each case is timed as the best of several repeats.
+"""
+import os
+import sys
+import timeit
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ember  # noqa: E402
+
+from benchmarks import cases  # noqa: E402
+
+if os.environ.get("BENCH_THREADS"):
+    torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
+
+
+def best_time(fn, min_time=0.2, repeats=5):
+    """Seconds per call: best of `repeats` batches, each lasting at least min_time."""
+    fn()
+    n = 1
+    while True:
+        t = timeit.timeit(fn, number=n)
+        if t >= min_time / repeats:
+            break
+        n *= 2
+    return min(timeit.repeat(fn, number=n, repeat=repeats)) / n
+
+
+def main(argv):
+    wanted = [a for a in argv if not a.startswith("-")]
+    rows = []
+    print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}")
+    print(f"{'case':58s} {'ember':>11s} {'torch':>11s} {'ratio':>7s}")
+    for name, make in cases.ALL:
+        if wanted and not any(w in name for w in wanted):
+            continue
+        e_fn, t_fn = make(ember), make(torch)
+        te, tt = best_time(e_fn), best_time(t_fn)
+        rows.append((name, te, tt))
+        print(f"{name:58s} {te * 1e6:9.1f}us {tt * 1e6:9.1f}us {te / tt:7.2f}", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

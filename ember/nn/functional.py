@@ -1,0 +1,47 @@
+"""torch.nn.functional: argument checking, then the fused kernels in ember.ops."""
+from ..ops import linear as _linear_ops
+from .._tensor import Tensor
+
+
+def _check_tensor(x, name, arg="input"):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
+
+
+def linear(input, weight, bias=None):
+    """y = input @ weight.T + bias."""
+    _check_tensor(input, "linear")
+    if input.dim() == 0 or weight.dim() not in (1, 2):
+        raise RuntimeError(f"linear(): input must be at least 1-D and weight 1-D or 2-D, got {input.dim()}-D and "
+                           f"{weight.dim()}-D")
+    in_f = weight.shape[-1]
+    if input.shape[-1] != in_f:
+        rows = 1
+        for s in input.shape[:-1]:
+            rows *= s
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{in_f}x{weight.shape[0] if weight.dim() == 2 else 1})")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_name(input)} and {_name(weight)}")
+    if weight.dim() == 1:
+        out = input.matmul(weight)
+        return out + bias if bias is not None else out
+    return _linear_ops.linear(input, weight, bias)
+
+
+def _name(t):
+    return {"float32": "Float", "float64": "Double", "float16": "Half"}.get(t._data.dtype.name, t._data.dtype.name)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """y = input1^T weight input2 + bias."""
+    if input1.shape[:-1] != input2.shape[:-1]:
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
+                           f"{list(input2.shape[:-1])}")
+    if input1.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
+                           f"expected {weight.shape[1]}")
+    if input2.shape[-1] != weight.shape[2]:
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
+                           f"expected {weight.shape[2]}")
+    return _linear_ops.bilinear(input1, input2, weight, bias)
