@@ -45,3 +45,8 @@ def bilinear(input1, input2, weight, bias=None):
         raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
                            f"expected {weight.shape[2]}")
     return _linear_ops.bilinear(input1, input2, weight, bias)
+
+
+from ._functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: E402
+                               conv_transpose3d, unfold, fold)
+from ..ops.padding import pad  # noqa: E402

@@ -4,3 +4,7 @@ from .container import Container, Sequential, ModuleList, ModuleDict, ParameterL
 from .linear import Identity, Linear, Bilinear, LazyLinear
 from .flatten import Flatten, Unflatten
 from .lazy import LazyModuleMixin
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d, LazyConv1d, \
+    LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d
+from .fold import Fold, Unfold
+from .padding import *  # noqa: F401,F403

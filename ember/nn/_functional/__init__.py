@@ -1,0 +1,1 @@
+"""Per-family halves of torch.nn.functional (re-exported by nn.functional)."""
