@@ -50,3 +50,11 @@ def bilinear(input1, input2, weight, bias=None):
 from ._functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: E402
                                conv_transpose3d, unfold, fold)
 from ..ops.padding import pad  # noqa: E402
+from ._functional.pooling import (max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices,  # noqa: E402
+                                  max_pool2d_with_indices, max_pool3d_with_indices, avg_pool1d, avg_pool2d,
+                                  avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, adaptive_avg_pool1d,
+                                  adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d,
+                                  adaptive_max_pool2d, adaptive_max_pool3d, adaptive_max_pool1d_with_indices,
+                                  adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices,
+                                  fractional_max_pool2d, fractional_max_pool3d, max_unpool1d, max_unpool2d,
+                                  max_unpool3d)

@@ -8,3 +8,4 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
     LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d, LazyConvTranspose3d
 from .fold import Fold, Unfold
 from .padding import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
