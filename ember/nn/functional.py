@@ -58,3 +58,8 @@ from ._functional.pooling import (max_pool1d, max_pool2d, max_pool3d, max_pool1d
                                   adaptive_max_pool2d_with_indices, adaptive_max_pool3d_with_indices,
                                   fractional_max_pool2d, fractional_max_pool3d, max_unpool1d, max_unpool2d,
                                   max_unpool3d)
+from ._functional.activation import (relu, relu_, relu6, elu, elu_, selu, selu_, celu, celu_,  # noqa: E402
+                                     leaky_relu, leaky_relu_, hardtanh, hardtanh_, hardsigmoid, hardswish,
+                                     hardshrink, softshrink, threshold, threshold_, softsign, tanhshrink, silu, mish,
+                                     gelu, softplus, logsigmoid, sigmoid, tanh, prelu, rrelu, rrelu_, glu, softmax,
+                                     softmin, log_softmax)

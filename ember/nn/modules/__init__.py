@@ -9,3 +9,4 @@ from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, Conv
 from .fold import Fold, Unfold
 from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
+from .activation import *  # noqa: F401,F403

@@ -1,0 +1,204 @@
+"""Functional activations and softmax family (argument checks, in-place forms, legacy softmax dim)."""
+import warnings
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...ops import activation as A
+from ...ops import elementwise as E
+from ...ops.shape import cat
+from ... import random as _random
+from ...autograd.grad_mode import STATE
+
+
+def _apply(fn, input, inplace, *params):
+    if inplace:
+        return input._inplace(lambda old: fn.apply(old, *params))
+    return fn.apply(input, *params)
+
+
+def relu(input, inplace=False):
+    return _apply(A.Relu, input, inplace)
+
+
+def relu_(input):
+    return relu(input, True)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _apply(A.Elu, input, inplace, alpha, 1.0, 1.0, 1.0)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, True)
+
+
+def selu(input, inplace=False):
+    return _apply(A.Elu, input, inplace, A.SELU_ALPHA, A.SELU_SCALE, 1.0, 1.0)
+
+
+def selu_(input):
+    return selu(input, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    # PyTorch's CELU backward takes 1/alpha with alpha rounded to float32.
+    return _apply(A.Elu, input, inplace, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    return _apply(A.LeakyRelu, input, inplace, negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, True)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _apply(A.Hardtanh, input, inplace, min_val, max_val)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, True)
+
+
+def hardsigmoid(input, inplace=False):
+    return _apply(A.Hardsigmoid, input, inplace)
+
+
+def hardswish(input, inplace=False):
+    return _apply(A.Hardswish, input, inplace)
+
+
+def hardshrink(input, lambd=0.5):
+    return A.Hardshrink.apply(input, lambd)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    return A.Softshrink.apply(input, lambd)
+
+
+def threshold(input, threshold, value, inplace=False):
+    return _apply(A.Threshold, input, inplace, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, True)
+
+
+def softsign(input):
+    return A.Softsign.apply(input)
+
+
+def tanhshrink(input):
+    return A.Tanhshrink.apply(input)
+
+
+def silu(input, inplace=False):
+    return _apply(A.Silu, input, inplace)
+
+
+def mish(input, inplace=False):
+    return _apply(A.Mish, input, inplace)
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"approximate argument must be either none or tanh.")
+    return A.Gelu.apply(input, approximate)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    return A.Softplus.apply(input, beta, threshold)
+
+
+def logsigmoid(input):
+    return A.LogSigmoid.apply(input)
+
+
+def sigmoid(input):
+    return E.sigmoid(input)
+
+
+def tanh(input):
+    return E.tanh(input)
+
+
+def prelu(input, weight):
+    if weight.numel() != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        channels = input.shape[1] if input.dim() >= 2 else 1
+        if weight.numel() != channels:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
+    return A.Prelu.apply(input, weight)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if not training:
+        return _apply(A.LeakyRelu, input, inplace, (lower + upper) / 2)
+    noise = _random.rng(None).uniform(lower, upper, input.shape).astype(input._data.dtype)
+    noise = np.where(input._data >= 0, 1, noise).astype(input._data.dtype)
+    return _apply(A.RreluWithNoise, input, inplace, noise)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, True)
+
+
+def glu(input, dim=-1):
+    if input.dim() == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} is size "
+                           f"{input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * E.sigmoid(b)
+
+
+def _get_softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+                  "argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input, dim, dtype, name):
+    if dim is None:
+        dim = _get_softmax_dim(name, input.dim(), 4)
+    if dtype is not None:
+        input = input.to(dtype)
+    elif input._data.dtype.kind not in "fc":
+        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
+                           f"'{input.dtype.name.capitalize()}'")
+    from ...ops._util import wrap_dim
+    return input, wrap_dim(dim, input.dim())
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input(input, dim, dtype, "softmax")
+    return A.Softmax.apply(x, d)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input(input, dim, dtype, "softmin")
+    return A.Softmax.apply(-x, d)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    x, d = _softmax_input(input, dim, dtype, "log_softmax")
+    return A.LogSoftmax.apply(x, d)

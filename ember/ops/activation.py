@@ -1,0 +1,214 @@
+"""Activation kernels: one fused Function per activation, with a backward written in ember ops
+(so double backward works); softmax/log_softmax are stable (max-shifted) and fused."""
+import math
+
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+from . import special_math as sm
+from . import elementwise as E
+
+
+def _const(mask, like):
+    """A constant tensor from a NumPy mask/array, in the gradient's dtype."""
+    return Tensor._make(np.asarray(mask, dtype=like._data.dtype))
+
+
+class _Pointwise(Function):
+    """forward: `compute(x, *params)`; backward: g * `deriv(x_tensor, out_tensor, *params)`."""
+
+    _raw = True
+
+    @classmethod
+    def forward(cls, ctx, x, *params):
+        out = cls.compute(x, *params)
+        if out.dtype != x.dtype:
+            out = out.astype(x.dtype)
+        ctx.params = params
+        ctx.save_for_backward(x, out)
+        return out
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, out = ctx.saved_tensors
+        return (g * cls.deriv(x, out, *ctx.params),) + (None,) * len(ctx.params)
+
+
+def _pointwise(name, compute, deriv, node=None):
+    cls = type(name, (_Pointwise,), {"compute": staticmethod(compute), "deriv": staticmethod(deriv),
+                                     "_node_name": node or name + "Backward0"})
+    return cls
+
+
+SQRT_2 = math.sqrt(2.0)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))  # PyTorch's hardsigmoid backward uses the float constant
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _elu_compute(x, alpha, scale, input_scale, bw_input_scale):
+    neg = alpha * np.expm1(np.minimum(x, 0) * input_scale)
+    return scale * np.where(x > 0, x, neg)
+
+
+def _elu_deriv(x, out, alpha, scale, input_scale, bw_input_scale):
+    pos = _const(x._data > 0, x)
+    return pos * scale + (1 - pos) * (E.exp(x.clamp(max=0) * bw_input_scale) * (alpha * scale * bw_input_scale))
+
+
+Relu = _pointwise("Relu", lambda x: np.maximum(x, 0), lambda x, out: _const(x._data > 0, x))
+Elu = _pointwise("Elu", _elu_compute, _elu_deriv)
+LeakyRelu = _pointwise("LeakyRelu", lambda x, s: np.where(x > 0, x, x * s),
+                       lambda x, out, s: _const(np.where(x._data > 0, 1.0, s), x))
+Hardtanh = _pointwise("Hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
+                      lambda x, out, lo, hi: _const((x._data > lo) & (x._data < hi), x))
+Hardsigmoid = _pointwise("Hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1),
+                         lambda x, out: _const(((x._data > -3) & (x._data < 3)) * ONE_SIXTH_F32, x))
+Hardswish = _pointwise("Hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
+                       lambda x, out: E.where(Tensor._make(x._data <= -3), 0.0,
+                                              E.where(Tensor._make(x._data < 3), x / 3 + 0.5, 1.0)))
+Hardshrink = _pointwise("Hardshrink", lambda x, l: np.where(np.abs(x) > l, x, 0),
+                        lambda x, out, l: _const(np.abs(x._data) > l, x))
+Softshrink = _pointwise("Softshrink", lambda x, l: np.where(x > l, x - l, np.where(x < -l, x + l, 0)),
+                        lambda x, out, l: _const(np.abs(x._data) > l, x))
+Threshold = _pointwise("Threshold", lambda x, th, v: np.where(x > th, x, v),
+                       lambda x, out, th, v: _const(x._data > th, x))
+Softsign = _pointwise("Softsign", lambda x: x / (1 + np.abs(x)), lambda x, out: (x.abs() + 1).pow(-2))
+Tanhshrink = _pointwise("Tanhshrink", lambda x: x - np.tanh(x), lambda x, out: E.tanh(x).pow(2))
+Silu = _pointwise("Silu", lambda x: x * sm.expit(x),
+                  lambda x, out: E.sigmoid(x) * (x * (1 - E.sigmoid(x)) + 1))
+
+
+def _softplus_compute(x, beta, threshold):
+    bx = x * beta
+    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
+
+
+def _softplus_deriv(x, out, beta, threshold):
+    return E.where(Tensor._make(x._data * beta > threshold), 1.0, E.sigmoid(x * beta))
+
+
+Softplus = _pointwise("Softplus", _softplus_compute, _softplus_deriv)
+LogSigmoid = _pointwise("LogSigmoid", lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
+                        lambda x, out: E.sigmoid(-x), node="LogSigmoidBackward0")
+
+
+def _mish_compute(x):
+    return x * np.tanh(_softplus_compute(x, 1.0, 20.0))
+
+
+def _mish_deriv(x, out):
+    sp = Softplus.apply(x, 1.0, 20.0)
+    t = E.tanh(sp)
+    return t + x * E.sigmoid(x) * (1 - t * t)
+
+
+Mish = _pointwise("Mish", _mish_compute, _mish_deriv)
+
+
+def _gelu_compute(x, approximate):
+    if approximate == "tanh":
+        return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
+    return 0.5 * x * (1 + sm.erf(x / SQRT_2))
+
+
+def _gelu_deriv(x, out, approximate):
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * SQRT_2_OVER_PI
+        t = E.tanh(inner)
+        return (t + 1) * 0.5 + x * 0.5 * (1 - t * t) * SQRT_2_OVER_PI * (x * x * (3 * 0.044715) + 1)
+    return (E.erf(x * (1 / SQRT_2)) + 1) * 0.5 + x * E.exp(x * x * -0.5) * INV_SQRT_2PI
+
+
+Gelu = _pointwise("Gelu", _gelu_compute, _gelu_deriv)
+
+
+class Prelu(Function):
+    """PReLU with one weight, or one per channel (dim 1)."""
+
+    _raw = True
+    _node_name = "PreluKernelBackward0"
+
+    @staticmethod
+    def forward(ctx, x, w):
+        wb = w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+        ctx.save_for_backward(x, w)
+        return np.where(x > 0, x, wb * x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        pos = _const(x._data > 0, x)
+        wb = w.reshape((1, -1) + (1,) * (x.dim() - 2)) if w.numel() > 1 else w.reshape(())
+        gx = g * (pos + (1 - pos) * wb)
+        gw = None
+        if ctx.needs_input_grad[1]:
+            contrib = g * x * (1 - pos)
+            if w.numel() > 1:
+                dims = (0,) + tuple(range(2, x.dim()))
+                gw = contrib.sum(dims).reshape(w.shape)
+            else:
+                gw = contrib.sum().reshape(w.shape)
+        return gx, gw
+
+
+class RreluWithNoise(Function):
+    """RReLU in training mode: negative inputs scaled by per-element random slopes (`noise`)."""
+
+    _raw = True
+    _node_name = "RreluWithNoiseBackward0"
+
+    @staticmethod
+    def forward(ctx, x, noise):
+        ctx.noise = noise
+        return np.where(x >= 0, x, x * noise).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * _const(ctx.noise, g), None
+
+
+class Softmax(Function):
+    _raw = True
+    _node_name = "SoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        if x.size == 0:
+            return x.copy()
+        m = np.max(x, axis=dim, keepdims=True)
+        e = np.exp(x - np.where(np.isfinite(m), m, 0))
+        out = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
+
+
+class LogSoftmax(Function):
+    _raw = True
+    _node_name = "LogSoftmaxBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        if x.size == 0:
+            return x.copy()
+        m = np.max(x, axis=dim, keepdims=True)
+        m = np.where(np.isfinite(m), m, 0)
+        shifted = x - m
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g - E.exp(out) * g.sum(ctx.dim, keepdim=True), None
