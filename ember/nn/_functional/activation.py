@@ -202,3 +202,16 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     x, d = _softmax_input(input, dim, dtype, "log_softmax")
     return A.LogSoftmax.apply(x, d)
+
+
+def _bind_tensor_methods():
+    """Tensor methods that PyTorch exposes for these functions (x.softmax(1), x.log_softmax(-1), ...)."""
+    Tensor.softmax = lambda self, dim=None, dtype=None: softmax(self, dim, dtype=dtype)
+    Tensor.log_softmax = lambda self, dim=None, dtype=None: log_softmax(self, dim, dtype=dtype)
+    Tensor.relu = lambda self: relu(self)
+    Tensor.relu_ = lambda self: relu(self, inplace=True)
+    Tensor.hardshrink = lambda self, lambd=0.5: hardshrink(self, lambd)
+    Tensor.prelu = lambda self, weight: prelu(self, weight)
+
+
+_bind_tensor_methods()

@@ -10,3 +10,5 @@ from .fold import Fold, Unfold
 from .padding import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .activation import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .distance import PairwiseDistance, CosineSimilarity

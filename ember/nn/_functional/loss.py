@@ -1,0 +1,398 @@
+"""Functional losses. Each takes `reduction` (and the legacy size_average/reduce) through nn._reduction."""
+import math
+import warnings
+
+import numpy as np
+
+from ..._tensor import Tensor
+from ...ops import loss as _loss
+from ...ops import elementwise as E
+from ...ops.reduction import vector_norm
+from ...ops.activation import LogSoftmax
+from ...autograd.grad_mode import no_grad
+from .. import _reduction as R
+from ... import _dtype
+
+
+def _check_target_size(input, target, name):
+    if target.shape != input.shape:
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", stacklevel=3)
+
+
+def _pointwise_loss(name, elementwise):
+    def loss(input, target, size_average=None, reduce=None, reduction="mean", **kwargs):
+        reduction = R.resolve(size_average, reduce, reduction)
+        _check_target_size(input, target, name)
+        return R.apply(elementwise(input, target, **kwargs), reduction)
+    loss.__name__ = name
+    return loss
+
+
+l1_loss = _pointwise_loss("l1_loss", lambda x, y: (x - y).abs())
+mse_loss = _pointwise_loss("mse_loss", lambda x, y: (x - y) ** 2)
+
+
+def _smooth_l1(x, y, beta=1.0):
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = (x - y).abs()
+    if beta == 0:
+        return d
+    return E.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    reduction = R.resolve(size_average, reduce, reduction)
+    _check_target_size(input, target, "smooth_l1_loss")
+    return R.apply(_smooth_l1(input, target, beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    _check_target_size(input, target, "huber_loss")
+    d = (input - target).abs()
+    loss = E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return R.apply(loss, reduction)
+
+
+def _class_dim_flat(input, target):
+    """(N, C, d1, ...) input and (N, d1, ...) target as (M, C) and (M,), plus the unflatten shape."""
+    if input.dim() == 1:
+        return input, target, None
+    if input.dim() == 2:
+        return input, target, None
+    c = input.shape[1]
+    flat = input.movedim(1, -1).reshape(-1, c)
+    return flat, target.reshape(-1), tuple(target.shape)
+
+
+def _check_nll(input, target):
+    if input.dim() < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
+    if target._data.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize() if target.dtype.name != 'float32' else 'Float'}")
+    if input.dim() == 1:
+        if target.dim() != 0:
+            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
+        return
+    if input.shape[0] != target.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}).")
+    if input.dim() > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {list(input.shape[:1]) + list(input.shape[2:])}, got "
+                           f"{list(target.shape)}")
+    if input.dim() == 2 and target.dim() != 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    _check_nll(input, target)
+    c = input.shape[1] if input.dim() > 1 else input.shape[0]
+    if weight is not None and (weight.dim() != 1 or weight.shape[0] != c):
+        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got weight "
+                           f"tensor of shape: {list(weight.shape)}")
+    flat, t, shape = _class_dim_flat(input, target)
+    w = weight._data.astype(input._data.dtype) if weight is not None else None
+    out = _loss.NLLLoss.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index)
+    if reduction == "none" and shape is not None:
+        out = out.reshape(shape)
+    return out
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    reduction = R.resolve(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.dim() == 1 else 1
+    n_classes = input.shape[class_dim]
+    logp = LogSoftmax.apply(input, class_dim)
+    wshape = [1] * input.dim()
+    wshape[class_dim] = n_classes
+    if target._data.dtype.kind == "f":
+        if target.shape != input.shape:
+            raise RuntimeError(f"Expected floating point type target to have the same shape as input, got "
+                               f"{list(target.shape)} and {list(input.shape)}")
+        tgt = target * (1 - label_smoothing) + label_smoothing / n_classes if label_smoothing > 0 else target
+        prod = logp * tgt
+        if weight is not None:
+            prod = prod * weight.reshape(wshape)
+        if reduction == "mean":
+            if input.numel() == 0:
+                return -prod.sum() * float("nan")
+            return -prod.sum() / (input.numel() / n_classes)
+        if reduction == "sum":
+            return -prod.sum()
+        return -prod.sum(class_dim)
+    nll = nll_loss(logp, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if label_smoothing == 0:
+        return nll
+    ignore = Tensor._make(target._data == ignore_index)
+    smooth = -(logp * weight.reshape(wshape)).sum(class_dim) if weight is not None else -logp.sum(class_dim)
+    smooth = smooth.masked_fill(ignore, 0.0)
+    if reduction == "mean":
+        if weight is not None:
+            kept = target._data[target._data != ignore_index]
+            ret = smooth.sum() / Tensor._make(weight._data[kept].sum().astype(input._data.dtype))
+        else:
+            ret = smooth.sum() / float((target._data != ignore_index).sum())
+    elif reduction == "sum":
+        ret = smooth.sum()
+    else:
+        ret = smooth
+    return nll * (1 - label_smoothing) + ret * (label_smoothing / n_classes)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}) "
+                         "is deprecated. Please ensure they have the same size.")
+    if weight is not None:
+        weight = weight.expand(input.shape) if weight.shape != input.shape else weight
+    return R.apply(_loss.BCELoss.apply(input, target, weight), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    reduction = R.resolve(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    softplus_neg = (-input).clamp(min=0) + E.log1p(E.exp(-input.abs()))
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return R.apply(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = R.legacy_get_string(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        loss = E.exp(target) * (target - input)
+    else:
+        loss = E.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.dim() else 1)
+    return R.apply(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    if log_input:
+        loss = E.exp(input) - target * input
+    else:
+        loss = input - target * E.log(input + eps)
+    if full:
+        st = target * E.log(target) - target + 0.5 * E.log(2 * math.pi * target)
+        loss = loss + st.masked_fill(Tensor._make(target._data <= 1), 0)
+    return R.apply(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    if isinstance(var, (int, float)):
+        var = Tensor._make(np.full(input.shape, var, input._data.dtype))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    if (var._data < 0).any():
+        raise ValueError("var has negative entry/entries")
+    var = var.clone()
+    with no_grad():
+        var._data[...] = np.maximum(var._data, eps)
+    loss = 0.5 * (E.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return R.apply(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return R.apply((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    margin_clamp = (margin - input).clamp(min=0)
+    out_margin = E.where(Tensor._make(target._data != 1), margin_clamp, 0.0)
+    out_self = E.where(Tensor._make(target._data != -1), input, 0.0)
+    return R.apply(out_margin + out_self, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    return R.apply(E.log1p(E.exp(-target.to(input.dtype) * input)), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    from .activation import logsigmoid
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(dim=input.dim() - 1) / input.shape[-1]
+    return R.apply(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    eps = 1e-12
+    dim = input1.dim() - 1
+    prod_sum = (input1 * input2).sum(dim)
+    mag1 = (input1 * input1).sum(dim) + eps
+    mag2 = (input2 * input2).sum(dim) + eps
+    cos = prod_sum / E.sqrt(mag1 * mag2)
+    pos = 1 - cos
+    neg = (cos - margin).clamp(min=0)
+    out = E.where(Tensor._make(target._data == 1), pos, 0.0) + E.where(Tensor._make(target._data == -1), neg, 0.0)
+    return R.apply(out, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x = input if input.dim() > 1 else input.unsqueeze(0)
+    t = target.reshape(-1)
+    c = x.shape[1]
+    picked = x.gather(1, t.unsqueeze(1))
+    z = (x - picked + margin).clamp(min=0)
+    if p == 2:
+        z = z * z
+    if weight is not None:
+        z = z * weight[t].unsqueeze(1)
+    z = z.masked_fill(Tensor._make(np.arange(c)[None, :] == t._data[:, None]), 0.0)
+    loss = z.sum(1) / c
+    if input.dim() == 1:
+        loss = loss.reshape(())
+    return R.apply(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    x = input if input.dim() > 1 else input.unsqueeze(0)
+    t = target._data.reshape(x.shape)
+    c = x.shape[1]
+    # Targets are the class indices before the first -1 in each row.
+    valid = np.cumprod(t >= 0, axis=1).astype(bool)
+    is_target = np.zeros(x.shape, bool)
+    rows = np.nonzero(valid)
+    is_target[rows[0], t[rows]] = True
+    tgt_mask = Tensor._make(valid.astype(x._data.dtype))
+    xt = x.gather(1, Tensor._make(np.where(valid, t, 0)))
+    margins = (1 - (xt.unsqueeze(2) - x.unsqueeze(1))).clamp(min=0)
+    keep = tgt_mask.unsqueeze(2) * Tensor._make((~is_target).astype(x._data.dtype)).unsqueeze(1)
+    loss = (margins * keep).sum((1, 2)) / c
+    if input.dim() == 1:
+        loss = loss.reshape(())
+    return R.apply(loss, reduction)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    d = x1 - x2 + eps
+    dim = max(x1.dim(), x2.dim()) - 1
+    if dim < 0:
+        return vector_norm(d, p, None, keepdim)
+    return vector_norm(d, p, dim, keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    x1, x2 = x1.broadcast_to(np.broadcast_shapes(x1.shape, x2.shape)), x2.broadcast_to(
+        np.broadcast_shapes(x1.shape, x2.shape))
+    if x1._data.dtype.kind not in "fc":
+        x1, x2 = x1.to(_dtype.get_default_dtype()), x2.to(_dtype.get_default_dtype())
+    n1 = vector_norm(x1, 2, dim, True)
+    n2 = vector_norm(x2, 2, dim, True)
+    with no_grad():
+        n1._data[...] = np.maximum(n1._data, eps)
+        n2._data[...] = np.maximum(n2._data, eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pdist(input, p=2):
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    d = input[Tensor._make(i)] - input[Tensor._make(j)]
+    return vector_norm(d, p, 1, False)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    reduction = R.resolve(size_average, reduce, reduction)
+    a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
+    if not (a_dim == p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_swap = pairwise_distance(positive, negative, p, eps)
+        d_neg = E.minimum(d_neg, d_swap)
+    return R.apply((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
+    dist = distance_function if distance_function is not None else pairwise_distance
+    d_pos = dist(anchor, positive)
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = E.minimum(d_neg, dist(positive, negative))
+    return R.apply((margin + d_pos - d_neg).clamp(min=0), reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist temporal classification loss (targets padded (N, S) or concatenated 1-D)."""
+    lp = log_probs if log_probs.dim() == 3 else log_probs.unsqueeze(1)
+    t_max, n, c = lp.shape
+    il = np.asarray(input_lengths._data if isinstance(input_lengths, Tensor) else input_lengths, np.int64).reshape(-1)
+    tl = np.asarray(target_lengths._data if isinstance(target_lengths, Tensor) else target_lengths,
+                    np.int64).reshape(-1)
+    tg = targets._data.astype(np.int64)
+    if log_probs.dim() == 2:
+        tg = tg.reshape(1, -1)
+    elif tg.ndim == 1:
+        # Concatenated targets: lay them out as a padded (N, S) array.
+        rows = np.repeat(np.arange(n), tl)
+        cols = np.arange(tl.sum()) - np.repeat(np.concatenate([[0], np.cumsum(tl)[:-1]]), tl)
+        padded = np.full((n, max(int(tl.max()) if n else 0, 1)), blank, np.int64)
+        padded[rows, cols] = tg
+        tg = padded
+    s_max = int(tl.max()) if n else 0
+    ext = np.full((n, 2 * s_max + 1), blank, np.int64)
+    ext[:, 1::2] = tg[:, :s_max]
+    loss = _loss.CTCLoss.apply(lp, ext, il, tl, zero_infinity)
+    if reduction == "mean":
+        return (loss / Tensor._make(np.maximum(tl, 1).astype(lp._data.dtype))).mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss if log_probs.dim() == 3 else loss.reshape(())

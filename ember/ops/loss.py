@@ -1,0 +1,197 @@
+"""Fused loss kernels: negative log-likelihood (the core of cross-entropy) and binary cross-entropy."""
+import numpy as np
+
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+
+class NLLLoss(Function):
+    """-w[t] * logp[t] per position; 'mean' divides by the total weight of non-ignored targets."""
+
+    _raw = True
+    _node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, reduction, ignore_index):
+        c = logp.shape[1] if logp.ndim > 1 else logp.shape[0]
+        valid = target != ignore_index
+        safe_t = np.where(valid, target, 0)
+        if (safe_t < 0).any() or (safe_t >= c).any():
+            bad = safe_t[(safe_t < 0) | (safe_t >= c)][0]
+            raise IndexError(f"Target {bad} is out of bounds.")
+        lp = logp if logp.ndim > 1 else logp[None]
+        st = safe_t if logp.ndim > 1 else safe_t[None]
+        vm = valid if logp.ndim > 1 else valid[None]
+        picked = np.take_along_axis(lp, st[:, None], 1)[:, 0]
+        w = (weight[st] if weight is not None else np.ones_like(picked)) * vm
+        w = w.astype(logp.dtype, copy=False)
+        losses = -picked * w
+        ctx.geom = (logp.shape, st, w, vm, reduction, logp.ndim > 1)
+        if reduction == "none":
+            return losses if logp.ndim > 1 else losses[0]
+        total = losses.sum()
+        if reduction == "sum":
+            return np.asarray(total, logp.dtype)
+        wsum = w.sum()
+        ctx.wsum = wsum
+        return np.asarray(total / wsum, logp.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, st, w, vm, reduction, batched = ctx.geom
+        if reduction == "mean":
+            coef = Tensor._make(-w / ctx.wsum) * g
+        elif reduction == "sum":
+            coef = Tensor._make(-w) * g
+        else:
+            coef = Tensor._make(-w) * (g if batched else g.reshape(1))
+        return NLLScatter.apply(coef, st, shape, batched), None, None, None, None
+
+
+class NLLScatter(Function):
+    """zeros(shape) with coef placed at the target class of each position (linear in coef)."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx, coef, st, shape, batched):
+        ctx.st, ctx.batched = st, batched
+        out = np.zeros(shape if batched else (1,) + tuple(shape), coef.dtype)
+        np.put_along_axis(out, st[:, None], coef[:, None], 1)
+        return out if batched else out[0]
+
+    @staticmethod
+    def backward(ctx, gg):
+        g2 = gg if ctx.batched else gg.reshape(1, -1)
+        picked = Tensor._make(np.take_along_axis(g2._data, ctx.st[:, None], 1)[:, 0])
+        return picked, None, None, None
+
+
+class BCELoss(Function):
+    """Binary cross-entropy on probabilities, log clamped at -100 as in PyTorch."""
+
+    _raw = True
+    _node_name = "BinaryCrossEntropyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, weight):
+        if ((x < 0) | (x > 1)).any():
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, y, weight)
+        return loss.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, w = ctx.saved_tensors
+        eps = 1e-12
+        denom = ((1 - x) * x).clamp(min=eps)
+        gx = g * (x - y) / denom
+        if w is not None:
+            gx = gx * w
+        gy = None
+        if ctx.needs_input_grad[1]:
+            gy = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+            if w is not None:
+                gy = gy * w
+        return gx, gy, None
+
+
+def _logsumexp3(a, b, c):
+    m = np.maximum(np.maximum(a, b), c)
+    ms = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        return np.log(np.exp(a - ms) + np.exp(b - ms) + np.exp(c - ms)) + ms
+
+
+def _shift(a, k, fill):
+    out = np.full_like(a, fill)
+    out[:, k:] = a[:, :-k] if k else a
+    return out
+
+
+class CTCLoss(Function):
+    """Connectionist temporal classification: alpha recursion forward, alpha-beta backward (loops over time)."""
+
+    _raw = True
+    _node_name = "CtcLossBackward0"
+
+    @staticmethod
+    def forward(ctx, lp, ext, in_len, tgt_len, zero_infinity):
+        t_max, n, c = lp.shape
+        L = ext.shape[1]
+        emit = np.take_along_axis(lp, np.broadcast_to(ext[None], (t_max, n, L)), 2)
+        skip = np.zeros((n, L), bool)
+        blank = ext[:, 0:1]
+        skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+        valid_state = np.arange(L)[None, :] < (2 * tgt_len + 1)[:, None]
+        ninf = -np.inf
+        alpha = np.full((t_max, n, L), ninf, lp.dtype)
+        alpha[0, :, 0] = emit[0, :, 0]
+        alpha[0, :, 1] = np.where(tgt_len > 0, emit[0, :, 1], ninf)
+        for t in range(1, t_max):
+            prev = alpha[t - 1]
+            new = _logsumexp3(prev, _shift(prev, 1, ninf), np.where(skip, _shift(prev, 2, ninf), ninf)) + emit[t]
+            new = np.where(valid_state, new, ninf)
+            alpha[t] = np.where((t < in_len)[:, None], new, prev)
+        last_t = np.maximum(in_len - 1, 0)
+        a_end = alpha[last_t, np.arange(n)]
+        i1 = 2 * tgt_len
+        i2 = np.maximum(2 * tgt_len - 1, 0)
+        l1 = a_end[np.arange(n), i1]
+        l2 = np.where(tgt_len > 0, a_end[np.arange(n), i2], ninf)
+        m = np.maximum(l1, l2)
+        ms = np.where(np.isfinite(m), m, 0)
+        nll = -(np.log(np.exp(l1 - ms) + np.exp(l2 - ms)) + ms)
+        ctx.state = (lp, ext, emit, alpha, skip, valid_state, in_len, tgt_len, nll, zero_infinity)
+        if zero_infinity:
+            nll = np.where(np.isinf(nll), 0, nll)
+        return nll.astype(lp.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        lp, ext, emit, alpha, skip, valid_state, in_len, tgt_len, nll, zero_infinity = ctx.state
+        t_max, n, c = lp.shape
+        L = ext.shape[1]
+        ninf = -np.inf
+        beta = np.full((t_max, n, L), ninf, lp.dtype)
+        rows = np.arange(n)
+        last_t = np.maximum(in_len - 1, 0)
+        init = np.full((n, L), ninf, lp.dtype)
+        init[rows, 2 * tgt_len] = emit[last_t, rows, 2 * tgt_len]
+        has = tgt_len > 0
+        init[rows[has], 2 * tgt_len[has] - 1] = emit[last_t[has], rows[has], 2 * tgt_len[has] - 1]
+        skip_next = np.zeros((n, L), bool)
+        skip_next[:, :-2] = skip[:, 2:]
+        cur = init
+        for t in range(t_max - 1, -1, -1):
+            at_end = (t == last_t)[:, None]
+            active = (t < last_t)[:, None]
+            if t < t_max - 1:
+                nxt = beta[t + 1]
+                s1 = np.full_like(nxt, ninf)
+                s1[:, :-1] = nxt[:, 1:]
+                s2 = np.full_like(nxt, ninf)
+                s2[:, :-2] = nxt[:, 2:]
+                rec = _logsumexp3(nxt, s1, np.where(skip_next, s2, ninf)) + emit[t]
+                rec = np.where(valid_state, rec, ninf)
+            else:
+                rec = np.full((n, L), ninf, lp.dtype)
+            beta[t] = np.where(at_end, init, np.where(active, rec, ninf))
+        ab = alpha + beta
+        m = np.max(ab, axis=2, keepdims=True)
+        ms = np.where(np.isfinite(m), m, 0)
+        e = np.exp(ab - ms)
+        idx = (np.arange(t_max * n).reshape(t_max, n, 1) * c + ext[None]).reshape(-1)
+        summed = np.bincount(idx, weights=e.reshape(-1), minlength=t_max * n * c).reshape(t_max, n, c)
+        with np.errstate(divide="ignore"):
+            lcab = np.log(summed) + ms
+        grad = np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)
+        grad = np.where((np.arange(t_max)[:, None] < in_len[None, :])[:, :, None], grad, 0)
+        bad = np.isinf(nll)
+        if zero_infinity:
+            grad = np.where(bad[None, :, None], 0, grad)
+        grad = np.nan_to_num(grad, nan=0.0) if zero_infinity else grad
+        return g.reshape(1, n, 1) * Tensor._make(grad.astype(lp.dtype, copy=False)), None, None, None, None
