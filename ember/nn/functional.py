@@ -1,50 +1,140 @@
 """torch.nn.functional: argument checking, then the fused kernels in ember.ops."""
+import numpy as np
+
 from ..ops import linear as _linear_ops
 from .._tensor import Tensor
 
 
-def _check_tensor(x, name, arg="input"):
+def _check_tensor(x, name, arg="input", pos=1):
     if not isinstance(x, Tensor):
-        raise TypeError(f"{name}(): argument '{arg}' (position 1) must be Tensor, not {type(x).__name__}")
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+# PyTorch's C++ names of scalar types, as its dtype-mismatch messages print them.
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _scalar_name(t):
+    """The capitalised scalar type name of torch's messages (Float, Double, Long, ...)."""
+    return t.type().replace("torch.", "").replace("Tensor", "") or str(t.dtype).replace("torch.", "")
+
+
+def _rows(shape):
+    return int(np.prod(shape[:-1], dtype=np.int64))
 
 
 def linear(input, weight, bias=None):
-    """y = input @ weight.T + bias."""
+    """y = input @ weight.T + bias, with PyTorch's checks (fused addmm path or matmul + add_ path)."""
     _check_tensor(input, "linear")
-    if input.dim() == 0 or weight.dim() not in (1, 2):
-        raise RuntimeError(f"linear(): input must be at least 1-D and weight 1-D or 2-D, got {input.dim()}-D and "
-                           f"{weight.dim()}-D")
-    in_f = weight.shape[-1]
-    if input.shape[-1] != in_f:
-        rows = 1
-        for s in input.shape[:-1]:
-            rows *= s
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
-                           f"{in_f}x{weight.shape[0] if weight.dim() == 2 else 1})")
-    if input.dtype != weight.dtype:
-        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_name(input)} and {_name(weight)}")
-    if weight.dim() == 1:
+    _check_tensor(weight, "linear", "weight", 2)
+    in_dim, w_dim = input.dim(), weight.dim()
+    if in_dim == 0 or w_dim == 0:
+        raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {in_dim}D and {w_dim}D")
+    if w_dim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w_dim}D")
+    fused = bias is not None and (in_dim == 2 or input.is_contiguous() and (in_dim == 3 or bias.dim() == 1))
+    if fused:
+        _check_addmm(input, weight, bias)
+    else:
+        _check_matmul(input, weight)
+    if w_dim == 1:
         out = input.matmul(weight)
-        return out + bias if bias is not None else out
-    return _linear_ops.linear(input, weight, bias)
+    else:
+        x2d = input.reshape(-1, input.shape[-1]) if in_dim != 2 else input
+        out = _linear_ops.linear(x2d, weight, bias if fused else None)
+        if in_dim != 2:
+            out = out.reshape(tuple(input.shape[:-1]) + (weight.shape[0],))
+    if bias is not None and not fused:
+        out = out.add_(bias)
+    return out
 
 
-def _name(t):
-    return {"float32": "Float", "float64": "Double", "float16": "Half"}.get(t._data.dtype.name, t._data.dtype.name)
+def _check_addmm(input, weight, bias):
+    """The checks of addmm(bias, input.flatten(0, -2), weight.t()), with its messages."""
+    if weight.dim() != 2:
+        raise RuntimeError(f"mat2 must be a matrix, got {weight.dim()}-D tensor")
+    rows, out_f = _rows(input.shape), weight.shape[0]
+    if input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{out_f})")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(input)} and "
+                           f"{_scalar_name(weight)}")
+    if bias.dtype != weight.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_scalar_name(bias)} and "
+                           f"{_scalar_name(weight)}")
+    target, sizes = [rows, out_f], list(bias.shape)
+    if len(sizes) > 2:
+        raise RuntimeError(f"expand({bias.type()}{{{sizes}}}, size={target}): the number of sizes provided (2) must "
+                           f"be greater or equal to the number of dimensions in the tensor ({len(sizes)})")
+    for k in range(1, len(sizes) + 1):
+        if sizes[-k] not in (1, target[-k]):
+            raise RuntimeError(f"The expanded size of the tensor ({target[-k]}) must match the existing size "
+                               f"({sizes[-k]}) at non-singleton dimension {2 - k}.  Target sizes: {target}.  "
+                               f"Tensor sizes: {sizes}")
+
+
+def _check_matmul(input, weight):
+    """The checks of matmul(input, weight.t()), with its messages."""
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES[input._data.dtype.name]} "
+                           f"!= {_CPP_NAMES[weight._data.dtype.name]}")
+    n_in = input.shape[-1]
+    if weight.dim() == 2 and n_in != weight.shape[1]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_rows(input.shape)}x{n_in} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    if weight.dim() == 1 and n_in != weight.shape[0]:
+        if input.dim() == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{n_in}] and src [{weight.shape[0]}] to "
+                               f"have the same number of elements, but got {n_in} and {weight.shape[0]} elements "
+                               "respectively")
+        rows = _rows(input.shape)
+        raise RuntimeError(f"size mismatch, got input ({rows}), mat ({rows}x{n_in}), vec ({weight.shape[0]})")
 
 
 def bilinear(input1, input2, weight, bias=None):
-    """y = input1^T weight input2 + bias."""
-    if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} and "
-                           f"{list(input2.shape[:-1])}")
-    if input1.shape[-1] != weight.shape[1]:
-        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but "
-                           f"expected {weight.shape[1]}")
-    if input2.shape[-1] != weight.shape[2]:
-        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but "
-                           f"expected {weight.shape[2]}")
-    return _linear_ops.bilinear(input1, input2, weight, bias)
+    """y = input1^T weight input2 + bias over the last dims; leading (batch) dims must agree."""
+    _check_tensor(input1, "bilinear", "input1")
+    _check_tensor(input2, "bilinear", "input2", 2)
+    _check_tensor(weight, "bilinear", "weight", 3)
+    _check_bilinear(input1, input2, weight, bias)
+    lead = tuple(input1.shape[:-1])
+    x1 = input1.reshape(-1, input1.shape[-1])
+    x2 = input2.reshape(-1, input2.shape[-1])
+    return _linear_ops.bilinear(x1, x2, weight, bias).reshape(lead + (weight.shape[0],))
+
+
+def _check_bilinear(input1, input2, weight, bias):
+    """aten::bilinear's checks, in its order and with its messages."""
+    names = [("input1", input1), ("input2", input2), ("weight", weight)] + ([("bias", bias)] if bias is not None
+                                                                           else [])
+    if len({t.dtype for _, t in names}) > 1:
+        raise RuntimeError("All tensors must have the same dtype, got " + ", ".join(
+            f"{n}: {_CPP_NAMES[t._data.dtype.name].replace('c10::Half', 'c10::Half')}" for n, t in names))
+    if input1.dim() != input2.dim():
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.dim()} and {input2.dim()}")
+    for i in range(input1.dim() - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got {input1.shape[i]} and "
+                               f"{input2.shape[i]}")
+    if input1.dim() == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    if input1.shape[-1] != weight.size(1):
+        raise RuntimeError(f"bilinear(): input1 size does not match weight size: got {input1.shape[-1]} but expected "
+                           f"{weight.size(1)}")
+    if input2.shape[-1] != weight.size(2):
+        raise RuntimeError(f"bilinear(): input2 size does not match weight size: got {input2.shape[-1]} but expected "
+                           f"{weight.size(2)}")
+    if bias is not None:
+        if bias.dim() == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        if bias.shape[0] != weight.shape[0]:
+            raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[0]} but expected "
+                               f"{weight.shape[0]}")
+    if weight.dim() != 3:
+        raise RuntimeError("number of dimensions must match")
 
 
 from ._functional.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: E402
@@ -69,3 +159,8 @@ from ._functional.loss import (l1_loss, mse_loss, smooth_l1_loss, huber_loss, nl
                                multilabel_soft_margin_loss, cosine_embedding_loss, multi_margin_loss,
                                multilabel_margin_loss, pairwise_distance, cosine_similarity, pdist,
                                triplet_margin_loss, triplet_margin_with_distance_loss, ctc_loss)
+from ._functional.normalization import (batch_norm, instance_norm, layer_norm, group_norm, rms_norm,  # noqa: E402
+                                        local_response_norm, normalize)
+from ._functional.vision import (interpolate, upsample, upsample_nearest, upsample_bilinear,  # noqa: E402
+                                 grid_sample, affine_grid, pixel_shuffle, pixel_unshuffle, channel_shuffle,
+                                 native_channel_shuffle)
