@@ -34,7 +34,7 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"both arguments to linear need to be at least 1D, but they are {in_dim}D and {w_dim}D")
     if w_dim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {w_dim}D")
-    fused = bias is not None and (in_dim == 2 or input.is_contiguous() and (in_dim == 3 or bias.dim() == 1))
+    fused = bias is not None and (in_dim == 2 or input.is_contiguous() and _bias_fusable(bias))
     if fused:
         _check_addmm(input, weight, bias)
     else:
@@ -49,6 +49,11 @@ def linear(input, weight, bias=None):
     if bias is not None and not fused:
         out = out.add_(bias)
     return out
+
+
+def _bias_fusable(bias):
+    """torch's test for routing a >2-D input through one addmm: a (squeezable to) 1-D contiguous bias."""
+    return (bias.dim() == 1 or bias.squeeze().dim() == 1) and bias.is_contiguous()
 
 
 def _check_addmm(input, weight, bias):
@@ -164,3 +169,6 @@ from ._functional.normalization import (batch_norm, instance_norm, layer_norm, g
 from ._functional.vision import (interpolate, upsample, upsample_nearest, upsample_bilinear,  # noqa: E402
                                  grid_sample, affine_grid, pixel_shuffle, pixel_unshuffle, channel_shuffle,
                                  native_channel_shuffle)
+from ._functional.dropout import (dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,  # noqa: E402
+                                  feature_alpha_dropout)
+from ._functional.sparse import embedding, embedding_bag, one_hot  # noqa: E402

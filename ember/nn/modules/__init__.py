@@ -17,3 +17,6 @@ from .normalization import *  # noqa: F401,F403
 from .pixelshuffle import PixelShuffle, PixelUnshuffle  # noqa: E402
 from .upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d  # noqa: E402
 from .channelshuffle import ChannelShuffle  # noqa: E402
+from .dropout import *  # noqa: F401,F403
+from .sparse import Embedding, EmbeddingBag
+from .adaptive import AdaptiveLogSoftmaxWithLoss

@@ -1,0 +1,139 @@
+"""Functional embedding, embedding_bag and one_hot."""
+import numpy as np
+
+from ..._tensor import Tensor
+from ...ops.embedding import Embedding
+from ...ops.creation import zeros
+from ...autograd.grad_mode import no_grad
+
+
+def _renorm_rows(weight, idx, max_norm, norm_type):
+    """Scale, in place, the referenced rows whose norm exceeds max_norm (PyTorch's embedding_renorm_)."""
+    with no_grad():
+        w = weight._data
+        rows = np.unique(idx)
+        norms = np.linalg.norm(w[rows].reshape(len(rows), -1), ord=norm_type, axis=1)
+        big = norms > max_norm
+        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+        w[rows[big]] *= scale.reshape((-1,) + (1,) * (w.ndim - 1))
+        weight._bump()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{'Float' if input._data.dtype == np.float32 else 'Double'}"
+                           "Tensor instead (while checking arguments for embedding)")
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -weight.size(0):
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = weight.size(0) + padding_idx
+    idx = input._data.astype(np.int64)
+    if max_norm is not None:
+        _renorm_rows(weight, np.where(idx < 0, idx + weight.size(0), idx), max_norm, norm_type)
+    return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             "fixed length sequences. However, found offsets of type {}".format(type(offsets)))
+        b, l = input.shape
+        offs = np.arange(0, b * l, l, dtype=np.int64)
+        flat_idx = input._data.reshape(-1).astype(np.int64)
+        psw = per_sample_weights.reshape(-1) if per_sample_weights is not None else None
+        include_last_offset = False
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        offs = offsets._data.astype(np.int64)
+        flat_idx = input._data.astype(np.int64)
+        psw = per_sample_weights
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
+    n_idx = flat_idx.shape[0]
+    if include_last_offset:
+        bounds = offs
+        n_bags = len(offs) - 1
+    else:
+        bounds = np.concatenate([offs, [n_idx]])
+        n_bags = len(offs)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += weight.size(0)
+    if max_norm is not None:
+        _renorm_rows(weight, flat_idx, max_norm, norm_type)
+    bag_of = np.searchsorted(bounds[1:n_bags + 1], np.arange(n_idx), side="right")
+    keep = np.ones(n_idx, bool) if padding_idx is None else flat_idx != padding_idx
+    in_range = bag_of < n_bags
+    keep &= in_range
+    rows = Embedding.apply(weight, flat_idx, padding_idx, scale_grad_by_freq)
+    d = weight.shape[1]
+    counts = np.bincount(bag_of[keep], minlength=n_bags)
+    if mode == "max":
+        return _bag_max(rows, bag_of, keep, n_bags, d)
+    coef = keep.astype(weight._data.dtype)
+    if mode == "mean":
+        coef = coef / np.maximum(counts[np.minimum(bag_of, n_bags - 1)], 1)
+    rows = rows * Tensor._make(coef[:, None].astype(weight._data.dtype))
+    if psw is not None:
+        rows = rows * psw.reshape(-1, 1)
+    out = zeros(n_bags, d, dtype=weight.dtype).index_add(0, Tensor._make(np.where(in_range, bag_of, 0)),
+                                                       rows * Tensor._make(in_range[:, None].astype(
+                                                           weight._data.dtype)))
+    return out
+
+
+def _bag_max(rows, bag_of, keep, n_bags, d):
+    """Per bag and feature, the row holding the maximum (empty bags give zeros)."""
+    r = rows._data
+    best = np.full((n_bags, d), -np.inf, r.dtype)
+    arg = np.full((n_bags, d), -1, np.int64)
+    order = np.nonzero(keep)[0]
+    vals = np.where(keep[:, None], r, -np.inf)
+    ub = bag_of[keep]
+    if len(order):
+        sorted_rows = vals[order]
+        starts = np.flatnonzero(np.r_[True, ub[1:] != ub[:-1]])
+        mx = np.maximum.reduceat(sorted_rows, starts, axis=0)
+        best[ub[starts]] = mx
+        hit = sorted_rows == mx[np.searchsorted(starts, np.arange(len(order)), side="right") - 1]
+        pos = np.where(hit, order[:, None], np.iinfo(np.int64).max)
+        first = np.minimum.reduceat(pos, starts, axis=0)
+        arg[ub[starts]] = first
+    flat_rows = rows.reshape(-1)
+    cols = np.arange(d)[None, :]
+    sel = Tensor._make(np.where(arg >= 0, arg * d + cols, 0).reshape(-1))
+    picked = flat_rows.index_select(0, sel).reshape(n_bags, d)
+    return picked * Tensor._make((arg >= 0).astype(r.dtype))
+
+
+def one_hot(tensor, num_classes=-1):
+    if tensor._data.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    idx = tensor._data
+    if num_classes == -1:
+        num_classes = int(idx.max()) + 1 if idx.size else 0
+        if not idx.size:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if idx.size and (idx.min() < 0):
+        raise RuntimeError("Class values must be non-negative.")
+    if idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    out = np.zeros(idx.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, idx[..., None], 1, -1)
+    return Tensor._make(out)
