@@ -20,3 +20,4 @@ from .channelshuffle import ChannelShuffle  # noqa: E402
 from .dropout import *  # noqa: F401,F403
 from .sparse import Embedding, EmbeddingBag
 from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
