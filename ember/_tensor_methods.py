@@ -3,7 +3,8 @@ import numpy as np
 
 from ._tensor import Tensor
 from . import _dtype
-from .ops import elementwise as E, reduction as R, shape as S, indexing as I, linalg as L, creation as C
+from .ops import elementwise as E, reduction as R, shape as S, indexing as I, linalg as L, creation as C, \
+    misc as M
 from .ops import special_math as _sm  # noqa: F401  (import check)
 from .autograd.grad_mode import STATE
 
@@ -215,68 +216,118 @@ Tensor.fill_ = fill_
 Tensor.copy_ = copy_
 
 
-def _random_fill(kind):
-    def method(self, *args, generator=None, **kwargs):
-        from . import random as rnd
-        r = rnd.rng(generator)
-        if kind == "uniform":
-            a, b = (list(args) + [0, 1][len(args):])[:2] if args else (kwargs.get("from", kwargs.get("a", 0)),
-                                                                      kwargs.get("to", kwargs.get("b", 1)))
-            make = lambda shape, dt: (r.random(shape) * (b - a) + a)
-        elif kind == "normal":
-            mean = args[0] if args else kwargs.get("mean", 0.0)
-            std = args[1] if len(args) > 1 else kwargs.get("std", 1.0)
-            make = lambda shape, dt: r.standard_normal(shape) * std + mean
-        elif kind == "bernoulli":
-            p = args[0] if args else kwargs.get("p", 0.5)
-            p = p._data if isinstance(p, Tensor) else p
-            make = lambda shape, dt: (r.random(shape) < p)
-        elif kind == "exponential":
-            lambd = args[0] if args else kwargs.get("lambd", 1.0)
-            make = lambda shape, dt: r.exponential(1.0 / lambd, shape)
-        elif kind == "geometric":
-            p = args[0]
-            make = lambda shape, dt: r.geometric(p, shape)
-        elif kind == "log_normal":
-            mean = args[0] if args else kwargs.get("mean", 1.0)
-            std = args[1] if len(args) > 1 else kwargs.get("std", 2.0)
-            make = lambda shape, dt: r.lognormal(mean, std, shape)
-        elif kind == "cauchy":
-            median = args[0] if args else kwargs.get("median", 0.0)
-            sigma = args[1] if len(args) > 1 else kwargs.get("sigma", 1.0)
-            make = lambda shape, dt: median + sigma * r.standard_cauchy(shape)
-        else:  # random_
-            if len(args) == 0:
-                hi = 2 ** 24 if self._data.dtype == np.float32 else 2 ** 53 if self._data.dtype == np.float64 else \
-                    np.iinfo(self._data.dtype).max if self._data.dtype.kind in "iu" else 2
-                lo = 0
-            elif len(args) == 1:
-                lo, hi = 0, args[0]
-            else:
-                lo, hi = args[0], args[1]
-            make = lambda shape, dt: r.integers(lo, hi, shape)
-        return _fill_inplace(self, make)
-    return method
+def _require_float(self, kernel):
+    if self._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_name(self.dtype)}'")
 
 
-for _kind in ("uniform", "normal", "bernoulli", "exponential", "geometric", "log_normal", "cauchy", "random"):
-    setattr(Tensor, _kind + "_", _random_fill(_kind))
+def _float_draws(self, generator, kind):
+    """Uniform [0, 1) or standard normal draws with self's shape, sampled at self's float precision."""
+    return C._sample(generator, self._data.shape, self.dtype, kind)
+
+
+def uniform_(self, *args, generator=None, **kwargs):
+    """Fill with U[from, to) samples (positional from/to, or the keywords 'from'/'to')."""
+    a, b = (list(args) + [kwargs.get("from", 0), kwargs.get("to", 1)][len(args):])[:2]
+    _require_float(self, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
+    return _fill_inplace(self, lambda shape, dt: _float_draws(self, generator, "uniform") * (b - a) + a)
+
+
+def normal_(self, mean=0.0, std=1.0, *, generator=None):
+    _require_float(self, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    return _fill_inplace(self, lambda shape, dt: _float_draws(self, generator, "normal") * std + mean)
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    """Fill with 0/1 draws of probability p (a number or a tensor broadcast to self)."""
+    if isinstance(p, Tensor):
+        if ((p._data < 0) | (p._data > 1)).any():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
+                               "message be improved?  If so, please report an enhancement request to PyTorch.)")
+        p = p._data
+    elif not 0 <= p <= 1:
+        raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    from . import random as rnd
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).random(shape) < p)
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    if self._data.dtype.kind != "f":
+        raise RuntimeError(f"Exponential distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {_dtype.scalar_name(self.dtype)}")
+    if not lambd > 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    from . import random as rnd
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).exponential(1.0 / lambd, shape))
+
+
+def geometric_(self, p, *, generator=None):
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    from . import random as rnd
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).geometric(p, shape))
+
+
+def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+    _require_float(self, "log_normal_cpu")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    from . import random as rnd
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).lognormal(mean, std, shape))
+
+
+def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+    _require_float(self, "cauchy_cpu")
+    from . import random as rnd
+    return _fill_inplace(self, lambda shape, dt: median + sigma * rnd.rng(generator).standard_cauchy(shape))
+
+
+def _random_range(dtype):
+    """random_()'s default [0, to): every integer the dtype holds exactly (floats: up to 2**mantissa)."""
+    if dtype.is_floating_point:
+        return 2 ** (np.finfo(dtype.np).nmant + 1) + 1
+    return 2 if dtype is _dtype.bool_ else int(np.iinfo(dtype.np).max) + 1
+
+
+def random_(self, *args, generator=None, **kwargs):
+    """random_() / random_(to) / random_(from, to): integers drawn uniformly into self."""
+    args = list(args) + [kwargs[k] for k in ("from", "to") if k in kwargs]
+    if len(args) == 0:
+        lo, hi = 0, _random_range(self.dtype)
+    elif len(args) == 1:
+        lo, hi = 0, int(args[0])
+    else:
+        lo, hi = int(args[0]), _random_range(self.dtype) if args[1] is None else int(args[1])
+    C._check_random_bounds(lo, hi, self.dtype)
+    from . import random as rnd
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).integers(lo, hi, shape))
+
+
+for _f in (uniform_, normal_, bernoulli_, exponential_, geometric_, log_normal_, cauchy_, random_):
+    setattr(Tensor, _f.__name__, _f)
+for _f in (C.bernoulli, C.multinomial, M.unique_consecutive, M.bincount, M.histc, M.diff):
+    setattr(Tensor, _f.__name__, _f)
 
 
 # ---- conversions ------------------------------------------------------------------------------------------------------
-def to(self, *args, **kwargs):
-    """to(dtype) / to(device) / to(other) / to(device, dtype); non_blocking and copy accepted."""
-    dtype = kwargs.get("dtype")
-    device = kwargs.get("device")
-    copy = kwargs.get("copy", False)
+def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+    """to(dtype) / to(device, dtype) / to(other): strings and ints name devices, as in PyTorch."""
+    flags = [a for a in args if isinstance(a, bool)]
+    args = [a for a in args if not isinstance(a, bool)]
+    non_blocking, copy = (flags + [non_blocking, copy][len(flags):])[:2]
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, str) and a.replace("torch.", "") in
-                                                     _dtype._BY_NAME):
+        elif isinstance(a, _dtype.dtype):
             dtype = a
         elif isinstance(a, (str, _dtype.device, int)):
             device = a
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments - got ({type(a).__name__})")
     _dtype.check_device(device)
     if dtype is None:
         return self.clone() if copy else self
@@ -285,37 +336,43 @@ def to(self, *args, **kwargs):
 
 Tensor.to = to
 
+_LEGACY_NAMES = {"FloatTensor": _dtype.float32, "DoubleTensor": _dtype.float64, "HalfTensor": _dtype.float16,
+                 "LongTensor": _dtype.int64, "IntTensor": _dtype.int32, "ShortTensor": _dtype.int16,
+                 "CharTensor": _dtype.int8, "ByteTensor": _dtype.uint8, "BoolTensor": _dtype.bool_,
+                 "ComplexFloatTensor": _dtype.complex64, "ComplexDoubleTensor": _dtype.complex128}
+_LEGACY_BY_DTYPE = {d: name for name, d in _LEGACY_NAMES.items()}
+
 
 def _type_method(self, dtype=None, non_blocking=False):
+    """type(): the legacy type name ('torch.FloatTensor'); type(T): cast to a legacy type, its name or a dtype."""
     if dtype is None:
-        return "torch." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                           "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                           "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}.get(
-            self._data.dtype.name, "Tensor")
-    if isinstance(dtype, str) and dtype.endswith("Tensor"):
-        dtype = _LEGACY_NAMES[dtype.replace("torch.", "")]
+        return "torch." + _LEGACY_BY_DTYPE.get(self.dtype, "Tensor")
+    if isinstance(dtype, str):
+        name = dtype[6:] if dtype.startswith("torch.") else None
+        if name not in _LEGACY_NAMES:
+            raise ValueError(f"invalid type: '{dtype}'")
+        dtype = _LEGACY_NAMES[name]
     elif isinstance(dtype, type) and hasattr(dtype, "_legacy_dtype"):
         dtype = dtype._legacy_dtype
     return E.cast_to(self, _dtype.to_dtype(dtype))
 
 
-_LEGACY_NAMES = {"FloatTensor": _dtype.float32, "DoubleTensor": _dtype.float64, "HalfTensor": _dtype.float16,
-                 "LongTensor": _dtype.int64, "IntTensor": _dtype.int32, "ShortTensor": _dtype.int16,
-                 "CharTensor": _dtype.int8, "ByteTensor": _dtype.uint8, "BoolTensor": _dtype.bool_}
 Tensor.type = _type_method
 Tensor.type_as = lambda self, other: E.cast_to(self, other.dtype)
 for _meth, _d in [("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
                   ("long", _dtype.int64), ("int", _dtype.int32), ("short", _dtype.int16), ("char", _dtype.int8),
                   ("byte", _dtype.uint8), ("bool", _dtype.bool_), ("cfloat", _dtype.complex64),
-                  ("cdouble", _dtype.complex128)]:
-    setattr(Tensor, _meth, (lambda d: lambda self, memory_format=None: E.cast_to(self, d))(_d))
+                  ("cdouble", _dtype.complex128), ("chalf", _dtype.complex32), ("bfloat16", _dtype.bfloat16)]:
+    setattr(Tensor, _meth, (lambda d: lambda self, memory_format=None: E.cast_to(self, _dtype.to_dtype(d)))(_d))
 
 
-def _bfloat16(self, memory_format=None):
-    _dtype.to_dtype(_dtype.bfloat16)
+def _new(self, *args, device=None):
+    """Legacy x.new(...): the typed legacy constructor with x's dtype."""
+    from ._legacy import legacy_new
+    return legacy_new(self.dtype, args, device)
 
 
-Tensor.bfloat16 = _bfloat16
+Tensor.new = _new
 Tensor.new_tensor = lambda self, data, dtype=None, device=None, requires_grad=False: C.tensor(
     data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 Tensor.new_zeros = lambda self, *size, dtype=None, device=None, requires_grad=False: C.zeros(
@@ -332,13 +389,30 @@ Tensor.resolve_neg = lambda self: self
 Tensor.equal = lambda self, other: self._data.shape == other._data.shape and bool(np.array_equal(self._data, other._data))
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(input._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    o = other._data if isinstance(other, Tensor) else other
-    return Tensor._make(np.asarray(np.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    """|input - other| <= atol + rtol * |other| elementwise; both tensors of one dtype, broadcast together."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{_dtype.scalar_name(input.dtype)} did not match {_dtype.scalar_name(other.dtype)}")
+    a, b = input._data, other._data
+    _broadcast_or_raise(a.shape, b.shape)
+    if a.dtype == np.bool_:
+        return Tensor._make(np.asarray(a == b))
+    return Tensor._make(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def _broadcast_or_raise(sa, sb):
+    """The broadcast shape of sa and sb, or PyTorch's RuntimeError naming the first mismatching dimension."""
+    for i in range(1, min(len(sa), len(sb)) + 1):
+        if sa[-i] != sb[-i] and sa[-i] != 1 and sb[-i] != 1:
+            raise RuntimeError(f"The size of tensor a ({sa[-i]}) must match the size of tensor b ({sb[-i]}) at "
+                               f"non-singleton dimension {max(len(sa), len(sb)) - i}")
+    return np.broadcast_shapes(sa, sb)
 
 
 Tensor.allclose = allclose
@@ -352,5 +426,22 @@ Tensor.imag = property(E.imag)
 Tensor.unique = lambda self, sorted=True, return_inverse=False, return_counts=False, dim=None: __import__(
     "ember").unique(self, sorted, return_inverse, return_counts, dim)
 Tensor.apply_ = lambda self, fn: _fill_inplace(self, lambda shape, dt: np.vectorize(fn)(self._data))
-Tensor.map_ = None
-del Tensor.map_
+
+
+def resize_(self, *sizes, memory_format=None):
+    """Change the shape in place, keeping the leading elements in memory order (new ones are zero)."""
+    shape = S._shape_arg(sizes)
+    n = int(np.prod(shape)) if shape else 1
+    flat = np.ascontiguousarray(self._data).reshape(-1)
+    if n <= flat.size:
+        self._data = flat[:n].reshape(shape)
+    else:
+        new = np.zeros(n, self._data.dtype)
+        new[:flat.size] = flat
+        self._data = new.reshape(shape)
+    self._bump()
+    return self
+
+
+Tensor.resize_ = resize_
+Tensor.resize_as_ = lambda self, other, memory_format=None: resize_(self, other.shape)
