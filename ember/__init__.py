@@ -1,13 +1,15 @@
 """ember: PyTorch's API on NumPy. `import ember as torch`."""
+import builtins as _builtins
+
 import numpy as _np
 
 __version__ = "0.1.0"
 
-from ._dtype import (dtype, Size, device, bool_ as bool, uint8, int8, int16, int32, int64, float16, float32,
-                     float64, complex64, complex128, bfloat16, get_default_dtype, set_default_dtype, promote_types,
-                     result_type as _result_type)
+from ._dtype import (dtype, Size, device, bool_ as bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64,
+                     float16, float32, float64, complex32, complex64, complex128, bfloat16, get_default_dtype,
+                     set_default_dtype, promote_types, can_cast, finfo, iinfo, result_type as _result_type)
 from ._dtype import float16 as half, float32 as float, float64 as double, int16 as short, int32 as int, \
-    int64 as long, complex64 as cfloat, complex128 as cdouble
+    int64 as long, complex32 as chalf, complex64 as cfloat, complex128 as cdouble
 from ._tensor import Tensor
 from . import _tensor_methods  # noqa: F401  (binds the ops as Tensor methods)
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
@@ -56,9 +58,12 @@ def is_complex(input):
 
 
 def is_nonzero(input):
-    if input.numel() != 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input.item())
+    """True if the single-element tensor is non-zero (PyTorch's errors for empty and multi-element input)."""
+    n = input.numel()
+    if n != 1:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous" if n == 0 else
+                           "Boolean value of Tensor with more than one value is ambiguous")
+    return _builtins.bool(input.item())
 
 
 def numel(input):
@@ -67,12 +72,6 @@ def numel(input):
 
 def result_type(tensor1, tensor2):
     return _result_type(tensor1, tensor2)
-
-
-def can_cast(from_, to):
-    order = {"bool": 0, "uint8": 1, "int8": 1, "int16": 1, "int32": 1, "int64": 1, "float16": 2, "float32": 2,
-             "float64": 2, "complex64": 3, "complex128": 3}
-    return order[from_.name] <= order[to.name]
 
 
 def is_autocast_enabled(*args):
@@ -114,3 +113,7 @@ def equal(input, other):
 
 
 from . import nn  # noqa: E402
+from .nn._functional.activation import softmax, log_softmax, relu, relu_, selu, celu, rrelu, prelu, hardshrink  # noqa
+from .nn._functional.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402
+from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # noqa: E402
+from .nn._functional.sparse import embedding  # noqa: E402

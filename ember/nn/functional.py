@@ -172,3 +172,4 @@ from ._functional.vision import (interpolate, upsample, upsample_nearest, upsamp
 from ._functional.dropout import (dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,  # noqa: E402
                                   feature_alpha_dropout)
 from ._functional.sparse import embedding, embedding_bag, one_hot  # noqa: E402
+from ._functional.attention import scaled_dot_product_attention, multi_head_attention_forward  # noqa: E402

@@ -21,3 +21,6 @@ from .dropout import *  # noqa: F401,F403
 from .sparse import Embedding, EmbeddingBag
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
+from .activation import MultiheadAttention
+from .transformer import Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, \
+    TransformerDecoderLayer
