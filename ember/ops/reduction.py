@@ -1,5 +1,7 @@
 """Reductions, scans and sorting: sum, mean, max/min, var/std, norm, logsumexp, cumsum, sort, topk, ..."""
 import builtins
+import functools
+import warnings
 
 import numpy as np
 
@@ -7,24 +9,88 @@ from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
 
+INF = float("inf")
+NAN = float("nan")
 
+
+# ---- helpers --------------------------------------------------------------------------------------------------------
 def _expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input shape."""
-    if not keepdim and dims:
+    return _unsqueeze_back(g, shape, dims, keepdim).expand(shape)
+
+
+def _unsqueeze_back(g, shape, dims, keepdim):
+    """Re-insert the reduced dims (as size 1) into a reduced gradient or result."""
+    if not keepdim and dims and len(shape):
         g = g.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
-    return g.expand(shape)
+    return g
 
 
 def _sum_dtype(x, dtype):
+    """Accumulation dtype of sum/prod/cumsum: `dtype`, else int64 for bool and integers, else the input's."""
     if dtype is not None:
         return _dtype.to_dtype(dtype).np
     if x.dtype.kind in "biu":
-        return np.int64
+        return np.dtype(np.int64)
     return x.dtype
 
 
+def _is_full(dim):
+    """dim=None or an empty list: reduce over every dim."""
+    return dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0)
+
+
+def _all_dims(dim, ndim):
+    """Dims of a reduction whose dim=None (or an empty list) means every dim."""
+    return tuple(range(ndim)) if _is_full(dim) else wrap_dims(dim, ndim)
+
+
+def _reduced_count(shape, dims):
+    n = 1
+    for d in dims:
+        n *= shape[d]
+    return n
+
+
+def _legacy_name(d):
+    """PyTorch's scalar-type name used in messages (Long, Int, Bool, Float, ...)."""
+    name = np.dtype(d).name
+    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+            "float32": "Float", "float64": "Double", "float16": "Half"}.get(name, name.capitalize())
+
+
+def _require_float(input, opname, what):
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{opname}(): {what} {_legacy_name(input._data.dtype)}")
+
+
+def _out(result, out, name):
+    """Write `result` into `out` (a tensor or a tuple of tensors) when given, as `out=` does."""
+    if out is None:
+        return result
+    if isinstance(out, (tuple, list)):
+        return type(result)(*(_out(r, o, name) for r, o in zip(result, out)))
+    if STATE.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        out._data = np.empty(result._data.shape, out._data.dtype)
+    np.copyto(out._data, result._data, casting="unsafe")
+    out._bump()
+    return out
+
+
+def _check_nonempty(x, dims, opname, sep="()"):
+    """Reductions without identity (max, argmax, ...) reject reducing over a zero-size dim."""
+    for d in dims:
+        if x.shape[d] == 0:
+            raise IndexError(f"{opname}{sep}: Expected reduction dim {d} to have non-zero size.")
+
+
+# ---- sum / mean / prod ----------------------------------------------------------------------------------------------
 class Sum(Function):
     _raw = True
     _node_name = "SumBackward1"
@@ -43,43 +109,77 @@ class Sum(Function):
         return g, None, None, None
 
 
+class SumAll(Sum):
+    _node_name = "SumBackward0"
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    dims = wrap_dims(dim, input._data.ndim) if dim is not None and dim != () and dim != [] else tuple(range(input._data.ndim))
-    return Sum.apply(input, dims, keepdim, _sum_dtype(input._data, dtype))
+    cls = SumAll if dim is None else Sum
+    dims = _all_dims(dim, input._data.ndim)
+    return _out(cls.apply(input, dims, keepdim, _sum_dtype(input._data, dtype)), out, "sum")
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import where, isnan
-    return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
+class NanSum(Function):
+    _raw = True
+    _node_name = "NansumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, nd):
+        ctx.meta = (x.shape, dims, keepdim, x.dtype)
+        ctx.save_for_backward(x)
+        return np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=nd))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        shape, dims, keepdim, src = ctx.meta
+        if g._data.dtype != src:
+            g = g.to(_dtype.from_numpy_dtype(src))
+        return _unsqueeze_back(g, shape, dims, keepdim) * x.isnan().logical_not(), None, None, None
 
 
-def _reduced_count(shape, dims):
-    n = 1
-    for d in dims:
-        n *= shape[d]
-    return n
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    dims = _all_dims(dim, input._data.ndim)
+    nd = _sum_dtype(input._data, dtype)
+    if input._data.dtype.kind not in "fc":
+        return _out(Sum.apply(input, dims, keepdim, nd), out, "nansum")
+    return _out(NanSum.apply(input, dims, keepdim, nd), out, "nansum")
+
+
+class Mean(Function):
+    _raw = True
+    _node_name = "MeanBackward1"
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        n = _reduced_count(x.shape, dims)
+        ctx.meta = (x.shape, dims, keepdim, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(np.sum(x, axis=dims, keepdims=keepdim) / x.dtype.type(n))
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dims, keepdim, n = ctx.meta
+        return _expand_back(g, shape, dims, keepdim) / n, None, None
+
+
+class MeanAll(Mean):
+    _node_name = "MeanBackward0"
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind not in "fc":
-        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_legacy_name(input.dtype)}")
-    dims = wrap_dims(dim, input._data.ndim) if dim is not None and dim != () and dim != [] else tuple(range(input._data.ndim))
-    n = _reduced_count(input._data.shape, dims)
-    return sum(input, dims, keepdim) / n if n else sum(input, dims, keepdim) * float("nan")
+    _require_float(input, "mean", "could not infer output dtype. Input dtype must be either a floating point or "
+                   "complex dtype. Got:")
+    cls = MeanAll if dim is None else Mean
+    return _out(cls.apply(input, _all_dims(dim, input._data.ndim), keepdim), out, "mean")
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
-    from .elementwise import isnan
-    notnan = (~isnan(input)).sum(dim, keepdim)
-    return nansum(input, dim, keepdim, dtype=dtype) / notnan
-
-
-def _legacy_name(d):
-    return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(d.name, d.name.capitalize())
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    _require_float(input, "nanmean", "expected input to have floating point or complex dtype but got")
+    count = input.isnan().logical_not().sum(dim, keepdim)
+    return _out(nansum(input, dim, keepdim, dtype=dtype) / count, out, "nanmean")
 
 
 class Prod(Function):
@@ -87,8 +187,9 @@ class Prod(Function):
     _node_name = "ProdBackward1"
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim, nd):
-        ctx.meta = (x.shape, dims, keepdim)
+    def forward(ctx, x, dim, keepdim, nd):
+        dims = tuple(range(x.ndim)) if dim is None else (dim,)
+        ctx.meta = (x.shape, dim, keepdim)
         out = np.asarray(np.prod(x, axis=dims, keepdims=keepdim, dtype=nd))
         ctx.save_for_backward(x, out)
         return out
@@ -96,50 +197,171 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        shape, dims, keepdim = ctx.meta
-        g = _expand_back(g, shape, dims, keepdim)
-        out = _expand_back(out, shape, dims, keepdim)
-        xd = x._data
-        if not (xd == 0).any():
-            return g * out / x, None, None, None
-        # With zeros: product of the other elements, computed without dividing.
-        from .elementwise import where
-        others = _prod_of_others(x, dims)
-        return g * others, None, None, None
+        shape, dim, keepdim = ctx.meta
+        if x.dim() == 0:
+            return g, None, None, None
+        if dim is None:
+            g, out = g.reshape((1,) * len(shape)), out.reshape((1,) * len(shape))
+        else:
+            g, out = _unsqueeze_back(g, shape, (dim,), keepdim), _unsqueeze_back(out, shape, (dim,), keepdim)
+        if not (x._data == 0).any():
+            return g * (out / x), None, None, None
+        if dim is None:
+            return _prod_safe_zeros_backward(g.reshape(1), x.reshape(-1), 0).reshape(shape), None, None, None
+        return _prod_safe_zeros_backward(g, x, dim), None, None, None
 
 
-def _prod_of_others(x, dims):
-    """For each element, the product of the other elements of its reduction group."""
-    xd = x._data
-    moved = np.moveaxis(xd, dims, list(range(xd.ndim - len(dims), xd.ndim)))
-    flat = moved.reshape(moved.shape[:moved.ndim - len(dims)] + (-1,))
-    n = flat.shape[-1]
-    ones = np.ones(flat.shape[:-1] + (1,), flat.dtype)
-    left = np.concatenate([ones, np.cumprod(flat, axis=-1)[..., :-1]], axis=-1)
-    right = np.concatenate([np.cumprod(flat[..., ::-1], axis=-1)[..., :-1][..., ::-1], ones], axis=-1)
-    res = (left * right).reshape(moved.shape)
-    res = np.moveaxis(res, list(range(xd.ndim - len(dims), xd.ndim)), dims)
-    return Tensor._make(np.ascontiguousarray(res))
+class ProdAll(Prod):
+    _node_name = "ProdBackward0"
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
-    dims = (wrap_dim(dim, input._data.ndim),) if dim is not None else tuple(range(input._data.ndim))
+def _prod_safe_zeros_backward(g, x, dim):
+    """g times the product of the other elements along dim, from exclusive cumprods (no division by zero)."""
+    from .shape import cat
+    n = x.shape[dim]
+    ones = Tensor._make(np.ones(tuple(1 if i == dim else s for i, s in enumerate(x.shape)), x._data.dtype))
+    before = cat([ones, x.narrow(dim, 0, n - 1)], dim).cumprod(dim)
+    after = cat([ones, x.narrow(dim, 1, n - 1).flip(dim)], dim).cumprod(dim).flip(dim)
+    return g * (before * after)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    nd = _sum_dtype(input._data, dtype)
+    if dim is None:
+        return _out(ProdAll.apply(input, None, False, nd), out, "prod")
+    d = wrap_dim(dim, input._data.ndim)
     if input._data.ndim == 0:
-        dims = ()
-    return Prod.apply(input, dims, keepdim, _sum_dtype(input._data, dtype))
+        return _out(Prod.apply(input, None, keepdim, nd), out, "prod")
+    return _out(Prod.apply(input, d, keepdim, nd), out, "prod")
 
 
-# ---- max / min -----------------------------------------------------------------------------------
-class _ExtremumAll(Function):
-    """max()/min()/amax/amin over dims: the gradient is shared evenly among tied extrema."""
+# ---- selection along a dim: the shared autograd node for max(dim), sort, topk, median, cummax, ... -------------------
+class _Select(Function):
+    """Values picked along `dim` at precomputed indices; the gradient is scattered (added) back to those indices."""
+
+    _raw = True
+    unique = True
+
+    @staticmethod
+    def forward(ctx, x, idx, dim, keepdim):
+        ctx.meta = (x.shape, dim, keepdim)
+        if x.ndim == 0:
+            ctx.idx = np.zeros((), np.int64)
+            return x.copy(), ctx.idx.copy()
+        vals = np.take_along_axis(x, idx, dim)
+        if not keepdim:
+            vals, idx = np.squeeze(vals, dim), np.squeeze(idx, dim)
+        ctx.idx = idx.copy()
+        return vals.copy(), idx.copy()
+
+    @classmethod
+    def backward(cls, ctx, g, _gi):
+        shape, dim, keepdim = ctx.meta
+        if len(shape) == 0:
+            return g, None, None, None
+        idx = ctx.idx if keepdim else np.expand_dims(ctx.idx, dim)
+        if not keepdim:
+            g = g.unsqueeze(dim)
+        if cls.unique:
+            return _PlaceAt.apply(g, idx, shape, dim), None, None, None
+        from .indexing import scatter_grad_along
+        return scatter_grad_along(g, Tensor._make(idx), shape, dim), None, None, None
+
+
+class _PlaceAt(Function):
+    """zeros(shape) with g written at idx along dim, for indices unique within each slice (no accumulation needed)."""
+
+    _raw = True
+    _node_name = "ScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, g, idx, shape, dim):
+        ctx.meta = (idx, dim)
+        out = np.zeros(shape, g.dtype)
+        np.put_along_axis(out, idx, g, dim)
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        from .indexing import gather
+        idx, dim = ctx.meta
+        return gather(gg, dim, Tensor._make(idx)), None, None, None
+
+
+def _select_node(name, unique=True):
+    return type(name, (_Select,), {"_node_name": name, "unique": unique})
+
+
+MaxDim = _select_node("MaxBackward0")
+MinDim = _select_node("MinBackward0")
+SortSelect = _select_node("SortBackward0")
+TopkSelect = _select_node("TopkBackward0")
+KthvalueSelect = _select_node("KthvalueBackward0")
+MedianDim = _select_node("MedianBackward1")
+NanmedianDim = _select_node("NanmedianBackward1")
+ModeSelect = _select_node("ModeBackward0")
+CummaxSelect = _select_node("CummaxBackward0", unique=False)
+CumminSelect = _select_node("CumminBackward0", unique=False)
+
+
+def _select(cls, rt, input, idx, dim, keepdim=True):
+    """Apply a selection node with int64 indices and wrap the pair in the named tuple `rt`."""
+    vals, ind = cls.apply(input, np.asarray(idx, np.int64), dim, keepdim)
+    return rt(vals, ind)
+
+
+# ---- max / min -------------------------------------------------------------------------------------------------------
+class _EvenAll(Function):
+    """A full reduction to one element whose gradient is shared evenly by the elements equal to it (NaN matches NaN)."""
 
     _raw = True
 
     @classmethod
-    def forward(cls, ctx, x, dims, keepdim):
-        if x.size == 0 and builtins.any(x.shape[d] == 0 for d in dims) or (x.size == 0 and not dims):
-            raise RuntimeError(f"{cls.opname}(): Expected reduction dim to be specified for input.numel() == 0. "
-                               "Specify the reduction dim with the 'dim' argument.")
+    def forward(cls, ctx, x):
+        if x.size == 0:
+            cls.empty(x)
+        out = np.asarray(cls.value(x)).astype(x.dtype)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        v = out._data
+        mask = np.isnan(x._data) if v.dtype.kind == "f" and np.isnan(v) else x._data == v
+        m = Tensor._make(mask.astype(x._data.dtype))
+        return m * (g / int(mask.sum()))
+
+    @classmethod
+    def empty(cls, x):
+        raise RuntimeError(f"{cls.opname}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                           "the reduction dim with the 'dim' argument.")
+
+
+class MaxAll(_EvenAll):
+    _node_name = "MaxBackward1"
+    opname = "max"
+    value = staticmethod(np.max)
+
+
+class MinAll(_EvenAll):
+    _node_name = "MinBackward1"
+    opname = "min"
+    value = staticmethod(np.min)
+
+
+class _AmaxAmin(Function):
+    """amax/amin over dims: the gradient is shared evenly among tied extrema (NaN results give NaN gradients)."""
+
+    _raw = True
+
+    @classmethod
+    def forward(cls, ctx, x, dims, keepdim, full):
+        if x.size == 0:
+            if full:
+                raise RuntimeError(f"{cls.opname}(): Expected reduction dim to be specified for input.numel() == 0. "
+                                   "Specify the reduction dim with the 'dim' argument.")
+            _check_nonempty(x, dims, cls.opname)
         out = np.asarray(cls.np_fn(x, axis=dims, keepdims=keepdim))
         ctx.meta = (x.shape, dims, keepdim)
         ctx.save_for_backward(x, out)
@@ -149,172 +371,183 @@ class _ExtremumAll(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
-        outk = out._data if keepdim or not dims else np.expand_dims(out._data, dims)
-        hit = (x._data == outk) | (np.isnan(x._data) & np.isnan(outk))
-        count = np.sum(hit, axis=dims, keepdims=True)
-        mask = Tensor._make((hit / count).astype(x._data.dtype))
-        return _expand_back(g, shape, dims, keepdim) * mask, None, None
+        return _scale_grad_by_count(g, x, out, shape, dims, keepdim), None, None, None
 
 
-class AMax(_ExtremumAll):
+def _scale_grad_by_count(g, x, out, shape, dims, keepdim):
+    """(g / count) * mask where mask marks the elements equal to the reduced result, as PyTorch's amax backward."""
+    mask = x._data == _unsqueeze_back(out, shape, dims, keepdim)._data
+    count = np.sum(mask, axis=dims, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (_unsqueeze_back(g, shape, dims, keepdim) / Tensor._make(count.astype(x._data.dtype))) * \
+            Tensor._make(mask.astype(x._data.dtype))
+
+
+class AMax(_AmaxAmin):
     _node_name = "AmaxBackward0"
-    opname = "max"
+    opname = "amax"
     np_fn = staticmethod(np.max)
 
 
-class AMin(_ExtremumAll):
+class AMin(_AmaxAmin):
     _node_name = "AminBackward0"
-    opname = "min"
+    opname = "amin"
     np_fn = staticmethod(np.min)
 
 
-class _ExtremumDim(Function):
-    """max(dim)/min(dim): values and indices; the gradient goes to the returned index."""
-
-    _raw = True
-
-    @classmethod
-    def forward(cls, ctx, x, dim, keepdim):
-        if x.ndim == 0:
-            idx = np.zeros((), np.int64)
-            ctx.mark_non_differentiable_idx = True
-            ctx.meta = (x.shape, dim, keepdim)
-            ctx.idx = idx
-            return x.copy(), idx
-        if x.shape[dim] == 0:
-            raise IndexError(f"{cls.opname}(): Expected reduction dim {dim} to have non-zero size.")
-        idx = cls.arg_fn(x, dim)
-        vals = np.take_along_axis(x, np.expand_dims(idx, dim), dim)
-        if not keepdim:
-            vals = np.squeeze(vals, dim)
-        else:
-            idx = np.expand_dims(idx, dim)
-        ctx.meta = (x.shape, dim, keepdim)
-        ctx.idx = idx
-        return vals, idx.astype(np.int64)
-
-    @staticmethod
-    def backward(ctx, g, _gi):
-        shape, dim, keepdim = ctx.meta
-        return _scatter_grad(g, Tensor._make(ctx.idx), shape, dim, keepdim), None, None
+def _nan_arg(x, dim, fn):
+    """argmax/argmin along dim where a NaN wins (its first occurrence), as in PyTorch."""
+    if x.dtype.kind == "f":
+        nan = np.isnan(x)
+        if nan.any():
+            return np.where(nan.any(axis=dim), np.argmax(nan, axis=dim), fn(x, axis=dim))
+    return fn(x, axis=dim)
 
 
-def _scatter_grad(g, idx, shape, dim, keepdim):
-    """Gradient of taking `idx` along `dim`: g placed at idx, zeros elsewhere (differentiable in g)."""
-    if len(shape) == 0:
-        return g
-    from .indexing import scatter_grad_along
-    if not keepdim:
-        g = g.unsqueeze(dim)
-        idx = idx.unsqueeze(dim)
-    return scatter_grad_along(g, idx, shape, dim)
-
-
-def _nan_argmax(x, dim):
-    nan = np.isnan(x) if x.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        return np.where(nan.any(axis=dim), np.argmax(nan, axis=dim), np.argmax(x, axis=dim))
-    return np.argmax(x, axis=dim)
-
-
-def _nan_argmin(x, dim):
-    nan = np.isnan(x) if x.dtype.kind == "f" else None
-    if nan is not None and nan.any():
-        return np.where(nan.any(axis=dim), np.argmax(nan, axis=dim), np.argmin(x, axis=dim))
-    return np.argmin(x, axis=dim)
-
-
-class MaxDim(_ExtremumDim):
-    _node_name = "MaxBackward0"
-    opname = "max"
-    arg_fn = staticmethod(_nan_argmax)
-
-
-class MinDim(_ExtremumDim):
-    _node_name = "MinBackward0"
-    opname = "min"
-    arg_fn = staticmethod(_nan_argmin)
-
-
-def _extremum(input, dim, keepdim, other, pair_fn, all_cls, dim_cls, rt):
+def _extremum(input, dim, keepdim, other, out, pair_fn, all_cls, dim_cls, arg_fn, rt):
     if isinstance(dim, Tensor):
-        return pair_fn(input, dim)
+        return _out(pair_fn(input, dim), out, all_cls.opname)
     if other is not None:
-        return pair_fn(input, other)
+        return _out(pair_fn(input, other), out, all_cls.opname)
     if dim is None:
-        return all_cls.apply(input, tuple(range(input._data.ndim)), False)
-    dim = wrap_dim(dim, input._data.ndim)
-    vals, idx = dim_cls.apply(input, dim, keepdim)
-    return rt(vals, idx)
+        return _out(all_cls.apply(input), out, all_cls.opname)
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _out(_select(dim_cls, rt, input, np.zeros((), np.int64), 0), out, all_cls.opname)
+    _check_nonempty(x, (d,), all_cls.opname)
+    idx = np.expand_dims(_nan_arg(x, d, arg_fn), d)
+    return _out(_select(dim_cls, rt, input, idx, d, keepdim), out, all_cls.opname)
 
 
 def max(input, dim=None, keepdim=False, *, other=None, out=None):
     from .elementwise import maximum
-    return _extremum(input, dim, keepdim, other, maximum, AMax, MaxDim, return_types.max)
+    return _extremum(input, dim, keepdim, other, out, maximum, MaxAll, MaxDim, np.argmax, return_types.max)
 
 
 def min(input, dim=None, keepdim=False, *, other=None, out=None):
     from .elementwise import minimum
-    return _extremum(input, dim, keepdim, other, minimum, AMin, MinDim, return_types.min)
+    return _extremum(input, dim, keepdim, other, out, minimum, MinAll, MinDim, np.argmin, return_types.min)
 
 
-def amax(input, dim=(), keepdim=False):
-    return AMax.apply(input, _dims_or_all(dim, input), keepdim)
+def amax(input, dim=(), keepdim=False, *, out=None):
+    return _out(AMax.apply(input, _all_dims(dim, input._data.ndim), keepdim, _is_full(dim)), out, "amax")
 
 
-def amin(input, dim=(), keepdim=False):
-    return AMin.apply(input, _dims_or_all(dim, input), keepdim)
+def amin(input, dim=(), keepdim=False, *, out=None):
+    return _out(AMin.apply(input, _all_dims(dim, input._data.ndim), keepdim, _is_full(dim)), out, "amin")
 
 
-def aminmax(input, *, dim=None, keepdim=False):
-    d = () if dim is None else dim
-    return return_types.aminmax(amin(input, d, keepdim), amax(input, d, keepdim))
+class AMinMax(Function):
+    _raw = True
+    _node_name = "AminmaxBackward0"
+    _materialize = False
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        lo = np.asarray(np.min(x, axis=dims, keepdims=keepdim))
+        hi = np.asarray(np.max(x, axis=dims, keepdims=keepdim))
+        ctx.meta = (x.shape, dims, keepdim)
+        ctx.save_for_backward(x, lo, hi)
+        return lo, hi
+
+    @staticmethod
+    def backward(ctx, g_lo, g_hi):
+        x, lo, hi = ctx.saved_tensors
+        shape, dims, keepdim = ctx.meta
+        parts = [_scale_grad_by_count(g, x, r, shape, dims, keepdim) for g, r in ((g_lo, lo), (g_hi, hi))
+                 if g is not None]
+        return (parts[0] if len(parts) == 1 else parts[0] + parts[1]), None, None
 
 
-def _dims_or_all(dim, input):
-    if dim is None or dim == () or dim == []:
-        return tuple(range(input._data.ndim))
-    return wrap_dims(dim, input._data.ndim)
-
-
-def argmax(input, dim=None, keepdim=False):
+def aminmax(input, *, dim=None, keepdim=False, out=None):
     x = input._data
     if dim is None:
-        r = _nan_argmax(x.reshape(-1), 0)
-        return Tensor._make(np.asarray(r, np.int64).reshape((1,) * x.ndim if keepdim else ()))
-    dim = wrap_dim(dim, x.ndim)
-    if x.ndim == 0:
-        return Tensor._make(np.zeros((), np.int64))
-    r = _nan_argmax(x, dim).astype(np.int64)
-    return Tensor._make(np.expand_dims(r, dim) if keepdim else r)
+        if x.size == 0:
+            raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                               "identity.")
+        dims = tuple(range(x.ndim))
+    else:
+        dims = (wrap_dim(dim, x.ndim),) if x.ndim else ()
+        _check_nonempty(x, dims, "aminmax", "")
+    return _out(return_types.aminmax(*AMinMax.apply(input, dims, keepdim)), out, "aminmax")
 
 
-def argmin(input, dim=None, keepdim=False):
+def _arg_extremum(input, dim, keepdim, fn, name):
     x = input._data
+    if x.dtype == np.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
     if dim is None:
-        r = _nan_argmin(x.reshape(-1), 0)
-        return Tensor._make(np.asarray(r, np.int64).reshape((1,) * x.ndim if keepdim else ()))
-    dim = wrap_dim(dim, x.ndim)
+        if x.size == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        r = np.asarray(_nan_arg(x.reshape(-1), 0, fn), np.int64)
+        return Tensor._make(r.reshape((1,) * x.ndim if keepdim else ()))
+    d = wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
-    r = _nan_argmin(x, dim).astype(np.int64)
-    return Tensor._make(np.expand_dims(r, dim) if keepdim else r)
+    _check_nonempty(x, (d,), name)
+    r = np.asarray(_nan_arg(x, d, fn), np.int64)
+    return Tensor._make(np.expand_dims(r, d) if keepdim else r)
 
 
-# ---- var / std ---------------------------------------------------------------------------------------
-def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    if unbiased is None:
-        return 1
-    return 1 if unbiased else 0
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    return _out(_arg_extremum(input, dim, keepdim, np.argmax, "argmax"), out, "argmax")
 
 
-def _var_args(input, dim, unbiased, keepdim, correction):
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    return _out(_arg_extremum(input, dim, keepdim, np.argmin, "argmin"), out, "argmin")
+
+
+# ---- var / std -------------------------------------------------------------------------------------------------------
+def _var_args(input, dim, unbiased, keepdim, correction, opname):
+    """Normalise the var/std family's arguments into (dims, correction, keepdim, full)."""
     if isinstance(dim, bool):
         unbiased, dim = dim, None
-    dims = _dims_or_all(dim, input)
-    return dims, _correction(unbiased, correction), keepdim
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{opname}() received an invalid combination of arguments: pass either unbiased or "
+                        "correction, not both")
+    corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
+    dims = _all_dims(dim, input._data.ndim)
+    n = _reduced_count(input._data.shape, dims)
+    if n - corr <= 0:
+        warnings.warn(f"{opname}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    full = dim is None or input._data.ndim == 0
+    return dims, corr, keepdim, full
+
+
+def _var_forward(x, dims, correction, keepdim):
+    n = _reduced_count(x.shape, dims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = np.mean(x, axis=dims, keepdims=True) if n else np.zeros([1] * x.ndim, x.dtype)
+        d = x - mu
+        out = np.sum(d * d, axis=dims, keepdims=keepdim) / x.dtype.type(builtins.max(n - correction, 0))
+    return np.asarray(out, x.dtype)
+
+
+def _var_backward(g, x, dims, correction, keepdim, full):
+    """PyTorch's var_backward, in ember ops (so it is differentiable)."""
+    from .elementwise import where
+    shape = x.shape
+    dof = _reduced_count(shape, dims) - correction
+    if full:
+        if dof <= 0:
+            return g * where(x == x.mean(), NAN, INF)
+        return (2.0 / dof) * g * (x - x.mean())
+    g = _unsqueeze_back(g, shape, dims, keepdim)
+    return ((2.0 / dof) if dof else INF) * g * (x - x.mean(dims, keepdim=True))
+
+
+def _std_backward(g, x, out, dims, correction, keepdim, full):
+    gv = g / (out * 2)
+    gv = gv.masked_fill(out == 0, 0)
+    return _var_backward(gv, x, dims, correction, keepdim, full)
+
+
+def _mean_backward(g, x, dims, keepdim):
+    return _expand_back(g, x.shape, dims, keepdim) / _reduced_count(x.shape, dims)
 
 
 class Var(Function):
@@ -322,44 +555,87 @@ class Var(Function):
     _node_name = "VarBackward0"
 
     @staticmethod
-    def forward(ctx, x, dims, correction, keepdim):
-        n = _reduced_count(x.shape, dims)
-        mu = np.mean(x, axis=dims, keepdims=True)
-        d = x - mu
-        out = np.asarray(np.sum(d * d, axis=dims, keepdims=keepdim) / builtins.max(n - correction, 0))
-        ctx.meta = (x.shape, dims, keepdim, n - correction)
+    def forward(ctx, x, dims, correction, keepdim, full):
+        ctx.meta = (dims, correction, keepdim, full)
         ctx.save_for_backward(x)
-        return out.astype(x.dtype, copy=False)
+        return _var_forward(x, dims, correction, keepdim)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        shape, dims, keepdim, denom = ctx.meta
-        g = _expand_back(g, shape, dims, keepdim)
-        return g * (x - x.mean(dims, keepdim=True)) * (2.0 / denom), None, None, None
+        return _var_backward(g, x, *ctx.meta), None, None, None, None
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    dims, corr, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
-    return Var.apply(input, dims, corr, keepdim)
+class Std(Function):
+    _raw = True
+    _node_name = "StdBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dims, correction, keepdim, full):
+        ctx.meta = (dims, correction, keepdim, full)
+        out = np.asarray(np.sqrt(_var_forward(x, dims, correction, keepdim)))
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return _std_backward(g, x, out, *ctx.meta), None, None, None, None
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    from .elementwise import sqrt
-    return sqrt(var(input, dim, unbiased, keepdim, correction=correction))
+class VarMean(Function):
+    _raw = True
+    _node_name = "VarMeanBackward0"
+    _materialize = False
+    take_sqrt = False
+
+    @classmethod
+    def forward(cls, ctx, x, dims, correction, keepdim, full):
+        ctx.meta = (dims, correction, keepdim, full)
+        v = _var_forward(x, dims, correction, keepdim)
+        if cls.take_sqrt:
+            v = np.asarray(np.sqrt(v))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = np.asarray(np.mean(x, axis=dims, keepdims=keepdim), x.dtype) if x.size else \
+                np.full(v.shape, np.nan, x.dtype)
+        ctx.save_for_backward(x, v)
+        return v, m
+
+    @classmethod
+    def backward(cls, ctx, gv, gm):
+        x, v = ctx.saved_tensors
+        dims, correction, keepdim, full = ctx.meta
+        res = None
+        if gv is not None:
+            res = _std_backward(gv, x, v, *ctx.meta) if cls.take_sqrt else _var_backward(gv, x, *ctx.meta)
+        if gm is not None:
+            gm = _mean_backward(gm, x, dims, keepdim)
+            res = gm if res is None else res + gm
+        return res, None, None, None, None
+
+
+class StdMean(VarMean):
+    _node_name = "StdMeanBackward0"
+    take_sqrt = True
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    return _out(Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "var")), out, "var")
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    return _out(Std.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "std")), out, "std")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    dims, corr, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
-    return Var.apply(input, dims, corr, keepdim), mean(input, dims, keepdim)
+    return VarMean.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "var_mean"))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    dims, corr, keepdim = _var_args(input, dim, unbiased, keepdim, correction)
-    return std(input, dims, keepdim=keepdim, correction=corr), mean(input, dims, keepdim)
+    return StdMean.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "std_mean"))
 
 
-# ---- norms, logsumexp ----------------------------------------------------------------------------------
+# ---- norms, logsumexp ------------------------------------------------------------------------------------------------
 class VectorNorm(Function):
     _raw = True
     _node_name = "LinalgVectorNormBackward0"
@@ -367,18 +643,19 @@ class VectorNorm(Function):
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
         a = np.abs(x)
-        if p == 2:
-            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-        elif p == float("inf"):
-            out = np.max(a, axis=dims, keepdims=keepdim, initial=0)
-        elif p == -float("inf"):
-            out = np.min(a, axis=dims, keepdims=keepdim)
-        elif p == 0:
-            out = np.sum(a != 0, axis=dims, keepdims=keepdim).astype(a.dtype)
-        elif p == 1:
-            out = np.sum(a, axis=dims, keepdims=keepdim)
-        else:
-            out = np.sum(a ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            if p == 2:
+                out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+            elif p == INF:
+                out = np.max(a, axis=dims, keepdims=keepdim)
+            elif p == -INF:
+                out = np.min(a, axis=dims, keepdims=keepdim)
+            elif p == 0:
+                out = np.sum(a != 0, axis=dims, keepdims=keepdim)
+            elif p == 1:
+                out = np.sum(a, axis=dims, keepdims=keepdim)
+            else:
+                out = np.sum(a ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
         out = np.asarray(out).astype(a.dtype, copy=False)
         ctx.meta = (x.shape, p, dims, keepdim)
         ctx.save_for_backward(x, out)
@@ -388,40 +665,62 @@ class VectorNorm(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         shape, p, dims, keepdim = ctx.meta
-        g = _expand_back(g, shape, dims, keepdim)
-        out = _expand_back(out, shape, dims, keepdim)
-        from .elementwise import sgn, where, zeros_like_
-        if p == 0:
-            return g * 0, None, None, None
-        if p == 1:
-            return g * sgn(x), None, None, None
-        if p == 2:
-            gx = g * x / out
-            return where(out == 0, zeros_like_(gx), gx), None, None, None
-        if p in (float("inf"), -float("inf")):
-            hit = (x.abs()._data == out._data)
-            cnt = np.sum(hit, axis=dims, keepdims=True)
-            return g * sgn(x) * Tensor._make((hit / cnt).astype(x._data.dtype)), None, None, None
-        gx = g * x * x.abs().pow(p - 2) / out.pow(p - 1)
-        return where(out == 0, zeros_like_(gx), gx), None, None, None
+        return _norm_backward(g, x, out, p, dims, keepdim, shape), None, None, None
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
-    if dtype is not None:
-        x = x.to(dtype)
+def _norm_backward(g, x, norm, p, dims, keepdim, shape):
+    """PyTorch's norm_backward, in ember ops."""
+    if len(shape):
+        g, norm = _unsqueeze_back(g, shape, dims, keepdim), _unsqueeze_back(norm, shape, dims, keepdim)
+    if p == 0:
+        return Tensor._make(np.zeros(shape, x._data.dtype))
+    if p == 1:
+        return x.sgn() * g
+    if p == 2:
+        return g * (x / norm).masked_fill(norm == 0, 0)
+    if p in (INF, -INF):
+        a = x.abs()
+        mask = (a == norm).logical_or(a.isnan())
+        return x.sgn() * ((g / mask.sum(dims, True)) * mask)
+    if p < 1:
+        scaled = x.sgn() * x.abs().pow(p - 1).masked_fill(x == 0, 0)
+        return scaled * g * norm.pow(1 - p)
+    scaled = x.sgn() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
+    return scaled * (g / norm.pow(p - 1)).masked_fill(norm == 0, 0)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     if x._data.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {_legacy_name(x.dtype)}")
-    dims = _dims_or_all(dim, x)
-    return VectorNorm.apply(x, float(ord), dims, keepdim)
+                           f"Got {_legacy_name(x._data.dtype)}")
+    if dtype is not None:
+        x = x.to(dtype)
+    ord = float(ord)
+    dims = _all_dims(dim, x._data.ndim)
+    if (ord < 0 or ord == INF) and x._data.size == 0:
+        _check_norm_identity(x._data.shape, dims, ord, dim is None)
+    return _out(VectorNorm.apply(x, ord, dims, keepdim), out, "vector_norm")
 
 
-def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+def _check_norm_identity(shape, dims, ord, full):
+    """Norms with no identity (negative or infinite order) cannot reduce an empty dim."""
+    if full:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    for d in dims:
+        if shape[d] == 0:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {ord:g} norm on the dimension {d}because this "
+                               "dimension is empty and the operation does not have an identity")
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
+    if isinstance(dim, int):
+        dim = (dim,)
     if p == "fro" or p is None:
         p = 2
     if p == "nuc":
-        raise NotImplementedError("ember does not implement the nuclear norm")
-    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+        raise NotImplementedError("ember does not implement the nuclear norm (torch.norm(p='nuc'))")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
 
 
 class LogSumExp(Function):
@@ -430,49 +729,61 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        m = np.max(x, axis=dims, keepdims=True) if x.size else np.zeros([1] * x.ndim, x.dtype)
-        m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if x.size:
+                m = np.max(x, axis=dims, keepdims=True)
+                m = np.where(np.isinf(m), 0, m).astype(x.dtype)
+            else:
+                m = np.zeros([1] * x.ndim, x.dtype)
+            out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
+        res = np.asarray(out if keepdim else np.squeeze(out, dims))
         ctx.meta = (x.shape, dims, keepdim)
-        res = out if keepdim else np.squeeze(out, dims)
         ctx.save_for_backward(x, res)
-        return np.asarray(res)
+        return res
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
-        from .elementwise import exp
-        return _expand_back(g, shape, dims, keepdim) * exp(x - _expand_back(out, shape, dims, keepdim)), None, None
+        g, out = _unsqueeze_back(g, shape, dims, keepdim), _unsqueeze_back(out, shape, dims, keepdim)
+        return g * (x - out).exp(), None, None
 
 
-def logsumexp(input, dim=None, keepdim=False):
+def logsumexp(input, dim=None, keepdim=False, *, out=None):
     if input._data.dtype.kind not in "fc":
         input = input.to(_dtype.get_default_dtype())
-    return LogSumExp.apply(input, _dims_or_all(dim, input), keepdim)
+    return _out(LogSumExp.apply(input, _all_dims(dim, input._data.ndim), keepdim), out, "logsumexp")
 
 
-# ---- scans ----------------------------------------------------------------------------------------------
+# ---- scans -----------------------------------------------------------------------------------------------------------
+def _scan_acc(nd):
+    """Accumulator dtype of cumsum/cumprod: float64 for narrower floats (as PyTorch's CPU scans), else nd itself."""
+    return np.dtype(np.float64) if np.dtype(nd).kind == "f" and np.dtype(nd).itemsize < 8 else nd
+
+
 class CumSum(Function):
     _raw = True
     _node_name = "CumsumBackward0"
 
     @staticmethod
     def forward(ctx, x, dim, nd):
-        ctx.dim = dim
+        ctx.meta = (dim, x.dtype)
         if x.ndim == 0:
             return x.astype(nd)
-        return np.cumsum(x, axis=dim, dtype=nd)
+        return np.cumsum(x, axis=dim, dtype=_scan_acc(nd)).astype(nd, copy=False)
 
     @staticmethod
     def backward(ctx, g):
+        dim, src = ctx.meta
+        if g._data.dtype != src:
+            g = g.to(_dtype.from_numpy_dtype(src))
         if g.dim() == 0:
             return g, None, None
-        return g.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim), None, None
+        return g.flip(dim).cumsum(dim).flip(dim), None, None
 
 
-def cumsum(input, dim, *, dtype=None):
-    return CumSum.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input._data, dtype))
+def cumsum(input, dim, *, dtype=None, out=None):
+    return _out(CumSum.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input._data, dtype)), out, "cumsum")
 
 
 class CumProd(Function):
@@ -481,8 +792,96 @@ class CumProd(Function):
 
     @staticmethod
     def forward(ctx, x, dim, nd):
+        ctx.meta = (dim, x.dtype)
+        out = x.astype(nd) if x.ndim == 0 else np.cumprod(x, axis=dim, dtype=_scan_acc(nd)).astype(nd, copy=False)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        d, src = ctx.meta
+        if g._data.dtype != src:
+            g = g.to(_dtype.from_numpy_dtype(src))
+        if x.numel() <= 1 or x.shape[d] == 1:
+            return g, None, None
+        if not (x._data == 0).any():
+            return (out * g).flip(d).cumsum(d).flip(d) / x, None, None
+        if STATE.enabled:
+            return _cumprod_grad_quadratic(g, x, d), None, None
+        return _cumprod_grad_zeros(g._data, x._data, out._data, d), None, None
+
+
+def _cumprod_grad_zeros(g, x, out, d):
+    """O(n) gradient of cumprod with zeros (first-order only): d out_j / d x_k is zero past the first zero."""
+    zero = x == 0
+    nz = np.cumsum(zero, axis=d)
+    before = nz == 0
+    first = zero & (nz == 1)
+    between = (nz == 1) & ~first
+    w = np.where(before, out * g, 0)
+    rev = np.flip(np.cumsum(np.flip(w, d), axis=d), d)
+    res = np.where(before, rev / np.where(before, x, 1), 0)
+    lead = np.prod(np.where(before, x, 1), axis=d, keepdims=True)
+    tail = np.cumprod(np.where(between, x, 1), axis=d)
+    at_first = lead * np.sum(np.where(nz == 1, g * tail, 0), axis=d, keepdims=True)
+    res = np.where(first, at_first, res)
+    return Tensor._make(np.ascontiguousarray(res.astype(x.dtype, copy=False)))
+
+
+def _cumprod_grad_quadratic(g, x, d):
+    """Gradient of cumprod with zeros in ember ops (differentiable): sum_j g_j * prod_{i<=j, i!=k} x_i."""
+    from .elementwise import where
+    from .shape import cat
+    n = x.shape[d]
+    xm, gm = x.movedim(d, -1), g.movedim(d, -1)
+    k = np.arange(n)
+    upper = Tensor._make(k[None, :] > k[:, None])           # [k, j]: j > k
+    ones = Tensor._make(np.ones(xm.shape[:-1] + (1,), xm._data.dtype))
+    rest = where(upper, xm.unsqueeze(-2), 1.0).cumprod(-1)    # prod_{k<i<=j} x_i
+    lead = cat([ones, xm.narrow(-1, 0, n - 1)], -1).cumprod(-1)   # prod_{i<k} x_i
+    keep = Tensor._make((k[None, :] >= k[:, None]).astype(xm._data.dtype))
+    res = lead * (rest * keep * gm.unsqueeze(-2)).sum(-1)
+    return res.movedim(-1, d)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    return _out(CumProd.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input._data, dtype)), out, "cumprod")
+
+
+def _cum_extremum(input, dim, ufunc, cls, rt):
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _select(cls, rt, input, np.zeros((), np.int64), 0)
+    if x.size == 0:
+        return _select(cls, rt, input, np.zeros(x.shape, np.int64), d)
+    vals = ufunc.accumulate(x, axis=d)
+    hit = x == vals
+    if x.dtype.kind == "f":
+        hit |= np.isnan(x)
+    pos = np.arange(x.shape[d]).reshape([-1 if i == d else 1 for i in range(x.ndim)])
+    idx = np.maximum.accumulate(np.where(hit, pos, 0), axis=d)
+    return _select(cls, rt, input, idx, d)
+
+
+def cummax(input, dim, *, out=None):
+    return _out(_cum_extremum(input, dim, np.maximum, CummaxSelect, return_types.cummax), out, "cummax")
+
+
+def cummin(input, dim, *, out=None):
+    return _out(_cum_extremum(input, dim, np.minimum, CumminSelect, return_types.cummin), out, "cummin")
+
+
+class LogCumSumExp(Function):
+    _raw = True
+    _node_name = "LogcumsumexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        acc = np.float32 if x.dtype == np.float16 else x.dtype
+        out = x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x.astype(acc), axis=dim).astype(x.dtype)
         ctx.dim = dim
-        out = x.astype(nd) if x.ndim == 0 else np.cumprod(x, axis=dim, dtype=nd)
         ctx.save_for_backward(x, out)
         return out
 
@@ -491,228 +890,262 @@ class CumProd(Function):
         x, out = ctx.saved_tensors
         d = ctx.dim
         if x.dim() == 0:
-            return g, None, None
-        if not (x._data == 0).any():
-            return (g * out).flip(d).cumsum(d).flip(d) / x, None, None
-        # With zeros: S_i = g_i + x_{i+1} S_{i+1}; grad_i = (prod_{k<i} x_k) S_i. Loop over the scanned dim.
-        xd = np.moveaxis(x._data, d, 0)
-        gd = np.moveaxis(g._data, d, 0)
-        n = xd.shape[0]
-        s = np.empty_like(gd)
-        s[n - 1] = gd[n - 1]
-        for i in range(n - 2, -1, -1):
-            s[i] = gd[i] + xd[i + 1] * s[i + 1]
-        excl = np.concatenate([np.ones_like(xd[:1]), np.cumprod(xd, axis=0)[:-1]], axis=0)
-        return Tensor._make(np.ascontiguousarray(np.moveaxis(excl * s, 0, d))), None, None
+            return g, None
+        from .elementwise import where
+        low = float(np.finfo(x._data.dtype).min)
+        with np.errstate(divide="ignore"):
+            log_abs = g.abs().log()
+        pos = where(g > 0, log_abs, low)
+        neg = where(g < 0, log_abs, low)
+        rev = lambda t: t.flip(d).logcumsumexp(d).flip(d)
+        return (rev(pos - out) + x).exp() - (rev(neg - out) + x).exp(), None
 
 
-def cumprod(input, dim, *, dtype=None):
-    return CumProd.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input._data, dtype))
+def logcumsumexp(input, dim, *, out=None):
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for '{_legacy_name(input._data.dtype)}'")
+    return _out(LogCumSumExp.apply(input, wrap_dim(dim, input._data.ndim)), out, "logcumsumexp")
 
 
-def _cum_extremum(input, dim, better, rt):
+# ---- logical reductions ----------------------------------------------------------------------------------------------
+def _logical(input, dim, keepdim, fn):
     x = input._data
-    dim = wrap_dim(dim, x.ndim)
-    if x.ndim == 0:
-        return rt(input.clone(), Tensor._make(np.zeros((), np.int64)))
-    xm = np.moveaxis(x, dim, 0)
-    n = xm.shape[0]
-    idx = np.zeros(xm.shape, np.int64)
-    best = xm[0].copy()
-    cur = np.zeros(xm.shape[1:], np.int64)
-    for i in range(n):
-        take = better(xm[i], best) | (xm[i] == best) | np.isnan(xm[i]) if x.dtype.kind == "f" else \
-            better(xm[i], best) | (xm[i] == best)
-        best = np.where(take, xm[i], best)
-        cur = np.where(take, i, cur)
-        idx[i] = cur
-    idx = np.ascontiguousarray(np.moveaxis(idx, 0, dim))
-    from .indexing import gather
-    return rt(gather(input, dim, Tensor._make(idx)), Tensor._make(idx))
+    axis = None if dim is None else _all_dims(dim, x.ndim)
+    res = np.asarray(fn(x, axis=axis, keepdims=keepdim and dim is not None))
+    return Tensor._make(res.astype(np.uint8) if x.dtype == np.uint8 else res)
 
 
-def cummax(input, dim):
-    return _cum_extremum(input, dim, np.greater, return_types.cummax)
+def all(input, dim=None, keepdim=False, *, out=None):
+    return _out(_logical(input, dim, keepdim, np.all), out, "all")
 
 
-def cummin(input, dim):
-    return _cum_extremum(input, dim, np.less, return_types.cummin)
-
-
-def logcumsumexp(input, dim):
-    from .elementwise import exp, log
-    d = wrap_dim(dim, input._data.ndim)
-    m = input.detach().amax(d, keepdim=True) if input.numel() else input.detach()
-    m = Tensor._make(np.where(np.isfinite(m._data), m._data, 0))
-    return log(exp(input - m).cumsum(d)) + m
-
-
-# ---- logical reductions ------------------------------------------------------------------------------------
-def all(input, dim=None, keepdim=False):
-    if dim is None:
-        return Tensor._make(np.asarray(np.all(input._data)))
-    return Tensor._make(np.asarray(np.all(input._data, axis=wrap_dims(dim, input._data.ndim), keepdims=keepdim)))
-
-
-def any(input, dim=None, keepdim=False):
-    if dim is None:
-        return Tensor._make(np.asarray(np.any(input._data)))
-    return Tensor._make(np.asarray(np.any(input._data, axis=wrap_dims(dim, input._data.ndim), keepdims=keepdim)))
+def any(input, dim=None, keepdim=False, *, out=None):
+    return _out(_logical(input, dim, keepdim, np.any), out, "any")
 
 
 def count_nonzero(input, dim=None):
-    return Tensor._make(np.asarray(np.count_nonzero(input._data, axis=None if dim is None else
-                                                   wrap_dims(dim, input._data.ndim)), dtype=np.int64))
+    x = input._data
+    axis = None if dim is None else wrap_dims(dim, x.ndim)
+    return Tensor._make(np.asarray(np.count_nonzero(x, axis=axis), dtype=np.int64))
 
 
-# ---- sorting and selection ------------------------------------------------------------------------------------
-def _sort_keys(x, descending):
-    """Keys whose ascending stable order is torch's order (NaN sorts as the largest value)."""
-    if x.dtype == np.bool_:
-        x = x.astype(np.int8)
-    if descending:
-        if x.dtype.kind == "f":
-            return np.where(np.isnan(x), -np.inf, -x), np.isnan(x)
-        if x.dtype.kind == "u":
-            return -(x.astype(np.int64)), None
-        return -(x.astype(np.int64) if x.dtype.kind == "i" else x), None
-    return x, None
-
-
+# ---- sorting and selection -------------------------------------------------------------------------------------------
 def _argsort(x, dim, descending):
+    """Stable argsort along dim in PyTorch's order: NaN is the largest value; ties keep their original order."""
     if x.ndim == 0:
         return np.zeros((), np.int64)
-    keys, nanmask = _sort_keys(x, descending)
-    if nanmask is not None and nanmask.any():
-        # NaNs first when descending: sort by (not nan, key).
-        order = np.argsort(keys, axis=dim, kind="stable")
-        nan_sorted = np.take_along_axis(~nanmask, order, dim)
-        order2 = np.argsort(nan_sorted, axis=dim, kind="stable")
-        return np.take_along_axis(order, order2, dim).astype(np.int64)
-    return np.argsort(keys, axis=dim, kind="stable").astype(np.int64)
+    if not descending:
+        return np.argsort(x, axis=dim, kind="stable").astype(np.int64)
+    n = x.shape[dim]
+    r = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
+    return (n - 1 - np.flip(r, dim)).astype(np.int64)
 
 
-def sort(input, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     if isinstance(dim, bool):
         dim, descending = -1, dim
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    idx = Tensor._make(_argsort(x, d, descending))
-    from .indexing import gather
-    vals = gather(input, d, idx) if x.ndim else input.clone()
-    return return_types.sort(vals, idx)
+    return _out(_select(SortSelect, return_types.sort, input, _argsort(x, d, descending), d), out, "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
     return Tensor._make(_argsort(input._data, wrap_dim(dim, input._data.ndim), descending))
 
 
-def msort(input):
-    return sort(input, 0).values
+def msort(input, *, out=None):
+    return _out(sort(input, 0).values, out, "msort")
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     x = input._data
     d = wrap_dim(dim, x.ndim)
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     idx = _argsort(x, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d) if x.ndim else idx
-    from .indexing import gather
-    idx_t = Tensor._make(np.ascontiguousarray(idx))
-    return return_types.topk(gather(input, d, idx_t) if x.ndim else input.clone(), idx_t)
+    if x.ndim:
+        idx = np.take(idx, np.arange(k), axis=d)
+    return _out(_select(TopkSelect, return_types.topk, input, idx, d), out, "topk")
 
 
-def kthvalue(input, k, dim=-1, keepdim=False):
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     x = input._data
     d = wrap_dim(dim, x.ndim)
+    if x.ndim and x.shape[d] == 0:
+        _check_nonempty(x, (d,), "kthvalue")
     n = x.shape[d] if x.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    if x.ndim == 0:
-        return return_types.kthvalue(input.clone(), Tensor._make(np.zeros((), np.int64)))
-    idx = np.take(_argsort(x, d, False), [k - 1], axis=d)
-    return _select_at(input, idx, d, keepdim, return_types.kthvalue)
+    idx = np.take(_argsort(x, d, False), [k - 1], axis=d) if x.ndim else np.zeros((), np.int64)
+    return _out(_select(KthvalueSelect, return_types.kthvalue, input, idx, d, keepdim), out, "kthvalue")
 
 
-def _select_at(input, idx, d, keepdim, rt):
-    from .indexing import gather
-    idx_t = Tensor._make(np.ascontiguousarray(idx))
-    vals = gather(input, d, idx_t)
-    if not keepdim:
-        vals, idx_t = vals.squeeze(d), idx_t.squeeze(d)
-    return rt(vals, idx_t)
+class _MedianAll(_EvenAll):
+    """median()/nanmedian() of all elements: the lower median; the gradient is shared among equal elements."""
 
+    _node_name = "MedianBackward0"
+    ignore_nan = False
 
-def median(input, dim=None, keepdim=False):
-    x = input._data
-    if dim is None:
-        flat = input.reshape(-1)
-        if flat.numel() == 0:
-            return Tensor._make(np.asarray(np.nan, x.dtype))
-        n = flat.numel()
-        idx = _argsort(flat._data, 0, False)
-        if x.dtype.kind == "f" and np.isnan(flat._data).any():
-            pos = int(np.argmax(np.isnan(flat._data[idx])))
-            return flat[int(idx[pos])]
-        return flat[int(idx[(n - 1) // 2])]
-    d = wrap_dim(dim, x.ndim)
-    if x.ndim == 0:
-        return return_types.median(input.clone(), Tensor._make(np.zeros((), np.int64)))
-    n = x.shape[d]
-    order = _argsort(x, d, False)
-    pos = np.full(np.delete(np.array(x.shape), d), (n - 1) // 2)
-    if x.dtype.kind == "f":
-        nan_sorted = np.isnan(np.take_along_axis(x, order, d))
-        has = nan_sorted.any(axis=d)
-        pos = np.where(has, np.argmax(nan_sorted, axis=d), pos)
-    idx = np.take_along_axis(order, np.expand_dims(pos, d), d)
-    return _select_at(input, idx, d, keepdim, return_types.median)
-
-
-def nanmedian(input, dim=None, keepdim=False):
-    x = input._data
-    if dim is None:
+    @classmethod
+    def value(cls, x):
         flat = x.reshape(-1)
-        valid = flat[~np.isnan(flat)] if x.dtype.kind == "f" else flat
-        if valid.size == 0:
-            return Tensor._make(np.asarray(np.nan, x.dtype))
-        order = np.argsort(flat, kind="stable")
-        return input.reshape(-1)[int(order[(valid.size - 1) // 2])]
-    d = wrap_dim(dim, x.ndim)
-    order = _argsort(x, d, False)
-    cnt = np.sum(~np.isnan(x), axis=d) if x.dtype.kind == "f" else np.full(np.delete(np.array(x.shape), d), x.shape[d])
-    pos = np.maximum((cnt - 1) // 2, 0)
-    idx = np.take_along_axis(order, np.expand_dims(pos, d), d)
-    return _select_at(input, idx, d, keepdim, return_types.nanmedian)
+        nan = np.isnan(flat) if flat.dtype.kind == "f" else np.zeros(flat.shape, bool)
+        valid = int(flat.size - nan.sum())
+        if valid == 0 or not cls.ignore_nan and valid < flat.size:
+            return np.nan
+        return np.partition(flat[~nan] if cls.ignore_nan else flat, (valid - 1) // 2)[(valid - 1) // 2]
+
+    @classmethod
+    def empty(cls, x):
+        """The median of no elements is NaN (no error)."""
 
 
-def mode(input, dim=-1, keepdim=False):
+class _NanmedianAll(_MedianAll):
+    _node_name = "NanmedianBackward0"
+    ignore_nan = True
+
+
+def _median_dim(input, dim, keepdim, ignore_nan, cls, rt, name):
     x = input._data
     d = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _select(cls, rt, input, np.zeros((), np.int64), 0, keepdim)
+    _check_nonempty(x, (d,), name)
+    order = _argsort(x, d, False)
+    n = x.shape[d]
+    nan = np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
+    count = n - np.sum(nan, axis=d)
+    if ignore_nan:
+        pos = np.maximum(count - 1, 0) // 2
+    else:
+        pos = np.where(count < n, count, (n - 1) // 2)    # with a NaN: the first NaN (sorted stably after numbers)
+    idx = np.take_along_axis(order, np.expand_dims(pos, d), d)
+    return _select(cls, rt, input, idx, d, keepdim)
+
+
+def median(input, dim=None, keepdim=False, *, out=None):
+    if dim is None:
+        return _out(_MedianAll.apply(input), out, "median")
+    return _out(_median_dim(input, dim, keepdim, False, MedianDim, return_types.median, "median"), out, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    if dim is None:
+        return _out(_NanmedianAll.apply(input), out, "nanmedian")
+    res = _median_dim(input, dim, keepdim, True, NanmedianDim, return_types.nanmedian, "nanmedian")
+    return _out(res, out, "nanmedian")
+
+
+def mode(input, dim=-1, keepdim=False, *, out=None):
+    x = input._data
+    d = wrap_dim(dim, x.ndim)
+    if x.ndim == 0:
+        return _out(_select(ModeSelect, return_types.mode, input, np.zeros((), np.int64), 0, keepdim), out, "mode")
+    _check_nonempty(x, (d,), "mode")
     xm = np.moveaxis(x, d, -1)
-    s = np.sort(xm, axis=-1, kind="stable")
+    s = np.sort(xm, axis=-1)
     n = s.shape[-1]
-    # run lengths of equal values in the sorted rows; the mode is the smallest most frequent value
-    change = np.concatenate([np.ones(s.shape[:-1] + (1,), bool), s[..., 1:] != s[..., :-1]], axis=-1)
-    run_id = np.cumsum(change, axis=-1) - 1
-    counts = np.zeros(s.shape[:-1] + (n,), np.int64)
-    np.put_along_axis(counts, run_id, 0, -1)
-    flat_counts = np.apply_along_axis(lambda r: np.bincount(r, minlength=n), -1, run_id) if s.ndim > 1 else \
-        np.bincount(run_id, minlength=n)
-    best_run = np.argmax(flat_counts, axis=-1)
-    first_pos = np.argmax(run_id == best_run[..., None], axis=-1)
-    vals = np.take_along_axis(s, first_pos[..., None], -1)[..., 0]
-    last_idx = n - 1 - np.argmax((xm == vals[..., None])[..., ::-1], axis=-1)
-    vals_t = Tensor._make(np.ascontiguousarray(vals))
-    idx_t = Tensor._make(np.ascontiguousarray(last_idx.astype(np.int64)))
-    if keepdim:
-        vals_t, idx_t = vals_t.unsqueeze(d), idx_t.unsqueeze(d)
-    return return_types.mode(vals_t, idx_t)
+    pos = np.arange(n)
+    start = np.maximum.accumulate(np.where(np.concatenate(
+        [np.ones(s.shape[:-1] + (1,), bool), s[..., 1:] != s[..., :-1]], axis=-1), pos, 0), axis=-1)
+    is_end = np.concatenate([s[..., 1:] != s[..., :-1], np.ones(s.shape[:-1] + (1,), bool)], axis=-1)
+    run = np.where(is_end, pos - start + 1, 0)
+    vals = np.take_along_axis(s, np.argmax(run, axis=-1)[..., None], -1)        # smallest most frequent value
+    last = n - 1 - np.argmax((xm == vals)[..., ::-1], axis=-1)                     # its last occurrence
+    idx = np.expand_dims(last, d)
+    return _out(_select(ModeSelect, return_types.mode, input, idx, d, keepdim), out, "mode")
+
+
+# ---- quantiles -------------------------------------------------------------------------------------------------------
+_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _check_quantile_args(input, q, interpolation, name):
+    """PyTorch's argument checks for quantile/nanquantile; returns q as a 1-D array in the input's dtype."""
+    x = input._data
+    if x.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if x.size == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    if isinstance(q, Tensor):
+        if q.dim() > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q._data.dtype != x.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        qd = q._data
+        if ((qd < 0) | (qd > 1)).any():
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    else:
+        if not 0 <= q <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+        qd = np.asarray(q)
+    if interpolation not in _QUANTILE_MODES:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, but "
+                           f"got {interpolation}")
+    return qd.astype(x.dtype).reshape(-1)
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    """Sort along dim, then interpolate between the order statistics at rank q*(n-1) (PyTorch's algorithm)."""
+    qd = _check_quantile_args(input, q, interpolation, name)
+    shape, x = input._data.shape, input._data
+    if dim is None or x.ndim == 0:
+        if dim is not None:
+            wrap_dim(dim, 0)
+        rows, kept = input.reshape(-1), (1,) * len(shape) if keepdim else ()
+    else:
+        d = wrap_dim(dim, x.ndim)
+        rows = input.movedim(d, -1)
+        kept = tuple(1 if i == d else s for i, s in enumerate(shape)) if keepdim else shape[:d] + shape[d + 1:]
+    srt = rows.sort(-1).values
+    sd = srt._data
+    n = sd.shape[-1]
+    nan = np.isnan(sd)
+    lead = sd.shape[:-1]
+    if ignore_nan:
+        count = (n - nan.sum(-1, keepdims=True)).astype(x.dtype)
+        ranks = np.maximum(qd * (count - 1), 0)
+    else:
+        ranks = np.where(nan.any(-1, keepdims=True), x.dtype.type(n - 1), np.broadcast_to(qd * x.dtype.type(n - 1),
+                                                                                          lead + (len(qd),)))
+    ranks = {"lower": np.floor, "higher": np.ceil, "nearest": np.round}.get(interpolation, np.asarray)(ranks)
+    below = ranks.astype(np.int64)
+    res = srt.gather(-1, Tensor._make(below))
+    if interpolation in ("linear", "midpoint"):
+        from .elementwise import lerp
+        w = np.full(ranks.shape, 0.5, x.dtype) if interpolation == "midpoint" else (ranks - below).astype(x.dtype)
+        above = srt.gather(-1, Tensor._make(np.ceil(ranks).astype(np.int64)))
+        res = lerp(res, above, Tensor._make(w))
+    if isinstance(q, Tensor) and q.dim() == 1:
+        return res.movedim(-1, 0).reshape((len(qd),) + kept)
+    return res.reshape(kept)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    return _out(_quantile(input, q, dim, keepdim, interpolation, False, "quantile"), out, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    return _out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile"), out, "nanquantile")
+
+
+def _numpy_names(fn):
+    """Accept NumPy's spelling of the reduction arguments (axis=, keepdims=), as PyTorch's argument parser does."""
+    @functools.wraps(fn)
+    def op(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        if "keepdims" in kwargs:
+            kwargs["keepdim"] = kwargs.pop("keepdims")
+        return fn(*args, **kwargs)
+    return op
 
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax",
            "argmin", "var", "std", "var_mean", "std_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax",
            "cummin", "logcumsumexp", "all", "any", "count_nonzero", "sort", "argsort", "msort", "topk",
-           "kthvalue", "median", "nanmedian", "mode"]
+           "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile"]
+
+for _name in __all__:
+    globals()[_name] = _numpy_names(globals()[_name])
