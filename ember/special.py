@@ -1,56 +1,157 @@
-"""torch.special: special functions (differentiable where torch's are)."""
+"""torch.special: special functions, differentiable wherever torch's are (backward passes use ember ops)."""
+import math
+
 import numpy as np
 
 from ._tensor import Tensor
+from .autograd.function import Function
 from .ops import elementwise as _E
 from .ops import special_math as _sm
-from .ops.elementwise import erf, erfc, erfinv, expm1, exp2, log1p, sinc, i0, digamma, lgamma as gammaln, logit, xlogy
-from .ops.elementwise import sigmoid as expit
+from .ops._util import as_tensor_arg, to_tensor, float_dtype_for, sum_to
+from .ops.elementwise import (erf, erfc, erfinv, expm1, exp2, log1p, sinc, i0, digamma, lgamma as gammaln, logit,
+                              xlogy, sigmoid as expit, exp, log, where, sgn, zeros_like_, _unary, _result_dtype)
 from .ops.reduction import logsumexp
 
-
-def psi(input):
-    return digamma(input)
+_SQRT_2PI = math.sqrt(2 * math.pi)
 
 
-def _nograd(fn):
-    def op(input, *args):
-        return Tensor._make(np.asarray(fn(input._data, *args)))
-    return op
+def psi(input, *, out=None):
+    return digamma(input, out=out)
 
 
-i0e = _nograd(_sm.i0e)
-i1 = _nograd(_sm.i1)
-i1e = _nograd(_sm.i1e)
-ndtri = _nograd(_sm.ndtri)
-log_ndtr = _nograd(_sm.log_ndtr)
-entr = _nograd(_sm.entr)
+def _tiny_safe(x):
+    """(|x| <= eps, x with those entries set to eps): I1 slopes are 0.5 there (as in torch); 1/x stays finite."""
+    eps = Tensor._make(np.array(np.finfo(x._data.dtype).eps, x._data.dtype))
+    tiny = x.abs() <= eps
+    return tiny, where(tiny, eps, x)
 
 
-def ndtr(input):
-    return (erf(input * (2 ** -0.5)) + 1) * 0.5
+def _i1_grad(g, x):
+    tiny, xs = _tiny_safe(x)
+    return g * where(tiny, Tensor._make(np.array(0.5, x._data.dtype)), i0(xs) - i1(xs) / xs)
 
 
-def erfcx(input):
-    return _E.exp(input * input) * erfc(input)
+def _i1e_grad(g, x):
+    tiny, xs = _tiny_safe(x)
+    return g * where(tiny, Tensor._make(np.array(0.5, x._data.dtype)), i0e(xs) - i1e(xs) * (sgn(xs) + 1 / xs))
 
 
-def xlog1py(input, other):
-    res = input * log1p(other)
-    return _E.where(input == 0, _E.zeros_like_(res), res)
+@_sm._elementwise(1)
+def _erfcx(x):
+    """exp(x^2) erfc(x) without overflow: Cody's scaled rational form for x >= 0, reflection below."""
+    pos = _sm._erfcx_pos(np.abs(x))
+    return np.where(x >= 0, pos, 2 * np.exp(x * x) - pos)
 
 
-def polygamma(n, input):
-    return Tensor._make(np.asarray(_sm.polygamma(n, input._data)))
+i0e = _unary("i0e", _sm.i0e, lambda g, x: g * (i1e(x) - sgn(x) * i0e(x)), node="SpecialI0EBackward0")
+i1 = _unary("i1", _sm.i1, _i1_grad, node="SpecialI1Backward0")
+i1e = _unary("i1e", _sm.i1e, _i1e_grad, node="SpecialI1EBackward0")
+ndtr = _unary("ndtr", _sm.ndtr, lambda g, x: g * exp(x * x * -0.5) * (1 / _SQRT_2PI), node="SpecialNdtrBackward0")
+ndtri = _unary("ndtri", _sm.ndtri, lambda g, out: g * exp(out * out * 0.5) * _SQRT_2PI, "out",
+               node="SpecialNdtriBackward0")
+log_ndtr = _unary("log_ndtr", _sm.log_ndtr, lambda g, x: g * exp(-(log_ndtr(x) + x * x * 0.5)) * (1 / _SQRT_2PI),
+                  node="SpecialLogNdtrBackward0")
+entr = _unary("entr", _sm.entr, lambda g, x: g * -(log(x) + 1), node="SpecialEntrBackward0")
+erfcx = _unary("erfcx", _erfcx, lambda g, x: g * (x * erfcx(x) * 2 - 2 / math.sqrt(math.pi)),
+               node="SpecialErfcxBackward0")
 
 
-def multigammaln(input, p):
-    return Tensor._make(np.asarray(_sm.multigammaln(input._data, p)))
+class Polygamma(Function):
+    """n-th derivative of digamma; its gradient is polygamma(n + 1)."""
+
+    _raw = True
+    _node_name = "PolygammaBackward0"
+
+    @staticmethod
+    def forward(ctx, x, n):
+        ctx.n = n
+        ctx.save_for_backward(x)
+        return np.asarray(_sm.polygamma(n, x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, ctx.n + 1), None
+
+
+def _as_float(input):
+    return input if input._data.dtype.kind in "fc" else input.to(float_dtype_for(input.dtype))
+
+
+def polygamma(n, input, *, out=None):
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return _E._out(Polygamma.apply(_as_float(input), int(n)), out)
+
+
+class Mvlgamma(Function):
+    """Multivariate log-gamma: sum_j lgamma(x - j/2) + p(p-1)/4 log(pi); gradient sum_j digamma(x - j/2)."""
+
+    _raw = True
+    _node_name = "MvlgammaBackward0"
+
+    @staticmethod
+    def forward(ctx, x, p):
+        ctx.p = p
+        ctx.save_for_backward(x)
+        shifts = np.arange(p, dtype=x.dtype) * x.dtype.type(0.5)
+        out = _sm.lgamma(x[..., None] - shifts).sum(-1) + x.dtype.type(0.25 * p * (p - 1) * math.log(math.pi))
+        return np.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        shifts = Tensor._make(np.arange(ctx.p, dtype=x._data.dtype) * 0.5)
+        return g * digamma(x.unsqueeze(-1) - shifts).sum(-1), None
+
+
+def multigammaln(input, p, *, out=None):
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    return _E._out(Mvlgamma.apply(_as_float(input), int(p)), out)
+
+
+def _float_pair(input, other):
+    """Both operands as tensors of their promoted float dtype (Python scalars don't up-cast)."""
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    d = float_dtype_for(_result_dtype(a, b))
+    return to_tensor(a, d).to(d), to_tensor(b, d).to(d)
+
+
+def xlog1py(input, other, *, out=None):
+    a, b = _float_pair(input, other)
+    res = a * log1p(b)
+    zero = Tensor._make((a._data == 0) & ~np.isnan(b._data))
+    return _E._out(where(zero, zeros_like_(res), res), out)
+
+
+class Zeta(Function):
+    """Hurwitz zeta(x, q); torch differentiates it in q only."""
+
+    _raw = True
+    _node_name = "SpecialZetaBackward0"
+
+    @staticmethod
+    def forward(ctx, x, q):
+        ctx.save_for_backward(x, q)
+        return np.asarray(_sm.zeta(x, q))
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        x, q = ctx.saved_tensors
+        return None, sum_to(g * -x * Zeta.apply(x + 1, q), q.shape)
+
+
+def zeta(input, other, *, out=None):
+    a, b = _float_pair(input, other)
+    return _E._out(Zeta.apply(a, b), out)
 
 
 def softmax(input, dim, *, dtype=None):
     x = input if dtype is None else input.to(dtype)
-    return _E.exp(x - logsumexp(x, dim, keepdim=True))
+    return exp(x - logsumexp(x, dim, keepdim=True))
 
 
 def log_softmax(input, dim, *, dtype=None):
@@ -58,5 +159,25 @@ def log_softmax(input, dim, *, dtype=None):
     return x - logsumexp(x, dim, keepdim=True)
 
 
-def round(input, *, decimals=0):
-    return _E.round(input, decimals=decimals)
+def round(input, *, decimals=0, out=None):
+    return _E.round(input, decimals=decimals, out=out)
+
+
+def _not_implemented(name):
+    def op(*args, **kwargs):
+        raise NotImplementedError(f"ember does not implement torch.special.{name}")
+    op.__name__ = name
+    return op
+
+
+for _name in ("airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "gammainc", "gammaincc",
+              "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+              "spherical_bessel_j0", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+              "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+              "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+              "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p"):
+    globals()[_name] = _not_implemented(_name)
+del _name
+
+modified_bessel_i0 = i0
+modified_bessel_i1 = i1

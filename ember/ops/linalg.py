@@ -1,247 +1,658 @@
-"""Linear algebra: matmul and friends, einsum, and the fused add-multiply forms."""
+"""Linear algebra: matmul and friends, einsum, the fused add-multiply forms, and the solvers and
+decompositions behind torch.linalg.
+
+Shape and dtype checks follow the kernel PyTorch dispatches to (dot, mv, mm or bmm), so that the
+errors carry PyTorch's messages; the arithmetic is one NumPy matmul/einsum/LAPACK call per op.
+Backward passes are ember ops on saved inputs/outputs, so they differentiate again.
+"""
+import math
 import string
+import warnings
 
 import numpy as np
 
 from .._tensor import Tensor
+from .. import _dtype
 from ..autograd.function import Function
-from ._util import sum_to
+from ._util import sum_to, wrap_dim
+
+_CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+        "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+        "complex128": "ComplexDouble"}
+_LOWER = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+          "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
 
-def _legacy(d):
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
-            "int32": "int"}.get(np.dtype(d).name, np.dtype(d).name)
+def _cap(d):
+    """PyTorch's ScalarType name ('Float', 'Long', ...) for a NumPy dtype."""
+    return _CAP.get(np.dtype(d).name, np.dtype(d).name)
 
 
-def _check_same_dtype(a, b):
-    if a._data.dtype != b._data.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_legacy(a._data.dtype)} != "
-                           f"{_legacy(b._data.dtype)}")
+def _lower(d):
+    """PyTorch's C++ type name ('float', 'long int', ...) for a NumPy dtype."""
+    return _LOWER.get(np.dtype(d).name, np.dtype(d).name)
 
 
+def _x(shape):
+    """A shape as PyTorch prints it in matrix messages: '2x3'."""
+    return "x".join(map(str, shape))
+
+
+def _no_bool(d, kernel):
+    if d == np.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
+def _check_tensor(x, name, arg="input", pos=1):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(x).__name__}")
+
+
+# ---- the checks of the four kernels (shapes as tuples, dtypes as NumPy dtypes) -----------------------------
+def _check_dot(sa, sb, ta, tb):
+    if ta != tb:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_cap(ta)} and {_cap(tb)}")
+    if sa[0] != sb[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{sa[0]}] and src [{sb[0]}] to have the same "
+                           f"number of elements, but got {sa[0]} and {sb[0]} elements respectively")
+    _no_bool(ta, "dot")
+
+
+def _check_mv(sm, sv, tm, tv, t_in=None, n_in=None):
+    if sm[1] != sv[0] or (n_in is not None and n_in not in (1, sm[0])):
+        raise RuntimeError(f"size mismatch, got input ({sm[0] if n_in is None else n_in}), mat ({_x(sm)}), "
+                           f"vec ({sv[0]})")
+    t_in = tv if t_in is None else t_in
+    if not t_in == tm == tv:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_cap(t_in)}, {_cap(tm)}, and "
+                           f"{_cap(tv)}")
+    _no_bool(tm, "addmv_impl_cpu")
+
+
+def _check_mm(sa, sb, ta, tb):
+    if sa[1] != sb[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({_x(sa)} and {_x(sb)})")
+    if ta != tb:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_lower(ta)} != {_lower(tb)}")
+    _no_bool(ta, "addmm_impl_cpu_")
+
+
+def _check_bmm(sa, sb, ta, tb):
+    if sb[0] != sa[0] or sb[1] != sa[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{sa[0]}, {sa[2]}] but "
+                           f"got: [{sb[0]}, {sb[1]}].")
+    if ta != tb:
+        raise RuntimeError(f"expected scalar type {_cap(ta)} but found {_cap(tb)}")
+    _no_bool(ta, "bmm")
+
+
+def _broadcast_shape(sa, sb):
+    """Broadcast two shapes with PyTorch's error text (infer_size)."""
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)
+    for i in reversed(range(n)):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                               f"non-singleton dimension {i}")
+    return tuple(max(x, y) if min(x, y) != 0 else 0 for x, y in zip(pa, pb))
+
+
+def _folds_transposed(a, b):
+    """Whether torch's matmul folds a >=3-D right operand into a matrix (it then multiplies b^T a^T)."""
+    if b._rg:
+        return True
+    if a._data.ndim == 2:
+        return False
+    x = b._data
+    if x.size == 0:
+        return True
+    st = [s // x.itemsize for s in x.strides]
+    st[-1], st[-2] = st[-2], st[-1]
+    shape = list(x.shape)
+    shape[-1], shape[-2] = shape[-2], shape[-1]
+    return all(st[i] == st[i + 1] * shape[i + 1] for i in range(x.ndim - 2))
+
+
+# ---- the differentiable product -----------------------------------------------------------------------------
 class MatMul(Function):
+    """np.matmul with PyTorch's 1-D promotion rules; batch dims against a matrix fold into one GEMM."""
+
     _raw = True
     _node_name = "MmBackward0"
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        if a.ndim > 2 and b.ndim == 2 and a.flags.c_contiguous:
+            rows = math.prod(a.shape[:-1])
+            return np.matmul(a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[1:])
         return np.asarray(np.matmul(a, b))
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        a2 = a.unsqueeze(0) if a.dim() == 1 else a
-        b2 = b.unsqueeze(-1) if b.dim() == 1 else b
-        g2 = g
-        if a.dim() == 1:
-            g2 = g2.unsqueeze(-2)
-        if b.dim() == 1:
-            g2 = g2.unsqueeze(-1)
-        ga = gb = None
-        if ctx.needs_input_grad[0]:
-            ga = sum_to(matmul(g2, b2.transpose(-1, -2)), a2.shape).reshape(a.shape)
-        if ctx.needs_input_grad[1]:
-            gb = sum_to(matmul(a2.transpose(-1, -2), g2), b2.shape).reshape(b.shape)
-        return ga, gb
+        return _matmul_grads(g, a, b, ctx.needs_input_grad)
 
 
-def matmul(input, other, *, out=None):
-    a, b = input, other
-    if a._data.ndim == 0 or b._data.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a._data.ndim}D and "
-                           f"{b._data.ndim}D")
-    _check_same_dtype(a, b)
-    ka = a._data.shape[-1]
-    kb = b._data.shape[0] if b._data.ndim == 1 else b._data.shape[-2]
-    if ka != kb:
-        if a._data.ndim == 1 and b._data.ndim == 1:
-            raise RuntimeError(f"inconsistent tensor size, expected tensor [{ka}] and src [{kb}] to have the same "
-                               "number of elements, but got {ka} and {kb} elements respectively")
-        ash = "x".join(map(str, a._data.shape if a._data.ndim > 1 else (1,) + a._data.shape))
-        bsh = "x".join(map(str, b._data.shape if b._data.ndim > 1 else b._data.shape + (1,)))
-        if a._data.ndim <= 2 and b._data.ndim <= 2:
-            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({ash} and {bsh})")
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{a._data.shape[0]}, "
-                           f"{ka}] but got: [{b._data.shape[0]}, {kb}].")
-    r = MatMul.apply(a, b)
+def _matmul_grads(g, a, b, need):
+    """Gradients of a @ b for upstream g, as ember ops (so double backward works)."""
+    a2 = a.unsqueeze(0) if a.dim() == 1 else a
+    b2 = b.unsqueeze(-1) if b.dim() == 1 else b
+    if b.dim() == 1:
+        g = g.unsqueeze(-1)
+    if a.dim() == 1:
+        g = g.unsqueeze(-2)
+    ga = gb = None
+    if need[0]:
+        if a2.dim() == 2 and b2.dim() > 2:
+            n, k = a2.shape
+            rows = math.prod(b2.shape[:-2]) * b2.shape[-1]
+            ga = matmul(g.movedim(-2, 0).reshape(n, rows), b2.transpose(-1, -2).reshape(rows, k))
+        else:
+            ga = sum_to(matmul(g, b2.transpose(-1, -2)), a2.shape)
+        ga = ga.reshape(a.shape)
+    if need[1]:
+        if b2.dim() == 2 and a2.dim() > 2:
+            k, p = b2.shape
+            rows = math.prod(a2.shape[:-1])
+            gb = matmul(a2.reshape(rows, k).transpose(0, 1), g.reshape(rows, p))
+        else:
+            gb = sum_to(matmul(a2.transpose(-1, -2), g), b2.shape)
+        gb = gb.reshape(b.shape)
+    return ga, gb
+
+
+_NODES = {}
+
+
+def _product(a, b, node):
+    """Apply MatMul under the backward-node name PyTorch's kernel would give."""
+    cls = _NODES.get(node)
+    if cls is None:
+        cls = _NODES[node] = type(node, (MatMul,), {"_node_name": node})
+    return cls.apply(a, b)
+
+
+def _finish(r, out):
     if out is not None:
         from .elementwise import _out
         return _out(r, out)
     return r
 
 
+def matmul(input, other, *, out=None):
+    _check_tensor(input, "matmul")
+    _check_tensor(other, "matmul", "other", 2)
+    a, b = input, other
+    da, db = a._data.ndim, b._data.ndim
+    if da == 0 or db == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {da}D and {db}D")
+    sa, sb, ta, tb = a._data.shape, b._data.shape, a._data.dtype, b._data.dtype
+    if da == 1 and db == 1:
+        _check_dot(sa, sb, ta, tb)
+        node = "DotBackward0"
+    elif da == 2 and db == 1:
+        _check_mv(sa, sb, ta, tb)
+        node = "MvBackward0"
+    elif da == 1 and db == 2:
+        _check_mm((1,) + sa, sb, ta, tb)
+        node = "SqueezeBackward4"
+    elif da == 2 and db == 2:
+        _check_mm(sa, sb, ta, tb)
+        node = "MmBackward0"
+    elif da >= 3 and db <= 2:
+        folded = (math.prod(sa[:-1]), sa[-1])
+        _check_mv(folded, sb, ta, tb) if db == 1 else _check_mm(folded, sb, ta, tb)
+        node = "UnsafeViewBackward0"
+    elif _folds_transposed(a, b):
+        folded = (math.prod(sb[:-2]) * sb[-1], sb[-2])
+        _check_mv(folded, sa, tb, ta) if da == 1 else _check_mm(folded, sa[::-1], tb, ta)
+        node = "UnsafeViewBackward0"
+    else:
+        batch = math.prod(_broadcast_shape(sa[:-2], sb[:-2]))
+        n, p = (sa[-2] if da > 1 else 1), (sb[-1] if db > 1 else 1)
+        _check_bmm((batch, n, sa[-1]), (batch, sb[-2] if db > 1 else sb[0], p), ta, tb)
+        node = "UnsafeViewBackward0"
+    return _finish(_product(a, b, node), out)
+
+
 def mm(input, mat2, *, out=None):
+    _check_tensor(input, "mm")
+    _check_tensor(mat2, "mm", "mat2", 2)
     if input._data.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2._data.ndim != 2:
         raise RuntimeError("mat2 must be a matrix")
-    return matmul(input, mat2, out=out)
+    _check_mm(input._data.shape, mat2._data.shape, input._data.dtype, mat2._data.dtype)
+    return _finish(_product(input, mat2, "MmBackward0"), out)
 
 
 def bmm(input, mat2, *, out=None):
+    _check_tensor(input, "bmm")
+    _check_tensor(mat2, "bmm", "mat2", 2)
     if input._data.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor")
     if mat2._data.ndim != 3:
         raise RuntimeError("batch2 must be a 3D tensor")
-    if input._data.shape[0] != mat2._data.shape[0] or input._data.shape[2] != mat2._data.shape[1]:
-        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input._data.shape[0]}, "
-                           f"{input._data.shape[2]}] but got: [{mat2._data.shape[0]}, {mat2._data.shape[1]}].")
-    return matmul(input, mat2, out=out)
+    _check_bmm(input._data.shape, mat2._data.shape, input._data.dtype, mat2._data.dtype)
+    return _finish(_product(input, mat2, "BmmBackward0"), out)
 
 
 def mv(input, vec, *, out=None):
+    _check_tensor(input, "mv")
+    _check_tensor(vec, "mv", "vec", 2)
     if input._data.ndim != 2 or vec._data.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input._data.ndim}, {vec._data.ndim}")
-    return matmul(input, vec, out=out)
+    _check_mv(input._data.shape, vec._data.shape, input._data.dtype, vec._data.dtype)
+    return _finish(_product(input, vec, "MvBackward0"), out)
+
+
+def _check_vectors(input, other, name):
+    _check_tensor(input, name)
+    _check_tensor(other, name, "other", 2)
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
+    _check_dot(input._data.shape, other._data.shape, input._data.dtype, other._data.dtype)
 
 
 def dot(input, other, *, out=None):
-    if input._data.ndim != 1 or other._data.ndim != 1:
-        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and {other._data.ndim}D tensors")
-    if input._data.dtype != other._data.dtype:
-        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {input.dtype.name.capitalize()} "
-                           f"and {other.dtype.name.capitalize()}")
-    if input._data.shape[0] != other._data.shape[0]:
-        raise RuntimeError(f"inconsistent tensor size, expected tensor [{input._data.shape[0]}] and src "
-                           f"[{other._data.shape[0]}] to have the same number of elements, but got "
-                           f"{input._data.shape[0]} and {other._data.shape[0]} elements respectively")
-    return matmul(input, other, out=out)
+    _check_vectors(input, other, "dot")
+    return _finish(_product(input, other, "DotBackward0"), out)
 
 
 inner_dot = dot
 
 
-def vdot(input, other):
-    return dot(input.conj() if input.is_complex() else input, other)
+def vdot(input, other, *, out=None):
+    _check_vectors(input, other, "vdot")
+    a = input.conj() if input.is_complex() else input
+    return _finish(_product(a, other, "VdotBackward0"), out)
 
 
-def outer(input, vec2):
-    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+def outer(input, vec2, *, out=None):
+    _check_tensor(input, "outer")
+    _check_tensor(vec2, "outer", "vec2", 2)
+    for x, name in ((input, "self"), (vec2, "vec2")):
+        if x._data.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {x._data.ndim}-D")
+    return _finish(input.reshape(-1, 1) * vec2.reshape(1, -1), out)
 
 
 ger = outer
 
 
-def inner(input, other):
+def inner(input, other, *, out=None):
+    _check_tensor(input, "inner")
+    _check_tensor(other, "inner", "other", 2)
     if input.dim() == 0 or other.dim() == 0:
-        return input * other
-    return matmul(input, other.transpose(-1, -2) if other.dim() > 1 else other) if other.dim() <= 2 else \
-        tensordot(input, other, dims=([-1], [-1]))
+        return _finish(input * other, out)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return _finish(tensordot(input, other, dims=([-1], [-1])), out)
+
+
+# ---- fused add-multiply: beta * input + alpha * product ------------------------------------------------------
+class _AddProduct(Function):
+    """beta * input + alpha * prod, with input already expanded to prod's shape (beta=0 ignores input)."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx, inp, prod, beta, alpha):
+        ctx.scale = (beta, alpha)
+        r = prod if alpha == 1 else prod * alpha
+        if beta != 0:
+            r = r + (inp if beta == 1 else inp * beta)
+        return np.asarray(r).astype(prod.dtype, copy=r is prod)
+
+    @staticmethod
+    def backward(ctx, g):
+        beta, alpha = ctx.scale
+        gi = (g if beta == 1 else g * beta) if ctx.needs_input_grad[0] else None
+        gp = (g if alpha == 1 else g * alpha) if ctx.needs_input_grad[1] else None
+        return gi, gp, None, None
+
+
+_COMBINE = {}
+
+
+def _combine(name, input, prod, beta, alpha, out):
+    """beta * input + alpha * prod under the node name `name` (e.g. 'Addmm'), input broadcast to prod."""
+    cls = _COMBINE.get(name)
+    if cls is None:
+        cls = _COMBINE[name] = type(name, (_AddProduct,), {"_node_name": name + "Backward0"})
+    return _finish(cls.apply(input.expand(prod.shape), prod, beta, alpha), out)
+
+
+def _check_scalars(d, beta, alpha):
+    if d.kind in "iub":
+        for v, name in ((beta, "beta"), (alpha, "alpha")):
+            if isinstance(v, float) and d.kind != "b":
+                raise RuntimeError(f"For integral input tensors, argument {name} must not be a floating point number.")
+
+
+def _check_matrix(x, name):
+    if x._data.ndim != 2:
+        raise RuntimeError(f"{name} must be a matrix, got {x._data.ndim}-D tensor")
+
+
+def _check_self_dtypes(ts, t1, t2):
+    if ts != t2:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_cap(ts)} and {_cap(t2)}")
+    if t1 != t2:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_cap(t1)} and {_cap(t2)}")
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
-    prod = mm(mat1, mat2)
-    return _combine(input, prod, beta, alpha, out)
+    _check_tensor(input, "addmm")
+    _check_matrix(mat1, "mat1")
+    _check_matrix(mat2, "mat2")
+    _check_self_dtypes(input._data.dtype, mat1._data.dtype, mat2._data.dtype)
+    s1, s2 = mat1._data.shape, mat2._data.shape
+    _check_mm(s1, s2, mat1._data.dtype, mat2._data.dtype)
+    input.expand(s1[0], s2[1])
+    return _combine("Addmm", input, _product(mat1, mat2, "MmBackward0"), beta, alpha, out)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
-    return _combine(input, mv(mat, vec), beta, alpha, out)
+    _check_tensor(input, "addmv")
+    if input._data.ndim > 1 or mat._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input._data.ndim}, {mat._data.ndim}, "
+                           f"{vec._data.ndim}")
+    n_in = input._data.shape[0] if input._data.ndim else 1
+    _check_mv(mat._data.shape, vec._data.shape, mat._data.dtype, vec._data.dtype, input._data.dtype, n_in)
+    return _combine("Addmv", input, _product(mat, vec, "MvBackward0"), beta, alpha, out)
+
+
+def _batch_out_shape(batch1, batch2, lead):
+    """The result shape addbmm/baddbmm compute before any check (indexing errors come from here)."""
+    s1, s2 = batch1._data.shape, batch2._data.shape
+    rows = s1[wrap_dim(1, len(s1))]
+    cols = s2[wrap_dim(2, len(s2))]
+    return ((s1[0],) if lead else ()) + (rows, cols)
+
+
+def _check_batches(batch1, batch2):
+    for x, name in ((batch1, "batch1"), (batch2, "batch2")):
+        if x._data.ndim != 3:
+            raise RuntimeError(f"{name} must be a 3D tensor")
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return _combine(input, bmm(batch1, batch2).sum(0), beta, alpha, out)
+    _check_tensor(input, "addbmm")
+    input.expand(_batch_out_shape(batch1, batch2, False))
+    _check_batches(batch1, batch2)
+    (b, n, k), (b2, k2, p) = batch1._data.shape, batch2._data.shape
+    if b != b2:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {b} and {b2}")
+    if k != k2:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
+    _check_self_dtypes(input._data.dtype, batch1._data.dtype, batch2._data.dtype)
+    _no_bool(batch1._data.dtype, "addbmm")
+    prod = _product(batch1.permute(1, 0, 2).reshape(n, b * k), batch2.reshape(b * k, p), "MmBackward0")
+    return _combine("Addbmm", input, prod, beta, alpha, out)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
-    return _combine(input, bmm(batch1, batch2), beta, alpha, out)
+    _check_tensor(input, "baddbmm")
+    input.expand(_batch_out_shape(batch1, batch2, True))
+    _check_batches(batch1, batch2)
+    ts, t1, t2 = input._data.dtype, batch1._data.dtype, batch2._data.dtype
+    if ts != t1:
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_lower(ts)}, batch1: {_lower(t1)}, "
+                           f"batch2: {_lower(t2)}")
+    _check_bmm(batch1._data.shape, batch2._data.shape, t1, t2)
+    return _combine("Baddbmm", input, _product(batch1, batch2, "BmmBackward0"), beta, alpha, out)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
-    return _combine(input, outer(vec1, vec2), beta, alpha, out)
+    _check_tensor(input, "addr")
+    for x, name in ((vec1, "vec1"), (vec2, "vec2")):
+        if x._data.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {x._data.ndim}-D")
+    d = _dtype.result_type(input, vec1, vec2)
+    _check_scalars(d.np, beta, alpha)
+    prod = outer(vec1.to(d), vec2.to(d))
+    return _combine("Addr", input.to(d), prod, beta, alpha, out)
 
 
-def _combine(input, prod, beta, alpha, out):
-    if alpha != 1:
-        prod = prod * alpha
-    if beta == 0:
-        r = prod
-    else:
-        r = prod + (input * beta if beta != 1 else input)
-    if out is not None:
-        from .elementwise import _out
-        return _out(r, out)
-    return r
+# ---- tensordot, kron, cross ---------------------------------------------------------------------------------
+def _dims_list(d):
+    if isinstance(d, Tensor):
+        d = d.tolist()
+    return [int(d)] if isinstance(d, (int, np.integer)) else [int(x) for x in d]
 
 
 def tensordot(a, b, dims=2, out=None):
-    if isinstance(dims, int):
-        da = list(range(a.dim() - dims, a.dim()))
-        db = list(range(dims))
+    _check_tensor(a, "tensordot", "a")
+    _check_tensor(b, "tensordot", "b", 2)
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.dim() or dims > b.dim():
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        da, db = list(range(-dims, 0)), list(range(dims))
     else:
-        da, db = dims
-        da = [da] if isinstance(da, int) else list(da)
-        db = [db] if isinstance(db, int) else list(db)
-    da = [d % a.dim() for d in da]
-    db = [d % b.dim() for d in db]
-    fa = [d for d in range(a.dim()) if d not in da]
-    fb = [d for d in range(b.dim()) if d not in db]
-    am = a.permute(fa + da).reshape(int(np.prod([a.shape[d] for d in fa])), -1)
-    bm = b.permute(db + fb).reshape(int(np.prod([b.shape[d] for d in db])), -1)
-    return mm(am, bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+        da, db = (_dims_list(x) for x in dims)
+    if len(da) != len(db):
+        raise RuntimeError("both dimension lists should have same length")
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    wa, wb = [wrap_dim(d, a.dim()) for d in da], [wrap_dim(d, b.dim()) for d in db]
+    for ws in (wa, wb):
+        if len(set(ws)) != len(ws):
+            raise RuntimeError(f"dim {next(w for w in ws if ws.count(w) > 1)} appears multiple times in the list "
+                               "of dims")
+    for x, y, ra, rb in zip(wa, wb, da, db):
+        s1, s2 = a.shape[x], b.shape[y]
+        if s1 != s2:
+            if s1 != 1 and s2 != 1:
+                raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} in dim {ra} and "
+                                   f"second has size {s2} in dim {rb}")
+            if s1 == 1:
+                b = b.sum(y, keepdim=True)
+            else:
+                a = a.sum(x, keepdim=True)
+    fa = [d for d in range(a.dim()) if d not in wa]
+    fb = [d for d in range(b.dim()) if d not in wb]
+    k = math.prod(a.shape[d] for d in wa)
+    am = a.permute(fa + wa).reshape(math.prod(a.shape[d] for d in fa), k)
+    bm = b.permute(wb + fb).reshape(k, math.prod(b.shape[d] for d in fb))
+    r = mm(am, bm).reshape([a.shape[d] for d in fa] + [b.shape[d] for d in fb])
+    return _finish(r, out)
 
 
-def kron(input, other):
+def kron(input, other, *, out=None):
+    _check_tensor(input, "kron")
+    _check_tensor(other, "kron", "other", 2)
     a, b = input, other
     nd = max(a.dim(), b.dim())
     a = a.reshape((1,) * (nd - a.dim()) + tuple(a.shape))
     b = b.reshape((1,) * (nd - b.dim()) + tuple(b.shape))
     ai = a.reshape(sum(([s, 1] for s in a.shape), []))
     bi = b.reshape(sum(([1, s] for s in b.shape), []))
-    return (ai * bi).reshape([x * y for x, y in zip(a.shape, b.shape)])
+    return _finish((ai * bi).reshape([x * y for x, y in zip(a.shape, b.shape)]), out)
 
 
-def cross(input, other, dim=None):
+class Cross(Function):
+    """Cross product along one dim of two broadcast tensors; the gradients are cross products too."""
+
+    _raw = True
+    _node_name = "LinalgCrossBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b, dim):
+        ctx.dim = dim
+        ctx.save_for_backward(a, b)
+        return np.asarray(np.cross(a, b, axis=dim))
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(Cross.apply(b, g, ctx.dim), a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(Cross.apply(g, a, ctx.dim), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb, None
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """torch.linalg.cross: same number of dims, size 3 along dim, broadcasting elsewhere."""
+    _check_tensor(input, "linalg_cross")
+    _check_tensor(other, "linalg_cross", "other", 2)
+    if input._data.ndim != other._data.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, input._data.ndim)
+    if input._data.shape[d] != 3 or other._data.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input._data.shape[d]} "
+                           f"and {other._data.shape[d]}")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"expected scalar type {_cap(input._data.dtype)} but found {_cap(other._data.dtype)}")
+    _broadcast_shape(input._data.shape, other._data.shape)
+    return _finish(Cross.apply(input, other, d), out)
+
+
+def cross(input, other, dim=None, *, out=None):
+    _check_tensor(input, "cross")
     if dim is None:
-        dim = next(i for i, s in enumerate(input.shape) if s == 3)
-    a0, a1, a2 = input.unbind(dim)
-    b0, b1, b2 = other.unbind(dim)
-    from .shape import stack
-    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        dim = next((i for i, s in enumerate(input._data.shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    return linalg_cross(input, other, dim=dim, out=out)
 
 
-# ---- einsum ---------------------------------------------------------------------------------------------------
+# ---- einsum -------------------------------------------------------------------------------------------------
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
+
+
+def _sublist_eq(args):
+    """The equation string of einsum's sublist form (op, [0, 1], op, [1, 2], [0, 2])."""
+    out = args[-1] if len(args) % 2 else None
+    args = args[:-1] if len(args) % 2 else args
+    ops, subs = list(args[0::2]), list(args[1::2])
+
+    def spell(sub):
+        s = ""
+        for v in sub:
+            if v is Ellipsis:
+                s += "..."
+            elif not 0 <= v < 52:
+                raise ValueError("einsum(): subscript in subscript list is not within the valid range [0, 52)")
+            else:
+                s += _LETTERS[v]
+        return s
+    eq = ",".join(spell(s) for s in subs)
+    return (eq + ("->" + spell(out) if out is not None else "")), ops
+
+
+def _split_terms(eq):
+    """Per-operand label lists of one side of an equation; '...' becomes the token None."""
+    terms, cur, i = [], [], 0
+    while i < len(eq):
+        c = eq[i]
+        if c == ",":
+            terms.append(cur)
+            cur = []
+        elif c == ".":
+            if eq[i:i + 3] != "..." or None in cur:
+                raise RuntimeError(f"einsum(): found '.' for operand {len(terms)} that is not part of any ellipsis")
+            cur.append(None)
+            i += 2
+        elif c in _LETTERS:
+            cur.append(c)
+        elif c != " ":
+            raise RuntimeError(f"einsum(): invalid subscript given at index {i} in the equation string, subscripts "
+                               "must be in [a-zA-Z]")
+        i += 1
+    terms.append(cur)
+    return terms
+
+
 def _parse_einsum(eq, shapes):
-    """Explicit form of an einsum equation: ellipses expanded, output spelled out."""
-    eq = eq.replace(" ", "")
+    """Explicit form of an einsum equation: ellipses spelled as letters, sizes broadcast, output spelled out.
+
+    Returns (input label strings, output label string, size of every label)."""
     lhs, arrow, rhs = eq.partition("->")
-    ins = lhs.split(",")
-    if len(ins) != len(shapes):
-        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation")
-    used = set(c for c in eq if c.isalpha())
-    free = [c for c in string.ascii_letters if c not in used]
-    ell_n = max([len(s) - (len(i) - 3) for i, s in zip(ins, shapes) if "..." in i] or [0])
-    ell = "".join(free[:ell_n])
-    new_ins = []
-    for i, s in zip(ins, shapes):
-        if "..." in i:
-            n = len(s) - (len(i) - 3)
-            i = i.replace("...", ell[ell_n - n:])
-        if len(i) != len(s):
-            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(i)}) does not match the "
-                               f"number of dimensions ({len(s)}) for operand and no ellipsis was given")
-        new_ins.append(i)
+    terms = _split_terms(lhs)
+    if len(terms) > len(shapes):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(terms) < len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    used = {c for t in terms for c in t if c}
     if arrow:
-        out = rhs.replace("...", ell)
+        out_terms = _split_terms(rhs)
+        used |= {c for c in out_terms[0] if c}
+    free = [c for c in _LETTERS if c not in used]
+    ell_n, ell_size = 0, {}
+    for k, (t, s) in enumerate(zip(terms, shapes)):
+        n_lab = len([c for c in t if c])
+        if None in t:
+            if n_lab > len(s):
+                raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n_lab}) is more than the "
+                                   f"number of dimensions ({len(s)}) for operand {k}")
+            ell_n = max(ell_n, len(s) - n_lab)
+        elif n_lab != len(s):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({n_lab}) does not match the "
+                               f"number of dimensions ({len(s)}) for operand {k} and no ellipsis was given")
+    ell = "".join(free[:ell_n])
+    ins, sizes = [], {}
+    for k, (t, s) in enumerate(zip(terms, shapes)):
+        n_ell = len(s) - len([c for c in t if c])
+        sub = "".join(ell[ell_n - n_ell:] if c is None else c for c in t)
+        seen = {}
+        for j, (c, n) in enumerate(zip(sub, s)):
+            if c in seen and seen[c] != n:
+                raise RuntimeError(f"einsum(): subscript {c} is repeated for operand {k} but the sizes don't match, "
+                                   f"{n} != {seen[c]}")
+            seen[c] = n
+            prev = sizes.get(c, 1)
+            if n != prev and n != 1 and prev != 1:
+                if c in ell:
+                    raise RuntimeError(f"einsum(): dimension {ell.index(c) - (ell_n - n_ell)} covered by ellipsis in "
+                                       f"operand {k}has size {n} which does not broadcast with previously seen "
+                                       f"ellipsis with size {prev} for the respective dimension")
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {k} which does not broadcast "
+                                   f"with previously seen size {prev}")
+            sizes[c] = n if prev == 1 else prev
+        ins.append(sub)
+    if arrow:
+        out = ""
+        for c in out_terms[0]:
+            if c is not None and c in out:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c is not None and c not in sizes:
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand")
+            out += ell if c is None else c
     else:
         counts = {}
-        for i in new_ins:
-            for c in i:
-                counts[c] = counts.get(c, 0) + 1
+        for c in "".join(ins):
+            counts[c] = counts.get(c, 0) + 1
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    return new_ins, out
+    return ins, out, sizes
+
+
+def _fresh_letters(subs, n):
+    used = set("".join(subs))
+    return [c for c in _LETTERS if c not in used][:n]
 
 
 class Einsum(Function):
+    """np.einsum on an explicit equation whose operands already agree on every label's size."""
+
     _raw = True
     _node_name = "EinsumBackward"
 
     @staticmethod
     def forward(ctx, eq, *xs):
-        ins, out = _parse_einsum(eq, [x.shape for x in xs])
-        ctx.spec = (ins, out)
+        lhs, out = eq.split("->")
+        ctx.spec = (lhs.split(","), out)
         ctx.save_for_backward(*xs)
-        return np.asarray(np.einsum(",".join(ins) + "->" + out, *xs, optimize=len(xs) > 2))
+        return np.asarray(np.einsum(eq, *xs, optimize=len(xs) > 1)).astype(xs[0].dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -249,34 +660,537 @@ class Einsum(Function):
         xs = ctx.saved_tensors
         grads = [None]
         for i, (sub, x) in enumerate(zip(ins, xs)):
-            if not ctx.needs_input_grad[i + 1]:
-                grads.append(None)
-                continue
-            if len(set(sub)) != len(sub):
-                raise NotImplementedError("ember's einsum backward does not support repeated subscripts in one operand")
-            others = [(s, t) for j, (s, t) in enumerate(zip(ins, xs)) if j != i]
-            avail = set(out).union(*[set(s) for s, _ in others]) if others else set(out)
-            target = "".join(c for c in sub if c in avail)
-            eq = ",".join([out] + [s for s, _ in others]) + "->" + target
-            gi = einsum(eq, g, *[t for _, t in others])
-            if target != sub:
-                shape = [x.shape[k] if c not in avail else -1 for k, c in enumerate(sub)]
-                gi = gi.reshape([x.shape[k] if c in avail else 1 for k, c in enumerate(sub)]).expand(x.shape)
-            grads.append(gi)
+            grads.append(_einsum_grad(g, out, ins, xs, i) if ctx.needs_input_grad[i + 1] else None)
         return tuple(grads)
 
 
-def einsum(equation, *operands):
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
-        operands = tuple(operands[0])
-    if not isinstance(equation, str):
-        raise NotImplementedError("ember's einsum takes the equation-string form only")
+def _einsum_grad(g, out, ins, xs, i):
+    """Gradient of operand i: contract g with the other operands; a repeated label becomes an identity factor."""
+    sub, x = ins[i], xs[i]
+    fresh = iter(_fresh_letters(ins + [out], len(sub)))
+    target, deltas = "", []
+    for k, c in enumerate(sub):
+        if c in sub[:k]:
+            nc = next(fresh)
+            deltas.append((c + nc, Tensor._make(np.eye(x.shape[k], dtype=x._data.dtype))))
+            c = nc
+        target += c
+    subs = [out] + [s for j, s in enumerate(ins) if j != i] + [d for d, _ in deltas]
+    ops = [g] + [t for j, t in enumerate(xs) if j != i] + [t for _, t in deltas]
+    avail = set("".join(subs))
+    kept = "".join(c for c in target if c in avail)
+    gi = einsum(",".join(subs) + "->" + kept, *ops)
+    if kept != target:
+        gi = gi.reshape([n if c in avail else 1 for c, n in zip(target, x.shape)]).expand(x.shape)
+    return gi
+
+
+def einsum(*args):
+    if not args or (isinstance(args[0], str) and len(args) == 1):
+        raise ValueError("einsum(): must specify the equation string and at least one operand, or at least one "
+                         "operand and its subscripts list")
+    if isinstance(args[0], str):
+        equation, operands = args[0], args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    else:
+        equation, operands = _sublist_eq(args)
+    for t in operands:
+        _check_tensor(t, "einsum", "operands", 2)
+    ins, out, sizes = _parse_einsum(equation, [t._data.shape for t in operands])
     dt = operands[0]._data.dtype
     for t in operands[1:]:
         if t._data.dtype != dt:
-            raise RuntimeError(f"expected scalar type {_legacy(dt)} but found {_legacy(t._data.dtype)}")
-    return Einsum.apply(equation, *operands)
+            raise RuntimeError(f"expected scalar type {_cap(dt)} but found {_cap(t._data.dtype)}")
+    summed = set("".join(ins)) - set(out)
+    if len(operands) > 1 and summed:
+        _no_bool(dt, "bmm")
+    if len(operands) == 1 and summed and dt.kind in "iub":
+        operands = (operands[0].to(_dtype.int64),)
+    ops = []
+    for sub, t in zip(ins, operands):
+        full = tuple(sizes[c] for c in sub)
+        ops.append(t.expand(full) if full != t._data.shape else t)
+    return Einsum.apply(",".join(ins) + "->" + out, *ops)
+
+
+# ---- decompositions and solvers (the kernels behind torch.linalg) --------------------------------------------
+class LinAlgError(RuntimeError):
+    """torch.linalg.LinAlgError: a factorization or solve failed because of the values in its input."""
+
+
+def _check_square(A, name, what="A"):
+    _check_tensor(A, name.rpartition(".")[2], what)
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {what} must have at least 2 dimensions.")
+    m, n = A._data.shape[-2:]
+    if m != n:
+        raise RuntimeError(f"{name}: {what} must be batches of square matrices, but they are {m} by {n} matrices")
+    _check_float(A, name)
+
+
+def _check_float(A, name):
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_cap(A._data.dtype)}")
+
+
+def _check_matrices(A, name):
+    _check_tensor(A, name.rpartition(".")[2], "A")
+    if A._data.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    _check_float(A, name)
+
+
+def _forward_only(name, *tensors):
+    """Refuse to record a graph ember cannot differentiate (a silent missing gradient would be a wrong answer)."""
+    from ..autograd.grad_mode import STATE
+    if STATE.enabled and any(t._rg for t in tensors):
+        raise NotImplementedError(f"ember does not differentiate {name}; call it under torch.no_grad() or on a "
+                                  "detached tensor")
+
+
+def _batch_prefix(a, k):
+    return f"(Batch element {k}): " if a.ndim > 2 else ""
+
+
+def _first_failure(a, fails):
+    """(flat batch index, detail) of the first matrix of `a` for which `fails` returns a detail (error path only)."""
+    mats = a.reshape((-1,) + a.shape[-2:])
+    for k in range(mats.shape[0]):
+        detail = fails(mats[k])
+        if detail:
+            return k, detail
+    return 0, fails(mats[0]) or 1
+
+
+def _zero_pivot(m):
+    """1-based index of the first zero pivot of LU with partial pivoting (as LAPACK getrf reports it), or 0."""
+    u = np.array(m)
+    n = u.shape[0]
+    for j in range(n):
+        p = j + int(np.argmax(np.abs(u[j:, j])))
+        u[[j, p]] = u[[p, j]]
+        if u[j, j] == 0:
+            return j + 1
+        u[j + 1:, j:] -= np.outer(u[j + 1:, j] / u[j, j], u[j, j:])
+    return 0
+
+
+def _bad_minor(m):
+    """Order of the first leading minor that is not positive-definite, or 0."""
+    for k in range(1, m.shape[0] + 1):
+        try:
+            np.linalg.cholesky(m[:k, :k])
+        except np.linalg.LinAlgError:
+            return k
+    return 0
+
+
+def _inv_array(a, name="linalg.inv"):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        k, el = _first_failure(a, _zero_pivot)
+        raise LinAlgError(f"{name}: {_batch_prefix(a, k)}The diagonal element {el} is zero, the inversion could not "
+                          "be completed because the input matrix is singular.") from None
+
+
+class Inv(Function):
+    _raw = True
+    _node_name = "LinalgInvExBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        out = _inv_array(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (inv_,) = ctx.saved_tensors
+        inv_t = inv_.transpose(-1, -2)
+        return -matmul(inv_t, matmul(g, inv_t))
+
+
+def inverse(input, *, out=None):
+    _check_square(input, "linalg.inv")
+    return _finish(Inv.apply(input), out)
+
+
+class Det(Function):
+    _raw = True
+    _node_name = "LinalgDetBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        d = np.asarray(np.linalg.det(a)).astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, d)
+        return d
+
+    @staticmethod
+    def backward(ctx, g):
+        a, d = ctx.saved_tensors
+        return (g * d).unsqueeze(-1).unsqueeze(-1) * inverse(a).transpose(-1, -2)
+
+
+def det(input, *, out=None):
+    _check_square(input, "linalg.det")
+    return _finish(Det.apply(input), out)
+
+
+class Slogdet(Function):
+    _raw = True
+    _node_name = "LinalgSlogdetBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabs = np.linalg.slogdet(a)
+        sign, logabs = np.asarray(sign).astype(a.dtype), np.asarray(logabs).astype(a.dtype)
+        ctx.save_for_backward(a)
+        return sign, logabs
+
+    @staticmethod
+    def backward(ctx, g_sign, g_log):
+        """The sign of a real determinant is locally constant: only logabsdet carries gradient."""
+        (a,) = ctx.saved_tensors
+        return g_log.unsqueeze(-1).unsqueeze(-1) * inverse(a).transpose(-1, -2)
+
+
+def _slogdet(input, name):
+    _check_square(input, name)
+    return Slogdet.apply(input)
+
+
+def slogdet(input):
+    return _named("slogdet", ("sign", "logabsdet"))(_slogdet(input, "linalg.slogdet"))
+
+
+def logdet(input):
+    sign, logabs = _slogdet(input, "linalg.slogdet")
+    from .elementwise import where
+    return where(sign < 0, Tensor._make(np.array(np.nan, logabs._data.dtype)), logabs)
+
+
+_RETURN_TYPES = {}
+
+
+def _named(name, fields):
+    """torch.return_types.<name>: the named tuple class (built once)."""
+    cls = _RETURN_TYPES.get(name)
+    if cls is None:
+        from ..return_types import _make
+        cls = _RETURN_TYPES[name] = _make(name, fields)
+    return cls
+
+
+class Solve(Function):
+    """X = A^-1 B for matrix-shaped B (batch dims broadcast); gradients are solves with A^T."""
+
+    _raw = True
+    _node_name = "LinalgSolveExBackward0"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            x = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            k, _ = _first_failure(a, _zero_pivot)
+            raise LinAlgError(f"torch.linalg.solve: {_batch_prefix(a, k)}The solver failed because the input matrix "
+                              "is singular.") from None
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(a, x)
+        return np.asarray(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, x = ctx.saved_tensors
+        gb = Solve.apply(a.transpose(-1, -2), g)
+        ga = -matmul(gb, x.transpose(-1, -2)) if ctx.needs_input_grad[0] else None
+        shape_a, shape_b = ctx.shapes
+        return (sum_to(ga, shape_a) if ga is not None else None,
+                sum_to(gb, shape_b) if ctx.needs_input_grad[1] else None)
+
+
+def solve(A, B, *, left=True, out=None):
+    _check_square(A, "linalg.solve")
+    _check_tensor(B, "solve", "B", 2)
+    if A._data.dtype != B._data.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type "
+                           f"{_cap(A._data.dtype)} and B of type {_cap(B._data.dtype)} instead")
+    sa, sb = A._data.shape, B._data.shape
+    vector = B._data.ndim == 1 or (left and B._data.ndim == len(sa) - 1 and sb == sa[:-1])
+    B2 = B.unsqueeze(-1) if vector else B
+    rows, cols = B2.shape[-2:]
+    if (rows if left else cols) != sa[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation {'AX' if left else 'XA'} "
+                           f"= B ({sa[-2]}x{sa[-1]} and {rows}x{cols})")
+    _broadcast_shape(B2.shape[:-2], sa[:-2])
+    X = Solve.apply(A, B2) if left else Solve.apply(A.transpose(-1, -2), B2.transpose(-1, -2)).transpose(-1, -2)
+    return _finish(X.squeeze(-1) if vector else X, out)
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """Triangular solve: a general solve on the masked triangle (so only that triangle receives gradient)."""
+    _check_tensor(A, "solve_triangular", "A")
+    if A._data.ndim < 2 or B._data.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor A must have at least 2 dimensions.")
+    T = A.triu() if upper else A.tril()
+    if unitriangular:
+        T = T - T.diagonal(0, -2, -1).diag_embed() + Tensor._make(np.eye(A.shape[-1], dtype=A._data.dtype))
+    return solve(T, B, left=left, out=out)
+
+
+class Cholesky(Function):
+    _raw = True
+    _node_name = "LinalgCholeskyExBackward0"
+
+    @staticmethod
+    def forward(ctx, a, upper):
+        try:
+            L = np.linalg.cholesky(a)
+        except np.linalg.LinAlgError:
+            k, order = _first_failure(a, _bad_minor)
+            raise LinAlgError(f"linalg.cholesky: {_batch_prefix(a, k)}The factorization could not be completed "
+                              f"because the input is not positive-definite (the leading minor of order {order} is "
+                              "not positive-definite).") from None
+        out = np.ascontiguousarray(np.swapaxes(L, -1, -2)) if upper else L
+        ctx.upper = upper
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        L, gL = (out.transpose(-1, -2), g.transpose(-1, -2)) if ctx.upper else (out, g)
+        P = matmul(L.transpose(-1, -2), gL).tril()
+        S = (P + P.tril(-1).transpose(-1, -2)) * 0.5
+        return solve(L, solve(L.transpose(-1, -2), S), left=False), None
+
+
+def cholesky(input, upper=False, *, out=None):
+    _check_square(input, "linalg.cholesky")
+    return _finish(Cholesky.apply(input, bool(upper)), out)
+
+
+class Eigh(Function):
+    """Symmetric eigendecomposition; backward is PyTorch's formula on the saved outputs (so it nests)."""
+
+    _raw = True
+    _node_name = "LinalgEighBackward0"
+
+    @staticmethod
+    def forward(ctx, a, uplo):
+        w, v = np.linalg.eigh(a, UPLO=uplo)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(w, v)
+        return w, v
+
+    @staticmethod
+    def backward(ctx, gL, gV):
+        L, V = ctx.saved_tensors
+        Vt = V.transpose(-1, -2)
+        if gV is None:
+            return matmul(V * gL.unsqueeze(-2), Vt), None
+        VgV = matmul(Vt, gV)
+        VgV = (VgV - VgV.transpose(-1, -2)) * 0.5
+        E = L.unsqueeze(-2) - L.unsqueeze(-1)
+        E = E + Tensor._make(np.eye(E.shape[-1], dtype=E._data.dtype))
+        gA = VgV / E
+        if gL is not None:
+            gA = gA + gL.diag_embed()
+        return matmul(V, matmul(gA, Vt)), None
+
+
+def _check_uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def eigh(input, UPLO="L"):
+    _check_square(input, "linalg.eigh")
+    _check_uplo(UPLO)
+    return _named("linalg_eigh", ("eigenvalues", "eigenvectors"))(Eigh.apply(input, UPLO))
+
+
+def eigvalsh(input, UPLO="L"):
+    return eigh(input, UPLO)[0]
+
+
+class Svd(Function):
+    """SVD; backward is PyTorch's svd_backward on the saved outputs (assumes distinct singular values)."""
+
+    _raw = True
+    _node_name = "LinalgSvdBackward0"
+
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(u, s, vh)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, gU, gS, gVh):
+        U, S, Vh = ctx.saved_tensors
+        m, n, k = U.shape[-2], Vh.shape[-1], S.shape[-1]
+        if U.shape[-1] != k:
+            U, gU = U[..., :k], (gU[..., :k] if gU is not None else None)
+        if Vh.shape[-2] != k:
+            Vh, gVh = Vh[..., :k, :], (gVh[..., :k, :] if gVh is not None else None)
+        if gU is None and gVh is None:
+            return matmul(U, gS.unsqueeze(-1) * Vh) if gS is not None else None, None
+        Ut = U.transpose(-1, -2)
+        S2 = S * S
+        E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + Tensor._make(np.eye(k, dtype=S._data.dtype))
+        gA = 0
+        if gU is not None:
+            UgU = matmul(Ut, gU)
+            gA = (UgU - UgU.transpose(-1, -2)) * S.unsqueeze(-2)
+        if gVh is not None:
+            VgV = matmul(Vh, gVh.transpose(-1, -2))
+            gA = gA + S.unsqueeze(-1) * (VgV - VgV.transpose(-1, -2))
+        gA = gA / E
+        if gS is not None:
+            gA = gA + gS.diag_embed()
+        if m > n and gU is not None:
+            gUS = gU / S.unsqueeze(-2)
+            return matmul(matmul(U, gA) + gUS - matmul(U, matmul(Ut, gUS)), Vh), None
+        if m < n and gVh is not None:
+            SgVh = gVh / S.unsqueeze(-1)
+            return matmul(U, matmul(gA, Vh) + SgVh - matmul(matmul(SgVh, Vh.transpose(-1, -2)), Vh)), None
+        return matmul(U, matmul(gA, Vh)), None
+
+
+def _svd(input, full_matrices, name="linalg.svd"):
+    _check_matrices(input, name)
+    return Svd.apply(input, bool(full_matrices))
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None):
+    return _named("linalg_svd", ("U", "S", "Vh"))(_svd(A, full_matrices))
+
+
+def svdvals(A, *, driver=None):
+    return _svd(A, False)[1]
+
+
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """torch.svd (deprecated form): returns V rather than Vh; compute_uv=False gives zero-filled U and V."""
+    U, S, Vh = _svd(input, not some)
+    if not compute_uv:
+        U, Vh = U.detach() * 0, Vh.detach() * 0
+    return _named("svd", ("U", "S", "V"))(U, S, Vh.transpose(-1, -2))
+
+
+def _qr(A, mode):
+    _check_matrices(A, "linalg.qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', "
+                           "or 'complete'")
+    _forward_only("linalg.qr", A)
+    if mode == "r":
+        return Tensor._make(np.zeros(0, A._data.dtype)), Tensor._make(np.linalg.qr(A._data, mode="r"))
+    q, r = np.linalg.qr(A._data, mode=mode)
+    return Tensor._make(q), Tensor._make(r)
+
+
+def linalg_qr(A, mode="reduced"):
+    return _named("linalg_qr", ("Q", "R"))(_qr(A, mode))
+
+
+def qr(input, some=True):
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = "
+                  "torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else "
+                  "'complete')", UserWarning, stacklevel=2)
+    return _named("qr", ("Q", "R"))(_qr(input, "reduced" if some else "complete"))
+
+
+def _rank_tol(s, A, atol, rtol):
+    """PyTorch's cut-off for 'nonzero' singular values: max(atol, rtol * largest)."""
+    atol = 0.0 if atol is None else atol
+    if rtol is None:
+        rtol = 0.0 if atol > 0 else np.finfo(A._data.dtype).eps * max(A.shape[-2:])
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    return np.maximum(atol, rtol * smax)
+
+
+def pinv(input, *, atol=None, rtol=None, hermitian=False, out=None):
+    A = input
+    _check_tensor(A, "pinv")
+    if A._data.ndim < 2 or A._data.dtype.kind not in "fc":
+        raise RuntimeError(f"linalg.pinv({_cap(A._data.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 or "
+                           "more dimensions of float, double, cfloat or cdouble types")
+    _forward_only("linalg.pinv", A)
+    u, s, vh = np.linalg.svd(A._data, full_matrices=False)
+    keep = s > _rank_tol(s, A, atol, rtol)
+    s_inv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(s.dtype)
+    r = np.matmul(np.swapaxes(vh, -1, -2) * s_inv[..., None, :], np.swapaxes(u, -1, -2))
+    return _finish(Tensor._make(np.asarray(r)), out)
+
+
+def pinverse(input, rcond=1e-15):
+    return pinv(input, rtol=rcond)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    _check_tensor(A, "matrix_rank")
+    if A._data.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    if A._data.dtype.kind not in "fc":
+        raise RuntimeError("This function doesn't handle types other than float and double")
+    s = np.linalg.svd(A._data, compute_uv=False)
+    rank = (s > _rank_tol(s, A, atol, rtol)).sum(-1).astype(np.int64)
+    return _finish(Tensor._make(np.asarray(rank)), out)
+
+
+def matrix_power(input, n):
+    """A^n by repeated squaring of ember matmuls (differentiable); negative n inverts first."""
+    _check_tensor(input, "matrix_power")
+    A = input
+    if A._data.ndim < 2:
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    n = int(n)
+    if n == 0:
+        eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A._data.shape)
+        return Tensor._make(np.array(eye))
+    if n < 0:
+        A, n = inverse(A), -n
+    result = None
+    while n:
+        if n & 1:
+            result = A if result is None else matmul(result, A)
+        n >>= 1
+        if n:
+            A = matmul(A, A)
+    return result
+
+
+def chain_matmul(*matrices, out=None):
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1 and isinstance(matrices[0], (list, tuple)):
+        matrices = tuple(matrices[0])
+    r = matrices[0]
+    for m in matrices[1:]:
+        r = mm(r, m)
+    return _finish(r, out)
+
+
+def cholesky_solve(B, L, upper=False, *, out=None):
+    Lo = L.transpose(-1, -2) if upper else L
+    return solve(Lo.transpose(-1, -2), solve(Lo, B), out=out)
+
+
+def cholesky_inverse(L, upper=False, *, out=None):
+    Lo = L.transpose(-1, -2) if upper else L
+    return _finish(matmul(inverse(Lo).transpose(-1, -2), inverse(Lo)), out)
 
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "addmm", "addmv", "addbmm",
-           "baddbmm", "addr", "tensordot", "kron", "cross", "einsum"]
+           "baddbmm", "addr", "tensordot", "kron", "cross", "einsum", "det", "logdet", "slogdet", "inverse",
+           "pinverse", "matrix_power", "chain_matmul", "svd", "qr", "cholesky_solve", "cholesky_inverse"]

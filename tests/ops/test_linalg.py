@@ -1,0 +1,835 @@
+"""Linear algebra against torch: matmul family, fused add-multiply ops, tensordot/kron/cross, einsum, and
+torch.linalg (norms, solvers, decompositions): values, dtypes, gradients, double backward, errors."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import ember
+from parity import check, check_raises, assert_same
+
+F = ("float64", "float32")
+NAN = np.nan
+
+
+def rnd(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def ints(*shape, seed=0):
+    return np.random.default_rng(seed).integers(-4, 5, shape)
+
+
+def spd(n, batch=(), seed=0):
+    """A well-conditioned symmetric positive-definite matrix (or batch of them)."""
+    a = rnd(*batch, n, n, seed=seed)
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def well(n, batch=(), seed=0):
+    """A well-conditioned general square matrix: identity-dominated plus noise."""
+    return 2 * n ** 0.5 * np.eye(n) + rnd(*batch, n, n, seed=seed)
+
+
+def case(name, fn, *inputs, **kw):
+    kw.setdefault("dtypes", F)
+    return pytest.param(fn, inputs, kw, id=name)
+
+
+def check_double_backward(fn, inputs, tol=dict(rtol=1e-8, atol=1e-10), seed=1):
+    """Second-order gradients in float64: grad of <grad(fn; u), v> w.r.t. the inputs, ember against torch."""
+    rng = np.random.default_rng(seed)
+    arrs = [np.asarray(a, dtype=np.float64) for a in inputs]
+    u = v = None
+    res = []
+    for lib in (torch, ember):
+        xs = [lib.from_numpy(a.copy()).requires_grad_(True) for a in arrs]
+        out = fn(lib, *xs)
+        if u is None:
+            u = rng.standard_normal(tuple(out.shape))
+            v = [rng.standard_normal(a.shape) for a in arrs]
+        gs = lib.autograd.grad(out, xs, lib.from_numpy(u.copy()), create_graph=True)
+        s = sum((g * lib.from_numpy(w.copy())).sum() for g, w in zip(gs, v))
+        ggs = lib.autograd.grad(s, xs, allow_unused=True) if s.requires_grad else [None] * len(xs)
+        res.append(([g.detach().numpy() for g in gs],
+                    [np.zeros(a.shape) if g is None else g.detach().numpy() for g, a in zip(ggs, arrs)]))
+    (t_g, t_gg), (e_g, e_gg) = res
+    for k, (e, t) in enumerate(zip(e_g + e_gg, t_g + t_gg)):
+        np.testing.assert_allclose(e, t, err_msg=f"gradient {k}", **tol)
+
+
+# ---- matmul in every rank combination --------------------------------------------------------------------------
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((3,), (3, 4)),
+    ((2, 3), (3,)),
+    ((2, 3), (3, 4)),
+    ((4, 2, 3), (3, 5)),
+    ((4, 2, 3), (3,)),
+    ((3,), (4, 3, 2)),
+    ((2, 3), (4, 3, 2)),
+    ((4, 2, 3), (4, 3, 2)),
+    ((2, 1, 3, 4), (5, 4, 2)),
+    ((1, 2, 3), (5, 3, 2)),
+    ((2, 2, 1, 3), (3, 1)),
+    ((0, 3), (3, 4)),
+    ((2, 0), (0, 4)),
+    ((2, 3), (3, 0)),
+    ((0, 2, 3), (3, 4)),
+    ((0,), (0,)),
+    ((3, 0), (0,)),
+]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL_SHAPES, ids=[f"{a}@{b}" for a, b in MATMUL_SHAPES])
+def test_matmul_ranks(sa, sb):
+    a, b = rnd(*sa, seed=1), rnd(*sb, seed=2)
+    check(lambda t, x, y: t.matmul(x, y), [a, b], dtypes=F)
+    check(lambda t, x, y: x @ y, [a, b], dtypes=F)
+
+
+@pytest.mark.parametrize("sa,sb", [((3,), (3,)), ((2, 3), (3,)), ((3,), (3, 4)), ((2, 3), (3, 4)),
+                                   ((4, 2, 3), (3, 5)), ((3,), (4, 3, 2)), ((2, 1, 3, 4), (5, 4, 2))])
+def test_matmul_double_backward(sa, sb):
+    check_double_backward(lambda t, x, y: t.matmul(x, y), [rnd(*sa, seed=3), rnd(*sb, seed=4)])
+
+
+def test_matmul_gradcheck():
+    a = ember.from_numpy(rnd(2, 3, seed=5)).requires_grad_(True)
+    b = ember.from_numpy(rnd(4, 3, 2, seed=6)).requires_grad_(True)
+    assert ember.autograd.gradcheck(ember.matmul, (a, b))
+
+
+def test_matmul_gradgradcheck():
+    a = ember.from_numpy(rnd(2, 3, seed=5)).requires_grad_(True)
+    b = ember.from_numpy(rnd(4, 3, 2, seed=6)).requires_grad_(True)
+    assert ember.autograd.gradgradcheck(ember.matmul, (a, b))
+
+
+@pytest.mark.parametrize("sa,sb", [((2, 3), (3,)), ((3,), (3, 4)), ((4, 2, 3), (3, 5)), ((3,), (4, 3, 2)),
+                                   ((2, 3), (4, 3, 2))])
+def test_matmul_grad_one_side(sa, sb):
+    a, b = rnd(*sa, seed=7), rnd(*sb, seed=8)
+    check(lambda t, x, y: t.matmul(x, y), [a, b], dtypes=F, grad_inputs=[0])
+    check(lambda t, x, y: t.matmul(x, y), [a, b], dtypes=F, grad_inputs=[1])
+
+
+def test_matmul_noncontiguous():
+    a, b = rnd(3, 2, seed=1), rnd(5, 4, 3, seed=2)
+    check(lambda t, x, y: x.t() @ y.transpose(1, 2)[..., ::2], [a, b], dtypes=F)
+    check(lambda t, x, y: t.matmul(y.permute(2, 0, 1), x.t()[:, :2]), [rnd(3, 3, seed=3), rnd(3, 3, 2, seed=4)],
+          dtypes=F)
+    check(lambda t, x, y: t.mm(x.t(), y.t()), [rnd(3, 2), rnd(4, 3)], dtypes=F)
+    check(lambda t, x, y: t.bmm(x.transpose(1, 2), y[:, ::2]), [rnd(2, 3, 4), rnd(2, 6, 5)], dtypes=F)
+    check(lambda t, x, y: t.mv(x.t(), y[::2]), [rnd(6, 3), rnd(12)], dtypes=F)
+
+
+@pytest.mark.parametrize("dt", [np.int64, np.int32])
+def test_matmul_integer(dt):
+    a, b = ints(2, 3).astype(dt), ints(3, 4, seed=1).astype(dt)
+    check(lambda t, x, y: x @ y, [a, b], grad=False)
+    check(lambda t, x, y: t.matmul(x, y), [a[0], b[:, 0]], grad=False)
+    check(lambda t, x, y: t.bmm(x, y), [ints(2, 2, 3).astype(dt), ints(2, 3, 2, seed=1).astype(dt)], grad=False)
+
+
+def test_matmul_float16():
+    a, b = rnd(2, 3).astype(np.float16), rnd(3, 4, seed=1).astype(np.float16)
+    check(lambda t, x, y: x @ y, [a, b], grad=False)
+
+
+@given(st.integers(0, 3), st.integers(0, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 3),
+       st.booleans(), st.booleans())
+@settings(max_examples=25, deadline=None)
+def test_matmul_hypothesis(nbatch_a, nbatch_b, n, k, p, vec_a, vec_b):
+    rng = np.random.default_rng(n * 100 + k * 10 + p)
+    batch = list(rng.integers(1, 3, 3))
+    sa = (k,) if vec_a else tuple(rng.choice([1, b]) for b in batch[3 - nbatch_a:]) + (n, k)
+    sb = (k,) if vec_b else tuple(rng.choice([1, b]) for b in batch[3 - nbatch_b:]) + (k, p)
+    check(lambda t, x, y: t.matmul(x, y), [rnd(*sa, seed=1), rnd(*sb, seed=2)], dtypes=["float64"])
+
+
+# ---- the named products -------------------------------------------------------------------------------------------
+A23, B34, V3, V4 = rnd(2, 3, seed=1), rnd(3, 4, seed=2), rnd(3, seed=3), rnd(4, seed=4)
+BA, BB = rnd(5, 2, 3, seed=5), rnd(5, 3, 4, seed=6)
+
+PRODUCT_CASES = [
+    case("mm", lambda t, a, b: t.mm(a, b), A23, B34),
+    case("mm-method", lambda t, a, b: a.mm(b), A23, B34),
+    case("mm-empty-k", lambda t, a, b: t.mm(a, b), np.zeros((2, 0)), np.zeros((0, 4))),
+    case("bmm", lambda t, a, b: t.bmm(a, b), BA, BB),
+    case("bmm-empty-batch", lambda t, a, b: t.bmm(a, b), np.zeros((0, 2, 3)), np.zeros((0, 3, 4))),
+    case("mv", lambda t, a, b: t.mv(a, b), A23, V3),
+    case("mv-method", lambda t, a, b: a.mv(b), B34.T, V3),
+    case("dot", lambda t, a, b: t.dot(a, b), V3, rnd(3, seed=9)),
+    case("dot-method", lambda t, a, b: a.dot(b), V3, rnd(3, seed=9)),
+    case("dot-empty", lambda t, a, b: t.dot(a, b), np.zeros(0), np.zeros(0)),
+    case("vdot", lambda t, a, b: t.vdot(a, b), V3, rnd(3, seed=9)),
+    case("outer", lambda t, a, b: t.outer(a, b), V3, V4),
+    case("ger", lambda t, a, b: t.ger(a, b), V3, V4),
+    case("outer-empty", lambda t, a, b: t.outer(a, b), np.zeros(0), V4),
+    case("inner-vec", lambda t, a, b: t.inner(a, b), V3, rnd(3, seed=9)),
+    case("inner-mat-vec", lambda t, a, b: t.inner(a, b), A23, V3),
+    case("inner-mat-mat", lambda t, a, b: t.inner(a, b), A23, rnd(4, 3, seed=9)),
+    case("inner-3d", lambda t, a, b: t.inner(a, b), BA, rnd(2, 4, 3, seed=9)),
+    case("inner-scalar", lambda t, a, b: t.inner(a, b), np.array(1.5), A23),
+    case("tensordot-int", lambda t, a, b: t.tensordot(a, b, dims=1), A23, B34),
+    case("tensordot-2", lambda t, a, b: t.tensordot(a, b), rnd(2, 3, 4), rnd(3, 4, 5)),
+    case("tensordot-0", lambda t, a, b: t.tensordot(a, b, dims=0), A23, V4),
+    case("tensordot-lists", lambda t, a, b: t.tensordot(a, b, dims=([1, 0], [0, 2])), rnd(3, 4, 2), rnd(4, 5, 3)),
+    case("tensordot-neg", lambda t, a, b: t.tensordot(a, b, dims=([-1], [0])), A23, B34),
+    case("tensordot-size1-bcast", lambda t, a, b: t.tensordot(a, b, dims=([1], [0])), rnd(2, 1), rnd(3, 4)),
+    case("kron-2d", lambda t, a, b: t.kron(a, b), A23, rnd(2, 2, seed=9)),
+    case("kron-1d", lambda t, a, b: t.kron(a, b), V3, V4),
+    case("kron-mixed-rank", lambda t, a, b: t.kron(a, b), V3, A23),
+    case("kron-3d", lambda t, a, b: t.kron(a, b), rnd(2, 1, 2), rnd(1, 3, 2)),
+    case("cross-dim", lambda t, a, b: t.cross(a, b, dim=1), rnd(4, 3), rnd(4, 3, seed=9)),
+    case("cross-dim0", lambda t, a, b: t.cross(a, b, dim=0), rnd(3, 4), rnd(3, 4, seed=9)),
+    case("cross-bcast", lambda t, a, b: t.cross(a, b, dim=-1), rnd(2, 4, 3), rnd(1, 4, 3, seed=9)),
+    case("linalg-cross", lambda t, a, b: t.linalg.cross(a, b), rnd(5, 3), rnd(5, 3, seed=9)),
+    case("linalg-cross-dim", lambda t, a, b: t.linalg.cross(a, b, dim=0), rnd(3, 2), rnd(3, 1, seed=9)),
+    case("cross-noncontig", lambda t, a, b: t.linalg.cross(a.t(), b.t()), rnd(3, 5), rnd(3, 5, seed=9)),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,kw", PRODUCT_CASES)
+def test_products(fn, inputs, kw):
+    check(fn, list(inputs), **kw)
+
+
+def test_cross_default_dim_warns():
+    a, b = rnd(4, 3), rnd(4, 3, seed=1)
+    with pytest.warns(UserWarning, match="without specifying the dim"):
+        check(lambda t, x, y: t.cross(x, y), [a, b], dtypes=F)
+
+
+def test_integer_products():
+    check(lambda t, a, b: t.outer(a, b), [ints(3), rnd(2)], grad=False)
+    check(lambda t, a, b: t.kron(a, b), [ints(3), ints(2, seed=1)], grad=False)
+    check(lambda t, a, b: t.tensordot(a, b, 1), [ints(3, 3), ints(3, 2, seed=1)], grad=False)
+    check(lambda t, a, b: t.inner(a, b), [ints(3), ints(3, seed=1)], grad=False)
+    check(lambda t, a, b: t.cross(a, b, dim=0), [ints(3), ints(3, seed=1)], grad=False)
+    check(lambda t, a, b: t.dot(a, b), [ints(3), ints(3, seed=1)], grad=False)
+
+
+# ---- fused add-multiply ---------------------------------------------------------------------------------------
+IN23 = rnd(2, 4, seed=10)
+NAN_IN = np.full((2, 4), NAN)
+ADD_CASES = [
+    case("addmm", lambda t, i, a, b: t.addmm(i, a, b), IN23, A23, B34),
+    case("addmm-beta-alpha", lambda t, i, a, b: t.addmm(i, a, b, beta=0.5, alpha=-2), IN23, A23, B34),
+    case("addmm-bcast-row", lambda t, i, a, b: t.addmm(i, a, b, beta=2), rnd(4, seed=11), A23, B34),
+    case("addmm-bcast-scalar", lambda t, i, a, b: t.addmm(i, a, b), np.array(0.7), A23, B34),
+    case("addmm-bcast-col", lambda t, i, a, b: t.addmm(i, a, b), rnd(2, 1, seed=11), A23, B34),
+    case("addmm-beta0-nan", lambda t, i, a, b: t.addmm(i, a, b, beta=0), NAN_IN, A23, B34),
+    case("addmm-method", lambda t, i, a, b: i.addmm(a, b, alpha=3), IN23, A23, B34),
+    case("addmm-noncontig", lambda t, i, a, b: t.addmm(i.t(), a.t(), b.t()), rnd(4, 2), rnd(3, 2), rnd(4, 3)),
+    case("addmm-empty-k", lambda t, i, a, b: t.addmm(i, a, b), IN23, np.zeros((2, 0)), np.zeros((0, 4))),
+    case("addmv", lambda t, i, a, b: t.addmv(i, a, b), rnd(2, seed=12), A23, V3),
+    case("addmv-beta-alpha", lambda t, i, a, b: t.addmv(i, a, b, beta=-1, alpha=0.25), rnd(2, seed=12), A23, V3),
+    case("addmv-bcast", lambda t, i, a, b: t.addmv(i, a, b), rnd(1, seed=12), A23, V3),
+    case("addmv-beta0-nan", lambda t, i, a, b: t.addmv(i, a, b, beta=0), np.full(2, NAN), A23, V3),
+    case("addbmm", lambda t, i, a, b: t.addbmm(i, a, b), IN23, BA, BB),
+    case("addbmm-beta-alpha", lambda t, i, a, b: t.addbmm(i, a, b, beta=3, alpha=0.5), rnd(4, seed=13), BA, BB),
+    case("addbmm-beta0-nan", lambda t, i, a, b: t.addbmm(i, a, b, beta=0), NAN_IN, BA, BB),
+    case("baddbmm", lambda t, i, a, b: t.baddbmm(i, a, b), rnd(5, 2, 4, seed=14), BA, BB),
+    case("baddbmm-bcast", lambda t, i, a, b: t.baddbmm(i, a, b, beta=0.5, alpha=2), IN23, BA, BB),
+    case("baddbmm-beta0-nan", lambda t, i, a, b: t.baddbmm(i, a, b, beta=0), NAN_IN, BA, BB),
+    case("addr", lambda t, i, a, b: t.addr(i, a, b), rnd(3, 4, seed=15), V3, V4),
+    case("addr-beta-alpha", lambda t, i, a, b: t.addr(i, a, b, beta=2, alpha=-0.5), rnd(3, 4, seed=15), V3, V4),
+    case("addr-bcast", lambda t, i, a, b: t.addr(i, a, b), rnd(4, seed=15), V3, V4),
+    case("addr-beta0-nan", lambda t, i, a, b: t.addr(i, a, b, beta=0), np.full((3, 4), NAN), V3, V4),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,kw", ADD_CASES)
+def test_add_products(fn, inputs, kw):
+    check(fn, list(inputs), **kw)
+
+
+def test_add_products_integer():
+    i, a, b = ints(2, 4), ints(2, 3, seed=1), ints(3, 4, seed=2)
+    check(lambda t, i, a, b: t.addmm(i, a, b, beta=2, alpha=3), [i, a, b], grad=False)
+    check(lambda t, i, a, b: t.addr(i, a, b, beta=2), [ints(3, 4), ints(3, seed=1), ints(4, seed=2)], grad=False)
+
+
+def test_addr_promotes():
+    check(lambda t, i, a, b: t.addr(i, a, b), [rnd(3, 4).astype(np.float32), rnd(3), rnd(4)], grad=False)
+
+
+def test_add_products_double_backward():
+    check_double_backward(lambda t, i, a, b: t.addmm(i, a, b, beta=0.5, alpha=2), [IN23, A23, B34])
+    check_double_backward(lambda t, i, a, b: t.baddbmm(i, a, b, alpha=2), [IN23, BA, BB])
+
+
+def test_out_argument():
+    for fn in (lambda t, a, b, o: t.matmul(a, b, out=o), lambda t, a, b, o: t.mm(a, b, out=o)):
+        res = []
+        for lib in (torch, ember):
+            o = lib.empty(2, 4, dtype=lib.float64)
+            r = fn(lib, lib.from_numpy(A23.copy()), lib.from_numpy(B34.copy()), o)
+            assert r is o
+            res.append(o)
+        assert_same(res[1], res[0])
+
+
+def test_float32_stays_float32():
+    a, b = ember.from_numpy(rnd(2, 3).astype(np.float32)), ember.from_numpy(rnd(3, 4).astype(np.float32))
+    for r in (a @ b, ember.addmm(ember.zeros(2, 4), a, b, beta=0.5, alpha=0.3), ember.einsum("ij,jk", a, b),
+              ember.tensordot(a, b, 1), ember.kron(a, b), ember.inner(a, b.t())):
+        assert r.dtype == ember.float32 and r.numpy().dtype == np.float32
+
+
+@pytest.mark.parametrize("make,node", [
+    (lambda t, a, b, v, m: t.matmul(v, v), "DotBackward0"),
+    (lambda t, a, b, v, m: t.matmul(a, v), "MvBackward0"),
+    (lambda t, a, b, v, m: t.matmul(v, b), "SqueezeBackward4"),
+    (lambda t, a, b, v, m: a @ b, "MmBackward0"),
+    (lambda t, a, b, v, m: m @ b, "UnsafeViewBackward0"),
+    (lambda t, a, b, v, m: t.bmm(m, m.transpose(1, 2)), "BmmBackward0"),
+    (lambda t, a, b, v, m: t.addmm(a, a, b), "AddmmBackward0"),
+    (lambda t, a, b, v, m: t.addmv(v, a, v), "AddmvBackward0"),
+    (lambda t, a, b, v, m: t.addr(a, v, v), "AddrBackward0"),
+    (lambda t, a, b, v, m: t.baddbmm(m, m, b.expand(2, 3, 3)), "BaddbmmBackward0"),
+    (lambda t, a, b, v, m: t.addbmm(a, m, b.expand(2, 3, 3)), "AddbmmBackward0"),
+    (lambda t, a, b, v, m: t.vdot(v, v), "VdotBackward0"),
+    (lambda t, a, b, v, m: t.cross(a, b, dim=1), "LinalgCrossBackward0"),
+])
+def test_grad_fn_names(make, node):
+    for lib in (torch, ember):
+        a, b = lib.ones(3, 3, requires_grad=True), lib.ones(3, 3, requires_grad=True)
+        v, m = lib.ones(3, requires_grad=True), lib.ones(2, 3, 3, requires_grad=True)
+        assert make(lib, a, b, v, m).grad_fn.name() == node
+
+
+# ---- errors ---------------------------------------------------------------------------------------------------
+def z(lib, *shape, dtype="float32"):
+    return lib.zeros(shape, dtype=getattr(lib, dtype))
+
+
+ERROR_CASES = [
+    ("mm-shapes", lambda t: z(t, 2, 3) @ z(t, 4, 5), r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"),
+    ("mm-fn-shapes", lambda t: t.mm(z(t, 2, 3), z(t, 4, 5)), r"\(2x3 and 4x5\)"),
+    ("vec-mat", lambda t: z(t, 3) @ z(t, 4, 5), r"\(1x3 and 4x5\)"),
+    ("mat-vec", lambda t: z(t, 2, 3) @ z(t, 4), r"size mismatch, got input \(2\), mat \(2x3\), vec \(4\)"),
+    ("vec-vec", lambda t: z(t, 3) @ z(t, 4), r"inconsistent tensor size, expected tensor \[3\] and src \[4\]"),
+    ("folded", lambda t: z(t, 2, 2, 3) @ z(t, 4, 5), r"\(4x3 and 4x5\)"),
+    ("folded-vec", lambda t: z(t, 2, 2, 3) @ z(t, 4), r"got input \(4\), mat \(4x3\), vec \(4\)"),
+    ("batched", lambda t: z(t, 2, 2, 3) @ z(t, 2, 4, 5), r"batch2 tensor to be: \[2, 3\] but got: \[2, 4\]"),
+    ("vec-batched", lambda t: z(t, 3) @ z(t, 2, 4, 5), r"batch2 tensor to be: \[2, 3\] but got: \[2, 4\]"),
+    ("batch-bcast", lambda t: z(t, 2, 2, 3) @ z(t, 3, 3, 5),
+     r"The size of tensor a \(2\) must match the size of tensor b \(3\) at non-singleton dimension 0"),
+    ("0d-left", lambda t: t.matmul(z(t), z(t, 3)),
+     "both arguments to matmul need to be at least 1D, but they are 0D and 1D"),
+    ("0d-right", lambda t: z(t, 3) @ z(t), "but they are 1D and 0D"),
+    ("dtype-mm", lambda t: z(t, 2, 3) @ z(t, 3, 4, dtype="float64"),
+     "expected m1 and m2 to have the same dtype, but got: float != double"),
+    ("dtype-mm-rev", lambda t: z(t, 2, 3, dtype="float64") @ z(t, 3, 4), "but got: double != float"),
+    ("dtype-dot", lambda t: z(t, 3) @ z(t, 3, dtype="float64"),
+     "dot : expected both vectors to have same dtype, but found Float and Double"),
+    ("dtype-mv", lambda t: z(t, 2, 3) @ z(t, 3, dtype="float64"),
+     "addmv input tensors must have the same dtype, but got Double, Float, and Double"),
+    ("dtype-bmm", lambda t: z(t, 2, 2, 3) @ z(t, 2, 3, 4, dtype="float64"),
+     "expected scalar type Float but found Double"),
+    ("dtype-int-float", lambda t: z(t, 2, 3, dtype="int64") @ z(t, 3, 4), "but got: long int != float"),
+    ("bool-mm", lambda t: z(t, 2, 3, dtype="bool") @ z(t, 3, 2, dtype="bool"), "not implemented for 'Bool'"),
+    ("bool-bmm", lambda t: t.bmm(z(t, 2, 2, 3, dtype="bool"), z(t, 2, 3, 2, dtype="bool")), "\"bmm\" not implemented"),
+    ("bool-dot", lambda t: t.dot(z(t, 3, dtype="bool"), z(t, 3, dtype="bool")), "\"dot\" not implemented"),
+    ("mm-not-matrix", lambda t: t.mm(z(t, 3), z(t, 3, 5)), "self must be a matrix"),
+    ("mm-not-matrix2", lambda t: t.mm(z(t, 2, 3), z(t, 3)), "mat2 must be a matrix"),
+    ("bmm-not-3d", lambda t: t.bmm(z(t, 2, 3), z(t, 2, 3, 5)), "batch1 must be a 3D tensor"),
+    ("bmm-not-3d-2", lambda t: t.bmm(z(t, 2, 2, 3), z(t, 2, 3)), "batch2 must be a 3D tensor"),
+    ("bmm-batches", lambda t: t.bmm(z(t, 2, 2, 3), z(t, 3, 3, 5)), r"to be: \[2, 3\] but got: \[3, 3\]"),
+    ("mv-dims", lambda t: t.mv(z(t, 2, 3), z(t, 3, 1)), "vector \\+ matrix @ vector expected, got 1, 2, 2"),
+    ("dot-dims", lambda t: t.dot(z(t, 2, 1), z(t, 2)), "1D tensors expected, but got 2D and 1D tensors"),
+    ("dot-sizes", lambda t: t.dot(z(t, 2), z(t, 3)), r"expected tensor \[2\] and src \[3\]"),
+    ("vdot-dims", lambda t: t.vdot(z(t, 2, 2), z(t, 2)), "1D tensors expected"),
+    ("outer-dims", lambda t: t.outer(z(t, 2, 2), z(t, 3)), "outer: Expected 1-D argument self, but got 2-D"),
+    ("outer-dims2", lambda t: t.outer(z(t, 2), z(t)), "outer: Expected 1-D argument vec2, but got 0-D"),
+    ("inner-last", lambda t: t.inner(z(t, 2, 3), z(t, 4)),
+     r"inner\(\) the last dimension must match on both input tensors but got shapes \[2, 3\] and \[4\]"),
+    ("inner-dtype", lambda t: t.inner(z(t, 2, 3), z(t, 3, dtype="float64")), "both inputs should have same dtype"),
+    ("tensordot-sizes", lambda t: t.tensordot(z(t, 2, 3), z(t, 4, 5), dims=1),
+     "contracted dimensions need to match, but first has size 3 in dim -1 and second has size 4 in dim 0"),
+    ("tensordot-lists", lambda t: t.tensordot(z(t, 2, 3), z(t, 3, 2), dims=([0, 1], [1])),
+     "both dimension lists should have same length"),
+    ("tensordot-neg", lambda t: t.tensordot(z(t, 2, 3), z(t, 3, 2), dims=-1),
+     "tensordot expects dims >= 0, but got dims=-1"),
+    ("tensordot-big", lambda t: t.tensordot(z(t, 2, 3), z(t, 3, 2), dims=3), "but got dims=3"),
+    ("tensordot-dtype", lambda t: t.tensordot(z(t, 3), z(t, 3, dtype="float64"), dims=1), "same dtype"),
+    ("tensordot-range", lambda t: t.tensordot(z(t, 2, 3), z(t, 3, 2), dims=([2], [0])),
+     r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
+    ("cross-len", lambda t: t.linalg.cross(z(t, 2, 4), z(t, 2, 4)),
+     "linalg.cross: inputs dimension -1 must have length 3. Got 4 and 4"),
+    ("cross-ndim", lambda t: t.cross(z(t, 2, 3), z(t, 2, 3, 3), dim=-1),
+     "linalg.cross: inputs must have the same number of dimensions."),
+    ("cross-bcast", lambda t: t.cross(z(t, 2, 3), z(t, 3, 3), dim=1), r"size of tensor a \(2\) must match"),
+    ("cross-dtype", lambda t: t.cross(z(t, 3, dtype="int64"), z(t, 3), dim=0),
+     "expected scalar type Long but found Float"),
+    ("cross-dim-range", lambda t: t.cross(z(t, 2, 3), z(t, 2, 3), dim=2), "Dimension out of range"),
+    ("addmm-shapes", lambda t: t.addmm(z(t, 2, 3), z(t, 2, 4), z(t, 5, 3)), r"\(2x4 and 5x3\)"),
+    ("addmm-input", lambda t: t.addmm(z(t, 5, 3), z(t, 2, 4), z(t, 4, 3)),
+     r"The expanded size of the tensor \(2\) must match the existing size \(5\) at non-singleton dimension 0"),
+    ("addmm-self-dtype", lambda t: t.addmm(z(t, 2, 3, dtype="float64"), z(t, 2, 4), z(t, 4, 3)),
+     "self and mat2 must have the same dtype, but got Double and Float"),
+    ("addmm-mat-dtype", lambda t: t.addmm(z(t, 2, 3), z(t, 2, 4, dtype="float64"), z(t, 4, 3)),
+     "mat1 and mat2 must have the same dtype, but got Double and Float"),
+    ("addmm-not-matrix", lambda t: t.addmm(z(t, 2, 3), z(t, 4), z(t, 4, 3)), "mat1 must be a matrix, got 1-D tensor"),
+    ("addmm-bool", lambda t: t.addmm(*(z(t, 2, 2, dtype="bool"),) * 3), "not implemented for 'Bool'"),
+    ("addmv-input", lambda t: t.addmv(z(t, 3), z(t, 2, 4), z(t, 4)), r"got input \(3\), mat \(2x4\), vec \(4\)"),
+    ("addmv-dims", lambda t: t.addmv(z(t, 2, 2), z(t, 2, 4), z(t, 4)), "got 2, 2, 1"),
+    ("addmv-dtype", lambda t: t.addmv(z(t, 2), z(t, 2, 4, dtype="float64"), z(t, 4)),
+     "addmv input tensors must have the same dtype, but got Float, Double, and Float"),
+    ("addbmm-batches", lambda t: t.addbmm(z(t, 2, 3), z(t, 2, 2, 4), z(t, 3, 4, 3)),
+     "batch1 and batch2 must have same number of batches, got 2 and 3"),
+    ("addbmm-sizes", lambda t: t.addbmm(z(t, 2, 3), z(t, 2, 2, 4), z(t, 2, 5, 3)),
+     r"Incompatible matrix sizes for bmm \(2x4 and 5x3\)"),
+    ("addbmm-3d", lambda t: t.addbmm(z(t, 4, 3), z(t, 2, 4), z(t, 2, 4, 3)), "batch1 must be a 3D tensor"),
+    ("addbmm-input", lambda t: t.addbmm(z(t, 3, 3), z(t, 2, 2, 4), z(t, 2, 4, 3)), "Target sizes: \\[2, 3\\]"),
+    ("baddbmm-dtype", lambda t: t.baddbmm(z(t, 2, 3, dtype="float64"), z(t, 2, 2, 4), z(t, 2, 4, 3)),
+     "Input dtypes must be the same, got: input double, batch1: float, batch2: float"),
+    ("baddbmm-dtype2", lambda t: t.baddbmm(z(t, 2, 3), z(t, 2, 2, 4), z(t, 2, 4, 3, dtype="float64")),
+     "expected scalar type Float but found Double"),
+    ("baddbmm-sizes", lambda t: t.baddbmm(z(t, 2, 3), z(t, 2, 2, 4), z(t, 3, 4, 3)),
+     r"to be: \[2, 4\] but got: \[3, 4\]"),
+    ("addr-dims", lambda t: t.addr(z(t, 2, 3), z(t, 2, 2), z(t, 3)), "addr: Expected 1-D argument vec1, but got 2-D"),
+    ("addr-input", lambda t: t.addr(z(t, 3, 3), z(t, 2), z(t, 3)),
+     "Target sizes: \\[2, 3\\].  Tensor sizes: \\[3, 3\\]"),
+    ("addr-int-beta", lambda t: t.addr(*(z(t, 3, dtype="int64"),) * 3, beta=0.5),
+     "For integral input tensors, argument beta must not be a floating point number."),
+]
+
+
+@pytest.mark.parametrize("fn,match", [c[1:] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
+def test_errors(fn, match):
+    check_raises(fn, match=match)
+
+
+def test_matmul_folding_with_grad_changes_message():
+    # torch folds a >=3-D right operand when it requires grad, and its message shows the folded shapes
+    check_raises(lambda t: t.matmul(z(t, 3), t.zeros(2, 4, 5, requires_grad=True)),
+                 match=r"size mismatch, got input \(10\), mat \(10x4\), vec \(3\)")
+
+
+def test_cross_no_size3_dim():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_raises(lambda t: t.cross(z(t, 2, 4), z(t, 2, 4)), match="no dimension of size 3 in input")
+
+
+# ---- einsum ---------------------------------------------------------------------------------------------------
+EINSUM_CASES = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]),
+    ("ij,jk", [(2, 3), (3, 4)]),
+    ("bij,bjk->bik", [(5, 2, 3), (5, 3, 4)]),
+    ("ij->", [(2, 3)]),
+    ("ij->ji", [(2, 3)]),
+    ("ij", [(2, 3)]),
+    ("ji", [(2, 3)]),
+    ("ij->j", [(2, 3)]),
+    ("i,j->ij", [(3,), (4,)]),
+    ("i,i->", [(3,), (3,)]),
+    ("i,i", [(3,), (3,)]),
+    ("...ij,...jk->...ik", [(2, 1, 2, 3), (5, 3, 4)]),
+    ("...ij,jk", [(2, 2, 3), (3, 4)]),
+    ("b...,b...->b", [(2, 3, 4), (2, 3, 4)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)]),
+    ("ij,jk,kl", [(2, 3), (3, 4), (4, 2)]),
+    ("bn,anm,bm->ba", [(2, 3), (4, 3, 5), (2, 5)]),
+    ("ii->i", [(3, 3)]),
+    ("ii", [(3, 3)]),
+    ("iij->ij", [(3, 3, 2)]),
+    ("ij,ij->ij", [(2, 3), (1, 3)]),
+    ("ij,jk->ik", [(0, 3), (3, 4)]),
+    ("ij,jk->ik", [(2, 0), (0, 4)]),
+    ("i j , j k -> i k", [(2, 3), (3, 4)]),
+    ("Ab,bC->AC", [(2, 3), (3, 4)]),
+    ("ij->i...", [(2, 3)]),
+    ("...,...->...", [(2, 3), (3,)]),
+]
+
+
+@pytest.mark.parametrize("eq,shapes", EINSUM_CASES, ids=[c[0] for c in EINSUM_CASES])
+def test_einsum(eq, shapes):
+    arrs = [rnd(*s, seed=k) for k, s in enumerate(shapes)]
+    check(lambda t, *xs: t.einsum(eq, *xs), arrs, dtypes=F)
+
+
+def test_einsum_forms():
+    a, b = rnd(2, 3), rnd(3, 4, seed=1)
+    check(lambda t, x, y: t.einsum("ij,jk->ik", [x, y]), [a, b], dtypes=F)
+    check(lambda t, x, y: t.einsum(x, [0, 1], y, [1, 2], [0, 2]), [a, b], dtypes=F)
+    check(lambda t, x, y: t.einsum(x, [0, 1], y, [1, 2]), [a, b], dtypes=F)
+    check(lambda t, x, y: t.einsum(x, [Ellipsis, 1], y, [1, 2], [Ellipsis, 2]), [a, b], dtypes=F)
+    check(lambda t, x, y: t.einsum("ij,jk->ik", x.t(), y.t()), [rnd(3, 2), rnd(4, 3, seed=1)], dtypes=F)
+    check(lambda t, x, y: t.einsum("i,i", x, y), [ints(3), ints(3, seed=1)], grad=False)
+
+
+INT_EINSUM = [("i,i->", [(3,), (3,)]), ("ij->", [(2, 3)]), ("ij->ji", [(2, 3)]), ("ij->i", [(2, 3)]),
+              ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,j", [(3,), (2,)])]
+
+
+@pytest.mark.parametrize("eq,shapes", INT_EINSUM, ids=[c[0] for c in INT_EINSUM])
+@pytest.mark.parametrize("dt", [np.int32, np.int64])
+def test_einsum_integer_dtypes(eq, shapes, dt):
+    """A single-operand reduction sums (integers promote to int64); contractions keep the dtype."""
+    check(lambda t, *xs: t.einsum(eq, *xs), [ints(*s, seed=k).astype(dt) for k, s in enumerate(shapes)], grad=False)
+
+
+@pytest.mark.parametrize("eq,shapes", [("i,j", [(3,), (2,)]), ("ij,ij->ij", [(2, 2), (2, 2)]), ("ij->", [(2, 3)]),
+                                       ("ij->ji", [(2, 3)])])
+def test_einsum_bool(eq, shapes):
+    check(lambda t, *xs: t.einsum(eq, *xs), [ints(*s, seed=k) > 0 for k, s in enumerate(shapes)], grad=False)
+
+
+@pytest.mark.parametrize("eq,shapes", [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
+                                       ("ij->", [(2, 3)]), ("i,j->ij", [(3,), (4,)]), ("ii->i", [(3, 3)]),
+                                       ("...ij,...jk->...ik", [(2, 1, 2, 3), (5, 3, 4)]),
+                                       ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+                                       ("ij,ij->ij", [(2, 3), (1, 3)])])
+def test_einsum_double_backward(eq, shapes):
+    check_double_backward(lambda t, *xs: t.einsum(eq, *xs), [rnd(*s, seed=k + 3) for k, s in enumerate(shapes)])
+
+
+def test_einsum_gradgradcheck():
+    xs = [ember.from_numpy(rnd(2, 3, seed=1)).requires_grad_(True),
+          ember.from_numpy(rnd(3, 3, seed=2)).requires_grad_(True)]
+    fn = lambda a, b: ember.einsum("ij,jj,jk->ik", a, b, b)  # noqa: E731
+    assert ember.autograd.gradgradcheck(fn, xs)
+
+
+EINSUM_ERRORS = [
+    ("sizes", lambda t: t.einsum("ij,jk", z(t, 2, 3), z(t, 4, 5)),
+     "einsum\\(\\): subscript j has size 4 for operand 1 which does not broadcast with previously seen size 3"),
+    ("fewer", lambda t: t.einsum("ij,jk", z(t, 2, 3)),
+     "einsum\\(\\): fewer operands were provided than specified in the equation"),
+    ("more", lambda t: t.einsum("ij->ij", z(t, 2, 3), z(t, 2)), "more operands were provided"),
+    ("dtype", lambda t: t.einsum("ij,jk->ik", z(t, 2, 3), z(t, 3, 5, dtype="float64")),
+     "expected scalar type Float but found Double"),
+    ("ndim", lambda t: t.einsum("ijk,jk", z(t, 2, 3), z(t, 3, 5)),
+     r"the number of subscripts in the equation \(3\) does not match the number of dimensions \(2\) for operand 0 "
+     "and no ellipsis was given"),
+    ("ndim-ellipsis", lambda t: t.einsum("...ij->...", z(t, 3)),
+     r"the number of subscripts in the equation \(2\) is more than the number of dimensions \(1\) for operand 0"),
+    ("repeat-size", lambda t: t.einsum("ii->i", z(t, 2, 3)),
+     "subscript i is repeated for operand 0 but the sizes don't match, 3 != 2"),
+    ("out-repeat", lambda t: t.einsum("i->ii", z(t, 2)), "output subscript i appears more than once in the output"),
+    ("out-unknown", lambda t: t.einsum("i->j", z(t, 2)),
+     "output subscript j does not appear in the equation for any input operand"),
+    ("bad-char", lambda t: t.einsum("i1", z(t, 2, 2)),
+     r"invalid subscript given at index 1 in the equation string, subscripts must be in \[a-zA-Z\]"),
+    ("bad-dot", lambda t: t.einsum("i..j", z(t, 3)), "found '.' for operand 0 that is not part of any ellipsis"),
+    ("ellipsis-bcast", lambda t: t.einsum("...i,...i->...", z(t, 2, 3), z(t, 4, 3)),
+     "dimension 0 covered by ellipsis in operand 1has size 4 which does not broadcast"),
+    ("bool", lambda t: t.einsum("ij,jk", z(t, 2, 2, dtype="bool"), z(t, 2, 2, dtype="bool")), "not implemented"),
+    ("sublist-range", lambda t: t.einsum(z(t, 3, 3), [0, 52]), r"not within the valid range \[0, 52\)"),
+    ("no-operands", lambda t: t.einsum("ij"), "must specify the equation string and at least one operand"),
+]
+
+
+@pytest.mark.parametrize("fn,match", [c[1:] for c in EINSUM_ERRORS], ids=[c[0] for c in EINSUM_ERRORS])
+def test_einsum_errors(fn, match):
+    check_raises(fn, match=match)
+
+
+# ---- torch.linalg: norms ------------------------------------------------------------------------------------------
+M = rnd(3, 4, seed=20)
+MB = rnd(2, 3, 4, seed=21)
+NORM_CASES = [
+    case("norm-default", lambda t, a: t.linalg.norm(a), MB),
+    case("norm-vec-ord", lambda t, a: t.linalg.norm(a, 3), rnd(5, seed=22)),
+    case("norm-vec-inf", lambda t, a: t.linalg.norm(a, float("inf")), rnd(5, seed=22)),
+    case("norm-mat-fro", lambda t, a: t.linalg.norm(a, "fro"), M),
+    case("norm-mat-1", lambda t, a: t.linalg.norm(a, 1), M),
+    case("norm-mat-ninf", lambda t, a: t.linalg.norm(a, -float("inf")), M),
+    case("norm-dim-int", lambda t, a: t.linalg.norm(a, dim=1), MB),
+    case("norm-dim-int-ord", lambda t, a: t.linalg.norm(a, 1, dim=-1, keepdim=True), MB),
+    case("norm-dim-pair", lambda t, a: t.linalg.norm(a, dim=(0, 2)), MB),
+    case("norm-dim-pair-ord", lambda t, a: t.linalg.norm(a, float("inf"), dim=(2, 1)), MB),
+    case("norm-dtype", lambda t, a: t.linalg.norm(a, dtype=t.float64), M.astype(np.float32), dtypes=None),
+    case("vector-norm", lambda t, a: t.linalg.vector_norm(a, 1.5, dim=(0, 1)), MB),
+    case("vector-norm-0", lambda t, a: t.linalg.vector_norm(a, 0), MB, grad=False),
+    case("vector-norm-empty", lambda t, a: t.linalg.vector_norm(a), np.zeros((0, 3))),
+    case("matrix-norm-fro", lambda t, a: t.linalg.matrix_norm(a), MB),
+    case("matrix-norm-fro-keep", lambda t, a: t.linalg.matrix_norm(a, "fro", dim=(0, 2), keepdim=True), MB),
+    case("matrix-norm-nuc", lambda t, a: t.linalg.matrix_norm(a, "nuc"), MB),
+    case("matrix-norm-2", lambda t, a: t.linalg.matrix_norm(a, 2), MB),
+    case("matrix-norm-m2-keep", lambda t, a: t.linalg.matrix_norm(a, -2, dim=(2, 0), keepdim=True), MB),
+    case("matrix-norm-1", lambda t, a: t.linalg.matrix_norm(a, 1), MB),
+    case("matrix-norm-m1", lambda t, a: t.linalg.matrix_norm(a, -1, keepdim=True), MB),
+    case("matrix-norm-inf-dims", lambda t, a: t.linalg.matrix_norm(a, float("inf"), dim=(0, 2)), MB),
+    case("matrix-norm-noncontig", lambda t, a: t.linalg.matrix_norm(a.transpose(0, 2)), MB),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,kw", NORM_CASES)
+def test_norms(fn, inputs, kw):
+    check(fn, list(inputs), **kw)
+
+
+NORM_ERRORS = [
+    ("mat-1d", lambda t: t.linalg.matrix_norm(z(t, 3)),
+     "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."),
+    ("mat-ord", lambda t: t.linalg.matrix_norm(z(t, 3, 3), ord=3), "linalg.matrix_norm: Order 3 not supported."),
+    ("mat-ord-str", lambda t: t.linalg.matrix_norm(z(t, 3, 3), ord="abc"), "Order abc not supported."),
+    ("norm-3d-ord", lambda t: t.linalg.norm(z(t, 3, 3, 3), ord=2),
+     "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got 3D."),
+    ("norm-fro-1d", lambda t: t.linalg.norm(z(t, 3), ord="fro"), "must have at least 2 dimensions"),
+    ("norm-fro-dim", lambda t: t.linalg.norm(z(t, 3, 3), ord="fro", dim=0),
+     "linalg.matrix_norm: dim must be a 2-tuple. Got 0"),
+    ("vec-str", lambda t: t.linalg.vector_norm(z(t, 3), ord="fro"), "must be Number, not str"),
+    ("int", lambda t: t.linalg.norm(z(t, 3, 3, dtype="int64")),
+     "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"),
+]
+
+
+@pytest.mark.parametrize("fn,match", [c[1:] for c in NORM_ERRORS], ids=[c[0] for c in NORM_ERRORS])
+def test_norm_errors(fn, match):
+    check_raises(fn, match=match)
+
+
+# ---- torch.linalg: solvers and decompositions ---------------------------------------------------------------------
+W3, WB = well(3, seed=30), well(3, (2,), seed=31)
+S3, SB = spd(3, seed=32), spd(3, (2,), seed=33)
+
+LINALG_CASES = [
+    case("inv", lambda t, a: t.linalg.inv(a), W3),
+    case("inv-batch", lambda t, a: t.linalg.inv(a), WB),
+    case("inv-noncontig", lambda t, a: t.linalg.inv(a.transpose(-1, -2)), WB),
+    case("inverse", lambda t, a: t.inverse(a), W3),
+    case("inverse-method", lambda t, a: a.inverse(), WB),
+    case("inv-empty", lambda t, a: t.linalg.inv(a), np.zeros((0, 0))),
+    case("det", lambda t, a: t.linalg.det(a), W3),
+    case("det-batch", lambda t, a: t.linalg.det(a), WB),
+    case("det-top", lambda t, a: t.det(a), WB),
+    case("det-1x1", lambda t, a: t.linalg.det(a), np.array([[2.5]])),
+    case("slogdet", lambda t, a: t.linalg.slogdet(a), WB),
+    case("slogdet-neg", lambda t, a: t.linalg.slogdet(a), -W3),
+    case("slogdet-top", lambda t, a: t.slogdet(a), W3),
+    case("logdet", lambda t, a: t.logdet(a), S3),
+    case("logdet-neg", lambda t, a: t.logdet(a), np.diag([-1.0, 2.0, 3.0]), grad=False),
+    case("solve-mat", lambda t, a, b: t.linalg.solve(a, b), W3, rnd(3, 2, seed=34)),
+    case("solve-vec", lambda t, a, b: t.linalg.solve(a, b), W3, rnd(3, seed=34)),
+    case("solve-batch-vec", lambda t, a, b: t.linalg.solve(a, b), WB, rnd(2, 3, seed=34)),
+    case("solve-bcast", lambda t, a, b: t.linalg.solve(a, b), WB, rnd(3, 4, seed=34)),
+    case("solve-bcast-A", lambda t, a, b: t.linalg.solve(a, b), W3, rnd(2, 3, 4, seed=34)),
+    case("solve-left-false", lambda t, a, b: t.linalg.solve(a, b, left=False), W3, rnd(4, 3, seed=34)),
+    case("solve-triangular", lambda t, a, b: t.linalg.solve_triangular(a, b, upper=True), W3, rnd(3, 2, seed=35)),
+    case("solve-triangular-lower-left-false",
+         lambda t, a, b: t.linalg.solve_triangular(a, b, upper=False, left=False), W3, rnd(2, 3, seed=35)),
+    case("solve-triangular-unit", lambda t, a, b: t.linalg.solve_triangular(a, b, upper=False, unitriangular=True),
+         W3, rnd(3, 2, seed=35)),
+    case("cholesky", lambda t, a: t.linalg.cholesky(a), S3),
+    case("cholesky-batch-upper", lambda t, a: t.linalg.cholesky(a, upper=True), SB),
+    case("cholesky-solve", lambda t, b, a: t.cholesky_solve(b, t.linalg.cholesky(a)), rnd(3, 2, seed=36), S3),
+    case("cholesky-inverse", lambda t, a: t.cholesky_inverse(t.linalg.cholesky(a)), S3),
+    case("eigvalsh", lambda t, a: t.linalg.eigvalsh(a), SB),
+    case("eigvalsh-upper", lambda t, a: t.linalg.eigvalsh(a, UPLO="U"), SB),
+    case("eigh-invariant", lambda t, a: (lambda r: (r.eigenvalues, r.eigenvectors.abs()))(t.linalg.eigh(a)), SB),
+    case("svdvals", lambda t, a: t.linalg.svdvals(a), MB),
+    case("svdvals-wide", lambda t, a: t.linalg.svdvals(a), MB.transpose(0, 2, 1)),
+    case("svd-invariant-tall", lambda t, a: (lambda r: (r.S, r.U.abs(), r.Vh.abs()))(
+        t.linalg.svd(a, full_matrices=False)), MB.transpose(0, 2, 1)),
+    case("svd-invariant-wide", lambda t, a: (lambda r: (r.S, r.U.abs(), r.Vh.abs()))(
+        t.linalg.svd(a, full_matrices=False)), MB),
+    case("svd-invariant-square", lambda t, a: (lambda r: (r.S, r.U.abs(), r.Vh.abs()))(t.linalg.svd(a)), W3),
+    case("matrix-power", lambda t, a: t.linalg.matrix_power(a, 5), W3 / 3),
+    case("matrix-power-neg", lambda t, a: t.linalg.matrix_power(a, -2), WB),
+    case("matrix-power-0", lambda t, a: t.linalg.matrix_power(a, 0), WB, grad=False),
+    case("matrix-power-int", lambda t, a: t.linalg.matrix_power(a, 3), ints(2, 2), grad=False),
+    case("multi-dot", lambda t, a, b, c: t.linalg.multi_dot([a, b, c]), V3, B34, rnd(4, 2, seed=37)),
+    case("multi-dot-vec-end", lambda t, a, b, c: t.linalg.multi_dot([a, b, c]), A23, B34, V4),
+    case("vecdot", lambda t, a, b: t.linalg.vecdot(a, b), MB, rnd(3, 4, seed=38)),
+    case("vecdot-dim", lambda t, a, b: t.linalg.vecdot(a, b, dim=0), M, rnd(3, 1, seed=38)),
+    case("linalg-matmul", lambda t, a, b: t.linalg.matmul(a, b), MB, rnd(4, 2, seed=38)),
+    case("linalg-diagonal", lambda t, a: t.linalg.diagonal(a, offset=1), MB),
+    case("cond", lambda t, a: t.linalg.cond(a), W3),
+    case("cond-fro", lambda t, a: t.linalg.cond(a, "fro"), W3, grad=False),  # torch cannot differentiate it
+    case("cond-batch", lambda t, a: t.linalg.cond(a, 1), WB, grad=False),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,kw", LINALG_CASES)
+def test_linalg(fn, inputs, kw):
+    kw = dict(kw)
+    if kw.get("dtypes") == F:
+        check(fn, list(inputs), dtypes=["float64"], **{k: v for k, v in kw.items() if k != "dtypes"})
+        check(fn, list(inputs), dtypes=["float32"], tol=dict(rtol=2e-4, atol=2e-5),
+              **{k: v for k, v in kw.items() if k != "dtypes"})
+    else:
+        check(fn, list(inputs), **kw)
+
+
+@pytest.mark.parametrize("name,fn,inputs", [
+    ("inv", lambda t, a: t.linalg.inv(a), [W3]),
+    ("det", lambda t, a: t.linalg.det(a), [W3]),
+    ("slogdet", lambda t, a: t.linalg.slogdet(a)[1], [WB]),
+    ("solve", lambda t, a, b: t.linalg.solve(a, b), [W3, rnd(3, 2, seed=1)]),
+    ("cholesky", lambda t, a: t.linalg.cholesky(a), [S3]),
+    ("eigvalsh", lambda t, a: t.linalg.eigvalsh(a), [S3]),
+    ("svdvals", lambda t, a: t.linalg.svdvals(a), [M]),
+    ("matrix-norm-2", lambda t, a: t.linalg.matrix_norm(a, 2), [M]),
+])
+def test_linalg_double_backward(name, fn, inputs):
+    check_double_backward(fn, inputs, tol=dict(rtol=1e-7, atol=1e-9))
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 5), (2, 4, 3)])
+def test_svd_reconstructs(shape):
+    a = rnd(*shape, seed=40)
+    for full in (True, False):
+        e = ember.linalg.svd(ember.from_numpy(a), full_matrices=full)
+        t = torch.linalg.svd(torch.from_numpy(a), full_matrices=full)
+        assert type(e).__name__ == "linalg_svd" and e._fields == ("U", "S", "Vh")
+        for x, y in zip(e, t):
+            assert tuple(x.shape) == tuple(y.shape)
+        assert_same(e.S, t.S)
+        k = min(shape[-2:])
+        rec = (e.U[..., :k] * e.S.unsqueeze(-2)) @ e.Vh[..., :k, :]
+        np.testing.assert_allclose(rec.numpy(), a, atol=1e-12)
+        np.testing.assert_allclose(np.abs(e.U.numpy()[..., :k]), np.abs(t.U.numpy()[..., :k]), atol=1e-10)
+    old = ember.svd(ember.from_numpy(a))
+    told = torch.svd(torch.from_numpy(a))
+    assert_same(old.S, told.S)
+    np.testing.assert_allclose(np.abs(old.V.numpy()), np.abs(told.V.numpy()), atol=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (5, 3), (3, 5), (2, 4, 3)])
+@pytest.mark.parametrize("mode", ["reduced", "complete", "r"])
+def test_qr(shape, mode):
+    a = rnd(*shape, seed=41)
+    e = ember.linalg.qr(ember.from_numpy(a), mode=mode)
+    t = torch.linalg.qr(torch.from_numpy(a), mode=mode)
+    assert type(e).__name__ == "linalg_qr"
+    for x, y in zip(e, t):
+        assert tuple(x.shape) == tuple(y.shape) and x.dtype == ember.float64
+    np.testing.assert_allclose(np.abs(e.R.numpy()), np.abs(t.R.numpy()), atol=1e-10)
+    if mode != "r":
+        np.testing.assert_allclose((e.Q @ e.R).numpy(), a, atol=1e-12)
+        np.testing.assert_allclose(np.abs(e.Q.numpy()), np.abs(t.Q.numpy()), atol=1e-10)
+
+
+def test_deprecated_forms_warn():
+    a = rnd(4, 3, seed=42)
+    with pytest.warns(UserWarning, match="torch.qr is deprecated in favor of torch.linalg.qr"):
+        q, r = ember.qr(ember.from_numpy(a), some=False)
+    with pytest.warns(UserWarning, match="torch.qr is deprecated"):
+        tq, tr = torch.qr(torch.from_numpy(a), some=False)
+    assert tuple(q.shape) == tuple(tq.shape) == (4, 4) and tuple(r.shape) == tuple(tr.shape)
+    np.testing.assert_allclose(np.abs(r.numpy()), np.abs(tr.numpy()), atol=1e-10)
+    with pytest.warns(UserWarning, match="torch.chain_matmul is deprecated"):
+        check(lambda t, x, y, z: t.chain_matmul(x, y, z), [A23, B34, rnd(4, 2, seed=37)], dtypes=F)
+
+
+def test_eigh_values_and_vectors():
+    for dt in F:
+        a = SB.astype(dt)
+        e, t = ember.linalg.eigh(ember.from_numpy(a)), torch.linalg.eigh(torch.from_numpy(a))
+        assert type(e).__name__ == "linalg_eigh" and e._fields == ("eigenvalues", "eigenvectors")
+        tol = dict(rtol=1e-10, atol=1e-10) if dt == "float64" else dict(rtol=1e-4, atol=1e-5)
+        assert_same(e.eigenvalues, t.eigenvalues, tol)
+        assert_same(e.eigenvectors.abs(), t.eigenvectors.abs(), tol)
+        rec = (e.eigenvectors * e.eigenvalues.unsqueeze(-2)) @ e.eigenvectors.transpose(-1, -2)
+        np.testing.assert_allclose(rec.numpy(), a, **tol)
+
+
+LOW_RANK = np.outer(rnd(3), rnd(4, seed=1))
+
+
+@pytest.mark.parametrize("fn,a", [
+    (lambda t, a: t.linalg.pinv(a), MB),
+    (lambda t, a: t.linalg.pinv(a), LOW_RANK),
+    (lambda t, a: t.linalg.pinv(a.transpose(-1, -2)), MB),
+    (lambda t, a: t.linalg.pinv(a, rtol=0.5), MB),
+    (lambda t, a: t.pinverse(a), MB),
+    (lambda t, a: t.linalg.matrix_rank(a), MB),
+    (lambda t, a: t.linalg.matrix_rank(a), LOW_RANK),
+    (lambda t, a: t.linalg.matrix_rank(a, atol=1.0, rtol=0.0), MB),
+])
+def test_forward_only(fn, a):
+    for dt in F:
+        tol = None if dt == "float64" else dict(rtol=1e-4, atol=1e-5)
+        check(fn, [a.astype(dt)], grad=False, tol=tol)
+
+
+def test_forward_only_refuses_to_record():
+    a = ember.from_numpy(MB.copy()).requires_grad_(True)
+    with pytest.raises(NotImplementedError, match="linalg.pinv"):
+        ember.linalg.pinv(a)
+    with pytest.raises(NotImplementedError, match="linalg.qr"):
+        ember.linalg.qr(a)
+    with ember.no_grad():
+        assert ember.linalg.pinv(a).shape == (2, 4, 3)
+
+
+def test_singular_and_not_pd_raise_linalg_error():
+    sing = np.array([[1.0, 2, 3], [2, 4, 6], [1, 1, 1]])
+    cases = [
+        (lambda t: t.linalg.inv(t.from_numpy(sing.copy())),
+         r"linalg.inv: The diagonal element 3 is zero, the inversion could not be completed because the input "
+         r"matrix is singular."),
+        (lambda t: t.linalg.inv(t.tensor([[0.0, 0], [0, 1]])), "The diagonal element 1 is zero"),
+        (lambda t: t.linalg.inv(t.stack([t.eye(3, dtype=t.float64), t.from_numpy(sing.copy())])),
+         r"linalg.inv: \(Batch element 1\): The diagonal element 3 is zero"),
+        (lambda t: t.linalg.solve(t.from_numpy(sing.copy()), t.ones(3, dtype=t.float64)),
+         "torch.linalg.solve: The solver failed because the input matrix is singular."),
+        (lambda t: t.linalg.cholesky(t.tensor([[1.0, 2], [2, 1]])),
+         r"linalg.cholesky: The factorization could not be completed because the input is not positive-definite "
+         r"\(the leading minor of order 2 is not positive-definite\)."),
+        (lambda t: t.linalg.cholesky(t.tensor([[[1.0, 0], [0, 1]], [[-1.0, 0], [0, 1]]])),
+         r"\(Batch element 1\): .*leading minor of order 1"),
+    ]
+    for fn, match in cases:
+        with pytest.raises(torch.linalg.LinAlgError):
+            fn(torch)
+        with pytest.raises(ember.linalg.LinAlgError, match=match):
+            fn(ember)
+    assert issubclass(ember.linalg.LinAlgError, RuntimeError)
+
+
+LINALG_ERRORS = [
+    ("inv-square", lambda t: t.linalg.inv(z(t, 2, 3)),
+     "linalg.inv: A must be batches of square matrices, but they are 2 by 3 matrices"),
+    ("inv-1d", lambda t: t.linalg.inv(z(t, 3)), "linalg.inv: The input tensor A must have at least 2 dimensions."),
+    ("inv-int", lambda t: t.linalg.inv(z(t, 2, 2, dtype="int64")),
+     "linalg.inv: Expected a floating point or complex tensor as input. Got Long"),
+    ("det-square", lambda t: t.linalg.det(z(t, 2, 3)), "linalg.det: A must be batches of square matrices"),
+    ("slogdet-1d", lambda t: t.linalg.slogdet(z(t, 3)), "linalg.slogdet: The input tensor A must have at least 2"),
+    ("cholesky-square", lambda t: t.linalg.cholesky(z(t, 2, 3)), "linalg.cholesky: A must be batches of square"),
+    ("eigh-square", lambda t: t.linalg.eigh(z(t, 2, 3)), "linalg.eigh: A must be batches of square matrices"),
+    ("svd-1d", lambda t: t.linalg.svd(z(t, 3)), "linalg.svd: The input tensor A must have at least 2 dimensions."),
+    ("svd-int", lambda t: t.linalg.svd(z(t, 2, 2, dtype="int64")), "linalg.svd: Expected a floating point"),
+    ("qr-1d", lambda t: t.linalg.qr(z(t, 3)), "linalg.qr: The input tensor A must have at least 2 dimensions."),
+    ("pinv-1d", lambda t: t.linalg.pinv(z(t, 3)),
+     r"linalg.pinv\(Float\{\[3\]\}\): expected a tensor with 2 or more dimensions of float, double, cfloat or "
+     "cdouble types"),
+    ("rank-1d", lambda t: t.linalg.matrix_rank(z(t, 3)),
+     "torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions."),
+    ("power-square", lambda t: t.linalg.matrix_power(z(t, 2, 3), 2),
+     "linalg.matrix_power: A must be batches of square"),
+    ("solve-shapes", lambda t: t.linalg.solve(t.eye(2), z(t, 3)),
+     r"linalg.solve: Incompatible shapes of A and B for the equation AX = B \(2x2 and 3x1\)"),
+    ("solve-shapes-mat", lambda t: t.linalg.solve(t.eye(2), z(t, 3, 2)), r"AX = B \(2x2 and 3x2\)"),
+    ("solve-left-false", lambda t: t.linalg.solve(t.eye(2), z(t, 2), left=False), r"XA = B \(2x2 and 2x1\)"),
+    ("solve-dtype", lambda t: t.linalg.solve(t.eye(2), z(t, 2, dtype="float64")),
+     "linalg.solve: Expected A and B to have the same dtype, but found A of type Float and B of type Double instead"),
+    ("solve-batch", lambda t: t.linalg.solve(t.eye(2).expand(3, 2, 2), z(t, 4, 2, 1)),
+     r"The size of tensor a \(4\) must match the size of tensor b \(3\) at non-singleton dimension 0"),
+    ("multi-dot-one", lambda t: t.linalg.multi_dot([z(t, 2, 2)]),
+     "multi_dot\\(\\): expected at least 2 tensors but got 1"),
+    ("vecdot-dtype", lambda t: t.linalg.vecdot(z(t, 3), z(t, 3, dtype="float64")),
+     "linalg.vecdot: Expected x and y to have the same dtype, but found x of type Float and y of type Double instead."),
+]
+
+
+@pytest.mark.parametrize("fn,match", [c[1:] for c in LINALG_ERRORS], ids=[c[0] for c in LINALG_ERRORS])
+def test_linalg_errors(fn, match):
+    check_raises(fn, match=match)
+
+
+def test_linalg_not_implemented_is_explicit():
+    a = ember.eye(3)
+    for name in ("eig", "lstsq", "matrix_exp"):
+        with pytest.raises(NotImplementedError, match=f"torch.linalg.{name}"):
+            getattr(ember.linalg, name)(a)
