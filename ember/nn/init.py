@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 
-from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .. import random as _random
 
@@ -45,8 +44,9 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 def _calculate_correct_fan(tensor, mode):
     mode = mode.lower()
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    valid_modes = ["fan_in", "fan_out"]
+    if mode not in valid_modes:
+        raise ValueError(f"Mode {mode} not supported, please use one of {valid_modes}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
@@ -64,11 +64,15 @@ def _rng(generator):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    return _write(tensor, _rng(generator).random(tensor._data.shape) * (b - a) + a)
+    """Fill with U(a, b)."""
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    return _write(tensor, _rng(generator).standard_normal(tensor._data.shape) * std + mean)
+    """Fill with N(mean, std^2)."""
+    with no_grad():
+        return tensor.normal_(mean, std, generator=generator)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -88,24 +92,29 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
-    return _write(tensor, val)
+    """Fill with the value val."""
+    with no_grad():
+        return tensor.fill_(val)
 
 
 def ones_(tensor):
-    return _write(tensor, 1)
+    return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
-    return _write(tensor, 0)
+    with no_grad():
+        return tensor.zero_()
 
 
 def eye_(tensor):
+    """Fill a 2-D tensor with the identity matrix (as many inputs preserved as possible)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     return _write(tensor, np.eye(*tensor._data.shape))
 
 
 def dirac_(tensor, groups=1):
+    """Fill a 3/4/5-D conv weight with the Dirac delta: each group passes its first channels through."""
     dimensions = tensor.dim()
     if dimensions not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
@@ -115,10 +124,9 @@ def dirac_(tensor, groups=1):
     out_chans_per_grp = sizes[0] // groups
     min_dim = min(out_chans_per_grp, sizes[1])
     w = np.zeros(tensor._data.shape)
-    centre = tuple(s // 2 for s in sizes[2:])
-    for g in range(groups):
-        for d in range(min_dim):
-            w[(g * out_chans_per_grp + d, d) + centre] = 1
+    d = np.tile(np.arange(min_dim), groups)
+    out_ch = np.repeat(np.arange(groups) * out_chans_per_grp, min_dim) + d
+    w[(out_ch, d) + tuple(s // 2 for s in sizes[2:])] = 1
     return _write(tensor, w)
 
 
@@ -137,7 +145,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op")
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -148,7 +156,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     if 0 in tensor.shape:
-        warnings.warn("Initializing zero-element tensors is a no-op")
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -180,8 +188,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     num_zeros = int(math.ceil(sparsity * rows))
     r = _rng(generator)
     w = r.standard_normal((rows, cols)) * std
-    for col_idx in range(cols):
-        w[r.permutation(rows)[:num_zeros], col_idx] = 0
+    zero_rows = np.argsort(r.random((rows, cols)), axis=0)[:num_zeros]  # an independent permutation per column
+    w[zero_rows, np.arange(cols)] = 0
     return _write(tensor, w)
 
 
@@ -197,6 +205,8 @@ def _deprecated(new):
 uniform = _deprecated(uniform_)
 normal = _deprecated(normal_)
 constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
 xavier_uniform = _deprecated(xavier_uniform_)
 xavier_normal = _deprecated(xavier_normal_)
 kaiming_uniform = _deprecated(kaiming_uniform_)

@@ -1,11 +1,13 @@
-"""The fused linear and bilinear layers: y = x W^T + b and y = x1 A x2 + b."""
+"""The fused linear and bilinear layers: y = x W^T + b and y = x1 A x2 + b, one GEMM each way."""
 import numpy as np
 
-from .._tensor import Tensor
 from ..autograd.function import Function
+from ._util import sum_to
 
 
-class Linear(Function):
+class Addmm(Function):
+    """out = b + x @ w.T for 2-D x (rows, in) and w (out, in); b broadcasts to (rows, out) or is None."""
+
     _raw = True
     _node_name = "AddmmBackward0"
 
@@ -14,34 +16,33 @@ class Linear(Function):
         out = np.matmul(x, w.T)
         if b is not None:
             out += b
+            ctx.bias_shape = b.shape
         ctx.save_for_backward(x, w)
-        ctx.has_bias = b is not None
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        gx = gw = gb = None
-        if ctx.needs_input_grad[0]:
-            gx = g.matmul(w)
-        if ctx.needs_input_grad[1]:
-            g2 = g.reshape(-1, g.shape[-1])
-            gw = g2.t().matmul(x.reshape(-1, x.shape[-1]))
-        if ctx.has_bias and ctx.needs_input_grad[2]:
-            gb = g.reshape(-1, g.shape[-1]).sum(0)
+        gx = g.matmul(w) if ctx.needs_input_grad[0] else None
+        gw = g.t().matmul(x) if ctx.needs_input_grad[1] else None
+        gb = sum_to(g, ctx.bias_shape) if ctx.needs_input_grad[2] else None
         return gx, gw, gb
 
 
-def linear(input, weight, bias=None):
-    return Linear.apply(input, weight, bias)
+class Mm(Addmm):
+    """out = x @ w.T (no bias): the same kernel, named as PyTorch names the node."""
+
+    _node_name = "MmBackward0"
 
 
-def bilinear(input1, input2, weight, bias=None):
-    from .linalg import einsum
-    lead = input1.shape[:-1]
-    x1 = input1.reshape(-1, input1.shape[-1])
-    x2 = input2.reshape(-1, input2.shape[-1])
-    out = einsum("bi,oij,bj->bo", x1, weight, x2)
-    if bias is not None:
-        out = out + bias
-    return out.reshape(tuple(lead) + (weight.shape[0],))
+def linear(x2d, weight, bias=None):
+    """x2d @ weight.T + bias for a 2-D input, as one autograd node."""
+    return Addmm.apply(x2d, weight, bias) if bias is not None else Mm.apply(x2d, weight, None)
+
+
+def bilinear(x1, x2, weight, bias=None):
+    """y[b, o] = sum_ij x1[b, i] weight[o, i, j] x2[b, j] + bias[o] for 2-D x1, x2: one GEMM, then a reduction."""
+    out_f, in1, in2 = weight.shape
+    t = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
+    out = (t * x2.unsqueeze(1)).sum(-1)
+    return out + bias if bias is not None else out

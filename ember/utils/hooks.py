@@ -1,5 +1,6 @@
 """RemovableHandle: the handle returned by every register_*hook."""
 import weakref
+from collections import OrderedDict
 
 
 class RemovableHandle:
@@ -25,6 +26,16 @@ class RemovableHandle:
             d = ref()
             if d is not None and self.id in d:
                 del d[self.id]
+
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        hooks = state[0] if state[0] is not None else OrderedDict()
+        self.hooks_dict_ref = weakref.ref(hooks)
+        self.id = state[1]
+        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in state[2] if d is not None) if len(state) > 2 else ()
 
     def __enter__(self):
         return self

@@ -1,17 +1,22 @@
 """Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
 import operator
+import warnings
 from collections import OrderedDict, abc as container_abcs
 from itertools import chain, islice
 
 from ..._tensor import Tensor
 from ..parameter import Parameter
-from .module import Module, _addindent
+from .module import Module, _addindent, _typename
 
 __all__ = ["Container", "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 class Container(Module):
+    """Deprecated: all of its functionality is in Module."""
+
     def __init__(self, **kwargs):
+        warnings.warn("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                      "Subclass that instead.", FutureWarning, stacklevel=2)
         super().__init__()
         for key, value in kwargs.items():
             self.add_module(key, value)
@@ -364,7 +369,7 @@ class ParameterList(Module):
             if isinstance(p, Tensor):
                 size_str = "x".join(str(size) for size in p.size())
                 parastr = "{} containing: [{} of size {}]".format(
-                    "Parameter" if isinstance(p, Parameter) else "Tensor", _legacy_typename(p), size_str)
+                    "Parameter" if isinstance(p, Parameter) else "Tensor", p.dtype, size_str)
                 child_lines.append("  (" + str(k) + "): " + parastr)
             else:
                 child_lines.append("  (" + str(k) + "): Object of type: " + type(p).__name__)
@@ -480,7 +485,7 @@ class ParameterDict(Module):
             if isinstance(p, Tensor):
                 size_str = "x".join(str(size) for size in p.size())
                 parastr = "{} containing: [{} of size {}]".format(
-                    "Parameter" if isinstance(p, Parameter) else "Tensor", _legacy_typename(p), size_str)
+                    "Parameter" if isinstance(p, Parameter) else "Tensor", _typename(p), size_str)
                 child_lines.append("  (" + str(k) + "): " + parastr)
             else:
                 child_lines.append("  (" + str(k) + "): Object of type: " + type(p).__name__)
@@ -502,7 +507,3 @@ class ParameterDict(Module):
     def __ior__(self, other):
         self.update(other)
         return self
-
-
-def _legacy_typename(p):
-    return str(p.dtype)

@@ -22,23 +22,25 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Expands one dim into the given sizes (a tuple, or a tuple of (name, size) pairs)."""
+    """Expands one dim into the given sizes (a tuple, list or Size of ints)."""
 
-    NamedShape = tuple
+    __constants__ = ["dim", "unflattened_size"]
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
-        if isinstance(dim, int):
-            if not isinstance(unflattened_size, (tuple, list)) or not all(isinstance(s, int) for s in
-                                                                          unflattened_size):
-                raise TypeError("unflattened_size must be tuple of ints, but found type "
-                                f"{type(unflattened_size).__name__}")
-        elif isinstance(dim, str):
-            raise NotImplementedError("ember does not support named tensors (Unflatten with a str dim)")
-        else:
-            raise TypeError("invalid argument type for dim parameter")
+        self._require_tuple_int(unflattened_size)
         self.dim = dim
         self.unflattened_size = unflattened_size
+
+    @staticmethod
+    def _require_tuple_int(sizes):
+        if isinstance(sizes, (tuple, list)):
+            for idx, elem in enumerate(sizes):
+                if not isinstance(elem, int):
+                    raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                    f"{type(elem).__name__} at pos {idx}")
+            return
+        raise TypeError(f"unflattened_size must be a tuple of ints, but found type {type(sizes).__name__}")
 
     def forward(self, input):
         return input.unflatten(self.dim, self.unflattened_size)

@@ -1,7 +1,7 @@
 """LazyModuleMixin: parameters whose shapes are inferred from the first forward call."""
 import itertools
-import warnings
 
+from ...autograd.grad_mode import no_grad
 from ..parameter import is_lazy
 
 
@@ -34,7 +34,8 @@ class LazyModuleMixin:
             if key in state_dict and param is not None:
                 input_param = state_dict[key]
                 if is_lazy(param) and not is_lazy(input_param):
-                    param.materialize(input_param.shape, dtype=input_param.dtype)
+                    with no_grad():
+                        param.materialize(input_param.shape)
 
     def initialize_parameters(self, *args, **kwargs):
         raise NotImplementedError(f"initialize_parameters is not implemented for {self.__class__.__name__}")

@@ -1,17 +1,17 @@
 """nn.Module: parameter/buffer/submodule registration, state_dict, hooks, train/eval, conversions, repr."""
-import functools
 import itertools
 import warnings
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..._tensor import Tensor
 from ... import _dtype
 from ...autograd.function import Function
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import no_grad, is_grad_enabled
 from ...utils.hooks import RemovableHandle
-from ..parameter import Parameter, Buffer, UninitializedTensorMixin, is_lazy
+from ..parameter import Parameter, Buffer, is_lazy
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_pre_hook", "register_module_full_backward_hook",
@@ -27,6 +27,7 @@ _global_is_full_backward_hook = None
 _global_forward_pre_hooks = OrderedDict()
 _global_forward_hooks = OrderedDict()
 _global_forward_hooks_always_called = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -70,9 +71,12 @@ def register_module_forward_pre_hook(hook):
 
 
 def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """A forward hook run by every module, before the module's own forward hooks."""
+    handle = RemovableHandle(_global_forward_hooks, extra_dict=[_global_forward_hooks_always_called,
+                                                                _global_forward_hooks_with_kwargs])
+    _global_forward_hooks[handle.id] = hook
     if with_kwargs:
-        raise NotImplementedError("ember's global forward hooks do not take with_kwargs")
-    handle = _register_global(_global_forward_hooks, hook)
+        _global_forward_hooks_with_kwargs[handle.id] = True
     if always_call:
         _global_forward_hooks_always_called[handle.id] = True
     return handle
@@ -100,95 +104,117 @@ def register_module_full_backward_hook(hook):
     return _register_global(_global_backward_hooks, hook)
 
 
-# ---- full backward hooks: identity Functions around the module's inputs and outputs --------------------------------
-class _BackwardHookIdentity(Function):
-    """Identity on several tensors whose backward hands the gradients to a callback."""
+# ---- full backward hooks: an identity node around the module's inputs and one around its outputs ------------------
+class BackwardHookFunction(Function):
+    """Identity on the module's tensors; its graph node is where the module's backward hooks attach."""
 
     @staticmethod
-    def forward(ctx, callback, *tensors):
-        ctx.callback = callback
-        return tuple(t.detach() for t in tensors)
+    def forward(ctx, *args):
+        outs = tuple(a.detach() for a in args)
+        ctx.mark_non_differentiable(*[o for o, a in zip(outs, args) if not a.requires_grad])
+        return outs
 
     @staticmethod
     def backward(ctx, *grads):
-        res = ctx.callback(grads)
-        return (None,) + tuple(res if res is not None else grads)
+        return grads
 
 
 class _BackwardHook:
-    """Runs a module's full backward (pre-)hooks with its grad_input and grad_output."""
+    """Runs a module's full backward pre-hooks (on grad_output) and hooks (on grad_input, grad_output)."""
 
     def __init__(self, module, user_hooks, user_pre_hooks):
-        self.module = module
         self.user_hooks = user_hooks
         self.user_pre_hooks = user_pre_hooks
+        self.module = module
         self.grad_outputs = None
-        self.n_inputs = 0
+        self.n_outputs = -1
+        self.output_tensors_index = None
+        self.n_inputs = -1
         self.input_tensors_index = None
 
-    def _wrap(self, args, callback):
-        idx = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not idx:
-            return args, idx
-        outs = _BackwardHookIdentity.apply(callback, *[args[i] for i in idx])
-        new = list(args)
-        for i, o in zip(idx, outs):
-            new[i] = o
-        return tuple(new), idx
+    @staticmethod
+    def _pack_with_none(indices, values, size):
+        res = [None] * size
+        for idx, val in zip(indices, values):
+            res[idx] = val
+        return tuple(res)
+
+    @staticmethod
+    def _unpack_none(indices, values):
+        return tuple(values[idx] for idx in indices)
+
+    def _set_user_hook(self, grad_fn):
+        def hook(grad_input, _):
+            if self.grad_outputs is None:
+                return None  # the gradient reached the inputs without passing through the outputs
+            res = self._pack_with_none(self.input_tensors_index, grad_input, self.n_inputs)
+            for user_hook in self.user_hooks:
+                out = user_hook(self.module, res, self.grad_outputs)
+                if out is None:
+                    continue
+                if len(out) != len(res):
+                    raise RuntimeError("Backward hook returned an invalid number of grad_input, got "
+                                       f"{len(out)}, but expected {len(res)}")
+                res = out
+            self.grad_outputs = None
+            return self._unpack_none(self.input_tensors_index, res)
+
+        grad_fn.register_hook(hook)
+
+    def _apply_on_tensors(self, fn, args):
+        """Route the tensors in args through one BackwardHookFunction node; fn(node) attaches the hook."""
+        tensors_idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        requires_grad = any(args[i].requires_grad for i in tensors_idx)
+        if not (requires_grad and is_grad_enabled()):
+            return args, None
+        new_tensors = BackwardHookFunction.apply(*[args[i] for i in tensors_idx])
+        fn(next(t.grad_fn for t in new_tensors if t.grad_fn is not None))
+        arg_list = list(args)
+        for idx, val in zip(tensors_idx, new_tensors):
+            arg_list[idx] = val
+        return (tuple(arg_list) if type(args) is tuple else type(args)(*arg_list)), tensors_idx
 
     def setup_input_hook(self, args):
-        if not self.user_hooks:
-            return args
-        new, idx = self._wrap(args, self._input_callback)
-        self.input_tensors_index = idx
+        res, input_idx = self._apply_on_tensors(self._set_user_hook, args)
         self.n_inputs = len(args)
-        return new
+        self.input_tensors_index = input_idx
+        return res
 
-    def _input_callback(self, grads):
-        full = [None] * self.n_inputs
-        for i, g in zip(self.input_tensors_index, grads):
-            full[i] = g
-        grad_input = tuple(full)
-        for hook in self.user_hooks:
-            res = hook(self.module, grad_input, self.grad_outputs)
-            if res is not None:
-                res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
-                if len(res) != len(grad_input):
-                    raise RuntimeError(f"Backward hook returned an invalid number of grad_input, got {len(res)}, "
-                                       f"but expected {len(grad_input)}")
-                grad_input = res
-        self.grad_outputs = None
-        return tuple(grad_input[i] for i in self.input_tensors_index)
-
-    def setup_output_hook(self, result):
-        single = isinstance(result, Tensor)
-        outs = (result,) if single else result
-        if not isinstance(outs, tuple):
-            return result
-        new, idx = self._wrap(outs, functools.partial(self._output_callback, idx_holder=[None], n=len(outs)))
-        self._out_index = idx
-        self._n_out = len(outs)
-        return new[0] if single else new
-
-    def _output_callback(self, grads, idx_holder, n):
-        full = [None] * self._n_out
-        for i, g in zip(self._out_index, grads):
-            full[i] = g
-        grad_output = tuple(full)
-        for hook in self.user_pre_hooks:
-            res = hook(self.module, grad_output)
-            if res is not None:
-                res = tuple(res) if isinstance(res, (tuple, list)) else (res,)
-                if len(res) != len(grad_output):
-                    raise RuntimeError(f"Backward pre hook returned an invalid number of grad_output, got "
-                                       f"{len(res)}, but expected {len(grad_output)}")
-                grad_output = res
-        self.grad_outputs = grad_output
-        if self.user_hooks and self.input_tensors_index == []:
-            for hook in self.user_hooks:
-                hook(self.module, (None,) * self.n_inputs if self.n_inputs else (None,), grad_output)
+    def _output_hook(self, _, grad_output):
+        self.grad_outputs = self._pack_with_none(self.output_tensors_index, grad_output, self.n_outputs)
+        for user_pre_hook in self.user_pre_hooks:
+            hook_grad_outputs = user_pre_hook(self.module, self.grad_outputs)
+            if hook_grad_outputs is None:
+                continue
+            if len(hook_grad_outputs) != len(self.grad_outputs):
+                raise RuntimeError("Backward pre hook returned an invalid number of grad_output, got "
+                                   f"{len(hook_grad_outputs)}, but expected {len(self.grad_outputs)}")
+            self.grad_outputs = hook_grad_outputs
+        local_grad_outputs = self.grad_outputs
+        if self.input_tensors_index is None:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=5)
+            grad_inputs = self._pack_with_none([], [], self.n_inputs)
+            for user_hook in self.user_hooks:
+                res = user_hook(self.module, grad_inputs, self.grad_outputs)
+                if res is not None and not (isinstance(res, tuple) and all(el is None for el in res)):
+                    raise RuntimeError("Backward hook for Modules where no input requires gradient should always "
+                                       "return None or None for all gradients.")
             self.grad_outputs = None
-        return tuple(grad_output[i] for i in self._out_index)
+        if local_grad_outputs is not None:
+            return tuple(local_grad_outputs[i] for i in self.output_tensors_index)
+        return None
+
+    def setup_output_hook(self, args):
+        is_tuple = isinstance(args, tuple)
+        if not is_tuple:
+            args = (args,)
+        res, output_idx = self._apply_on_tensors(lambda grad_fn: grad_fn.register_hook(self._output_hook), args)
+        self.n_outputs = len(args)
+        self.output_tensors_index = output_idx
+        return res if is_tuple else res[0]
 
 
 class _WrappedHook:
@@ -240,6 +266,8 @@ class Module:
         sa(self, "_load_state_dict_pre_hooks", OrderedDict())
         sa(self, "_load_state_dict_post_hooks", OrderedDict())
         sa(self, "_modules", {})
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     forward = _forward_unimplemented
 
@@ -331,9 +359,13 @@ class Module:
         if target == "":
             raise ValueError("Cannot set the submodule without a target name!")
         atoms = target.split(".")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
         parent = self.get_submodule(".".join(atoms[:-1]))
         if strict and not hasattr(parent, atoms[-1]):
             raise AttributeError(parent._get_name() + " has no attribute `" + atoms[-1] + "`")
+        if hasattr(parent, atoms[-1]) and not isinstance(getattr(parent, atoms[-1]), Module):
+            raise AttributeError("`" + atoms[-1] + "` is not an nn.Module")
         setattr(parent, atoms[-1], module)
 
     def get_parameter(self, target):
@@ -356,10 +388,14 @@ class Module:
         return getattr(mod, name)
 
     def get_extra_state(self):
-        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called.")
+        raise RuntimeError("Reached a code path in Module.get_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
 
     def set_extra_state(self, state):
-        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called.")
+        raise RuntimeError("Reached a code path in Module.set_extra_state() that should never be called. Please file "
+                           "an issue at https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to "
+                           "report this bug.")
 
     # ---- attribute protocol ------------------------------------------------------------------------------------------
     def __getattr__(self, name):
@@ -414,20 +450,15 @@ class Module:
                 modules[name] = value
             else:
                 buffers = self.__dict__.get("_buffers")
-                if isinstance(value, Buffer) or (buffers is not None and getattr(value, "_buffer_persistent", None)
-                                                 is not None and isinstance(value, Tensor) and name not in buffers):
-                    persistent = getattr(value, "_buffer_persistent", True)
-                    remove_from(self.__dict__, self._parameters, self._modules)
-                    self.register_buffer(name, value, persistent)
-                elif buffers is not None and name in buffers:
+                if isinstance(value, Buffer) or buffers is not None and name in buffers:
                     if value is not None and not isinstance(value, Tensor):
                         raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' (torch.nn.Buffer, "
                                         "torch.Tensor or None expected)")
-                    for hook in _global_buffer_registration_hooks.values():
-                        out = hook(self, name, value)
-                        if out is not None:
-                            value = out
-                    buffers[name] = value
+                    if isinstance(value, Buffer):
+                        persistent = value.persistent
+                    else:
+                        persistent = name not in self._non_persistent_buffers_set
+                    self.register_buffer(name, value, persistent)
                 else:
                     object.__setattr__(self, name, value)
 
@@ -465,7 +496,7 @@ class Module:
         if "_is_full_backward_hook" not in self.__dict__:
             self._is_full_backward_hook = None
 
-    # ---- iteration -----------------------------------------------------------------------------------------------------
+    # ---- iteration ---------------------------------------------------------------------------------------------------
     def _named_members(self, get_members_fn, prefix="", recurse=True, remove_duplicate=True):
         memo = set()
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else \
@@ -506,8 +537,8 @@ class Module:
                 memo.add(id(module))
                 yield name, module
 
-    def modules(self):
-        for _, module in self.named_modules():
+    def modules(self, remove_duplicate=True):
+        for _, module in self.named_modules(remove_duplicate=remove_duplicate):
             yield module
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
@@ -525,7 +556,7 @@ class Module:
 
     __hash__ = object.__hash__
 
-    # ---- modes -----------------------------------------------------------------------------------------------------------
+    # ---- modes -------------------------------------------------------------------------------------------------------
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -557,7 +588,7 @@ class Module:
     def share_memory(self):
         return self
 
-    # ---- conversions -------------------------------------------------------------------------------------------------------
+    # ---- conversions -------------------------------------------------------------------------------------------------
     def _apply(self, fn, recurse=True):
         if recurse:
             for module in self.children():
@@ -612,7 +643,7 @@ class Module:
     def bfloat16(self):
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
-    def to_empty(self, *, device=None, recurse=True):
+    def to_empty(self, *, device, recurse=True):
         _dtype.check_device(device)
         return self
 
@@ -640,7 +671,7 @@ class Module:
 
         return self._apply(convert)
 
-    # ---- hooks --------------------------------------------------------------------------------------------------------------
+    # ---- hooks -------------------------------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         handle = RemovableHandle(self._forward_pre_hooks, extra_dict=self._forward_pre_hooks_with_kwargs)
         self._forward_pre_hooks[handle.id] = hook
@@ -690,11 +721,20 @@ class Module:
         return handle
 
     def _register_state_dict_hook(self, hook):
+        """Legacy post-hook of state_dict(): may return a new dict (respected at the root only)."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError("Cannot register the same function as the state dict post hook that was previously "
+                               "registered via register_state_dict_post_hook")
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
 
-    register_state_dict_post_hook = _register_state_dict_hook
+    def register_state_dict_post_hook(self, hook):
+        """Post-hook of state_dict(): hook(module, state_dict, prefix, local_metadata) edits in place."""
+        hook._from_public_api = True
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
 
     def register_state_dict_pre_hook(self, hook):
         handle = RemovableHandle(self._state_dict_pre_hooks)
@@ -714,104 +754,165 @@ class Module:
         self._load_state_dict_post_hooks[handle.id] = hook
         return handle
 
-    # ---- calling ----------------------------------------------------------------------------------------------------------------
+    # ---- calling -----------------------------------------------------------------------------------------------------
+    def _get_backward_hooks(self):
+        """The full and the legacy (non-full) backward hooks that apply to this module, globals first."""
+        full_backward_hooks = []
+        if _global_is_full_backward_hook is True:
+            full_backward_hooks += _global_backward_hooks.values()
+        if self._is_full_backward_hook is True:
+            full_backward_hooks += self._backward_hooks.values()
+        non_full_backward_hooks = []
+        if _global_is_full_backward_hook is False:
+            non_full_backward_hooks += _global_backward_hooks.values()
+        if self._is_full_backward_hook is False:
+            non_full_backward_hooks += self._backward_hooks.values()
+        return full_backward_hooks, non_full_backward_hooks
+
+    def _get_backward_pre_hooks(self):
+        return list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
+
     def _call_impl(self, *args, **kwargs):
         forward_call = self.forward
         if not (self._backward_hooks or self._backward_pre_hooks or self._forward_hooks or self._forward_pre_hooks
                 or _global_backward_pre_hooks or _global_backward_hooks or _global_forward_hooks
                 or _global_forward_pre_hooks):
             return forward_call(*args, **kwargs)
-
-        full_backward_hooks, non_full_backward_hooks = [], []
-        backward_pre_hooks = []
-        if self._backward_pre_hooks or _global_backward_pre_hooks:
-            backward_pre_hooks = list(_global_backward_pre_hooks.values()) + list(self._backward_pre_hooks.values())
-        if self._backward_hooks or _global_backward_hooks:
-            if _global_is_full_backward_hook or self._is_full_backward_hook:
-                full_backward_hooks = [h for h in _global_backward_hooks.values()] if _global_is_full_backward_hook \
-                    else []
-                if self._is_full_backward_hook:
-                    full_backward_hooks += list(self._backward_hooks.values())
-            if _global_is_full_backward_hook is False:
-                non_full_backward_hooks += list(_global_backward_hooks.values())
-            if self._is_full_backward_hook is False:
-                non_full_backward_hooks += list(self._backward_hooks.values())
-
-        called_always_called_hooks = set()
         result = None
+        called_always_called_hooks = set()
         try:
-            for hook_id, hook in itertools.chain(_global_forward_pre_hooks.items(), self._forward_pre_hooks.items()):
-                if hook_id in self._forward_pre_hooks_with_kwargs:
-                    res = hook(self, args, kwargs)
-                    if res is not None:
-                        if isinstance(res, tuple) and len(res) == 2:
-                            args, kwargs = res
-                        else:
-                            raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
-                                               f"new_kwargs), but got {res}.")
-                else:
-                    res = hook(self, args)
-                    if res is not None:
-                        args = res if isinstance(res, tuple) else (res,)
-
+            full_backward_hooks, non_full_backward_hooks = [], []
+            backward_pre_hooks = []
+            if self._backward_pre_hooks or _global_backward_pre_hooks:
+                backward_pre_hooks = self._get_backward_pre_hooks()
+            if self._backward_hooks or _global_backward_hooks:
+                full_backward_hooks, non_full_backward_hooks = self._get_backward_hooks()
+            args, kwargs = self._run_forward_pre_hooks(args, kwargs)
             bw_hook = None
             if full_backward_hooks or backward_pre_hooks:
                 bw_hook = _BackwardHook(self, full_backward_hooks, backward_pre_hooks)
                 args = bw_hook.setup_input_hook(args)
-
             result = forward_call(*args, **kwargs)
-            for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
+            for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
                 if hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called:
                     called_always_called_hooks.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
-                    res = hook(self, args, kwargs, result)
+                if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                    hook_result = hook(self, args, kwargs, result)
                 else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
-
-            if bw_hook is not None:
+                    hook_result = hook(self, args, result)
+                if hook_result is not None:
+                    result = hook_result
+            if bw_hook:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn("For backward hooks to be called, module output should be a Tensor or a tuple of "
+                                  f"Tensors but received {type(result)}", stacklevel=2)
                 result = bw_hook.setup_output_hook(result)
-
             if non_full_backward_hooks:
-                var = result
-                while not isinstance(var, Tensor):
-                    if isinstance(var, dict):
-                        var = next(v for v in var.values() if isinstance(v, Tensor))
-                    else:
-                        var = var[0]
-                grad_fn = var.grad_fn
-                if grad_fn is not None:
-                    for hook in non_full_backward_hooks:
-                        grad_fn.register_hook(_WrappedHook(hook, self))
-                    self._maybe_warn_non_full_backward_hook(args, result, grad_fn)
+                self._attach_non_full_backward_hooks(non_full_backward_hooks, args, result)
             return result
         except Exception:
-            for hook_id, hook in itertools.chain(_global_forward_hooks.items(), self._forward_hooks.items()):
-                if (hook_id in self._forward_hooks_always_called or hook_id in _global_forward_hooks_always_called) \
-                        and hook_id not in called_always_called_hooks:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs:
-                            res = hook(self, args, kwargs, result)
-                        else:
-                            res = hook(self, args, result)
-                        if res is not None:
-                            result = res
-                    except Exception as e:
-                        warnings.warn(f"global module forward hook with ``always_call=True`` raised an exception "
-                                      f"that was silenced as another error was raised in forward: {e}")
+            self._run_always_called_hooks(args, kwargs, result, called_always_called_hooks)
             raise
 
+    def _run_forward_pre_hooks(self, args, kwargs):
+        """Global then module forward pre-hooks; each may replace the positional args (or args and kwargs)."""
+        for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+            if hook_id in self._forward_pre_hooks_with_kwargs:
+                args_kwargs_result = hook(self, args, kwargs)
+                if args_kwargs_result is not None:
+                    if isinstance(args_kwargs_result, tuple) and len(args_kwargs_result) == 2:
+                        args, kwargs = args_kwargs_result
+                    else:
+                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, new_kwargs), "
+                                           f"but got {args_kwargs_result}.")
+            else:
+                args_result = hook(self, args)
+                if args_result is not None:
+                    args = args_result if isinstance(args_result, tuple) else (args_result,)
+        return args, kwargs
+
+    def _attach_non_full_backward_hooks(self, hooks, args, result):
+        """Legacy backward hooks: registered on the grad_fn of the first output tensor."""
+        var = result
+        while not isinstance(var, Tensor):
+            if isinstance(var, dict):
+                var = next(v for v in var.values() if isinstance(v, Tensor))
+            else:
+                var = var[0]
+        grad_fn = var.grad_fn
+        if grad_fn is not None:
+            for hook in hooks:
+                grad_fn.register_hook(_WrappedHook(hook, self))
+            self._maybe_warn_non_full_backward_hook(args, result, grad_fn)
+
+    def _run_always_called_hooks(self, args, kwargs, result, already_called):
+        """After forward raised: the always_call forward hooks that have not run yet (their errors only warn)."""
+        for hook_id, hook in _global_forward_hooks.items():
+            if hook_id in _global_forward_hooks_always_called and hook_id not in already_called:
+                try:
+                    hook_result = hook(self, args, result)
+                    if hook_result is not None:
+                        result = hook_result
+                except Exception as e:
+                    warnings.warn("global module forward hook with ``always_call=True`` raised an exception that "
+                                  f"was silenced as another error was raised in forward: {str(e)}", stacklevel=2)
+        for hook_id, hook in self._forward_hooks.items():
+            if hook_id in self._forward_hooks_always_called and hook_id not in already_called:
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs:
+                        hook_result = hook(self, args, kwargs, result)
+                    else:
+                        hook_result = hook(self, args, result)
+                    if hook_result is not None:
+                        result = hook_result
+                except Exception as e:
+                    warnings.warn("module forward hook with ``always_call=True`` raised an exception that was "
+                                  f"silenced as another error was raised in forward: {str(e)}", stacklevel=2)
+
+    _wrapped_call_impl = _call_impl
     __call__ = _call_impl
 
     def _maybe_warn_non_full_backward_hook(self, inputs, result, grad_fn):
-        if not isinstance(result, Tensor) or not (isinstance(inputs, tuple) and len(inputs) == 1):
-            warnings.warn("Using a non-full backward hook when the forward contains multiple autograd Nodes is "
+        """Warn (as torch does) when a legacy backward hook cannot see every grad_input/grad_output."""
+        if not isinstance(result, Tensor):
+            if not (isinstance(result, tuple) and all(isinstance(r, Tensor) for r in result)):
+                warnings.warn("Using non-full backward hooks on a Module that does not return a single Tensor or a "
+                              "tuple of Tensors is deprecated and will be removed in future versions. This hook "
+                              "will be missing some of the grad_output. Please use register_full_backward_hook to "
+                              "get the documented behavior.", FutureWarning, stacklevel=2)
+                return
+        else:
+            result = (result,)
+        if not isinstance(inputs, Tensor):
+            if not (isinstance(inputs, tuple) and all(isinstance(i, Tensor) for i in inputs)):
+                warnings.warn("Using non-full backward hooks on a Module that does not take as input a single "
+                              "Tensor or a tuple of Tensors is deprecated and will be removed in future versions. "
+                              "This hook will be missing some of the grad_input. Please use "
+                              "register_full_backward_hook to get the documented behavior.", FutureWarning,
+                              stacklevel=2)
+                return
+        else:
+            inputs = (inputs,)
+        out_grad_fn = {r.grad_fn for r in result if r.grad_fn is not None}
+        if len(out_grad_fn) == 0 or (len(out_grad_fn) == 1 and grad_fn not in out_grad_fn):
+            warnings.warn("Using a non-full backward hook when outputs are nested in python data structure is "
                           "deprecated and will be removed in future versions. This hook will be missing some "
-                          "grad_input. Please use register_full_backward_hook to get the documented behavior.",
-                          FutureWarning)
+                          "grad_output.", FutureWarning, stacklevel=2)
+        elif len(out_grad_fn) > 1:
+            warnings.warn("Using a non-full backward hook when outputs are generated by different autograd Nodes is "
+                          "deprecated and will be removed in future versions. This hook will be missing some "
+                          "grad_output. Please use register_full_backward_hook to get the documented behavior.",
+                          FutureWarning, stacklevel=2)
+        else:
+            inputs_grad_fn = {i.grad_fn for i in inputs if i.grad_fn is not None}
+            next_functions = {n[0] for n in grad_fn.next_functions}
+            if inputs_grad_fn != next_functions:
+                warnings.warn("Using a non-full backward hook when the forward contains multiple autograd Nodes is "
+                              "deprecated and will be removed in future versions. This hook will be missing some "
+                              "grad_input. Please use register_full_backward_hook to get the documented behavior.",
+                              FutureWarning, stacklevel=2)
 
-    # ---- state dict ----------------------------------------------------------------------------------------------------------------
+    # ---- state dict --------------------------------------------------------------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, param in self._parameters.items():
             if param is not None:
@@ -848,8 +949,11 @@ class Module:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
             hook_result = hook(self, destination, prefix, local_metadata)
-            if hook_result is not None:
-                destination = hook_result
+            if not getattr(hook, "_from_public_api", False):
+                if hook_result is not None:
+                    destination = hook_result
+            elif hook_result is not None:
+                raise RuntimeError("state_dict post-hook must return None")
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
@@ -874,10 +978,11 @@ class Module:
                     error_msgs.append(f'While copying the parameter named "{key}", expected torch.Tensor or '
                                       f"Tensor-like object from checkpoint but received {type(input_param)}")
                     continue
-            if is_lazy(param):
-                with no_grad():
-                    param.materialize(input_param.shape, dtype=input_param.dtype)
-            if not is_lazy(param) and input_param.shape != param.shape:
+            is_param_lazy = is_lazy(param)
+            if not is_param_lazy and len(param.shape) == 0 and len(input_param.shape) == 1 and \
+                    input_param.shape[0] == 1:
+                input_param = input_param[0]
+            if not is_param_lazy and input_param.shape != param.shape:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {input_param.shape} from "
                                   f"checkpoint, the shape in current model is {param.shape}.")
                 continue
@@ -908,11 +1013,14 @@ class Module:
             for key in state_dict.keys():
                 if key.startswith(prefix) and key != extra_state_key:
                     input_name = key[len(prefix):].split(".", 1)
-                    if input_name[0] not in self._modules and input_name[0] not in local_state:
+                    if len(input_name) > 1:
+                        if input_name[0] not in self._modules:
+                            unexpected_keys.append(key)
+                    elif input_name[0] not in local_state:
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        if not isinstance(state_dict, dict):
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         missing_keys, unexpected_keys, error_msgs = [], [], []
         metadata = getattr(state_dict, "_metadata", None)
@@ -921,7 +1029,7 @@ class Module:
             state_dict._metadata = metadata
 
         def load(module, local_state_dict, prefix=""):
-            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            local_metadata = {} if metadata is None else metadata.get(prefix[:-1], {})
             if assign:
                 local_metadata["assign_to_params_buffers"] = assign
             module._load_from_state_dict(local_state_dict, prefix, local_metadata, True, missing_keys,
@@ -935,7 +1043,7 @@ class Module:
             for hook in module._load_state_dict_post_hooks.values():
                 out = hook(module, incompatible_keys)
                 if out is not None:
-                    raise RuntimeError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
                                        "expected to return new values, if incompatible_keys need to be modified, "
                                        "it should be done inplace.")
 
@@ -953,7 +1061,7 @@ class Module:
                 self.__class__.__name__, "\n\t".join(error_msgs)))
         return _IncompatibleKeys(missing_keys, unexpected_keys)
 
-    # ---- repr -----------------------------------------------------------------------------------------------------------------------
+    # ---- repr --------------------------------------------------------------------------------------------------------
     def _get_name(self):
         return self.__class__.__name__
 
@@ -993,10 +1101,9 @@ class Module:
 
 
 def _typename(obj):
+    """torch.typename: a tensor's legacy type name (torch.FloatTensor), else the qualified class name."""
     if isinstance(obj, Tensor):
-        return {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "int64": "torch.LongTensor",
-                "float16": "torch.HalfTensor", "int32": "torch.IntTensor", "bool": "torch.BoolTensor",
-                "uint8": "torch.ByteTensor"}.get(obj._data.dtype.name, "torch.Tensor")
+        return obj.type()
     module = type(obj).__module__
     name = type(obj).__qualname__
     return name if module in ("builtins", None) else module + "." + name
