@@ -117,3 +117,4 @@ from .nn._functional.activation import softmax, log_softmax, relu, relu_, selu, 
 from .nn._functional.dropout import dropout, alpha_dropout, feature_alpha_dropout  # noqa: E402
 from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # noqa: E402
 from .nn._functional.sparse import embedding  # noqa: E402
+from . import optim  # noqa: E402
