@@ -1,5 +1,7 @@
 """Elementwise math: arithmetic with PyTorch's type promotion and broadcasting, and unary functions."""
+import builtins
 import math
+import warnings
 
 import numpy as np
 
@@ -7,10 +9,30 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
-from ._util import sum_to, as_tensor_arg, cast, float_dtype_for, to_tensor
+from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm
 
 np.seterr(all="ignore")  # PyTorch never warns on inf/nan arithmetic; neither do we.
+
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t",
+            "float16": "c10::Half", "float32": "float", "float64": "double"}
+
+
+def _kind(d):
+    """One letter for d's category: b(ool), i(nteger), f(loat) or c(omplex)."""
+    return "bifc"[d._category]
+
+
+def _nyi(kinds, kernel):
+    """An `errors` entry: PyTorch has no `kernel` for these dtype kinds (NotImplementedError naming the dtype)."""
+    return {kinds: (NotImplementedError, f"\"{kernel}\" not implemented for '{{}}'")}
+
+
+def _reject(d, errors):
+    """Raise the error PyTorch gives for dtype d if `errors` (kinds -> (exception class, message)) lists its kind."""
+    for kinds, (exc, msg) in errors.items():
+        if _kind(d) in kinds:
+            raise exc(msg.format(_dtype.scalar_name(d)))
 
 
 def _result_dtype(a, b):
@@ -20,20 +42,46 @@ def _result_dtype(a, b):
     return _dtype.result_type(a, b)
 
 
-def _check_tensor_operand(a, b, name):
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
+def _check_operands(a, b, name, operands):
+    """Check which arguments may be Python scalars: 'scalars' (both), 'any' (one Tensor suffices), 'self' (the
+    input must be a Tensor) or 'tensors' (neither)."""
+    if operands == "scalars":
+        return
+    if operands == "tensors":
+        for pos, (arg, v) in enumerate((("input", a), ("other", b)), 1):
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(v).__name__}")
+    elif not isinstance(a, Tensor):
+        if operands == "self" and isinstance(b, Tensor):
+            raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(a).__name__}, "
+                            "Tensor), but expected (Tensor input, Tensor other) or (Tensor input, Number other)")
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(a).__name__}")
+
+
+def _operand(a, np_dtype):
+    """An operand as an array of the computation dtype; Python ints wrap around as PyTorch's scalar casts do."""
+    if isinstance(a, np.ndarray):
+        return a if a.dtype == np_dtype else a.astype(np_dtype)
+    return np.asarray(a).astype(np_dtype)
 
 
 # ---------------------------------------------------------------------------------------------
 # binary ops
 # ---------------------------------------------------------------------------------------------
 class _Binary(Function):
-    """Base of broadcasting binary ops: forward casts operands to the result dtype and calls np_fn."""
+    """Base of broadcasting binary ops: forward casts both operands to the computation dtype and calls np_fn.
+
+    `errors` maps dtype kinds of the promoted dtype to the error PyTorch raises for them, `scalar_args` says which
+    arguments may be Python scalars, `float_out` makes integer inputs compute in the default float dtype.
+    """
 
     _raw = True
     np_fn = None
     save = True
+    errors = {}
+    scalar_args = "any"
+    float_out = False
 
     @classmethod
     def forward(cls, ctx, a, b, nd):
@@ -41,7 +89,7 @@ class _Binary(Function):
         ctx.scalars = (None if isinstance(a, np.ndarray) else a, None if isinstance(b, np.ndarray) else b)
         if cls.save:
             ctx.save_for_backward(a if isinstance(a, np.ndarray) else None, b if isinstance(b, np.ndarray) else None)
-        return np.asarray(cls.np_fn(cast(a, nd), cast(b, nd)))
+        return np.asarray(cls.np_fn(_operand(a, nd), _operand(b, nd)))
 
     @staticmethod
     def backward(ctx, g):
@@ -59,16 +107,49 @@ class _Binary(Function):
         return (a if a is not None else sa), (b if b is not None else sb)
 
 
+def _broadcast_check(*operands):
+    """Raise PyTorch's RuntimeError when the shapes of the Tensor operands do not broadcast together."""
+    shapes = [o._data.shape for o in operands if isinstance(o, Tensor)]
+    sa = shapes[0]
+    for sb in shapes[1:]:
+        if sb == sa:
+            continue
+        n = max(len(sa), len(sb))
+        pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+        bad = [i for i in range(n) if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1]
+        if bad:
+            raise RuntimeError(f"The size of tensor a ({pa[bad[-1]]}) must match the size of tensor b "
+                               f"({pb[bad[-1]]}) at non-singleton dimension {bad[-1]}")
+        sa = tuple(x if y == 1 else y for x, y in zip(pa, pb))
+
+
 def _binary(cls, a, b, name, nd=None):
+    """Apply binary op cls after PyTorch's operand and dtype checks; nd forces the computation dtype."""
     a, b = as_tensor_arg(a), as_tensor_arg(b)
-    _check_tensor_operand(a, b, name)
+    _check_operands(a, b, name, cls.scalar_args)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = to_tensor(a)
+    _broadcast_check(a, b)
     if nd is None:
-        nd = _result_dtype(a, b)
+        rd = _result_dtype(a, b)
+        _reject(rd, cls.errors)
+        nd = float_dtype_for(rd) if cls.float_out else rd
     return cls.apply(a, b, nd.np)
+
+
+def _mask(m):
+    """A constant boolean Tensor from a NumPy mask (used to route gradients)."""
+    return Tensor._make(np.asarray(m))
+
+
+def _data_as(x, like):
+    """The ndarray of operand x (Tensor or Python scalar) in the dtype of Tensor `like`."""
+    return np.asarray(x._data if isinstance(x, Tensor) else x).astype(like._data.dtype, copy=False)
 
 
 class Add(_Binary):
     _node_name = "AddBackward0"
+    scalar_args = "scalars"
     np_fn = np.add
     save = False
 
@@ -78,6 +159,7 @@ class Add(_Binary):
 
 class Sub(_Binary):
     _node_name = "SubBackward0"
+    scalar_args = "scalars"
     np_fn = np.subtract
     save = False
 
@@ -87,6 +169,7 @@ class Sub(_Binary):
 
 class Mul(_Binary):
     _node_name = "MulBackward0"
+    scalar_args = "scalars"
     np_fn = np.multiply
 
     def grads(self, g, a, b):
@@ -96,53 +179,76 @@ class Mul(_Binary):
 class Div(_Binary):
     _node_name = "DivBackward0"
     np_fn = np.true_divide
+    scalar_args = "scalars"
+    float_out = True
 
     def grads(self, g, a, b):
         ga = g / b if self.needs_input_grad[0] else None
-        gb = -g * a / (b * b) if self.needs_input_grad[1] else None
+        gb = -g * ((a / b) / b) if self.needs_input_grad[1] else None
         return ga, gb
+
+
+def _int_power(a, b):
+    """Integer power; a negative exponent gives 1 / a**|b| truncated (1, -1 or 0) as in PyTorch, not an error."""
+    neg = b < 0
+    if not neg.any():
+        return np.power(a, b)
+    out = np.power(a, np.where(neg, 0, b).astype(b.dtype))
+    odd = (b & 1) != 0
+    small = np.where(a == 1, 1, np.where(a == -1, np.where(odd, -1, 1), 0))
+    return np.where(neg, small, out).astype(out.dtype)
 
 
 class Pow(_Binary):
     _node_name = "PowBackward0"
-    np_fn = np.power
+
+    @staticmethod
+    def np_fn(a, b):
+        if a.dtype == np.bool_:
+            return a | ~b
+        if a.dtype.kind in "iu":
+            return _int_power(a, b)
+        return np.power(a, b)
 
     def grads(self, g, a, b):
         ga = gb = None
         if self.needs_input_grad[0]:
-            if isinstance(b, (int, float)) and b == 0:
-                ga = g * 0
+            if isinstance(b, Tensor):
+                ga = where(_mask(b._data == 0), 0.0, g * b * pow(a, b - 1))
             else:
-                ga = g * b * pow(a, b - 1)
+                ga = g * 0 if b == 0 else g * b * pow(a, b - 1)
         if self.needs_input_grad[1]:
             out = pow(a, b)
-            la = log(a) if isinstance(a, Tensor) else math.log(a) if a > 0 else float("nan")
-            gb = g * out * la
             if isinstance(a, Tensor):
-                gb = where(Tensor._make((a._data == 0) & (to_tensor(b)._data >= 0)), zeros_like_(gb), gb)
-            elif a == 0:
-                gb = where(to_tensor(b) >= 0, zeros_like_(gb), gb)
+                zero = _mask((a._data == 0) & (_data_as(b, g) >= 0))
+                gb = g * where(zero, 0.0, out * log(a.to(g.dtype)))
+            else:
+                la = math.log(a) if a > 0 else -math.inf if a == 0 else math.nan
+                gb = g * (where(_mask(b._data >= 0), 0.0, out * la) if a == 0 else out * la)
         return ga, gb
 
 
 class Atan2(_Binary):
     _node_name = "Atan2Backward0"
     np_fn = np.arctan2
+    errors = _nyi("c", "atan2_cpu")
+    scalar_args = "tensors"
+    float_out = True
 
     def grads(self, g, a, b):
-        denom = a * a + b * b
-        return g * b / denom, -g * a / denom
+        recip = reciprocal(a * a + b * b)
+        return g * b * recip, g * -a * recip
 
 
 class _MaxMin(_Binary):
+    """maximum/minimum: ties split the gradient evenly; a NaN (which wins) sends the gradient to both sides."""
+    scalar_args = "tensors"
+
     def grads(self, g, a, b):
-        a_t, b_t = to_tensor(a), to_tensor(b)
-        tie = Tensor._make((a_t._data == b_t._data))
-        win_a = Tensor._make(self.a_wins(a_t._data, b_t._data))
-        half = g * 0.5
-        ga = where(tie, half, where(win_a, g, zeros_like_(g)))
-        gb = where(tie, half, where(win_a, zeros_like_(g), g))
-        return ga, gb
+        ad, bd = _data_as(a, g), _data_as(b, g)
+        shared = where(_mask(ad == bd), g / 2, g)
+        a_loses, b_loses = self.loses(ad, bd), self.loses(bd, ad)
+        return where(_mask(a_loses), 0.0, shared), where(_mask(b_loses), 0.0, shared)
 
 
 class Maximum(_MaxMin):
@@ -150,8 +256,8 @@ class Maximum(_MaxMin):
     np_fn = np.maximum
 
     @staticmethod
-    def a_wins(a, b):
-        return (a > b) | np.isnan(a)
+    def loses(x, y):
+        return x < y
 
 
 class Minimum(_MaxMin):
@@ -159,98 +265,225 @@ class Minimum(_MaxMin):
     np_fn = np.minimum
 
     @staticmethod
-    def a_wins(a, b):
-        return (a < b) | np.isnan(a)
+    def loses(x, y):
+        return x > y
 
 
-class Fmax(_MaxMin):
+class _FMaxMin(_Binary):
+    """fmax/fmin: the whole gradient goes to the chosen operand (input on ties; the non-NaN one)."""
+    scalar_args = "tensors"
+
+    def grads(self, g, a, b):
+        ad, bd = _data_as(a, g), _data_as(b, g)
+        a_wins = _mask(self.a_wins(ad, bd) | np.isnan(bd))
+        return where(a_wins, g, 0.0), where(a_wins, 0.0, g)
+
+
+class Fmax(_FMaxMin):
+    _node_name = "FmaxBackward0"
     np_fn = np.fmax
 
     @staticmethod
     def a_wins(a, b):
-        return (a > b) | np.isnan(b)
+        return a >= b
 
 
-class Fmin(_MaxMin):
+class Fmin(_FMaxMin):
+    _node_name = "FminBackward0"
     np_fn = np.fmin
 
     @staticmethod
     def a_wins(a, b):
-        return (a < b) | np.isnan(b)
+        return a <= b
+
+
+def _check_int_divisor(b):
+    if b.dtype.kind in "iu" and (b == 0).any():
+        raise RuntimeError("ZeroDivisionError")
 
 
 class Remainder(_Binary):
     _node_name = "RemainderBackward0"
-    np_fn = np.remainder
+    errors = _nyi("bc", "remainder_cpu")
+
+    @staticmethod
+    def np_fn(a, b):
+        _check_int_divisor(b)
+        return np.remainder(a, b)
 
     def grads(self, g, a, b):
-        return g, (-g * floor_divide(a, b) if self.needs_input_grad[1] else None)
+        if not isinstance(a, Tensor):
+            raise RuntimeError("derivative for aten::remainder is not implemented")
+        return g, (-g * div(a, b, rounding_mode="floor") if self.needs_input_grad[1] else None)
 
 
 class Fmod(_Binary):
     _node_name = "FmodBackward0"
-    np_fn = np.fmod
+    errors = _nyi("bc", "fmod_cpu")
+    scalar_args = "self"
+
+    @staticmethod
+    def np_fn(a, b):
+        _check_int_divisor(b)
+        return np.fmod(a, b)
 
     def grads(self, g, a, b):
-        return g, (-g * trunc(div(a, b)) if self.needs_input_grad[1] else None)
+        return g, (-g * div(a, b, rounding_mode="trunc") if self.needs_input_grad[1] else None)
+
+
+class _DivFloor(_Binary):
+    """Division rounded down: piecewise constant, so its gradient is zero."""
+    _node_name = "DivBackward2"
+    save = False
+    scalar_args = "scalars"
+    errors = _nyi("bc", "div_floor_cpu")
+
+    @staticmethod
+    def np_fn(a, b):
+        _check_int_divisor(b)
+        return np.floor_divide(a, b)
+
+    def grads(self, g, a, b):
+        return g * 0, g * 0
+
+
+class _FloorDivide(_DivFloor):
+    """torch.floor_divide: same values as div(rounding_mode='floor'), but PyTorch defines no derivative."""
+    _node_name = "NotImplemented"
+
+    def grads(self, g, a, b):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+class _DivTrunc(_DivFloor):
+    """Division rounded toward zero."""
+    errors = _nyi("bc", "div_trunc_cpu")
+
+    @staticmethod
+    def np_fn(a, b):
+        if a.dtype.kind == "f":
+            return np.trunc(np.true_divide(a, b))
+        _check_int_divisor(b)
+        q = np.floor_divide(a, b)
+        return q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
 
 
 class Hypot(_Binary):
+    _node_name = "HypotBackward0"
     np_fn = np.hypot
+    errors = _nyi("bic", "hypot_cpu")
+    scalar_args = "tensors"
 
     def grads(self, g, a, b):
         out = hypot(a, b)
         return g * a / out, g * b / out
 
 
+def _logaddexp(a, b):
+    if a.dtype.kind != "c":
+        return np.logaddexp(a, b)
+    m = np.where(a.real >= b.real, a, b)
+    return m + np.log(np.exp(a - m) + np.exp(b - m))
+
+
 class Logaddexp(_Binary):
-    np_fn = np.logaddexp
+    _node_name = "LogaddexpBackward0"
+    np_fn = staticmethod(_logaddexp)
+    errors = _nyi("bi", "logaddexp_cpu")
+    scalar_args = "tensors"
 
     def grads(self, g, a, b):
-        out = logaddexp(a, b)
-        return g * exp(a - out), g * exp(b - out)
+        return g / (exp(b - a) + 1), g / (exp(a - b) + 1)
 
 
 class Logaddexp2(_Binary):
+    _node_name = "Logaddexp2Backward0"
     np_fn = np.logaddexp2
+    errors = _nyi("bic", "logaddexp2_cpu")
+    scalar_args = "tensors"
 
     def grads(self, g, a, b):
-        out = logaddexp2(a, b)
-        return g * pow(2.0, a - out), g * pow(2.0, b - out)
+        return g / (pow(2.0, b - a) + 1), g / (pow(2.0, a - b) + 1)
 
 
 class Copysign(_Binary):
+    _node_name = "CopysignBackward0"
     np_fn = np.copysign
+    errors = _nyi("c", "copysign_cpu")
+    scalar_args = "self"
+    float_out = True
 
     def grads(self, g, a, b):
-        a_t = to_tensor(a)
-        s = Tensor._make(np.where(a_t._data == 0, 0.0, np.sign(a_t._data) * np.sign(np.copysign(1.0, to_tensor(b)._data)))
-                         .astype(g._data.dtype))
-        return g * s, g * 0
+        ad = _data_as(a, g)
+        ratio = np.where(ad == 0, 0.0, np.sign(ad) * np.sign(np.copysign(1.0, _data_as(b, g))))
+        return g * _mask(ratio.astype(g._data.dtype)), g * 0
 
 
-class _NoGrad(_Binary):
-    """Binary ops with zero or undefined gradients (comparisons, integer ops)."""
-    save = False
+def _xlogy(a, b):
+    return np.where((a == 0) & ~np.isnan(b), 0, a * np.log(b))
+
+
+class Xlogy(_Binary):
+    _node_name = "XlogyBackward0"
+    np_fn = staticmethod(_xlogy)
+    errors = _nyi("c", "xlogy_cpu")
+    float_out = True
 
     def grads(self, g, a, b):
-        return g * 0, g * 0
+        ga = gb = None
+        if self.needs_input_grad[0]:
+            ga = xlogy(g, b)
+            if not isinstance(b, Tensor):
+                if not b > 0:
+                    ga = where(_mask(_data_as(a, g) == 0), 0.0, ga)
+            else:
+                ga = where(_mask((_data_as(a, g) == 0) & (_data_as(b, g) <= 0)), 0.0, ga)
+        if self.needs_input_grad[1]:
+            gb = g * a / b
+        return ga, gb
+
+
+def _check_alpha(alpha, rd):
+    if isinstance(alpha, bool):
+        if rd is not _dtype.bool_:
+            raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    elif isinstance(alpha, float) and not (rd.is_floating_point or rd.is_complex):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+
+
+def _scaled_other(a, b, alpha):
+    """other * alpha for add/sub, computed in the result dtype so alpha does not change the promotion."""
+    rd = _result_dtype(a, b)
+    _check_alpha(alpha, rd)
+    if isinstance(b, Tensor):
+        return mul(cast_to(b, rd), alpha)
+    return b * alpha
 
 
 def add(input, other, *, alpha=1, out=None):
-    if alpha != 1:
-        other = mul(other, alpha)
-    return _out(_binary(Add, input, other, "add"), out)
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    if alpha != 1 or isinstance(alpha, bool):
+        b = _scaled_other(a, b, alpha)
+    return _out(_binary(Add, a, b, "add"), out, "add")
+
+
+def _check_bool_sub(a, b):
+    a_bool = isinstance(a, bool) or isinstance(a, Tensor) and a._data.dtype == np.bool_
+    b_bool = isinstance(b, bool) or isinstance(b, Tensor) and b._data.dtype == np.bool_
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def sub(input, other, *, alpha=1, out=None):
     a, b = as_tensor_arg(input), as_tensor_arg(other)
-    if (isinstance(a, Tensor) and a._data.dtype == np.bool_) and (isinstance(b, Tensor) and b._data.dtype == np.bool_):
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
+    _check_bool_sub(a, b)
     if alpha != 1:
-        b = mul(b, alpha)
-    return _out(_binary(Sub, a, b, "sub"), out)
+        b = _scaled_other(a, b, alpha)
+    return _out(_binary(Sub, a, b, "sub"), out, "sub")
 
 
 subtract = sub
@@ -261,142 +494,146 @@ def rsub(input, other, *, alpha=1):
 
 
 def mul(input, other, *, out=None):
-    return _out(_binary(Mul, input, other, "mul"), out)
+    return _out(_binary(Mul, input, other, "mul"), out, "mul")
 
 
 multiply = mul
 
 
 def div(input, other, *, rounding_mode=None, out=None):
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
-    _check_tensor_operand(a, b, "div")
-    rd = _result_dtype(a, b)
     if rounding_mode is None:
-        return _out(_binary(Div, a, b, "div", float_dtype_for(rd)), out)
+        return _out(_binary(Div, input, other, "div"), out, "div")
     if rounding_mode == "trunc":
-        if rd.is_floating_point:
-            return _out(trunc(_binary(Div, a, b, "div", rd)), out)
-        return _out(_binary(_TruncDivInt, a, b, "div", rd), out)
+        return _out(_binary(_DivTrunc, input, other, "div"), out, "div")
     if rounding_mode == "floor":
-        return _out(floor_divide(a, b), out)
+        return _out(_binary(_DivFloor, input, other, "div"), out, "div")
     raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
 
 
 divide = div
-true_divide = div
 
 
-class _TruncDivInt(_NoGrad):
-    @staticmethod
-    def np_fn(a, b):
-        _check_int_zero_div(b)
-        q = np.floor_divide(a, b)
-        return q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
-
-
-def _check_int_zero_div(b):
-    if isinstance(b, np.ndarray) and b.dtype.kind in "iu" and (b == 0).any() or (isinstance(b, int) and b == 0):
-        raise RuntimeError("ZeroDivisionError")
-
-
-class _FloorDiv(_NoGrad):
-    @staticmethod
-    def np_fn(a, b):
-        if (isinstance(a, np.ndarray) and a.dtype.kind in "iu") or isinstance(a, int):
-            _check_int_zero_div(b)
-        return np.floor_divide(a, b)
+def true_divide(input, other, *, out=None):
+    return div(input, other, out=out)
 
 
 def floor_divide(input, other, *, out=None):
-    return _out(_binary(_FloorDiv, input, other, "floor_divide"), out)
+    return _out(_binary(_FloorDivide, input, other, "floor_divide"), out, "floor_divide")
 
 
 def remainder(input, other, *, out=None):
-    return _out(_binary(Remainder, input, other, "remainder"), out)
+    return _out(_binary(Remainder, input, other, "remainder"), out, "remainder")
 
 
 def fmod(input, other, *, out=None):
-    return _out(_binary(Fmod, input, other, "fmod"), out)
+    return _out(_binary(Fmod, input, other, "fmod"), out, "fmod")
 
 
 def pow(input, exponent, *, out=None):
     a, b = as_tensor_arg(input), as_tensor_arg(exponent)
+    _check_operands(a, b, "pow", "any")
     rd = _result_dtype(a, b)
-    if not (rd.is_floating_point or rd.is_complex):
-        bd = b._data if isinstance(b, Tensor) else np.asarray(b)
-        if (bd < 0).any():
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-    if isinstance(b, (int, float)) and not isinstance(a, Tensor):
-        raise TypeError("pow(): argument 'input' must be Tensor")
-    return _out(_binary(Pow, a, b, "pow", rd), out)
+    if rd is _dtype.bool_ and not (isinstance(a, Tensor) and isinstance(b, bool)):
+        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    if _kind(rd) in "bi" and isinstance(a, Tensor) and type(b) is int and b < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    return _out(_binary(Pow, a, b, "pow", rd), out, "pow")
 
 
 def float_power(input, exponent, *, out=None):
     a, b = as_tensor_arg(input), as_tensor_arg(exponent)
+    _check_operands(a, b, "float_power", "any")
     cd = _dtype.complex128 if any(isinstance(v, Tensor) and v.is_complex() or isinstance(v, complex) for v in (a, b)) \
         else _dtype.float64
-    a = a.to(cd) if isinstance(a, Tensor) else a
-    b = b.to(cd) if isinstance(b, Tensor) else b
-    return _out(_binary(Pow, a, b, "float_power", cd), out)
+    a = cast_to(a, cd) if isinstance(a, Tensor) else a
+    b = cast_to(b, cd) if isinstance(b, Tensor) else b
+    return _out(_binary(Pow, a, b, "float_power", cd), out, "float_power")
 
 
 def atan2(input, other, *, out=None):
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
-    return _out(_binary(Atan2, a, b, "atan2", float_dtype_for(_result_dtype(a, b))), out)
+    return _out(_binary(Atan2, input, other, "atan2"), out, "atan2")
 
 
 arctan2 = atan2
 
 
+def _extremum(cls, input, other, name, out):
+    if any(isinstance(v, Tensor) and v.is_complex() for v in (input, other)):
+        _check_operands(input, other, name, "tensors")
+        raise RuntimeError(f"{name} not implemented for complex tensors.")
+    return _out(_binary(cls, input, other, name), out, name)
+
+
 def maximum(input, other, *, out=None):
-    return _out(_binary(Maximum, input, other, "maximum"), out)
+    return _extremum(Maximum, input, other, "maximum", out)
 
 
 def minimum(input, other, *, out=None):
-    return _out(_binary(Minimum, input, other, "minimum"), out)
+    return _extremum(Minimum, input, other, "minimum", out)
 
 
 def fmax(input, other, *, out=None):
-    return _out(_binary(Fmax, input, other, "fmax"), out)
+    return _extremum(Fmax, input, other, "fmax", out)
 
 
 def fmin(input, other, *, out=None):
-    return _out(_binary(Fmin, input, other, "fmin"), out)
+    return _extremum(Fmin, input, other, "fmin", out)
 
 
 def hypot(input, other, *, out=None):
-    return _out(_binary(Hypot, input, other, "hypot"), out)
+    return _out(_binary(Hypot, input, other, "hypot"), out, "hypot")
 
 
 def logaddexp(input, other, *, out=None):
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
-    return _out(_binary(Logaddexp, a, b, "logaddexp", float_dtype_for(_result_dtype(a, b))), out)
+    return _out(_binary(Logaddexp, input, other, "logaddexp"), out, "logaddexp")
 
 
 def logaddexp2(input, other, *, out=None):
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
-    return _out(_binary(Logaddexp2, a, b, "logaddexp2", float_dtype_for(_result_dtype(a, b))), out)
+    return _out(_binary(Logaddexp2, input, other, "logaddexp2"), out, "logaddexp2")
 
 
 def copysign(input, other, *, out=None):
-    a, b = as_tensor_arg(input), as_tensor_arg(other)
-    return _out(_binary(Copysign, a, b, "copysign", float_dtype_for(_result_dtype(a, b))), out)
+    return _out(_binary(Copysign, input, other, "copysign"), out, "copysign")
 
 
-def _make_nograd_binary(np_fn, name, int_only=False, out_bool=False):
-    cls = type(name.capitalize(), (_NoGrad,), {"np_fn": staticmethod(np_fn)})
+def xlogy(input, other, *, out=None):
+    return _out(_binary(Xlogy, input, other, "xlogy"), out, "xlogy")
+
+
+class _Compare(_Binary):
+    """Comparisons and bitwise/logical ops: no gradient (bool or integer results)."""
+    save = False
+
+
+def _shift_amount(a, b):
+    """Shift counts as int64 and whether each is in range (negative or too large counts are out of range)."""
+    bits = a.dtype.itemsize * 8
+    s = b.astype(np.int64)
+    return s, (s >= 0) & (s < bits)
+
+
+def _left_shift(a, b):
+    s, ok = _shift_amount(a, b)
+    return np.where(ok, np.left_shift(a, np.where(ok, s, 0).astype(a.dtype)), 0).astype(a.dtype)
+
+
+def _right_shift(a, b):
+    s, ok = _shift_amount(a, b)
+    fill = np.right_shift(a, a.dtype.itemsize * 8 - 1) if a.dtype.kind == "i" else np.zeros_like(a)
+    return np.where(ok, np.right_shift(a, np.where(ok, s, 0).astype(a.dtype)), fill).astype(a.dtype)
+
+
+def _make_nograd_binary(np_fn, name, errors=None, operands="any"):
+    cls = type("".join(w.capitalize() for w in name.split("_")), (_Compare,),
+               {"np_fn": staticmethod(np_fn), "errors": errors or {}, "scalar_args": operands})
 
     def op(input, other, *, out=None):
-        a, b = as_tensor_arg(input), as_tensor_arg(other)
-        _check_tensor_operand(a, b, name)
-        nd = _result_dtype(a, b)
-        if int_only and (nd.is_floating_point or nd.is_complex):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{nd.name.capitalize()}\'')
         with _no_record():
-            r = cls.apply(a, b, nd.np)
-        return _out(r, out)
+            r = _binary(cls, input, other, name)
+        return _out(r, out, name)
 
     op.__name__ = name
+    op.__qualname__ = name
     return op
 
 
@@ -409,26 +646,38 @@ class _no_record:
         STATE.enabled = self.prev
 
 
-eq = _make_nograd_binary(np.equal, "eq")
-ne = _make_nograd_binary(np.not_equal, "ne")
-lt = _make_nograd_binary(np.less, "lt")
-le = _make_nograd_binary(np.less_equal, "le")
-gt = _make_nograd_binary(np.greater, "gt")
-ge = _make_nograd_binary(np.greater_equal, "ge")
+eq = _make_nograd_binary(np.equal, "eq", operands="self")
+ne = _make_nograd_binary(np.not_equal, "ne", operands="self")
+lt = _make_nograd_binary(np.less, "lt", _nyi("c", "lt_cpu"), "self")
+le = _make_nograd_binary(np.less_equal, "le", _nyi("c", "le_cpu"), "self")
+gt = _make_nograd_binary(np.greater, "gt", _nyi("c", "gt_cpu"), "self")
+ge = _make_nograd_binary(np.greater_equal, "ge", _nyi("c", "ge_cpu"), "self")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 logical_and = _make_nograd_binary(np.logical_and, "logical_and")
 logical_or = _make_nograd_binary(np.logical_or, "logical_or")
 logical_xor = _make_nograd_binary(np.logical_xor, "logical_xor")
-bitwise_and = _make_nograd_binary(np.bitwise_and, "bitwise_and", int_only=True)
-bitwise_or = _make_nograd_binary(np.bitwise_or, "bitwise_or", int_only=True)
-bitwise_xor = _make_nograd_binary(np.bitwise_xor, "bitwise_xor", int_only=True)
-bitwise_left_shift = _make_nograd_binary(np.left_shift, "bitwise_left_shift", int_only=True)
-bitwise_right_shift = _make_nograd_binary(np.right_shift, "bitwise_right_shift", int_only=True)
+bitwise_and = _make_nograd_binary(np.bitwise_and, "bitwise_and", _nyi("fc", "bitwise_and_cpu"))
+bitwise_or = _make_nograd_binary(np.bitwise_or, "bitwise_or", _nyi("fc", "bitwise_or_cpu"))
+bitwise_xor = _make_nograd_binary(np.bitwise_xor, "bitwise_xor", _nyi("fc", "bitwise_xor_cpu"))
+bitwise_left_shift = _make_nograd_binary(_left_shift, "bitwise_left_shift", _nyi("bfc", "lshift_cpu"))
+bitwise_right_shift = _make_nograd_binary(_right_shift, "bitwise_right_shift", _nyi("bfc", "rshift_cpu"))
 
 
-def _out(result, out):
+def _can_cast(src, dst):
+    """PyTorch's canCast: never to a lower category (complex -> float -> integer -> bool)."""
+    return src._category <= dst._category
+
+
+def _out(result, out, name=None):
+    """Write result into the out= tensor (resizing it as PyTorch does); returns out, or result when out is None."""
     if out is None:
         return result
+    if STATE.enabled and (result._rg or out._rg):
+        raise RuntimeError(f"{name or 'op'}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if not _can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {_dtype.scalar_name(result.dtype)} can't be cast to the desired output type "
+                           f"{_dtype.scalar_name(out.dtype)}")
     if out._data.shape != result._data.shape:
         out._data = np.empty(result._data.shape, out._data.dtype)
     np.copyto(out._data, result._data, casting="unsafe")
@@ -451,7 +700,7 @@ class _Unary(Function):
         if cls.float_out and x.dtype.kind not in "fc":
             x = x.astype(_dtype.get_default_dtype().np)
         out = np.asarray(cls.compute(x))
-        if out.dtype != x.dtype and x.dtype.kind in "fc":
+        if out.dtype != x.dtype and out.dtype.kind == x.dtype.kind:
             out = out.astype(x.dtype)
         if cls.uses == "x":
             ctx.save_for_backward(x)
@@ -465,22 +714,71 @@ class _Unary(Function):
         return ctx.grad(g, saved[0] if saved else None)
 
 
-def _unary(name, compute, grad, uses="x", float_out=True, node=None):
+def _check_tensor(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+
+
+def _unary(name, compute, grad, uses="x", float_out=True, node=None, errors=None):
+    """Make a differentiable unary op: compute(ndarray) -> ndarray, grad(g, saved) -> Tensor (ember ops)."""
     cls = type(name, (_Unary,), {"compute": staticmethod(compute), "grad": staticmethod(grad), "uses": uses,
                                  "float_out": float_out,
                                  "_node_name": node or name[0].upper() + name[1:] + "Backward0"})
+    errors = errors or {}
 
     def op(input, *, out=None):
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return _out(cls.apply(input), out)
+        _check_tensor(input, name)
+        _reject(input.dtype, errors)
+        return _out(cls.apply(input), out, name)
 
     op.__name__ = name
     op.__qualname__ = name
     return op
 
 
+def _on_real(real_fn, complex_fn):
+    """A compute function that uses real_fn on real arrays and complex_fn on complex ones."""
+    return lambda x: complex_fn(x) if x.dtype.kind == "c" else real_fn(x)
+
+
+def _sign(x):
+    if x.dtype == np.bool_:
+        return x.copy()
+    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype) if x.dtype.kind == "f" else np.sign(x)
+
+
+def _complex_sgn(x):
+    mag = np.abs(x)
+    return np.where(mag == 0, 0, x / np.where(mag == 0, 1, mag)).astype(x.dtype)
+
+
+def _sinc_grad(g, x):
+    """d sinc / dx = (cos(pi x) pi x - sin(pi x)) / (pi x^2), 0 at x = 0; written with ember ops."""
+    zero = _mask(x._data == 0)
+    px = where(zero, 1.0, x) * math.pi
+    return g * where(zero, 0.0, (cos(px) * px - sin(px)) / (px * px) * math.pi)
+
+
+def _i1_grad(g, x):
+    """d i1 / dx = i0(x) - i1(x) / x, which is 1/2 at x = 0."""
+    zero = _mask(x._data == 0)
+    safe = where(zero, 1.0, x)
+    return g * where(zero, 0.5, i0(x) - _i1(safe) / safe)
+
+
 LN2, LN10 = math.log(2.0), math.log(10.0)
+_NEG_BOOL = {"b": (RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                                 "to invert a mask, use the `~` or `logical_not()` operator instead.")}
+
+
+def _rounding_errors(name):
+    return {"b": (NotImplementedError, f"\"{name}_vml_cpu\" not implemented for '{{}}'"),
+            "c": (NotImplementedError, f"{name} is not supported for complex inputs")}
+
+
+def _int_identity(np_fn):
+    return lambda x: np_fn(x) if x.dtype.kind in "fc" else x.copy()
+
 
 exp = _unary("exp", np.exp, lambda g, out: g * out, "out")
 exp2 = _unary("exp2", np.exp2, lambda g, out: g * out * LN2, "out")
@@ -503,93 +801,129 @@ tanh = _unary("tanh", np.tanh, lambda g, out: g * (-out * out + 1), "out")
 asinh = _unary("asinh", np.arcsinh, lambda g, x: g * rsqrt(x * x + 1))
 acosh = _unary("acosh", np.arccosh, lambda g, x: g * rsqrt(x * x - 1))
 atanh = _unary("atanh", np.arctanh, lambda g, x: g / (-x * x + 1))
-sigmoid = _unary("sigmoid", sm.expit, lambda g, out: g * out * (-out + 1), "out")
-erf = _unary("erf", sm.erf, lambda g, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
-erfc = _unary("erfc", sm.erfc, lambda g, x: g * (-2 / math.sqrt(math.pi)) * exp(-x * x))
-erfinv = _unary("erfinv", sm.erfinv, lambda g, out: g * (math.sqrt(math.pi) / 2) * exp(out * out), "out")
-lgamma = _unary("lgamma", sm.lgamma, lambda g, x: g * digamma(x))
-digamma = _unary("digamma", sm.digamma, lambda g, x: g * _polygamma1(x))
+sigmoid = _unary("sigmoid", _on_real(sm.expit, lambda x: 1 / (1 + np.exp(-x))),
+                 lambda g, out: g * out * (-out + 1), "out")
+erf = _unary("erf", sm.erf, lambda g, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
+             errors=_nyi("c", "erf_vml_cpu"))
+erfc = _unary("erfc", sm.erfc, lambda g, x: g * (-2 / math.sqrt(math.pi)) * exp(-x * x),
+              errors=_nyi("c", "erfc_vml_cpu"))
+erfinv = _unary("erfinv", sm.erfinv, lambda g, out: g * (math.sqrt(math.pi) / 2) * exp(out * out), "out",
+                errors=_nyi("c", "erfinv_vml_cpu"))
+lgamma = _unary("lgamma", sm.lgamma, lambda g, x: g * digamma(x), errors=_nyi("c", "lgamma_vml_cpu"))
+digamma = _unary("digamma", sm.digamma, lambda g, x: g * _polygamma1(x), errors=_nyi("c", "digamma"))
 _polygamma1 = _unary("polygamma1", lambda x: sm.polygamma(1, x), lambda g, x: g * _polygamma2(x),
                      node="PolygammaBackward0")
 _polygamma2 = _unary("polygamma2", lambda x: sm.polygamma(2, x), lambda g, x: g * _polygamma3(x),
                      node="PolygammaBackward0")
-_polygamma3 = _unary("polygamma3", lambda x: sm.polygamma(3, x), lambda g, x: None, node="PolygammaBackward0")
+_polygamma3 = _unary("polygamma3", lambda x: sm.polygamma(3, x), lambda g, x: g * _polygamma_const(4, x),
+                     node="PolygammaBackward0")
 reciprocal = _unary("reciprocal", np.reciprocal, lambda g, out: -g * out * out, "out")
-square = _unary("square", np.square, lambda g, x: g * x * 2, float_out=False)
-abs = _unary("abs", np.abs, lambda g, x: g * sgn(x), float_out=False)
+square = _unary("square", lambda x: np.square(x.astype(np.int64) if x.dtype == np.bool_ else x),
+                lambda g, x: g * x * 2, float_out=False, node="PowBackward0")
+abs = _unary("abs", np.abs, lambda g, x: g * sgn(x), float_out=False, errors=_nyi("b", "abs_cpu"))
 absolute = abs
-neg = _unary("neg", np.negative, lambda g, x: -g, None, float_out=False)
+neg = _unary("neg", np.negative, lambda g, x: -g, None, float_out=False, errors=_NEG_BOOL)
 negative = neg
-positive = lambda input: input
-frac = _unary("frac", lambda x: x - np.trunc(x), lambda g, x: g, None, float_out=False)
-sinc = _unary("sinc", sm.sinc, lambda g, x: g * Tensor._make(
-    np.where(x._data == 0, 0.0, (np.cos(np.pi * x._data) * np.pi * x._data - np.sin(np.pi * x._data)) /
-             (np.pi * x._data ** 2)).astype(x._data.dtype)))
-i0 = _unary("i0", sm.i0, lambda g, x: g * Tensor._make(sm.i1(x._data)))
+frac = _unary("frac", lambda x: x - np.trunc(x), lambda g, x: g, None, float_out=False,
+              errors=_nyi("bic", "frac_cpu"))
+sinc = _unary("sinc", _on_real(sm.sinc, np.sinc), _sinc_grad)
+i0 = _unary("i0", sm.i0, lambda g, x: g * _i1(x), errors=_nyi("c", "i0_vml_cpu"))
+_i1 = _unary("i1", sm.i1, _i1_grad, node="SpecialI1Backward0")
 
 
-def _zero_grad_unary(name, compute, float_out=False):
-    return _unary(name, compute, lambda g, x: g * 0, None, float_out=float_out)
+def _polygamma_const(n, x):
+    """polygamma(n, x) as a constant Tensor (the end of the differentiable polygamma chain)."""
+    return Tensor._make(np.asarray(sm.polygamma(n, x._data)))
 
 
-sign = _zero_grad_unary("sign", np.sign)
-sgn = sign
-floor = _zero_grad_unary("floor", lambda x: np.floor(x) if x.dtype.kind in "fc" else x.copy())
-ceil = _zero_grad_unary("ceil", lambda x: np.ceil(x) if x.dtype.kind in "fc" else x.copy())
-trunc = _zero_grad_unary("trunc", lambda x: np.trunc(x) if x.dtype.kind in "fc" else x.copy())
+def positive(input):
+    _check_tensor(input, "positive")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def _zero_grad_unary(name, compute, float_out=False, errors=None):
+    return _unary(name, compute, lambda g, x: g * 0, None, float_out=float_out, errors=errors)
+
+
+sign = _zero_grad_unary("sign", _sign, errors={"c": (NotImplementedError, "Unlike NumPy, torch.sign is not intended to "
+                                                "support complex numbers. Please use torch.sgn instead.")})
+sgn = _zero_grad_unary("sgn", _on_real(_sign, _complex_sgn))
+floor = _zero_grad_unary("floor", _int_identity(np.floor), errors=_rounding_errors("floor"))
+ceil = _zero_grad_unary("ceil", _int_identity(np.ceil), errors=_rounding_errors("ceil"))
+trunc = _zero_grad_unary("trunc", _int_identity(np.trunc), errors=_rounding_errors("trunc"))
 fix = trunc
-_round0 = _zero_grad_unary("round", lambda x: np.round(x) if x.dtype.kind in "fc" else x.copy())
+_round0 = _zero_grad_unary("round", _int_identity(np.round), errors=_nyi("bc", "round_vml_cpu"))
+
+
+class RoundDecimals(Function):
+    """round(x, decimals): x * 10**d rounded half-to-even, then scaled back (divides first for d < 0)."""
+    _raw = True
+    _node_name = "RoundBackward1"
+
+    @staticmethod
+    def forward(ctx, x, decimals):
+        xo = x.astype(np.float32) if x.dtype == np.float16 else x
+        scale = np.asarray(10.0 ** builtins.abs(decimals)).astype(xo.dtype)
+        out = np.round(xo / scale) * scale if decimals < 0 else np.round(xo * scale) / scale
+        return out.astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0, None
+
+
 def round(input, *, decimals=0, out=None):
     if decimals == 0:
         return _round0(input, out=out)
-    scale = 10.0 ** decimals
-    return _out(_round0(input * scale) / scale, out)
+    _check_tensor(input, "round")
+    _reject(input.dtype, _nyi("bic", "round_cpu"))
+    return _out(RoundDecimals.apply(input, int(decimals)), out, "round")
 
 
-def _nondiff_unary(np_fn, name):
+def _nondiff_unary(np_fn, name, errors=None):
+    errors = errors or {}
+
     def op(input, *, out=None):
-        return _out(Tensor._make(np.asarray(np_fn(input._data))), out)
+        _check_tensor(input, name)
+        _reject(input.dtype, errors)
+        return _out(Tensor._make(np.asarray(np_fn(input._data))), out, name)
     op.__name__ = name
+    op.__qualname__ = name
     return op
 
 
 isnan = _nondiff_unary(np.isnan, "isnan")
 isinf = _nondiff_unary(np.isinf, "isinf")
 isfinite = _nondiff_unary(np.isfinite, "isfinite")
-isposinf = _nondiff_unary(np.isposinf, "isposinf")
-isneginf = _nondiff_unary(np.isneginf, "isneginf")
+isposinf = _nondiff_unary(np.isposinf, "isposinf", {"c": (RuntimeError, "isposinf does not support complex inputs.")})
+isneginf = _nondiff_unary(np.isneginf, "isneginf", {"c": (RuntimeError, "isneginf does not support complex inputs.")})
 isreal = _nondiff_unary(np.isreal, "isreal")
-signbit = _nondiff_unary(np.signbit, "signbit")
+signbit = _nondiff_unary(np.signbit, "signbit",
+                         {"c": (NotImplementedError, "signbit is not implemented for complex tensors.")})
 logical_not = _nondiff_unary(np.logical_not, "logical_not")
-
-
-def bitwise_not(input, *, out=None):
-    if input._data.dtype.kind not in "iub":
-        raise RuntimeError(f"\"bitwise_not_cpu\" not implemented for '{input.dtype.name.capitalize()}'")
-    return _out(Tensor._make(np.invert(input._data)), out)
+bitwise_not = _nondiff_unary(np.invert, "bitwise_not", _nyi("fc", "bitwise_not_cpu"))
 
 
 # ---------------------------------------------------------------------------------------------
 # ops with extra arguments
 # ---------------------------------------------------------------------------------------------
 class Clamp(Function):
+    """clamp with Python-number or Tensor bounds; gradients follow PyTorch's clamp_backward(_min_max)."""
     _raw = True
-    _node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        out = x
-        if lo is not None:
-            out = np.maximum(out, lo) if not isinstance(lo, np.ndarray) else np.maximum(out, lo.astype(x.dtype))
-        if hi is not None:
-            out = np.minimum(out, hi) if not isinstance(hi, np.ndarray) else np.minimum(out, hi.astype(x.dtype))
-        if out is x:
-            out = x.copy()
-        if x.dtype.kind == "f":
-            out = np.where(np.isnan(x), x, out)
+        tensors = isinstance(lo, np.ndarray) or isinstance(hi, np.ndarray)
+        ctx._node_name = "ClampBackward0" if tensors else "ClampBackward1"
+        lo_d = None if lo is None else _operand(lo, x.dtype)
+        hi_d = None if hi is None else _operand(hi, x.dtype)
+        out = np.maximum(x, lo_d) if lo_d is not None else x
+        out = np.minimum(out, hi_d) if hi_d is not None else out
         ctx.save_for_backward(x, lo if isinstance(lo, np.ndarray) else None, hi if isinstance(hi, np.ndarray) else None)
-        ctx.bounds = (lo, hi)
-        return out.astype(x.dtype, copy=False)
+        ctx.bounds = (lo_d, hi_d)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -597,34 +931,58 @@ class Clamp(Function):
         lo, hi = ctx.bounds
         xd = x._data
         keep = np.ones(xd.shape, bool)
-        lo_d = lo_t._data if lo_t is not None else lo
-        hi_d = hi_t._data if hi_t is not None else hi
         if lo is not None:
-            keep &= xd >= lo_d
+            keep = keep & (xd >= lo)
         if hi is not None:
-            keep &= xd <= hi_d
-        gx = g * Tensor._make(np.broadcast_to(keep, g._data.shape).astype(g._data.dtype))
+            keep = keep & (xd <= hi)
+        gx = sum_to(where(_mask(keep), g, 0.0), x.shape)
         glo = ghi = None
         if lo_t is not None and ctx.needs_input_grad[1]:
-            glo = sum_to(g * Tensor._make(np.broadcast_to(xd < lo_d, g._data.shape).astype(g._data.dtype)), lo_t.shape)
+            m = (xd < lo) & (lo < hi) if hi is not None else xd < lo
+            glo = sum_to(where(_mask(m), g, 0.0), lo_t.shape)
         if hi_t is not None and ctx.needs_input_grad[2]:
-            m = (xd > hi_d) & ((xd >= lo_d) if lo is not None else True)
-            ghi = sum_to(g * Tensor._make(np.broadcast_to(m, g._data.shape).astype(g._data.dtype)), hi_t.shape)
-        return sum_to(gx, x.shape), glo, ghi
+            m = (xd > hi) | (hi < lo) if lo is not None else xd > hi
+            ghi = sum_to(where(_mask(m), g, 0.0), hi_t.shape)
+        return gx, glo, ghi
+
+
+def _check_bound(v, d):
+    """A Python-number clamp bound must fit the computation dtype d (inf excepted), as PyTorch checks."""
+    if v is None or isinstance(v, bool) or d is _dtype.bool_:
+        return
+    if d.is_floating_point:
+        bad = math.isfinite(v) and builtins.abs(v) > np.finfo(d.np).max
+    else:
+        info = np.iinfo(d.np)
+        lowest = -info.max if info.min == 0 else info.min  # unsigned types accept negatives that wrap around
+        bad = not lowest <= v <= info.max
+    if bad:
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES[d.name]} without overflow")
 
 
 def clamp(input, min=None, max=None, *, out=None):
+    _check_tensor(input, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    lo = as_tensor_arg(min) if min is not None else None
-    hi = as_tensor_arg(max) if max is not None else None
-    if isinstance(lo, Tensor) or isinstance(hi, Tensor):
-        nd = _dtype.result_type(*[v for v in (input, lo, hi) if v is not None])
-        if nd != input.dtype:
-            input = input.to(nd)
-    elif input._data.dtype.kind in "iub" and any(isinstance(v, float) for v in (lo, hi)):
-        input = input.to(_dtype.get_default_dtype())
-    return _out(Clamp.apply(input, lo, hi), out)
+    if input.is_complex():
+        raise NotImplementedError("clamp is not supported for complex types")
+    lo, hi = as_tensor_arg(min) if min is not None else None, as_tensor_arg(max) if max is not None else None
+    if isinstance(lo, Tensor) != isinstance(hi, Tensor) and lo is not None and hi is not None:
+        t = lo if isinstance(lo, Tensor) else hi
+        if t.ndim != 0:
+            kinds = ", ".join(type(v).__name__ if not isinstance(v, Tensor) else "Tensor" for v in (input, lo, hi))
+            raise TypeError(f"clamp() received an invalid combination of arguments - got ({kinds}), but expected "
+                            "(Tensor input, Tensor min, Tensor max) or (Tensor input, Number min, Number max)")
+        lo, hi = [v.item() if isinstance(v, Tensor) else v for v in (lo, hi)]
+    nd = _dtype.result_type(*[v for v in (input, lo, hi) if v is not None])
+    if isinstance(lo, Tensor) and isinstance(hi, Tensor):
+        _reject(nd, _nyi("b", "clamp_cpu"))
+    elif not (isinstance(lo, Tensor) or isinstance(hi, Tensor)):
+        _reject(nd, _nyi("b", "clamp_scalar_cpu"))
+        _check_bound(lo, nd)
+        _check_bound(hi, nd)
+    _broadcast_check(input, lo, hi)
+    return _out(Clamp.apply(cast_to(input, nd), lo, hi), out, "clamp")
 
 
 clip = clamp
@@ -646,15 +1004,14 @@ class Where(Function):
     def forward(ctx, cond, a, b, nd):
         ctx.cond = cond
         ctx.shapes = (np.shape(a), np.shape(b))
-        return np.where(cond, cast(a, nd), cast(b, nd))
+        return np.where(cond, _operand(a, nd), _operand(b, nd))
 
     @staticmethod
     def backward(ctx, g):
-        cond = Tensor._make(ctx.cond)
-        z = zeros_like_(g)
+        cond = _mask(ctx.cond)
         sa, sb = ctx.shapes
-        ga = sum_to(where(cond, g, z), sa) if ctx.needs_input_grad[1] else None
-        gb = sum_to(where(cond, z, g), sb) if ctx.needs_input_grad[2] else None
+        ga = sum_to(where(cond, g, 0.0), sa) if ctx.needs_input_grad[1] else None
+        gb = sum_to(where(cond, 0.0, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb, None
 
 
@@ -662,46 +1019,110 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
-    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        if cond.dtype == np.uint8:
-            cond = cond.astype(bool)
-        else:
-            raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
-                               f"{_dtype.from_numpy_dtype(cond.dtype).name.capitalize()}")
+    _check_tensor(condition, "where")
+    cond = condition._data
+    if cond.dtype == np.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in a "
+                      "future version of PyTorch. Use a boolean condition instead.")
+        cond = cond.astype(bool)
+    elif cond.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_dtype.scalar_name(condition.dtype)}")
     a, b = as_tensor_arg(input), as_tensor_arg(other)
+    _broadcast_check(condition, a, b)
     nd = _result_dtype(a, b)
-    return _out(Where.apply(Tensor._make(cond), a, b, nd.np), out)
+    return _out(Where.apply(condition if cond is condition._data else Tensor._make(cond), a, b, nd.np), out, "where")
+
+
+class Lerp(Function):
+    """lerp(x, end, w) with PyTorch's two-sided formula (exact at both ends)."""
+    _raw = True
+    _node_name = "LerpBackward0"
+
+    @staticmethod
+    def forward(ctx, x, end, w):
+        ctx.shapes = (x.shape, end.shape, np.shape(w))
+        ctx.save_for_backward(x, end, w if isinstance(w, np.ndarray) else None)
+        ctx.weight = w
+        wd = _operand(w, x.dtype)
+        small = np.abs(wd) < 0.5
+        return np.where(small, x + wd * (end - x), end - (end - x) * (1 - wd)).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, end, w_t = ctx.saved_tensors
+        w = w_t if w_t is not None else ctx.weight
+        sx, se, sw = ctx.shapes
+        need = ctx.needs_input_grad
+        gx = sum_to(g * (1 - w), sx) if need[0] else None
+        ge = sum_to(g * w, se) if need[1] else None
+        gw = sum_to(g * (end - x), sw) if w_t is not None and need[2] else None
+        return gx, ge, gw
 
 
 def lerp(input, end, weight, *, out=None):
-    return _out(input + weight * (end - input), out)
+    _check_tensor(input, "lerp")
+    if not isinstance(end, Tensor):
+        raise TypeError(f"lerp() received an invalid combination of arguments - got (Tensor, {type(end).__name__}, "
+                        f"{type(weight).__name__}), but expected (Tensor input, Tensor end, Tensor weight) or "
+                        "(Tensor input, Tensor end, Number weight)")
+    weight = as_tensor_arg(weight)
+    for arg, v in (("end", end), ("weight", weight)):
+        if isinstance(v, Tensor) and v.dtype is not input.dtype:
+            raise RuntimeError(f"expected dtype {_short_name(input.dtype)} for `{arg}` but got dtype "
+                               f"{_short_name(v.dtype)}")
+    _broadcast_check(input, end, weight)
+    kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
+    _reject(input.dtype, _nyi("bi", kernel))
+    return _out(Lerp.apply(input, end, weight), out, "lerp")
+
+
+def _short_name(d):
+    return {"float32": "float", "float64": "double", "float16": "half", "int64": "long", "int32": "int"}.get(d.name,
+                                                                                                          d.name)
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    _check_tensor(input, "nan_to_num")
     d = input._data
     if d.dtype.kind not in "fc":
-        return _out(input.clone(), out)
+        return _out(input.clone(), out, "nan_to_num")
     fi = np.finfo(d.dtype)
     posinf = fi.max if posinf is None else posinf
     neginf = fi.min if neginf is None else neginf
-    keep = Tensor._make(np.isfinite(d))
     repl = Tensor._make(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf))
-    return _out(where(keep, input, repl), out)
+    return _out(where(_mask(np.isfinite(d)), input, repl), out, "nan_to_num")
 
 
-def xlogy(input, other, *, out=None):
-    a, b = to_tensor(as_tensor_arg(input)), to_tensor(as_tensor_arg(other))
-    nd = float_dtype_for(_result_dtype(a, b))
-    a, b = a.to(nd), b.to(nd)
-    res = a * log(b)
-    zero = Tensor._make((a._data == 0) & ~np.isnan(b._data))
-    return _out(where(zero, zeros_like_(res), res), out)
+class Logit(Function):
+    """logit(x) = log(x / (1 - x)), x clamped to [eps, 1 - eps] when eps is given."""
+    _raw = True
+    _node_name = "LogitBackward0"
+
+    @staticmethod
+    def forward(ctx, x, eps):
+        if x.dtype.kind != "f":
+            x = x.astype(_dtype.get_default_dtype().np)
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        z = x if eps is None else np.clip(x, eps, 1 - eps).astype(x.dtype)
+        return np.log(z / (1 - z))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        xd, eps = x._data, ctx.eps
+        if eps is None:
+            outside, fill = (xd < 0) | (xd > 1), math.nan
+        else:
+            outside, fill = (xd < eps) | (xd > 1 - eps), 0.0
+        return where(_mask(outside), fill, g / (x * (1 - x))), None
 
 
 def logit(input, eps=None, *, out=None):
-    x = input if eps is None else clamp(input, eps, 1 - eps)
-    return _out(log(x / (1 - x)), out)
+    _check_tensor(input, "logit")
+    _reject(input.dtype, _nyi("c", "logit_cpu"))
+    return _out(Logit.apply(input, eps), out, "logit")
 
 
 def zeros_like_(t):
