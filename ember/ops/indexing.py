@@ -1,10 +1,22 @@
 """Indexing: __getitem__/__setitem__, gather/scatter, index_select/index_add/index_fill, masks, nonzero."""
+import warnings
+
 import numpy as np
 
 from .._tensor import Tensor
-from .. import _dtype
 from ..autograd.function import Function
 from ._util import wrap_dim, sum_to, as_tensor_arg
+
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+               "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
+               "complex128": "ComplexDouble"}
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long", "int32": "int",
+              "int16": "short", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
+
+
+def _tname(a):
+    """PyTorch's scalar-type name of an array's dtype ('Float', 'Long', ...), as used in its messages."""
+    return _TYPE_NAMES.get(a.dtype.name, a.dtype.name)
 
 
 # ---- accumulation kernels (duplicates add up; no np.add.at) ---------------------------------------------------
@@ -14,7 +26,7 @@ def add_rows(out, idx, rows):
     if idx.size == 0:
         return out
     rows = rows.reshape((idx.size,) + out.shape[1:])
-    uniq, first = np.unique(idx, return_index=True)
+    uniq = np.unique(idx)
     if uniq.size == idx.size:
         out[idx] += rows
         return out
@@ -32,6 +44,13 @@ def _linear_index(idx, dim, shape):
     return np.ravel_multi_index(tuple(coords), shape, mode="raise")
 
 
+def _coords(idx, dim):
+    """The advanced key that addresses position (..., idx[...], ...) along `dim` for every element of idx."""
+    coords = list(np.indices(idx.shape, sparse=True))
+    coords[dim] = idx
+    return tuple(coords)
+
+
 def scatter_add_array(shape, dim, idx, src, dtype):
     """zeros(shape) with src added at idx along dim (torch.scatter_add semantics)."""
     out = np.zeros(int(np.prod(shape)), dtype)
@@ -41,10 +60,18 @@ def scatter_add_array(shape, dim, idx, src, dtype):
     return out.reshape(shape)
 
 
-def _check_index_range(idx, size, dim):
-    if idx.size and (idx.max() >= size or idx.min() < -size):
-        bad = idx.max() if idx.max() >= size else idx.min()
-        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+def _first_bad(idx, size, allow_negative):
+    """The first index outside [0, size) (or [-size, size) when negatives wrap), or None."""
+    if idx.size == 0:
+        return None
+    bad = (idx >= size) | (idx < (-size if allow_negative else 0))
+    return int(idx.reshape(-1)[np.argmax(bad.reshape(-1))]) if bad.any() else None
+
+
+def _check_range(idx, size, dim, allow_negative=False, exc=RuntimeError, prefix=""):
+    bad = _first_bad(idx, size, allow_negative)
+    if bad is not None:
+        raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
 # ---- __getitem__ / __setitem__ -------------------------------------------------------------------------------
@@ -57,34 +84,89 @@ def _convert_key(key):
     for k in key:
         if isinstance(k, Tensor):
             d = k._data
-            if d.dtype.kind == "f" or d.dtype.kind == "c":
+            if d.dtype.kind in "fc":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             if d.dtype == np.uint8:
+                warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
+                              "instead.", UserWarning, stacklevel=3)
                 d = d.astype(bool)
             out.append(d)
             advanced = True
         elif isinstance(k, (list, np.ndarray)):
             a = np.asarray([x._data if isinstance(x, Tensor) else x for x in k] if isinstance(k, list) else k)
-            if a.dtype.kind == "f":
+            if a.dtype.kind in "fc" or a.dtype == object:
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
-            out.append(a)
+            out.append(a.astype(np.int64) if a.dtype.kind in "iu" else a)
             advanced = True
         elif isinstance(k, (bool, np.bool_)):
             out.append(bool(k))
             advanced = True
         elif isinstance(k, slice):
-            out.append(slice(_int_or_none(k.start), _int_or_none(k.stop), _int_or_none(k.step)))
-            if k.step is not None and int(k.step) <= 0:
-                raise ValueError("step must be greater than zero")
+            step = _int_or_none(k.step)
+            if step is not None and step <= 0:
+                raise ValueError("slice step cannot be zero" if step == 0 else "step must be greater than zero")
+            out.append(slice(_int_or_none(k.start), _int_or_none(k.stop), step))
         elif k is None or k is Ellipsis:
             out.append(k)
+        elif isinstance(k, (int, np.integer)):
+            out.append(int(k))
         else:
-            out.append(int(k.__index__()) if hasattr(k, "__index__") else k)
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             "valid indices (got " + type(k).__name__ + ")")
     return tuple(out), advanced
 
 
 def _int_or_none(v):
     return None if v is None else int(v)
+
+
+def _key_error(shape, key):
+    """PyTorch's error for an invalid key into an array of `shape`, or None when the key is valid."""
+    nd = len(shape)
+    if sum(k is Ellipsis for k in key) > 1:
+        return IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else
+               0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in key)
+    if used > nd:
+        if nd == 0:
+            return IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                              "in C++ to convert a 0-dim tensor to a number")
+        return IndexError(f"too many indices for tensor of dimension {nd}")
+    dim, shapes = 0, []
+    for k in key:
+        if k is Ellipsis:
+            dim += nd - used
+        elif isinstance(k, np.ndarray) and k.dtype == np.bool_:
+            for j, (a, b) in enumerate(zip(k.shape, shape[dim:])):
+                if a != b:
+                    return IndexError(f"The shape of the mask {list(k.shape)} at index {j} does not match the shape "
+                                      f"of the indexed tensor {list(shape)} at index {dim + j}")
+            shapes.append((int(k.sum()),))
+            dim += k.ndim
+        elif isinstance(k, (np.ndarray, int)) and not isinstance(k, bool):
+            bad = _first_bad(np.asarray(k), shape[dim], True)
+            if bad is not None:
+                return IndexError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
+            if isinstance(k, np.ndarray):
+                shapes.append(k.shape)
+            dim += 1
+        elif isinstance(k, slice):
+            dim += 1
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                          + ", ".join(str(list(s)) for s in shapes))
+    return None
+
+
+def _index(x, key):
+    """x[key] with PyTorch's errors."""
+    try:
+        return x[key]
+    except (IndexError, ValueError) as e:
+        err = _key_error(x.shape, key)
+        raise (err or IndexError(str(e))) from None
 
 
 class GetItem(Function):
@@ -94,10 +176,10 @@ class GetItem(Function):
     @staticmethod
     def forward(ctx, x, key, advanced):
         ctx.args = (x.shape, key, advanced)
-        try:
-            return x[key]
-        except IndexError as e:
-            raise IndexError(str(e).replace("axis", "dimension")) from None
+        out = _index(x, key)
+        if not advanced and any(k is None for k in key):
+            out = x[tuple(k for k in key if k is not None)].reshape(out.shape)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -128,10 +210,15 @@ class IndexPutZeros(Function):
 
 
 def _accumulate_at(out, key, g):
-    """out[key] += g where an advanced key may repeat positions."""
+    """out[key] += g where an advanced key may repeat positions (out is C-contiguous)."""
+    first = key[0] if key else None
+    if isinstance(first, np.ndarray) and first.dtype.kind in "iu" and out.ndim and \
+            all(isinstance(k, slice) and k == slice(None) for k in key[1:]):
+        rows = np.where(first < 0, first + out.shape[0], first)
+        add_rows(out, rows, np.broadcast_to(g, rows.shape + out.shape[1:]))
+        return
     flat_ids = np.arange(out.size).reshape(out.shape)[key]
-    add_rows(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1)) \
-        if out.flags.c_contiguous else np.add.at(out, key, g)
+    add_rows(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1))
 
 
 def getitem(self, key):
@@ -140,6 +227,21 @@ def getitem(self, key):
     if not advanced:
         self._make_view(out, lambda b: b[key])
     return out
+
+
+def _value_shape_error(x, key, advanced, value):
+    """PyTorch's error for a value that does not broadcast to x[key]."""
+    target = np.broadcast_to(np.zeros((), np.int8), x.shape)[key].shape
+    vshape = np.shape(value)
+    if advanced:
+        return RuntimeError(f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to indexing "
+                            f"result of shape {list(target)}")
+    from .shape import expand
+    try:
+        expand(Tensor._make(np.broadcast_to(np.zeros((), np.int8), vshape)), target)
+    except RuntimeError as e:
+        return e
+    return RuntimeError(f"output with shape {list(target)} doesn't match the broadcast shape {list(vshape)}")
 
 
 class IndexPut(Function):
@@ -151,10 +253,16 @@ class IndexPut(Function):
         out = x.copy()
         v = value.astype(x.dtype, copy=False) if isinstance(value, np.ndarray) else value
         ctx.args = (key, advanced, np.shape(value), accumulate)
-        if accumulate:
-            _accumulate_at(out, key, v)
-        else:
-            out[key] = v
+        err = _key_error(x.shape, key) if advanced else None
+        if err is not None:
+            raise err
+        try:
+            if accumulate:
+                _accumulate_at(out, key, v)
+            else:
+                out[key] = v
+        except (IndexError, ValueError):
+            raise (_key_error(x.shape, key) or _value_shape_error(x, key, advanced, v)) from None
         return out
 
     @staticmethod
@@ -169,11 +277,15 @@ class IndexPut(Function):
                 mask[key] = 0
                 gx = g * Tensor._make(mask)
         if ctx.needs_input_grad[1]:
-            gv = sum_to(GetItem.apply(g, key, advanced), vshape)
+            gv = GetItem.apply(g, key, advanced)
+            if gv._data.ndim < len(vshape):
+                gv = gv.reshape((1,) * (len(vshape) - gv._data.ndim) + tuple(gv._data.shape))
+            gv = sum_to(gv, vshape)
         return gx, gv, None, None, None
 
 
 def _value_operand(self, value):
+    """setitem's value: a Python scalar, or a Tensor cast to self's dtype (PyTorch casts on assignment)."""
     value = as_tensor_arg(value)
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
@@ -186,24 +298,64 @@ def setitem(self, key, value):
     self._inplace(lambda old, v: IndexPut.apply(old, v, k, advanced, False), value)
 
 
+def _index_put_args(input, indices, values):
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put(): argument 'indices' must be tuple of Tensors, not {type(indices).__name__}")
+    k, _ = _convert_key(tuple(indices))
+    values = as_tensor_arg(values)
+    if isinstance(values, Tensor) and values._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_tname(input._data)} for the destination and {_tname(values._data)} for the source.")
+    return k, values
+
+
 def index_put(input, indices, values, accumulate=False):
-    k, advanced = _convert_key(tuple(indices))
-    return IndexPut.apply(input, _value_operand(input, values), k, True, accumulate)
+    k, values = _index_put_args(input, indices, values)
+    return IndexPut.apply(input, values, k, True, accumulate)
 
 
 def index_put_(input, indices, values, accumulate=False):
-    k, advanced = _convert_key(tuple(indices))
-    values = _value_operand(input, values)
+    k, values = _index_put_args(input, indices, values)
     return input._inplace(lambda old, v: IndexPut.apply(old, v, k, True, accumulate), values)
 
 
 # ---- gather / scatter ---------------------------------------------------------------------------------------------
-def _check_gather_args(input, dim, index, name):
-    if index._data.dtype != np.int64:
-        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
-    if index._data.ndim != input._data.ndim and not (index._data.ndim <= 1 and input._data.ndim <= 1):
+def _check_index_dtype(index, name):
+    if index._data.dtype not in (np.int64, np.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index")
+
+
+def _check_gather(input, dim, index):
+    """Validate gather's arguments (dtype, rank, sizes) and return the wrapped dim."""
+    _check_index_dtype(index, "gather")
+    x, idx = input._data, index._data
+    if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
-    d = wrap_dim(dim, input._data.ndim)
+    d = wrap_dim(dim, x.ndim)
+    for i in range(idx.ndim if x.ndim else 0):
+        if i != d and idx.shape[i] > x.shape[i]:
+            raise RuntimeError(f"Size does not match at dimension {i} expected index {list(idx.shape)} to be no "
+                               f"larger than self {list(x.shape)} apart from dimension {d}")
+    return d
+
+
+def _check_scatter(input, dim, index, src, name="scatter"):
+    """Validate scatter-like arguments (dtype, rank, sizes against self and src); return the wrapped dim."""
+    _check_index_dtype(index, name)
+    x, idx = input._data, index._data
+    if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    d = wrap_dim(dim, x.ndim)
+    s = src._data.shape if isinstance(src, Tensor) else None
+    if s is not None and len(s) != idx.ndim and not (idx.ndim <= 1 and len(s) <= 1):
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    bad_self = any(i != d and idx.shape[i] > x.shape[i] for i in range(idx.ndim if x.ndim else 0))
+    bad_src = s is not None and any(idx.shape[i] > s[i] for i in range(idx.ndim if len(s) else 0))
+    if bad_self or bad_src:
+        msg = f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} apart from dimension {d}"
+        raise RuntimeError(msg + (f" and to be no larger size than src {list(s)}" if s is not None else ""))
+    if isinstance(src, Tensor) and src._data.dtype != x.dtype:
+        raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
     return d
 
 
@@ -216,11 +368,10 @@ class Gather(Function):
         ctx.args = (x.shape, dim)
         ctx.idx = idx
         if x.ndim == 0:
-            return x.reshape(idx.shape).copy()
-        _check_index_range(idx, x.shape[dim], dim)
-        coords = list(np.indices(idx.shape, sparse=True))
-        coords[dim] = idx
-        return x[tuple(coords)]
+            _check_range(idx, 1, dim)
+            return x.reshape(idx.shape).copy() if idx.ndim == 0 else np.broadcast_to(x, idx.shape).copy()
+        _check_range(idx, x.shape[dim], dim)
+        return x[_coords(idx, dim)]
 
     @staticmethod
     def backward(ctx, g):
@@ -229,7 +380,7 @@ class Gather(Function):
 
 
 class ScatterAdd(Function):
-    """zeros(shape) with src added at index along dim; backward is gather."""
+    """zeros(shape) with src added at index along dim (the backward of gather); its backward is gather."""
 
     _raw = True
     _node_name = "ScatterAddBackward0"
@@ -239,22 +390,30 @@ class ScatterAdd(Function):
         ctx.args = (dim,)
         ctx.idx = idx
         if len(shape) == 0:
-            return src.reshape(()).copy()
+            return src.sum().reshape(()).astype(src.dtype) if src.size else np.zeros((), src.dtype)
         return scatter_add_array(shape, dim, idx, src, src.dtype)
 
     @staticmethod
     def backward(ctx, g):
         (dim,) = ctx.args
-        return gather(g, dim, Tensor._make(ctx.idx)), None, None, None
+        return Gather.apply(g, dim, ctx.idx), None, None, None
 
 
 def scatter_grad_along(g, idx, shape, dim):
     return ScatterAdd.apply(g, idx, tuple(shape), dim)
 
 
-def gather(input, dim, index, *, sparse_grad=False):
-    d = _check_gather_args(input, dim, index, "gather")
-    return Gather.apply(input, d, index)
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    d = _check_gather(input, dim, index)
+    return Gather.apply(input, d, index._data.astype(np.int64, copy=False))
+
+
+def _pad_grad(g, shape):
+    """g placed at the start of zeros(shape) (differentiably): the gradient of a src larger than its index."""
+    if tuple(g._data.shape) == tuple(shape):
+        return g
+    key = tuple(slice(0, s) for s in g._data.shape)
+    return IndexPutZeros.apply(g, tuple(shape), key, False)
 
 
 class Scatter(Function):
@@ -263,68 +422,53 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, src, dim, idx, reduce):
+        if reduce == "add":
+            ctx._node_name = "ScatterAddBackward0"
         out = x.copy()
+        ctx.args = (dim, reduce, src.shape if isinstance(src, np.ndarray) else None)
+        ctx.idx = idx
         if idx.size:
-            _check_index_range(idx, x.shape[dim], dim)
-            coords = list(np.indices(idx.shape, sparse=True))
-            coords[dim] = idx
-            coords = tuple(coords)
+            _check_range(idx, x.shape[dim] if x.ndim else 1, dim)
+            coords = _coords(idx, dim) if x.ndim else ()
             vals = src[tuple(slice(0, s) for s in idx.shape)] if isinstance(src, np.ndarray) and src.ndim else src
             if reduce is None:
                 out[coords] = vals
             elif reduce == "add":
-                lin = _linear_index(idx, dim, x.shape).reshape(-1)
-                add_rows(out.reshape(-1), lin, np.broadcast_to(vals, idx.shape).reshape(-1))
-            elif reduce == "multiply":
-                np.multiply.at(out, coords, vals)
+                lin = _linear_index(idx, dim, x.shape).reshape(-1) if x.ndim else np.zeros(idx.size, np.int64)
+                add_rows(out.reshape(-1), lin, np.broadcast_to(vals, idx.shape).reshape(-1).astype(x.dtype))
             else:
-                raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
-        ctx.args = (dim, reduce)
-        ctx.idx = idx
+                np.multiply.at(out, coords, vals)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        dim, reduce = ctx.args
-        idx = Tensor._make(ctx.idx)
+        dim, reduce, src_shape = ctx.args
         gx = gs = None
-        if reduce is None:
-            if ctx.needs_input_grad[0]:
-                mask = np.ones(g._data.shape, g._data.dtype)
-                if ctx.idx.size:
-                    coords = list(np.indices(ctx.idx.shape, sparse=True))
-                    coords[dim] = ctx.idx
-                    mask[tuple(coords)] = 0
-                gx = g * Tensor._make(mask)
-            if ctx.needs_input_grad[1]:
-                gs = gather(g, dim, idx)
-        elif reduce == "add":
-            gx = g
-            gs = gather(g, dim, idx) if ctx.needs_input_grad[1] else None
-        else:
+        if reduce == "multiply":
             raise NotImplementedError("ember does not differentiate scatter with reduce='multiply'")
-        if gs is not None and ctx.src_shape is not None and gs.shape != ctx.src_shape:
-            gs = _pad_to(gs, ctx.src_shape)
+        if ctx.needs_input_grad[0]:
+            gx = g
+            if reduce is None and ctx.idx.size:
+                mask = np.ones(g._data.shape, g._data.dtype)
+                mask[_coords(ctx.idx, dim)] = 0
+                gx = g * Tensor._make(mask)
+        if ctx.needs_input_grad[1]:
+            gs = _pad_grad(Gather.apply(g, dim, ctx.idx), src_shape)
         return gx, gs, None, None, None
 
 
-def _pad_to(g, shape):
-    out = np.zeros(shape, g._data.dtype)
-    out[tuple(slice(0, s) for s in g._data.shape)] = g._data
-    return Tensor._make(out)
-
-
-def _scatter(input, dim, index, src, value, reduce):
-    d = _check_gather_args(input, dim, index, "scatter")
+def _scatter(input, dim, index, src, value, reduce, name="scatter"):
     if src is None:
         src = value
     src = as_tensor_arg(src)
-    if isinstance(src, Tensor) and src._data.dtype != input._data.dtype:
-        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype")
-    out = Scatter.apply(input, src, d, index, reduce)
-    if out._grad_fn is not None:
-        out._grad_fn.src_shape = tuple(src.shape) if isinstance(src, Tensor) else None
-    return out
+    if reduce not in (None, "add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    d = _check_scatter(input, dim, index, src, name)
+    if name == "scatter" and reduce is not None and isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                      UserWarning, stacklevel=3)
+    return Scatter.apply(input, src, d, index._data.astype(np.int64, copy=False), reduce)
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
@@ -336,54 +480,146 @@ def scatter_(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 def scatter_add(input, dim, index, src):
-    return _scatter(input, dim, index, src, None, "add")
+    return _scatter(input, dim, index, src, None, "add", "scatter_add")
 
 
 def scatter_add_(input, dim, index, src):
-    return input._inplace(lambda old: _scatter(old, dim, index, src, None, "add"))
+    return input._inplace(lambda old: _scatter(old, dim, index, src, None, "add", "scatter_add"))
+
+
+def _scatter_reduce_array(x, s, d, idx, reduce, include_self):
+    """NumPy kernel of scatter_reduce: (result, per-position count of contributions incl. self when included)."""
+    coords = _coords(idx, d)
+    lin = _linear_index(idx, d, x.shape).reshape(-1)
+    cnt = np.full(x.shape, 1 if include_self else 0, np.int64)
+    add_rows(cnt.reshape(-1), lin, np.ones(lin.size, np.int64))
+    out = x.copy()
+    if reduce in ("sum", "mean"):
+        if not include_self:
+            out[coords] = 0
+        add_rows(out.reshape(-1), lin, s.reshape(-1))
+        if reduce == "mean":
+            n = np.maximum(cnt, 1)
+            out = (out / n).astype(x.dtype) if x.dtype.kind in "fc" else np.floor_divide(out, n).astype(x.dtype)
+    else:
+        ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+        if not include_self:
+            out[coords] = _reduce_identity(reduce, x.dtype)
+        ufunc.at(out, coords, s)
+    return out, cnt
+
+
+class ScatterReduce(Function):
+    _raw = True
+    _node_name = "ScatterReduceBackward0"
+
+    @staticmethod
+    def forward(ctx, x, src, dim, idx, reduce, include_self):
+        _check_range(idx, x.shape[dim] if x.ndim else 1, dim)
+        xs = x.reshape(x.shape or (1,))
+        s = src.reshape(src.shape or (1,))[tuple(slice(0, n) for n in (idx.shape or (1,)))]
+        out, cnt = _scatter_reduce_array(xs, s, dim, idx.reshape(idx.shape or (1,)), reduce, include_self)
+        out = out.reshape(x.shape)
+        ctx.args = (dim, reduce, include_self, src.shape)
+        ctx.idx, ctx.cnt = idx, cnt.reshape(x.shape)
+        ctx.save_for_backward(x, src, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        dim, reduce, include_self, src_shape = ctx.args
+        x, src, out = ctx.saved_tensors
+        idx = Tensor._make(ctx.idx)
+        s = src[tuple(slice(0, n) for n in ctx.idx.shape)] if src._data.ndim else src
+        touched = Tensor._make(ctx.cnt > (1 if include_self else 0))
+        if reduce == "sum":
+            gx, gs = g, g.gather(dim, idx)
+        elif reduce == "mean":
+            gx = g / Tensor._make(np.maximum(ctx.cnt, 1).astype(g._data.dtype))
+            gs = gx.gather(dim, idx)
+        elif reduce == "prod":
+            gx, gs = _prod_grads(g, x, s, out, dim, idx, include_self)
+        else:
+            value = out.gather(dim, idx)
+            x_hit = (x == out).to(g.dtype)
+            s_hit = (s == value).to(g.dtype)
+            share = g / x_hit.scatter_add(dim, idx, s_hit)
+            gx, gs = x_hit * share, s_hit * share.gather(dim, idx)
+        if not include_self:
+            gx = gx.masked_fill(touched, 0)
+        return gx, _pad_grad(gs, src_shape), None, None, None, None
+
+
+def _prod_grads(g, x, s, out, dim, idx, include_self):
+    """Gradients of a scatter 'prod', exact when an input is zero (PyTorch's masked-product formulation)."""
+    from .elementwise import where
+    mx = x.masked_fill(x == 0, 1)
+    gx = g * ScatterReduce.apply(mx, s, dim, idx._data, "prod", include_self) / mx
+    s_zero = s == 0
+    n_zero = x.new_zeros(x.shape).scatter_add(dim, idx, s_zero.to(x.dtype)).gather(dim, idx)
+    single = s_zero & (n_zero == 1)
+    alt = ScatterReduce.apply(x, s.masked_fill(single, 1), dim, idx._data, "prod", include_self)
+    gs = where(single, (g * alt).gather(dim, idx), (g * out).gather(dim, idx) / s.masked_fill(s_zero, 1))
+    return gx, gs
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    d = _check_gather_args(input, dim, index, "scatter_reduce")
-    x = input._data
-    idx = index._data
-    s = src._data[tuple(slice(0, n) for n in idx.shape)]
-    coords = list(np.indices(idx.shape, sparse=True))
-    coords[d] = idx
-    coords = tuple(coords)
-    if reduce in ("sum", "mean"):
-        out = x.copy() if include_self else x.copy()
-        if not include_self:
-            out[coords] = 0
-        lin = _linear_index(idx, d, x.shape).reshape(-1)
-        add_rows(out.reshape(-1), lin, s.reshape(-1))
-        if reduce == "mean":
-            cnt = np.full(x.shape, 1 if include_self else 0, np.int64)
-            add_rows(cnt.reshape(-1), lin, np.ones(lin.size, np.int64))
-            out = out / np.maximum(cnt, 1)
-            out = out.astype(x.dtype) if x.dtype.kind == "f" else np.floor(out).astype(x.dtype)
-    else:
-        ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}.get(reduce)
-        if ufunc is None:
-            raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-        out = x.copy()
-        if not include_self:
-            init = {"prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
-            out[coords] = init if x.dtype.kind == "f" else np.iinfo(x.dtype).min if reduce == "amax" else \
-                np.iinfo(x.dtype).max if reduce == "amin" else 1
-        ufunc.at(out, coords, s)
-    if input._rg or src._rg:
-        raise NotImplementedError("ember does not differentiate scatter_reduce")
-    return Tensor._make(out)
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    d = _check_scatter(input, dim, index, src, "scatter_reduce")
+    return ScatterReduce.apply(input, src, d, index._data.astype(np.int64, copy=False), reduce, include_self)
+
+
+def scatter_reduce_(input, dim, index, src, reduce, *, include_self=True):
+    return input._inplace(lambda old: scatter_reduce(old, dim, index, src, reduce, include_self=include_self))
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """scatter_reduce of whole slices: source's slice i is reduced into input's slice index[i] along dim."""
+    warnings.warn("index_reduce() is in beta and the API may change at any time.", UserWarning, stacklevel=2)
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    idx = _index_vector(index, "index_reduce_")
+    d = wrap_dim(dim, input._data.ndim)
+    _check_index_source(input, d, idx, source, "index_reduce_")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({_tname(input._data)}) and source ({_tname(source._data)}) must "
+                           "have the same scalar type")
+    _check_range(idx, input._data.shape[d] if input._data.ndim else 1, d, exc=IndexError,
+                 prefix="index_reduce_(): ")
+    shape = [1] * source._data.ndim
+    if shape:
+        shape[d] = idx.size
+    full = np.ascontiguousarray(np.broadcast_to(idx.reshape(shape), source._data.shape))
+    return ScatterReduce.apply(input, source, d, full, reduce, include_self)
+
+
+def index_reduce_(input, dim, index, source, reduce, *, include_self=True):
+    return input._inplace(lambda old: index_reduce(old, dim, index, source, reduce, include_self=include_self))
+
+
+def _reduce_identity(reduce, dtype):
+    """The identity of a scatter_reduce reduction in `dtype` (the start value when include_self=False)."""
+    if reduce == "prod":
+        return 1
+    if dtype.kind in "fc":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype == np.bool_:
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
 
 
 # ---- index_select / index_add / index_fill / index_copy --------------------------------------------------------------
-def _check_index_vector(index, name):
-    if index._data.ndim > 1:
-        raise IndexError(f"{name}(): Index is supposed to be a vector")
-    if index._data.dtype.kind not in "iu":
-        raise IndexError(f"{name}(): Expected dtype int32/int64 for index")
-    return index._data.reshape(-1).astype(np.int64, copy=False)
+def _index_vector(index, name, dtypes=(np.int64, np.int32)):
+    """index as a flat int64 array, after the dtype and rank checks of `name`."""
+    d = index._data
+    if d.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector, but got dim: {d.ndim} with type: {_tname(d)} "
+                         f"and size: {list(d.shape)}")
+    if d.dtype not in dtypes:
+        raise RuntimeError(f"{name}(): Expected dtype int32/int64 for index but got: {_tname(d)}")
+    return d.reshape(-1).astype(np.int64, copy=False)
 
 
 class IndexSelect(Function):
@@ -391,18 +627,24 @@ class IndexSelect(Function):
     _node_name = "IndexSelectBackward0"
 
     @staticmethod
-    def forward(ctx, x, dim, idx):
+    def forward(ctx, x, dim, idx, out_shape):
         ctx.args = (x.shape, dim)
         ctx.idx = idx
         if x.ndim == 0:
-            return x.reshape(1)[idx].reshape(idx.shape if idx.ndim else ())
-        _check_index_range(idx, x.shape[dim], dim)
-        return np.take(x, idx, axis=dim)
+            if idx.size != 1:
+                raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {idx.size} value(s)")
+            if idx[0] != 0:
+                raise IndexError("index out of range in self")
+            return x.copy()
+        bad = _first_bad(idx, x.shape[dim], False)
+        if bad is not None:
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={x.shape[dim]}")
+        return np.take(x, idx, axis=dim).reshape(out_shape)
 
     @staticmethod
     def backward(ctx, g):
         shape, dim = ctx.args
-        return IndexAddZeros.apply(g, shape, dim, ctx.idx), None, None
+        return IndexAddZeros.apply(g, shape, dim, ctx.idx), None, None, None
 
 
 class IndexAddZeros(Function):
@@ -413,24 +655,56 @@ class IndexAddZeros(Function):
 
     @staticmethod
     def forward(ctx, g, shape, dim, idx):
-        ctx.args = (dim,)
+        ctx.args = (dim, g.shape)
         ctx.idx = idx
-        out = np.zeros(shape, g.dtype)
         if len(shape) == 0:
-            return g.reshape(()).copy()
-        add_rows(np.moveaxis(out, dim, 0), idx, np.moveaxis(g, dim, 0))
+            return g.sum().reshape(()).astype(g.dtype)
+        out = np.zeros(shape, g.dtype)
+        gm = np.moveaxis(g.reshape(shape[:dim] + (idx.size,) + shape[dim + 1:]), dim, 0)
+        add_rows(np.moveaxis(out, dim, 0), idx, gm)
         return out
 
     @staticmethod
     def backward(ctx, gg):
-        (dim,) = ctx.args
-        return IndexSelect.apply(gg, dim, ctx.idx), None, None, None
+        dim, gshape = ctx.args
+        return IndexSelect.apply(gg, dim, ctx.idx, gshape), None, None, None
 
 
-def index_select(input, dim, index):
-    idx = _check_index_vector(index, "index_select")
-    d = wrap_dim(dim, input._data.ndim)
-    return IndexSelect.apply(input, d, idx)
+def index_select(input, dim, index, *, out=None):
+    d = index._data
+    if d.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if d.dtype not in (np.int64, np.int32):
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+    idx = d.reshape(-1).astype(np.int64, copy=False)
+    nd = input._data.ndim
+    dm = wrap_dim(dim, nd)
+    out_shape = input._data.shape[:dm] + (idx.size,) + input._data.shape[dm + 1:] if nd else ()
+    return IndexSelect.apply(input, dm, idx, out_shape)
+
+
+def _check_index_source(input, dim, idx, source, name):
+    """index_add/index_copy: source must match self except along dim, with one slice per index."""
+    x, s = input._data, source._data
+    n = s.shape[dim] if s.ndim else 1
+    if idx.size != n:
+        if name == "index_copy_":
+            raise IndexError(f"index_copy_(): Number of indices ({idx.size}) should be equal to source.size(dim) "
+                             f"({n})")
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({n}), for dim: {dim}")
+    xs, ss = list(x.shape), list(s.shape)
+    if xs:
+        del xs[dim]
+    if ss:
+        del ss[dim]
+    if xs != ss:
+        if name == "index_copy_":
+            raise RuntimeError(f"index_copy_(): Source/destination tensor must have same slice shapes. Destination "
+                               f"slice shape: {' '.join(map(str, xs))} at dimension {dim} and source slice shape: "
+                               f"{' '.join(map(str, ss))} at dimension 0.")
+        raise RuntimeError(f"source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(x.shape)} source.shape = {list(s.shape)}")
 
 
 class IndexAdd(Function):
@@ -440,24 +714,34 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, x, dim, idx, src, alpha):
         out = x.copy()
-        ctx.args = (dim, alpha)
+        ctx.args = (dim, alpha, src.shape)
         ctx.idx = idx
         s = src * alpha if alpha != 1 else src
+        if x.ndim == 0:
+            return (out + s.sum()).astype(x.dtype)
         add_rows(np.moveaxis(out, dim, 0), idx, np.moveaxis(s.astype(x.dtype, copy=False), dim, 0))
         return out
 
     @staticmethod
     def backward(ctx, g):
-        dim, alpha = ctx.args
-        gs = IndexSelect.apply(g, dim, ctx.idx) if ctx.needs_input_grad[3] else None
+        dim, alpha, sshape = ctx.args
+        gs = IndexSelect.apply(g, dim, ctx.idx, sshape) if ctx.needs_input_grad[3] else None
         if gs is not None and alpha != 1:
             gs = gs * alpha
         return g, None, None, gs, None
 
 
 def index_add(input, dim, index, source, *, alpha=1):
-    idx = _check_index_vector(index, "index_add")
+    idx = _index_vector(index, "index_add_")
     d = wrap_dim(dim, input._data.ndim)
+    if source._data.ndim and d >= source._data.ndim:
+        raise RuntimeError(f"index_add_(): Indexing dim {d} is out of bounds of the source tensor with dim "
+                           f"{source._data.ndim}")
+    _check_index_source(input, d, idx, source, "index_add_")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({_tname(input._data)}) and source ({_tname(source._data)}) must "
+                           "have the same scalar type")
+    _check_range(idx, input._data.shape[d] if input._data.ndim else 1, d)
     return IndexAdd.apply(input, d, idx, source, alpha)
 
 
@@ -473,32 +757,48 @@ class IndexFill(Function):
     def forward(ctx, x, dim, idx, value, copy_src):
         out = x.copy()
         key = (slice(None),) * dim + (idx,)
-        ctx.args = (dim, copy_src)
+        ctx.args = (dim, copy_src, np.shape(value))
         ctx.idx = idx
-        out[key] = value if not copy_src else np.moveaxis(np.moveaxis(value, dim, 0), 0, dim)
+        if x.ndim == 0:
+            if idx.size:
+                out[...] = value.reshape(()) if copy_src else value
+            return out
+        out[key] = value if not isinstance(value, np.ndarray) else value.astype(x.dtype, copy=False)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        dim, copy_src = ctx.args
-        key = (slice(None),) * dim + (ctx.idx,)
+        dim, copy_src, vshape = ctx.args
         mask = np.ones(g._data.shape, g._data.dtype)
-        mask[key] = 0
+        mask.reshape(mask.shape or (1,))[(slice(None),) * dim + (ctx.idx,)] = 0
         gv = None
         if ctx.needs_input_grad[3]:
-            sel = IndexSelect.apply(g, dim, ctx.idx)
-            gv = sel if copy_src else sel.sum()
+            gshape = g._data.shape
+            sel = IndexSelect.apply(g, dim, ctx.idx, gshape[:dim] + (ctx.idx.size,) + gshape[dim + 1:])
+            gv = sel.reshape(vshape) if copy_src else sel.sum()
         return g * Tensor._make(mask), None, None, gv, None
 
 
 def index_fill(input, dim, index, value):
-    idx = _check_index_vector(index, "index_fill")
-    d = wrap_dim(dim, input._data.ndim)
+    d = index._data
+    if d.dtype != np.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if d.ndim > 1:
+        raise RuntimeError("Index has to be a vector/scalar")
+    nd = input._data.ndim
+    dm = wrap_dim(dim, nd)
+    idx = d.reshape(-1)
+    size = input._data.shape[dm] if nd else 1
+    _check_range(idx, size, dm, allow_negative=True, exc=IndexError)
     value = as_tensor_arg(value)
-    if isinstance(value, Tensor) and value._data.ndim != 0:
-        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                           f"{value._data.ndim} dimension(s).")
-    return IndexFill.apply(input, d, idx, value, False)
+    if isinstance(value, Tensor):
+        if value._data.ndim != 0:
+            raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value._data.ndim} dimension(s).")
+        value = value.to(input.dtype)
+    else:
+        value = Tensor._make(np.asarray(value).astype(input._data.dtype))
+    return IndexFill.apply(input, dm, np.where(idx < 0, idx + size, idx), value, False)
 
 
 def index_fill_(input, dim, index, value):
@@ -506,110 +806,206 @@ def index_fill_(input, dim, index, value):
 
 
 def index_copy(input, dim, index, source):
-    idx = _check_index_vector(index, "index_copy")
-    d = wrap_dim(dim, input._data.ndim)
-    return IndexFill.apply(input, d, idx, source, True)
+    d = index._data
+    if d.ndim > 1:
+        raise IndexError(f"index_copy_(): Index should have dimension 1 or 0 (got {d.ndim})")
+    if d.dtype != np.int64:
+        raise RuntimeError(f"index_copy_(): Expected a long tensor for index, but got {_tname(d)}")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{_tname(input._data)} and (source) {_tname(source._data)}")
+    nd = input._data.ndim
+    dm = wrap_dim(dim, nd)
+    idx = d.reshape(-1)
+    _check_index_source(input, dm, idx, source, "index_copy_")
+    _check_range(idx, input._data.shape[dm] if nd else 1, dm, exc=IndexError, prefix="index_copy_(): ")
+    return IndexFill.apply(input, dm, idx, source, True)
 
 
 def index_copy_(input, dim, index, source):
     return input._inplace(lambda old: index_copy(old, dim, index, source))
 
 
-# ---- masks ---------------------------------------------------------------------------------------------------------------
-def _mask_array(mask, name):
+# ---- *_scatter: out-of-place writes of a slice -----------------------------------------------------------------------
+def _check_slice(src, view):
+    if tuple(src._data.shape) != tuple(view._data.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src._data.shape)}"
+                           f", slice size = {list(view._data.shape)}")
+
+
+def _embed(input, src, key, view):
+    """A copy of input with src written at a basic `key` (whose view of input is `view`), differentiably."""
+    _check_slice(src, view)
+    src = src.to(input.dtype) if src._data.dtype != input._data.dtype else src
+    return IndexPut.apply(input, src, key, False, False)
+
+
+def select_scatter(input, src, dim, index):
+    from .shape import select
+    d = wrap_dim(dim, input._data.ndim)
+    view = select(input.detach(), d, index)
+    return _embed(input, src, (slice(None),) * d + (int(index),), view)
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    d = wrap_dim(dim, input._data.ndim)
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _embed(input, src, key, getitem(input.detach(), key))
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    from .shape import diagonal
+    _check_slice(src, diagonal(input.detach(), offset, dim1, dim2))
+    out = input.clone()
+    diagonal(out, offset, dim1, dim2).copy_(src)
+    return out
+
+
+def unravel_index(indices, shape):
+    """Coordinates of flat `indices` in a tensor of `shape` (indices wrap modulo the number of elements)."""
+    if not isinstance(indices, Tensor):
+        indices = Tensor._make(np.asarray(indices))
+    if indices._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    n = int(np.prod(shape))
+    flat = np.mod(indices._data.astype(np.int64), n) if n else indices._data.astype(np.int64)
+    return tuple(Tensor._make(c.astype(np.int64)) for c in np.unravel_index(flat, shape))
+
+
+# ---- masks -----------------------------------------------------------------------------------------------------------
+def _bool_mask(mask, name):
     m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
-        if m.dtype == np.uint8:
-            return m.astype(bool)
         raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype "
-                           f"{_dtype.from_numpy_dtype(m.dtype).name}")
+                           f"{_CPP_NAMES.get(m.dtype.name, m.dtype.name)}")
     return m
 
 
 def masked_fill(input, mask, value):
     from .elementwise import where
-    m = _mask_array(mask, "masked_fill_")
+    from .shape import broadcast_pair
+    m = _bool_mask(mask, "masked_fill_")
     value = as_tensor_arg(value)
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s).")
         value = value.to(input.dtype)
-    elif input._data.dtype.kind in "iub" and isinstance(value, float):
-        value = Tensor._make(np.asarray(value).astype(input._data.dtype))
     else:
-        value = Tensor._make(np.asarray(value, dtype=input._data.dtype))
-    try:
-        np.broadcast_shapes(m.shape, input._data.shape)
-    except ValueError:
-        raise RuntimeError(f"The size of tensor a ({input._data.shape[-1] if input._data.ndim else 1}) must match the "
-                           f"size of tensor b ({m.shape[-1] if m.ndim else 1}) at non-singleton dimension "
-                           f"{input._data.ndim - 1}") from None
-    out = where(Tensor._make(m), value, input)
-    if out._data.shape != input._data.shape:
-        raise RuntimeError("masked_fill: mask shape must broadcast to the input's shape")
-    return out
+        value = Tensor._make(np.asarray(value).astype(input._data.dtype))
+    broadcast_pair(m.shape, input._data.shape)
+    return where(Tensor._make(m), value, input)
+
+
+def _check_inplace_shape(input, other_shape):
+    from .shape import broadcast_pair
+    full = broadcast_pair(input._data.shape, other_shape)
+    if full != input._data.shape:
+        raise RuntimeError(f"output with shape {list(input._data.shape)} doesn't match the broadcast shape "
+                           f"{list(full)}")
 
 
 def masked_fill_(input, mask, value):
+    _check_inplace_shape(input, np.shape(mask._data if isinstance(mask, Tensor) else mask))
     return input._inplace(lambda old: masked_fill(old, mask, value))
 
 
 def masked_select(input, mask):
-    m = _mask_array(mask, "masked_select")
-    shape = np.broadcast_shapes(m.shape, input._data.shape)
+    from .shape import broadcast_pair
+    if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    m = mask._data
+    shape = broadcast_pair(m.shape, input._data.shape)
     x = input.expand(shape) if input._data.shape != shape else input
     return getitem(x, Tensor._make(np.broadcast_to(m, shape)))
 
 
 def masked_scatter(input, mask, source):
-    m = np.broadcast_to(_mask_array(mask, "masked_scatter"), input._data.shape)
+    from .shape import broadcast_pair
+    m = _bool_mask(mask, "masked_scatter_")
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_tname(input._data)} and {_tname(source._data)}")
+    shape = broadcast_pair(m.shape, input._data.shape)
+    m = np.broadcast_to(m, shape)
     n = int(m.sum())
-    src = source.reshape(-1)[:n]
-    k, _ = _convert_key((Tensor._make(m),))
-    return IndexPut.apply(input, src, k, True, False)
+    if source.numel() < n:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    x = input.expand(shape).contiguous() if input._data.shape != shape else input
+    return IndexPut.apply(x, source.reshape(-1)[:n], (m,), True, False)
 
 
 def masked_scatter_(input, mask, source):
+    _check_inplace_shape(input, np.shape(mask._data if isinstance(mask, Tensor) else mask))
     return input._inplace(lambda old: masked_scatter(old, mask, source))
 
 
-def nonzero(input, *, as_tuple=False):
-    nz = np.nonzero(input._data) if input._data.ndim else np.nonzero(input._data.reshape(1))
+def nonzero(input, *, out=None, as_tuple=False):
+    x = input._data.reshape(1) if input._data.ndim == 0 else input._data
+    nz = np.nonzero(x)
     if as_tuple:
         return tuple(Tensor._make(i.astype(np.int64)) for i in nz)
-    return Tensor._make(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64))
+    res = np.stack(nz, axis=1).astype(np.int64)
+    return Tensor._make(res[:, :0] if input._data.ndim == 0 else res)
 
 
 def argwhere(input):
     return nonzero(input)
 
 
+def _out_of_range(bad, n):
+    return IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+
+
+def _flat_index(index, n, name):
+    """index as wrapped flat positions into n elements, with take/put's dtype and range errors."""
+    idx = index._data
+    if idx.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {_tname(idx)}")
+    bad = _first_bad(idx, n, True)
+    if bad is not None:
+        raise _out_of_range(bad, n)
+    return np.where(idx < 0, idx + n, idx)
+
+
 def take(input, index):
     flat = input.reshape(-1)
-    idx = index._data
-    n = flat._data.shape[0]
-    _check_index_range(idx, n, 0)
-    return getitem(flat, Tensor._make(np.where(idx < 0, idx + n, idx)))
+    return getitem(flat, Tensor._make(_flat_index(index, flat._data.shape[0], "take")))
 
 
 def take_along_dim(input, indices, dim=None):
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_tname(indices._data)}")
     if dim is None:
-        return take(input, indices.reshape(-1))
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    if input._data.ndim != indices._data.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
+                           f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions for "
+                           "indices")
+    from .shape import broadcast_pair
     d = wrap_dim(dim, input._data.ndim)
-    shape = list(np.broadcast_shapes(tuple(s if i != d else 1 for i, s in enumerate(input._data.shape)),
-                                     tuple(s if i != d else 1 for i, s in enumerate(indices._data.shape))))
-    ishape = list(shape)
-    ishape[d] = input._data.shape[d]
-    jshape = list(shape)
-    jshape[d] = indices._data.shape[d]
-    return gather(input.expand(ishape), d, indices.expand(jshape).contiguous())
+    shape = list(broadcast_pair(tuple(s if i != d else 1 for i, s in enumerate(input._data.shape)),
+                                tuple(s if i != d else 1 for i, s in enumerate(indices._data.shape))))
+    ishape, jshape = list(shape), list(shape)
+    ishape[d], jshape[d] = input._data.shape[d], indices._data.shape[d]
+    return gather(input.expand(ishape), d, indices.expand(jshape))
 
 
 def put(input, index, source, accumulate=False):
-    flat_key = np.unravel_index(np.where(index._data < 0, index._data + input.numel(), index._data).reshape(-1),
-                                input._data.shape)
-    return IndexPut.apply(input, source.reshape(-1), flat_key, True, accumulate)
+    if source._data.dtype != input._data.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{_tname(input._data)} and source.dtype = {_tname(source._data)}")
+    if source.numel() != index.numel():
+        raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
+                         f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
+    flat = _flat_index(index, input.numel(), "put_").reshape(-1)
+    key = np.unravel_index(flat, input._data.shape) if input._data.ndim else (flat,)
+    if not input._data.ndim:
+        return IndexPut.apply(input.reshape(1), source.reshape(-1), key, True, accumulate).reshape(())
+    return IndexPut.apply(input, source.reshape(-1), key, True, accumulate)
 
 
 def put_(input, index, source, accumulate=False):
@@ -617,5 +1013,6 @@ def put_(input, index, source, accumulate=False):
 
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_fill",
-           "index_copy", "index_put", "masked_fill", "masked_select", "masked_scatter", "nonzero", "argwhere", "take",
-           "take_along_dim", "put"]
+           "index_copy", "index_put", "index_put_", "index_reduce", "masked_fill", "masked_select", "masked_scatter",
+           "nonzero", "argwhere", "take", "take_along_dim", "put", "select_scatter", "slice_scatter",
+           "diagonal_scatter", "unravel_index"]

@@ -28,7 +28,10 @@ def _infer_shape(shape, numel):
         for s in shape:
             if s != -1:
                 known *= s
-        if known == 0 or numel % known:
+        if known == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
+                               "unspecified dimension size -1 can be any value and is ambiguous")
+        if numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         shape = tuple(numel // known if s == -1 else s for s in shape)
     n = 1
@@ -87,6 +90,11 @@ def reshape(input, *shape):
         return input._make_view(out, lambda b: b.reshape(shape))
     out = Reshape.apply(input, shape, False)
     return _view_result(input, out, lambda b: b.reshape(shape))
+
+
+def ravel(input):
+    """The elements as a 1-D tensor: a view when the input is contiguous, else a copy."""
+    return reshape(input, -1)
 
 
 def view_as(input, other):
@@ -204,8 +212,14 @@ def movedim(input, source, destination):
     nd = input._data.ndim
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
+                           f"same number of dims as destination ({dst} dims)")
     src = [wrap_dim(s, nd) for s in src]
     dst = [wrap_dim(d, nd) for d in dst]
+    for name, ds in (("source", src), ("destination", dst)):
+        if len(set(ds)) != len(ds):
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({ds})")
     order = [i for i in range(nd) if i not in src]
     perm = [None] * nd
     for s, d in zip(src, dst):
@@ -275,23 +289,46 @@ def broadcast_to(input, size):
 
 
 def broadcast_shapes(*shapes):
-    try:
-        return _dtype.Size(np.broadcast_shapes(*[tuple(s) if not isinstance(s, int) else (s,) for s in shapes]))
-    except ValueError:
-        raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape") from None
+    """The common broadcast shape, checked and reported argument by argument as PyTorch does."""
+    shapes = [(s,) if isinstance(s, (int, np.integer)) else tuple(s) for s in shapes if s is not None]
+    common = [1] * builtins.max((len(s) for s in shapes), default=0)
+    for k, shape in enumerate(shapes):
+        for i in range(-1, -1 - len(shape), -1):
+            if shape[i] == common[i] or shape[i] == 1:
+                continue
+            if common[i] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {shape[i]} at {i}! Mismatching "
+                                   f"argument at index {k} had {shape}; but expected shape should be broadcastable "
+                                   f"to {common}")
+            if shape[i] < 0:
+                raise ValueError("Attempting to broadcast a dimension with negative length!")
+            common[i] = shape[i]
+    return _dtype.Size(common)
 
 
 def broadcast_tensors(*tensors):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
-    shape = broadcast_shapes(*[t._data.shape for t in tensors])
+    shape = ()
+    for t in tensors:
+        shape = broadcast_pair(shape, t._data.shape)
     return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_pair(a, b):
+    """The broadcast of two shapes, with PyTorch's size-mismatch message (checked from the last dim)."""
+    n = builtins.max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    for i in range(n - 1, -1, -1):
+        if a[i] != b[i] and a[i] != 1 and b[i] != 1:
+            raise RuntimeError(f"The size of tensor a ({a[i]}) must match the size of tensor b ({b[i]}) at "
+                               f"non-singleton dimension {i}")
+    return tuple(y if x == 1 else x for x, y in zip(a, b))
 
 
 def contiguous(input, memory_format=None):
     if input._data.flags.c_contiguous:
         return input
-    from .elementwise import Clone
     return _Contig.apply(input)
 
 
@@ -315,19 +352,23 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, nd, *xs):
-        ctx.sizes = [x.shape[dim] if x.ndim else 0 for x in xs]
+        skip = [x.ndim == 1 and x.shape[0] == 0 for x in xs]
+        skip[0] = skip[0] and not builtins.all(skip)
+        ctx.sizes = [None if sk else x.shape[dim] for x, sk in zip(xs, skip)]
+        ctx.dtypes = [x.dtype for x in xs]
         ctx.dim = dim
-        parts = [x.astype(nd, copy=False) for x in xs if not (x.ndim == 1 and x.shape[0] == 0)]
-        if not parts:
-            return np.zeros((0,), nd)
-        return np.concatenate(parts, axis=dim)
+        return np.concatenate([x.astype(nd, copy=False) for x, sk in zip(xs, skip) if not sk], axis=dim)
 
     @staticmethod
     def backward(ctx, g):
         out = [None, None]
         start = 0
-        for n, need in zip(ctx.sizes, ctx.needs_input_grad[2:]):
-            out.append(g.narrow(ctx.dim, start, n) if need else None)
+        for n, dt, need in zip(ctx.sizes, ctx.dtypes, ctx.needs_input_grad[2:]):
+            if n is None:
+                out.append(Tensor._make(np.zeros((0,), dt)) if need else None)
+                continue
+            gi = g.narrow(ctx.dim, start, n) if need else None
+            out.append(gi.to(_dtype.from_numpy_dtype(dt)) if gi is not None and dt != g._data.dtype else gi)
             start += n
         return tuple(out)
 
@@ -335,7 +376,7 @@ class Cat(Function):
 def cat(tensors, dim=0, *, out=None):
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(t).__name__}")
@@ -378,25 +419,33 @@ def stack(tensors, dim=0, *, out=None):
     return cat([unsqueeze(t, d) for t in tensors], d, out=out)
 
 
-def hstack(tensors):
-    tensors = atleast_1d(*tensors) if len(tensors) > 1 else (atleast_1d(tensors[0]),)
-    return cat(tensors, 0 if tensors[0].dim() == 1 else 1)
+def _nonempty(tensors, name):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError(f"{name} expects a non-empty TensorList")
+    return tensors
 
 
-def vstack(tensors):
-    return cat([atleast_2d(t) for t in tensors], 0)
+def hstack(tensors, *, out=None):
+    tensors = atleast_1d(_nonempty(tensors, "hstack"))
+    return cat(tensors, 0 if tensors[0].dim() == 1 else 1, out=out)
 
 
-row_stack = vstack
+def vstack(tensors, *, out=None):
+    return cat(atleast_2d(_nonempty(tensors, "vstack")), 0, out=out)
 
 
-def dstack(tensors):
-    return cat([atleast_3d(t) for t in tensors], 2)
+def row_stack(tensors, *, out=None):
+    return cat(atleast_2d(_nonempty(tensors, "row_stack")), 0, out=out)
 
 
-def column_stack(tensors):
-    cols = [t.reshape(-1, 1) if t.dim() <= 1 else t for t in tensors]
-    return cat(cols, 1)
+def dstack(tensors, *, out=None):
+    return cat(atleast_3d(_nonempty(tensors, "dstack")), 2, out=out)
+
+
+def column_stack(tensors, *, out=None):
+    cols = [t.reshape(-1, 1) if t.dim() <= 1 else t for t in _nonempty(tensors, "column_stack")]
+    return cat(cols, 1, out=out)
 
 
 def atleast_1d(*tensors):
@@ -425,26 +474,38 @@ def atleast_3d(*tensors):
     return res[0] if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)) else tuple(res)
 
 
+def narrow_copy(input, dim, start, length):
+    return narrow(input, dim, start, length).clone()
+
+
 def narrow(input, dim, start, length):
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, nd)
     size = input._data.shape[d]
-    start = int(start)
+    start, length = int(start), int(length)
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     if start < 0:
         start += size
-    if not 0 <= start <= size or length < 0 or start + length > size:
+    if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
     key = (slice(None),) * d + (slice(start, start + length),)
     return input[key]
 
 
 def split(tensor, split_size_or_sections, dim=0):
+    if tensor._data.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor._data.ndim)
     size = tensor._data.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if isinstance(split_size_or_sections, Tensor) and split_size_or_sections._data.ndim == 0:
+        split_size_or_sections = int(split_size_or_sections)
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
         if step <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sections = [builtins.min(step, size - s) for s in range(0, size, step)] if size else [0]
@@ -464,6 +525,36 @@ def split_with_sizes(tensor, split_sizes, dim=0):
     return split(tensor, list(split_sizes), dim)
 
 
+unsafe_split = split
+unsafe_split_with_sizes = split_with_sizes
+
+
+def _np_style_split(name, input, sections, dim, min_dims):
+    """hsplit/vsplit/dsplit: tensor_split along a fixed dim, with an int meaning equal sections."""
+    nd = input._data.ndim
+    if nd < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor with "
+                           f"{nd} dimensions!")
+    if isinstance(sections, (int, np.integer)):
+        size = input._data.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the dimension "
+                               f"{size} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    return _np_style_split("hsplit", input, indices_or_sections, 0 if input._data.ndim == 1 else 1, 1)
+
+
+def vsplit(input, indices_or_sections):
+    return _np_style_split("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input, indices_or_sections):
+    return _np_style_split("dsplit", input, indices_or_sections, 2, 3)
+
+
 def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
@@ -474,32 +565,45 @@ def chunk(input, chunks, dim=0):
 
 
 def tensor_split(input, indices_or_sections, dim=0):
+    if input._data.ndim == 0:
+        raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
-    if isinstance(indices_or_sections, int):
-        n = indices_or_sections
+    if isinstance(indices_or_sections, Tensor) and indices_or_sections._data.ndim == 0:
+        indices_or_sections = int(indices_or_sections)
+    if isinstance(indices_or_sections, (int, np.integer)):
+        n = int(indices_or_sections)
+        if n <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {n}")
         base, extra = divmod(size, n)
         sizes = [base + 1 if i < extra else base for i in range(n)]
+        starts = np.cumsum([0] + sizes[:-1]).tolist()
     else:
-        idx = [builtins.min(builtins.max(int(i), 0), size) for i in indices_or_sections]
-        bounds = [0] + idx + [size]
-        sizes = [builtins.max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
-    out, start = [], 0
-    for n in sizes:
-        out.append(narrow(input, d, start, n))
-        start += n
-    return tuple(out)
+        bounds = [0] + [int(i) for i in indices_or_sections] + [size]
+        spans = [slice(a, b).indices(size)[:2] for a, b in zip(bounds[:-1], bounds[1:])]
+        starts = [a for a, _ in spans]
+        sizes = [builtins.max(b - a, 0) for a, b in spans]
+    return tuple(narrow(input, d, a, n) for a, n in zip(starts, sizes))
+
+
+def unsafe_chunk(input, chunks, dim=0):
+    return chunk(input, chunks, dim)
 
 
 def unbind(input, dim=0):
+    if input._data.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input._data.ndim)
     return tuple(select(input, d, i) for i in range(input._data.shape[d]))
 
 
 def select(input, dim, index):
     nd = input._data.ndim
+    if nd == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, nd)
     size = input._data.shape[d]
+    index = int(index)
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
                          f"dimension {d}")
@@ -565,8 +669,19 @@ def roll(input, shifts, dims=None):
 
 
 def rot90(input, k=1, dims=(0, 1)):
+    nd = input._data.ndim
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if nd < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {nd}")
+    if dims[0] == dims[1] or builtins.abs(dims[0] - dims[1]) == nd:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and dim1 = {dims[1]}")
+    for i, v in enumerate(dims):
+        if not -nd <= v < nd:
+            raise RuntimeError(f"Rotation dim{i} out of range, dim{i} = {v}")
+    d0, d1 = dims[0] % nd, dims[1] % nd
     k %= 4
-    d0, d1 = dims
     if k == 0:
         return input.clone()
     if k == 1:
@@ -612,15 +727,11 @@ def triu(input, diagonal=0):
 
 
 def _diag_view(x, offset, d1, d2):
-    """A writable strided view of a diagonal (NumPy's own diagonal view is read-only)."""
-    key = [slice(None)] * x.ndim
-    key[d2 if offset >= 0 else d1] = slice(builtins.abs(offset), None)
-    s = x[tuple(key)]
-    n = builtins.min(s.shape[d1], s.shape[d2])
-    rest = [i for i in range(x.ndim) if i not in (d1, d2)]
-    shape = [s.shape[i] for i in rest] + [n]
-    strides = [s.strides[i] for i in rest] + [s.strides[d1] + s.strides[d2]]
-    return np.lib.stride_tricks.as_strided(s, shape, strides, writeable=x.flags.writeable)
+    """A view of a diagonal, writable when x is (NumPy flags its diagonal views read-only)."""
+    d = np.diagonal(x, offset, d1, d2)
+    if x.flags.writeable:
+        d.flags.writeable = True
+    return d
 
 
 class Diagonal(Function):
@@ -673,11 +784,13 @@ def diag(input, diagonal=0):
 
 
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
-    n = input._data.shape[-1] + builtins.abs(offset)
-    shape = input._data.shape[:-1] + (n, n)
-    out = DiagonalBackward.apply(input, shape, offset, len(shape) - 2, len(shape) - 1)
-    nd = len(shape)
+    nd = input._data.ndim + 1
     d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    n = (input._data.shape[-1] if input._data.ndim else 1) + builtins.abs(offset)
+    shape = input._data.shape[:-1] + (n, n)
+    out = DiagonalBackward.apply(input, shape, offset, nd - 2, nd - 1)
     if (d1, d2) != (nd - 2, nd - 1):
         out = movedim(out, (nd - 2, nd - 1), (d1, d2))
     return out
@@ -688,6 +801,10 @@ def diagflat(input, offset=0):
 
 
 def trace(input):
+    if input._data.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return globals()["diagonal"](input).sum()
 
 
@@ -723,6 +840,11 @@ def repeat(input, *sizes):
     sizes = _shape_arg(sizes)
     if len(sizes) < input._data.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor")
+    shp = (1,) * (len(sizes) - input._data.ndim) + input._data.shape
+    target = [a * b for a, b in zip(shp, sizes)]
+    for v in target:
+        if v < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {v}: {target}")
     return Repeat.apply(input, sizes)
 
 
@@ -733,22 +855,40 @@ def tile(input, dims):
     return repeat(input, dims)
 
 
+def _repeat_counts(reps, output_size):
+    """Indices 0..len(reps)-1 each repeated reps[i] times (the core of repeat_interleave)."""
+    if reps.ndim != 1:
+        raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+    if reps.size and reps.min() < 0:
+        raise RuntimeError("repeats can not be negative")
+    idx = np.repeat(np.arange(reps.shape[0], dtype=np.int64), reps)
+    if output_size is not None and idx.shape[0] != output_size:
+        raise RuntimeError("allocated size does not match required size")
+    return Tensor._make(idx)
+
+
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if repeats is None:
-        reps = input._data.astype(np.int64)
-        return Tensor._make(np.repeat(np.arange(len(reps), dtype=np.int64), reps))
+        return _repeat_counts(input._data.astype(np.int64), output_size)
     if dim is None:
         input = input.reshape(-1)
         dim = 0
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
-    reps = repeats._data.astype(np.int64) if isinstance(repeats, Tensor) else np.asarray(repeats, np.int64)
+    if isinstance(repeats, Tensor):
+        if repeats._data.ndim > 1:
+            raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        reps = repeats._data.astype(np.int64)
+    else:
+        reps = np.asarray(int(repeats), np.int64)
+        if reps < 0:
+            raise RuntimeError("Repeats must be non-negative")
     if reps.ndim == 0 or reps.size == 1:
-        reps = np.full(n, int(reps.reshape(-1)[0]) if reps.size else 0)
+        reps = np.full(n, int(reps.reshape(-1)[0]), np.int64)
     if reps.shape[0] != n:
-        raise RuntimeError("repeats must have the same size as input along dim")
-    idx = Tensor._make(np.repeat(np.arange(n, dtype=np.int64), reps))
-    return input.index_select(d, idx)
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{reps.shape[0]} and input.size({d}) = {n}")
+    return input.index_select(d, _repeat_counts(reps, output_size))
 
 
 # ---- CopySlices: in-place ops on views ------------------------------------------------------------------------------
@@ -785,10 +925,11 @@ def copy_slices(view, node, output_nr):
     view._grad_fn, view._output_nr = fresh._grad_fn, fresh._output_nr
 
 
-__all__ = ["view", "reshape", "view_as", "reshape_as", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
-           "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "adjoint", "expand", "expand_as",
+__all__ = ["view", "reshape", "view_as", "reshape_as", "ravel", "flatten", "unflatten", "squeeze", "unsqueeze",
+           "permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "adjoint", "expand", "expand_as",
            "broadcast_to", "broadcast_shapes", "broadcast_tensors", "contiguous", "cat", "concat", "concatenate",
            "stack", "hstack", "vstack", "row_stack", "dstack", "column_stack", "atleast_1d", "atleast_2d",
-           "atleast_3d", "narrow", "split", "split_with_sizes", "chunk", "tensor_split", "unbind", "select", "flip",
-           "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diagonal", "diag", "diag_embed", "diagflat", "trace",
-           "repeat", "tile", "repeat_interleave"]
+           "atleast_3d", "narrow", "narrow_copy", "split", "split_with_sizes", "unsafe_split",
+           "unsafe_split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "unsafe_chunk", "tensor_split", "unbind",
+           "select", "flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diagonal", "diag", "diag_embed",
+           "diagflat", "trace", "repeat", "tile", "repeat_interleave"]

@@ -18,6 +18,24 @@ def ri(*shape, lo=0, hi=5, seed=0):
     return np.random.default_rng(seed).integers(lo, hi, shape)
 
 
+def raises(fn, exc, match):
+    """torch raises exc with a message matching `match` (so the text comes from torch), and so does ember."""
+    with pytest.raises(exc, match=match):
+        fn(torch)
+    check_raises(fn, exc, match)
+
+
+def _table(cases):
+    """pytest params from (id, *values) rows; rows may already be pytest.param(id, *values, marks=...)."""
+    out = []
+    for c in cases:
+        if hasattr(c, "marks"):
+            out.append(pytest.param(*c.values[1:], id=c.values[0], marks=c.marks))
+        else:
+            out.append(pytest.param(*c[1:], id=c[0]))
+    return out
+
+
 # (id, fn(lib, *tensors), inputs) -- every case is checked for values, dtypes and gradients in float64 and float32.
 CASES = [
     # view / reshape
@@ -33,7 +51,7 @@ CASES = [
     ("reshape_strided", lambda t, x: x[:, ::2].reshape(2, 3), [r(2, 6)]),
     ("reshape_fn", lambda t, x: t.reshape(x, (3, 2)), [r(6)]),
     ("reshape_as", lambda t, x, y: x.reshape_as(y), [r(2, 3), r(3, 2)]),
-    ("reshape_empty_infer", lambda t, x: x.reshape(0, -1, 2), [r(0, 4)]),
+    ("reshape_empty_infer", lambda t, x: x.reshape(-1, 2), [r(0, 4)]),
     ("flatten", lambda t, x: x.flatten(), [r(2, 3, 4)]),
     ("flatten_range", lambda t, x: t.flatten(x, 1, 2), [r(2, 3, 4, 5)]),
     ("flatten_neg", lambda t, x: x.flatten(-3, -2), [r(2, 3, 4, 5)]),
@@ -112,6 +130,15 @@ CASES = [
     ("tensor_split_idx", lambda t, x: t.tensor_split(x, [1, 4], dim=0), [r(6, 2)]),
     ("tensor_split_idx_oob", lambda t, x: x.tensor_split([2, 10, 1]), [r(5)]),
     ("tensor_split_tensor", lambda t, x: x.tensor_split(t.tensor([1, 3])), [r(5)]),
+    ("hsplit", lambda t, x: x.hsplit(2), [r(3, 4)]),
+    ("hsplit_1d", lambda t, x: t.hsplit(x, [1, 3]), [r(5)]),
+    ("vsplit", lambda t, x: t.vsplit(x, [1]), [r(4, 2)]),
+    ("dsplit", lambda t, x: x.dsplit(2), [r(2, 1, 4)]),
+    ("unsafe_split", lambda t, x: t.unsafe_split(x, 2), [r(5)]),
+    ("unsafe_chunk", lambda t, x: x.unsafe_chunk(2, 1), [r(2, 3)]),
+    ("narrow_copy", lambda t, x: x.narrow_copy(0, 1, 2), [r(4, 2)]),
+    ("ravel", lambda t, x: x.ravel(), [r(2, 3)]),
+    ("ravel_noncontig", lambda t, x: t.ravel(x.t()), [r(2, 3)]),
     ("unbind", lambda t, x: x.unbind(1), [r(2, 3)]),
     ("unbind_fn", lambda t, x: t.unbind(x), [r(3, 2)]),
     ("select", lambda t, x: x.select(1, -1), [r(2, 3, 4)]),
@@ -200,9 +227,15 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("fn,inputs", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("fn,inputs", _table(CASES))
 def test_shape_op(fn, inputs):
     check(fn, inputs, dtypes=F)
+
+
+def test_cat_mixed_float_grad():
+    """cat promotes float32 + float64 to float64; each input's gradient comes back in its own dtype."""
+    check(lambda t, x, y, z: t.cat([x, y, z]) * 2, [r(2).astype(np.float32), r(3), r(0)])
+    check(lambda t, x, y: t.stack([x, y], 1), [r(2, 2).astype(np.float32), r(2, 2)])
 
 
 # Integer and bool inputs: values and dtypes (no grad).
@@ -219,7 +252,6 @@ INT_CASES = [
     ("diag_embed_bool", lambda t, x: t.diag_embed(x > 1), [ri(2, 3)]),
     ("trace_int", lambda t, x: x.trace(), [ri(3, 3)]),
     ("trace_int32", lambda t, x: x.int().trace(), [ri(3, 3)]),
-    ("trace_bool", lambda t, x: (x > 1).trace(), [ri(3, 3)]),
     ("cat_promote_int_float", lambda t, x, y: t.cat([x, y]), [ri(2), r(3)]),
     ("cat_promote_int32_int64", lambda t, x, y: t.cat([x.int(), y]), [ri(2), ri(3)]),
     ("cat_promote_bool_int", lambda t, x, y: t.cat([x > 1, y.to(t.uint8)]), [ri(2), ri(3)]),
@@ -235,129 +267,193 @@ INT_CASES = [
 ]
 
 
-@pytest.mark.parametrize("fn,inputs", [c[1:] for c in INT_CASES], ids=[c[0] for c in INT_CASES])
+@pytest.mark.parametrize("fn,inputs", _table(INT_CASES))
 def test_shape_op_int(fn, inputs):
     check(fn, inputs, grad=False)
 
 
 ERRORS = [
     ("view_noncontig", lambda t: t.zeros(3, 4).t().view(-1), RuntimeError, "view size is not compatible"),
-    ("view_bad_size", lambda t: t.zeros(2, 3).view(4, 2), RuntimeError, r"shape '\[4, 2\]' is invalid for input of size 6"),
+    ("view_bad_size", lambda t: t.zeros(2, 3).view(4, 2),
+     RuntimeError, r"shape '\[4, 2\]' is invalid for input of size 6"),
     ("view_two_infer", lambda t: t.zeros(2, 3).view(-1, -1), RuntimeError, "only one dimension can be inferred"),
-    ("reshape_bad", lambda t: t.zeros(2, 3).reshape(5, -1), RuntimeError, r"shape '\[5, -1\]' is invalid for input of size 6"),
+    ("reshape_bad", lambda t: t.zeros(2, 3).reshape(5, -1),
+     RuntimeError, r"shape '\[5, -1\]' is invalid for input of size 6"),
     ("reshape_neg", lambda t: t.zeros(2, 3).reshape(-2, 3), RuntimeError, "invalid shape dimension -2"),
-    ("reshape_empty_infer", lambda t: t.zeros(0, 3).reshape(0, -1), RuntimeError, r"shape '\[0, -1\]' is invalid"),
+    ("reshape_empty_infer", lambda t: t.zeros(0, 3).reshape(0, -1),
+     RuntimeError, "cannot reshape tensor of 0 elements into shape \\[0, -1\\] because the unspecified dimension "
+                   "size -1 can be any value"),
     ("flatten_order", lambda t: t.zeros(2, 3, 4).flatten(2, 1), RuntimeError, "start_dim cannot come after end_dim"),
     ("unflatten_bad", lambda t: t.zeros(2, 6).unflatten(1, (4, 2)), RuntimeError, "don't multiply up to the size"),
-    ("squeeze_dim_oob", lambda t: t.zeros(2, 3).squeeze(2), IndexError, r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
+    ("squeeze_dim_oob", lambda t: t.zeros(2, 3).squeeze(2),
+     IndexError, r"Dimension out of range \(expected to be in range of \[-2, 1\], but got 2\)"),
     ("unsqueeze_oob", lambda t: t.zeros(2, 3).unsqueeze(4), IndexError, r"range of \[-3, 2\], but got 4"),
-    ("permute_len", lambda t: t.zeros(2, 3).permute(0), RuntimeError, r"input.dim\(\) = 2 is not equal to len\(dims\) = 1"),
+    ("permute_len", lambda t: t.zeros(2, 3).permute(0),
+     RuntimeError, r"input.dim\(\) = 2 is not equal to len\(dims\) = 1"),
     ("permute_dup", lambda t: t.zeros(2, 3).permute(0, 0), RuntimeError, "duplicate dims"),
     ("transpose_oob", lambda t: t.zeros(2, 3).transpose(0, 2), IndexError, "Dimension out of range"),
-    ("t_3d", lambda t: t.zeros(2, 3, 4).t(), RuntimeError, r"t\(\) expects a tensor with <= 2 dimensions, but self is 3D"),
-    ("mT_1d", lambda t: t.zeros(3).mT, RuntimeError, "tensor.mT is only supported on matrices or batches of matrices"),
+    ("t_3d", lambda t: t.zeros(2, 3, 4).t(),
+     RuntimeError, r"t\(\) expects a tensor with <= 2 dimensions, but self is 3D"),
+    pytest.param("mT_1d", lambda t: t.zeros(3).mT,
+                 RuntimeError, "tensor.mT is only supported on matrices or batches of matrices",
+                 marks=pytest.mark.xfail(strict=True, reason="_tensor_methods.py: Tensor.mT on a 1-D tensor raises "
+                                                             "IndexError instead of torch's RuntimeError")),
     ("movedim_dup", lambda t: t.zeros(2, 3, 4).movedim((0, 0), (1, 2)), RuntimeError, "repeated dim in `source`"),
-    ("movedim_len", lambda t: t.zeros(2, 3, 4).movedim((0, 1), (1,)), RuntimeError, "Invalid source or destination dims"),
-    ("expand_bad", lambda t: t.zeros(2, 3).expand(2, 4), RuntimeError, r"The expanded size of the tensor \(4\) must match the existing size \(3\) at non-singleton dimension 1"),
-    ("expand_fewer", lambda t: t.zeros(2, 3).expand(3), RuntimeError, r"the number of sizes provided \(1\) must be greater or equal to the number of dimensions in the tensor \(2\)"),
-    ("expand_lead_neg", lambda t: t.zeros(3).expand(-1, 3), RuntimeError, r"The expanded size of the tensor \(-1\) isn't allowed in a leading, non-existing dimension 0"),
-    ("broadcast_to_bad", lambda t: t.broadcast_to(t.zeros(3), (2, 4)), RuntimeError, r"The expanded size of the tensor \(4\) must match the existing size \(3\)"),
-    ("broadcast_tensors_bad", lambda t: t.broadcast_tensors(t.zeros(3), t.zeros(4)), RuntimeError, r"The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 0"),
-    ("repeat_fewer", lambda t: t.zeros(2, 3).repeat(2), RuntimeError, "Number of dimensions of repeat dims can not be smaller"),
+    ("movedim_len", lambda t: t.zeros(2, 3, 4).movedim((0, 1), (1,)),
+     RuntimeError, "Invalid source or destination dims"),
+    ("expand_bad", lambda t: t.zeros(2, 3).expand(2, 4),
+     RuntimeError, r"The expanded size of the tensor \(4\) must match the existing size \(3\) at non-singleton "
+                   r"dimension 1"),
+    ("expand_fewer", lambda t: t.zeros(2, 3).expand(3),
+     RuntimeError, r"the number of sizes provided \(1\) must be greater or equal to the number of dimensions in the "
+                   r"tensor \(2\)"),
+    ("expand_lead_neg", lambda t: t.zeros(3).expand(-1, 3),
+     RuntimeError, r"The expanded size of the tensor \(-1\) isn't allowed in a leading, non-existing dimension 0"),
+    ("broadcast_to_bad", lambda t: t.broadcast_to(t.zeros(3), (2, 4)),
+     RuntimeError, r"The expanded size of the tensor \(4\) must match the existing size \(3\)"),
+    ("broadcast_tensors_bad", lambda t: t.broadcast_tensors(t.zeros(3), t.zeros(4)),
+     RuntimeError, r"The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 0"),
+    ("repeat_fewer", lambda t: t.zeros(2, 3).repeat(2),
+     RuntimeError, "Number of dimensions of repeat dims can not be smaller"),
     ("repeat_neg", lambda t: t.zeros(2).repeat(-1), RuntimeError, "Trying to create tensor with negative dimension -2"),
-    ("repeat_interleave_len", lambda t: t.zeros(3).repeat_interleave(t.tensor([1, 2])), RuntimeError, "repeats must have the same size as input along dim"),
-    ("repeat_interleave_neg", lambda t: t.zeros(2).repeat_interleave(t.tensor([1, -1])), RuntimeError, "repeats can not be negative"),
-    ("repeat_interleave_neg_int", lambda t: t.zeros(2).repeat_interleave(-1), RuntimeError, "repeats can not be negative"),
-    ("narrow_oob", lambda t: t.zeros(2, 4).narrow(1, 3, 2), RuntimeError, r"start \(3\) \+ length \(2\) exceeds dimension size \(4\)"),
-    ("narrow_start_oob", lambda t: t.zeros(2, 4).narrow(1, 5, 0), IndexError, r"start out of range \(expected to be in range of \[-4, 4\], but got 5\)"),
-    ("narrow_neg_len", lambda t: t.zeros(2, 4).narrow(1, 0, -1), RuntimeError, "narrow\\(\\): length must be non-negative"),
-    ("narrow_0d", lambda t: t.zeros(()).narrow(0, 0, 1), RuntimeError, "narrow\\(\\) cannot be applied to a 0-dim tensor"),
-    ("split_sum", lambda t: t.zeros(5).split([2, 2]), RuntimeError, r"split_with_sizes expects split_sizes to sum exactly to 5"),
+    ("repeat_interleave_len", lambda t: t.zeros(3).repeat_interleave(t.tensor([1, 2])),
+     RuntimeError, "repeats must have the same size as input along dim"),
+    ("repeat_interleave_neg", lambda t: t.zeros(2).repeat_interleave(t.tensor([1, -1])),
+     RuntimeError, "repeats can not be negative"),
+    ("repeat_interleave_neg_int", lambda t: t.zeros(2).repeat_interleave(-1),
+     RuntimeError, "Repeats must be non-negative"),
+    ("narrow_oob", lambda t: t.zeros(2, 4).narrow(1, 3, 2),
+     RuntimeError, r"start \(3\) \+ length \(2\) exceeds dimension size \(4\)"),
+    ("narrow_start_oob", lambda t: t.zeros(2, 4).narrow(1, 5, 0),
+     IndexError, r"start out of range \(expected to be in range of \[-4, 4\], but got 5\)"),
+    ("narrow_neg_len", lambda t: t.zeros(2, 4).narrow(1, 0, -1),
+     RuntimeError, "narrow\\(\\): length must be non-negative"),
+    ("narrow_0d", lambda t: t.zeros(()).narrow(0, 0, 1),
+     RuntimeError, "narrow\\(\\) cannot be applied to a 0-dim tensor"),
+    ("split_sum", lambda t: t.zeros(5).split([2, 2]),
+     RuntimeError, r"split_with_sizes expects split_sizes to sum exactly to 5"),
     ("split_zero", lambda t: t.zeros(5).split(0), RuntimeError, "split_size can only be 0 if dimension size is 0"),
     ("split_0d", lambda t: t.zeros(()).split(1), RuntimeError, "split expects at least a 1-dimensional tensor"),
     ("chunk_zero", lambda t: t.zeros(5).chunk(0), RuntimeError, "chunk expects `chunks` to be greater than 0, got: 0"),
-    ("tensor_split_zero", lambda t: t.zeros(5).tensor_split(0), RuntimeError, "number of sections must be larger than 0, got 0"),
+    ("tensor_split_zero", lambda t: t.zeros(5).tensor_split(0),
+     RuntimeError, "number of sections must be larger than 0, got 0"),
     ("unbind_0d", lambda t: t.zeros(()).unbind(), IndexError, "Dimension specified as 0 but tensor has no dimensions"),
-    ("select_oob", lambda t: t.zeros(2, 3).select(1, 3), IndexError, r"select\(\): index 3 out of range for tensor of size \[2, 3\] at dimension 1"),
+    ("select_oob", lambda t: t.zeros(2, 3).select(1, 3),
+     IndexError, r"select\(\): index 3 out of range for tensor of size \[2, 3\] at dimension 1"),
     ("select_0d", lambda t: t.zeros(()).select(0, 0), IndexError, "select\\(\\) cannot be applied to a 0-dim tensor"),
-    ("cat_empty_list", lambda t: t.cat([]), RuntimeError, "expected a non-empty list of Tensors"),
-    ("cat_ndim", lambda t: t.cat([t.zeros(2, 3), t.zeros(3)]), RuntimeError, "Tensors must have same number of dimensions: got 2 and 1"),
-    ("cat_size", lambda t: t.cat([t.zeros(2, 3), t.zeros(2, 4)]), RuntimeError, r"Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 for tensor number 1 in the list"),
-    ("cat_0d", lambda t: t.cat([t.zeros(()), t.zeros(())]), RuntimeError, r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
+    ("cat_empty_list", lambda t: t.cat([]), ValueError, "expected a non-empty list of Tensors"),
+    ("cat_ndim", lambda t: t.cat([t.zeros(2, 3), t.zeros(3)]),
+     RuntimeError, "Tensors must have same number of dimensions: got 2 and 1"),
+    ("cat_size", lambda t: t.cat([t.zeros(2, 3), t.zeros(2, 4)]),
+     RuntimeError, r"Sizes of tensors must match except in dimension 0. Expected size 3 but got size 4 for tensor "
+                   r"number 1 in the list"),
+    ("cat_0d", lambda t: t.cat([t.zeros(()), t.zeros(())]),
+     RuntimeError, r"zero-dimensional tensor \(at position 0\) cannot be concatenated"),
     ("cat_dim_oob", lambda t: t.cat([t.zeros(2, 3)], 2), IndexError, "Dimension out of range"),
-    ("cat_not_tensor", lambda t: t.cat([t.zeros(2), 3]), TypeError, "expected Tensor as element 1 in argument 0, but got int"),
-    ("stack_size", lambda t: t.stack([t.zeros(2, 3), t.zeros(3, 2)]), RuntimeError, r"stack expects each tensor to be equal size, but got \[2, 3\] at entry 0 and \[3, 2\] at entry 1"),
+    ("cat_not_tensor", lambda t: t.cat([t.zeros(2), 3]),
+     TypeError, "expected Tensor as element 1 in argument 0, but got int"),
+    ("stack_size", lambda t: t.stack([t.zeros(2, 3), t.zeros(3, 2)]),
+     RuntimeError, r"stack expects each tensor to be equal size, but got \[2, 3\] at entry 0 and \[3, 2\] at entry 1"),
     ("stack_empty", lambda t: t.stack([]), RuntimeError, "stack expects a non-empty TensorList"),
     ("hstack_empty", lambda t: t.hstack([]), RuntimeError, "hstack expects a non-empty TensorList"),
     ("vstack_empty", lambda t: t.vstack([]), RuntimeError, "vstack expects a non-empty TensorList"),
     ("flip_dup", lambda t: t.zeros(2, 3).flip(0, 0), RuntimeError, "dim 0 appears multiple times in the list of dims"),
     ("roll_align", lambda t: t.zeros(2, 3).roll((1, 2), 0), RuntimeError, "shifts and dimensions must align"),
     ("rot90_dims_len", lambda t: t.zeros(2, 3).rot90(1, (0,)), RuntimeError, "expected total rotation dims == 2"),
-    ("rot90_same_dims", lambda t: t.zeros(2, 3).rot90(1, (0, 0)), RuntimeError, "expected rotation dims to be different"),
+    ("rot90_same_dims", lambda t: t.zeros(2, 3).rot90(1, (0, 0)),
+     RuntimeError, "expected rotation dims to be different"),
     ("rot90_1d", lambda t: t.zeros(3).rot90(), RuntimeError, "expected total dims >= 2"),
     ("tril_1d", lambda t: t.zeros(3).tril(), RuntimeError, "tril: input tensor must have at least 2 dimensions"),
     ("triu_1d", lambda t: t.zeros(3).triu(), RuntimeError, "triu: input tensor must have at least 2 dimensions"),
     ("diag_3d", lambda t: t.zeros(2, 2, 2).diag(), RuntimeError, r"diag\(\): Supports 1D or 2D tensors. Got 3D"),
-    ("diagonal_same", lambda t: t.zeros(2, 3).diagonal(0, 1, 1), RuntimeError, "diagonal dimensions cannot be identical 1, 1"),
-    ("diag_embed_same", lambda t: t.zeros(2, 3).diag_embed(0, 1, 1), RuntimeError, "diagonal dimensions cannot be identical 1, 1"),
-    ("trace_3d", lambda t: t.zeros(2, 2, 2).trace(), RuntimeError, "trace: expected a matrix, but got tensor with dim 3"),
+    ("diagonal_same", lambda t: t.zeros(2, 3).diagonal(0, 1, 1),
+     RuntimeError, "diagonal dimensions cannot be identical 1, 1"),
+    ("diag_embed_same", lambda t: t.zeros(2, 3).diag_embed(0, 1, 1),
+     RuntimeError, "diagonal dimensions cannot be identical 1, 1"),
+    ("hsplit_indivisible", lambda t: t.zeros(2, 3).hsplit(2),
+     RuntimeError, r"torch.hsplit attempted to split along dimension 1, but the size of the dimension 3 is not "
+                   r"divisible by the split_size 2!"),
+    ("vsplit_1d", lambda t: t.zeros(2).vsplit(2),
+     RuntimeError, "torch.vsplit requires a tensor with at least 2 dimension, but got a tensor with 1 dimensions!"),
+    ("trace_bool", lambda t: t.ones(2, 2, dtype=t.bool).trace(),
+     NotImplementedError, "\"trace\" not implemented for 'Bool'"),
+    ("trace_3d", lambda t: t.zeros(2, 2, 2).trace(),
+     RuntimeError, "trace: expected a matrix, but got tensor with dim 3"),
 ]
 
 
-@pytest.mark.parametrize("fn,exc,match", [c[1:] for c in ERRORS], ids=[c[0] for c in ERRORS])
+@pytest.mark.parametrize("fn,exc,match", _table(ERRORS))
 def test_shape_errors(fn, exc, match):
-    check_raises(fn, exc, match)
+    raises(fn, exc, match)
 
 
-# ---- views: shared memory, version counter, strides -------------------------------------------------------------------
+# ---- views: shared memory, version counter, strides ------------------------------------------------------------------
 VIEWS = [
-    ("view", lambda x: x.view(4, 3)),
-    ("reshape_contig", lambda x: x.reshape(2, 6)),
-    ("flatten", lambda x: x.flatten()),
-    ("unflatten", lambda x: x.unflatten(1, (2, 2))),
-    ("squeeze", lambda x: x.unsqueeze(0).squeeze(0)),
-    ("unsqueeze", lambda x: x.unsqueeze(1)),
-    ("permute", lambda x: x.permute(1, 0)),
-    ("transpose", lambda x: x.transpose(0, 1)),
-    ("t", lambda x: x.t()),
-    ("T", lambda x: x.T),
-    ("mT", lambda x: x.mT),
-    ("movedim", lambda x: x.movedim(0, 1)),
-    ("expand", lambda x: x.unsqueeze(0).expand(2, 3, 4)),
-    ("narrow", lambda x: x.narrow(1, 1, 2)),
-    ("split", lambda x: x.split(2, 1)[1]),
-    ("chunk", lambda x: x.chunk(2, 0)[0]),
-    ("tensor_split", lambda x: x.tensor_split(2, 1)[1]),
-    ("unbind", lambda x: x.unbind(1)[2]),
-    ("select", lambda x: x.select(0, 1)),
-    ("diagonal", lambda x: x.diagonal(1)),
-    ("getitem_slice", lambda x: x[1:, ::2]),
-    ("getitem_int", lambda x: x[1]),
-    ("getitem_none", lambda x: x[None, ..., 1]),
-    ("alias_contiguous", lambda x: x.contiguous()),
-    ("atleast_3d", lambda x: x.atleast_3d()),
+    ("view", lambda t, x: x.view(4, 3)),
+    ("reshape_contig", lambda t, x: x.reshape(2, 6)),
+    ("view_as", lambda t, x: x.view_as(t.zeros(6, 2))),
+    ("flatten", lambda t, x: x.flatten()),
+    ("unflatten", lambda t, x: x.unflatten(1, (2, 2))),
+    ("squeeze", lambda t, x: x.unsqueeze(0).squeeze(0)),
+    ("unsqueeze", lambda t, x: x.unsqueeze(1)),
+    ("permute", lambda t, x: x.permute(1, 0)),
+    ("transpose", lambda t, x: x.transpose(0, 1)),
+    ("t", lambda t, x: x.t()),
+    ("T", lambda t, x: x.T),
+    ("mT", lambda t, x: x.mT),
+    ("movedim", lambda t, x: x.movedim(0, 1)),
+    ("narrow", lambda t, x: x.narrow(1, 1, 2)),
+    ("split", lambda t, x: x.split(2, 1)[1]),
+    ("chunk", lambda t, x: x.chunk(2, 0)[0]),
+    ("tensor_split", lambda t, x: x.tensor_split(2, 1)[1]),
+    ("unbind", lambda t, x: x.unbind(1)[2]),
+    ("select", lambda t, x: x.select(0, 1)),
+    ("diagonal", lambda t, x: x.diagonal(1)),
+    ("diagonal_neg", lambda t, x: t.diagonal(x, -1)),
+    ("getitem_slice", lambda t, x: x[1:, ::2]),
+    ("getitem_int", lambda t, x: x[1]),
+    ("getitem_none", lambda t, x: x[None, ..., 1]),
+    ("getitem_none_t", lambda t, x: x.t()[:, None]),
+    ("alias_contiguous", lambda t, x: x.contiguous()),
+    ("atleast_3d", lambda t, x: t.atleast_3d(x)),
+    ("chain", lambda t, x: x.t()[1:].unsqueeze(0).flatten(0, 1).narrow(1, 1, 2)),
 ]
 
 
-@pytest.mark.parametrize("fn", [c[1] for c in VIEWS], ids=[c[0] for c in VIEWS])
+@pytest.mark.parametrize("fn", _table(VIEWS))
 def test_view_semantics(fn):
     """A view shares memory and the version counter with its base; writing it writes the base."""
     base = np.arange(12.0).reshape(3, 4)
     res = {}
     for lib, mk in ((torch, to_torch), (ember, to_ember)):
         x = mk(base)
-        v = fn(x)
-        assert v._base is x or v is x if lib is torch else True
+        v = fn(lib, x)
         v0 = x._version
         with lib.no_grad():
             v.mul_(-1)
         res[lib] = (x.clone(), v.clone(), x._version - v0, v._version == x._version,
-                    v.is_contiguous(), v.stride(), v.storage_offset())
+                    v.is_contiguous(), v.stride(), v.storage_offset(), v._base is x)
     e, t = res[ember], res[torch]
     assert_same(e[0], t[0], what="base after writing through the view")
     assert_same(e[1], t[1], what="view after writing")
     assert e[2] == t[2] == 1 and e[3] and t[3], f"version counter shared: ember {e[2:4]}, torch {t[2:4]}"
-    assert e[4:] == t[4:], f"contiguity/stride/offset {e[4:]} != torch {t[4:]}"
+    assert e[4:] == t[4:], f"contiguity/stride/offset/_base {e[4:]} != torch {t[4:]}"
+
+
+def test_expand_is_view():
+    for lib, mk in ((torch, to_torch), (ember, to_ember)):
+        x = mk(np.zeros((3, 1)))
+        v = x.expand(2, 3, 4)
+        x[1, 0] = 5.0
+        assert v[1, 1, 3].item() == 5.0 and v._base is x and v._version == 1, lib.__name__
+        assert v.stride() == (0, 1, 0), lib.__name__
+
+
+@pytest.mark.xfail(strict=True, reason="_tensor.py: writing in place into an expanded tensor lets NumPy's ValueError "
+                                       "'assignment destination is read-only' escape instead of torch's RuntimeError")
+def test_expand_write_raises():
+    raises(lambda t: t.zeros(3, 1).expand(3, 2).add_(1), RuntimeError,
+           "unsupported operation: more than one element of the written-to tensor refers to a single memory location")
 
 
 def test_view_base_and_is_view():
@@ -426,29 +522,24 @@ def test_diagonal_is_writable_view():
     assert_same(prog(ember, to_ember(r(3, 4))), prog(torch, to_torch(r(3, 4))))
 
 
-def test_diagonal_inplace_grad():
-    """An in-place op on a diagonal view of a non-leaf routes gradients through CopySlices."""
-    check(lambda t, a, w: _diag_mul(a, w), [r(3, 3), r(3)], dtypes=F)
-
-
-def _diag_mul(a, w):
+# ---- in-place ops on views (CopySlices) ------------------------------------------------------------------------------
+def _diag_inplace(a, w):
     b = a * 2
-    b.diagonal().mul_(w)
+    b.diagonal().mul_(3).add_(w[0])
     return b
 
 
-# ---- in-place ops on views (CopySlices) -------------------------------------------------------------------------------------
 def _inplace_on_select(a, w):
     b = a.clone()
     v = b[1]
-    v.mul_(w)
+    v.mul_(w[1])
     return b
 
 
 def _inplace_on_slice_then_use_view(a, w):
     b = a.clone()
     v = b[:, 1:]
-    v.mul_(w)
+    v.mul_(w[:, 1:])
     return b, v
 
 
@@ -467,22 +558,14 @@ def _inplace_twice(a, w):
 
 
 def _inplace_view_of_reshape(a, w):
-    b = a.exp()
+    b = a.sin()
     b.view(-1)[::2].mul_(w.view(-1)[::2])
     return b
 
 
-def _inplace_base_then_view(a, w):
-    b = a.clone()
-    v = b[0]
-    b.mul_(w)
-    v.add_(1.0)
-    return b, v
-
-
 def _inplace_view_uses_base(a, w):
     b = a.sin()
-    b[1].copy_(w[0] * b[0])
+    b[1].copy_(w[0] + b[0])
     return b
 
 
@@ -499,22 +582,70 @@ def _inplace_unsqueeze_view(a, w):
     return b
 
 
+def _inplace_flatten_view(a, w):
+    b = a.exp().t().contiguous()
+    b.flatten()[1:4].sub_(w[0])
+    return b.sum(0)
+
+
+def _inplace_expanded_source(a, w):
+    b = a.clone()
+    b[0].add_(w[0, :1].expand(3))
+    return b
+
+
+def _inplace_view_of_view_twice(a, w):
+    b = a.clone()
+    v = b[1:]
+    v[0].mul_(w[0])
+    v.mul_(w[1:])
+    return b
+
+
+def _inplace_base_then_view(a, w):
+    b = a.clone()
+    v = b[0]
+    b.mul_(w)
+    v.add_(1.0)
+    return b, v
+
+
+def _base_inplace_then_read_view(a, w):
+    b = a.clone()
+    v = b[0]
+    b.mul_(w)
+    return v * 2
+
+
 INPLACE_VIEW = [
+    ("diagonal_mul_add", _diag_inplace),
     ("select_mul", _inplace_on_select),
     ("slice_mul_and_view", _inplace_on_slice_then_use_view),
     ("view_of_view", _inplace_on_view_of_view),
     ("twice", _inplace_twice),
     ("view_of_reshape", _inplace_view_of_reshape),
-    ("base_then_view", _inplace_base_then_view),
     ("view_uses_base", _inplace_view_uses_base),
     ("setitem_via_view", _setitem_via_view),
     ("unsqueeze_transpose", _inplace_unsqueeze_view),
+    ("flatten_view", _inplace_flatten_view),
+    ("expanded_source", _inplace_expanded_source),
+    ("view_of_view_twice", _inplace_view_of_view_twice),
+    ("base_then_view", _inplace_base_then_view),
+    ("base_then_read_view", _base_inplace_then_read_view),
 ]
 
 
-@pytest.mark.parametrize("prog", [c[1] for c in INPLACE_VIEW], ids=[c[0] for c in INPLACE_VIEW])
+@pytest.mark.parametrize("prog", _table(INPLACE_VIEW))
 def test_inplace_on_view_grad(prog):
+    """In-place ops on views of non-leaves give torch's gradients for the base's inputs and the operands."""
     check(lambda t, a, w: prog(a, w), [r(3, 3), r(3, 3, seed=1)], dtypes=F)
+
+
+@pytest.mark.xfail(strict=True, reason="_tensor.py: _inplace lets NumPy's ValueError escape when the result does "
+                                       "not fit the in-place output, instead of torch's RuntimeError")
+def test_inplace_on_view_shape_mismatch():
+    raises(lambda t: t.zeros(3, 3)[1].mul_(t.ones(3, 3)), RuntimeError,
+           r"output with shape \[3\] doesn't match the broadcast shape \[3, 3\]")
 
 
 def test_inplace_on_view_of_leaf_raises():
@@ -529,7 +660,7 @@ def test_modified_view_saved_raises():
         a = t.ones(3, requires_grad=True)
         b = a * 1
         c = b.view(3)
-        d = c.exp()
+        d = c.sin()
         b.mul_(2)
         d.sum().backward()
     check_raises(prog, RuntimeError, "modified by an inplace operation")
@@ -555,7 +686,10 @@ def test_repeat_interleave_output_size():
 def test_broadcast_shapes():
     assert ember.broadcast_shapes((3, 1), (4,), ()) == torch.broadcast_shapes((3, 1), (4,), ())
     assert ember.broadcast_shapes(2, (3, 1)) == torch.broadcast_shapes(2, (3, 1))
-    check_raises(lambda t: t.broadcast_shapes((3,), (4,)), RuntimeError, "Shape mismatch")
+    raises(lambda t: t.broadcast_shapes((3,), (4,)), RuntimeError,
+           r"Attempting to broadcast a dimension of length 4 at -1! Mismatching argument at index 1 had \(4,\); but "
+           r"expected shape should be broadcastable to \[3\]")
+    raises(lambda t: t.broadcast_shapes((2, 1), (1, 3), (5, 1)), RuntimeError, "index 2 had")
 
 
 def test_split_returns_tuple():
@@ -565,7 +699,7 @@ def test_split_returns_tuple():
         assert isinstance(x.unbind(), tuple) and isinstance(x.tensor_split(2), tuple)
 
 
-# ---- hypothesis ------------------------------------------------------------------------------------------------------------
+# ---- hypothesis ------------------------------------------------------------------------------------------------------
 shapes = st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple)
 
 
