@@ -313,7 +313,7 @@ for _f in (C.bernoulli, C.multinomial, M.unique_consecutive, M.bincount, M.histc
     setattr(Tensor, _f.__name__, _f)
 
 
-# ---- conversions ------------------------------------------------------------------------------------------------------
+# ---- conversions ----------------------------------------------------------------------------------------------
 def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
     """to(dtype) / to(device, dtype) / to(other): strings and ints name devices, as in PyTorch."""
     flags = [a for a in args if isinstance(a, bool)]
@@ -322,7 +322,7 @@ def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, mem
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
-        elif isinstance(a, _dtype.dtype):
+        elif isinstance(a, _dtype.dtype) or a in (float, int, bool, complex):
             dtype = a
         elif isinstance(a, (str, _dtype.device, int)):
             device = a
@@ -386,7 +386,8 @@ Tensor.new_full = lambda self, size, fill_value, dtype=None, device=None, requir
 Tensor.conj = lambda self: Tensor._make(np.conj(self._data)) if self.is_complex() else self
 Tensor.resolve_conj = lambda self: self
 Tensor.resolve_neg = lambda self: self
-Tensor.equal = lambda self, other: self._data.shape == other._data.shape and bool(np.array_equal(self._data, other._data))
+Tensor.equal = lambda self, other: (self._data.shape == other._data.shape
+                                    and bool(np.array_equal(self._data, other._data)))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

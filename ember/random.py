@@ -12,14 +12,19 @@ class Generator:
     """torch.Generator on NumPy's PCG64."""
 
     def __init__(self, device="cpu"):
+        from ._dtype import device as _device
+        self.device = _device(device)
+        if self.device.type != "cpu":
+            raise RuntimeError(f"ember has no {self.device.type} generator: it runs on the CPU only")
         self._seed = 67280421310721
         self._rng = np.random.Generator(np.random.PCG64(self._seed))
-        self.device = device
 
     def manual_seed(self, seed):
+        """Reseed; seeds are taken modulo 2**64 like PyTorch's (from -2**63 up to 2**64 - 1)."""
         seed = int(seed)
-        if seed < 0:
-            seed += 1 << 64
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise ValueError("Overflow when unpacking long long")
+        seed %= 1 << 64
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
         return self
@@ -40,9 +45,16 @@ class Generator:
         return Tensor._make(np.frombuffer(raw, np.uint8).copy())
 
     def set_state(self, new_state):
-        raw = bytes(np.asarray(new_state._data if hasattr(new_state, "_data") else new_state, np.uint8))
+        """Restore a state from get_state() (a uint8 tensor)."""
+        from ._tensor import Tensor
+        if not isinstance(new_state, Tensor):
+            raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+        if new_state._data.dtype != np.uint8:
+            raise TypeError("RNG state must be a torch.ByteTensor")
+        raw = new_state._data.tobytes()
         if len(raw) != 48:
-            raise RuntimeError("RNG state is wrong size")
+            raise RuntimeError(f"Expected an ember generator state of size 48 but found the input RNG state size "
+                               f"to be {len(raw)}")
         state, inc, seed = (int.from_bytes(raw[i:i + 16], "little") for i in (0, 16, 32))
         bg = np.random.PCG64()
         bg.state = {"bit_generator": "PCG64", "state": {"state": state, "inc": inc}, "has_uint32": 0, "uinteger": 0}
@@ -55,8 +67,9 @@ class Generator:
 
 
 def _rebuild_generator(raw):
+    from ._tensor import Tensor
     g = Generator()
-    g.set_state(np.frombuffer(raw, np.uint8))
+    g.set_state(Tensor._make(np.frombuffer(raw, np.uint8).copy()))
     return g
 
 
@@ -64,8 +77,12 @@ default_generator = Generator()
 
 
 def rng(generator=None):
-    """The NumPy Generator to draw from."""
-    return (generator if generator is not None else default_generator)._rng
+    """The NumPy Generator to draw from (the global one unless a Generator is given)."""
+    if generator is None:
+        return default_generator._rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"expected a torch.Generator for 'generator', but got {type(generator).__name__}")
+    return generator._rng
 
 
 def manual_seed(seed):

@@ -1,90 +1,186 @@
 """Tensor factories (tensor, zeros, arange, ...) and random sampling (rand, randn, normal, ...)."""
 import builtins
 import math
+import os
+import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
-from .._tensor import Tensor, _nested_data
+from .._tensor import Tensor
 from .. import _dtype
 from .._dtype import get_default_dtype, to_dtype, check_device
 from .. import random as _random
 
 
 def _finish(arr, requires_grad=False, device=None):
+    """Wrap a fresh array as a leaf tensor (checking the device and that only float tensors require grad)."""
     check_device(device)
     t = Tensor._make(arr)
     if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad_(True)
     return t
 
 
-def _size_arg(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list, _dtype.Size)):
+def _size_arg(size, name):
+    """Factory sizes: ints as varargs or one tuple/list/Size, with PyTorch's TypeErrors and negative-size error."""
+    if len(size) == 0:
+        raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
+    elif len(size) == 1 and not _is_int(size[0]):
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, not {type(size[0]).__name__}")
     out = []
-    for s in size:
-        if isinstance(s, Tensor):
-            s = s.item()
-        if not isinstance(s, (int, np.integer)):
-            raise TypeError(f"argument 'size' must be tuple of ints, but found element of type {type(s).__name__}")
-        if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(size)}")
-        out.append(int(s))
+    for i, s in enumerate(size):
+        if not _is_int(s):
+            raise TypeError(f"{name}(): argument 'size' failed to unpack the object at pos {i + 1} with error "
+                            f"\"type must be tuple of ints,but got {type(s).__name__}\"")
+        out.append(s.__index__())
+    if any(s < 0 for s in out):
+        raise RuntimeError(f"Trying to create tensor with negative dimension {builtins.min(out)}: {out}")
     return tuple(out)
 
 
-def _infer_dtype(data):
-    """The dtype torch.tensor() infers for nested Python data."""
-    if isinstance(data, np.ndarray):
-        return _dtype.from_numpy_dtype(data.dtype)
-    if isinstance(data, Tensor):
-        return data.dtype
-    if isinstance(data, np.generic):
-        return _dtype.from_numpy_dtype(data.dtype) if not isinstance(data, (np.float64,)) else _dtype.float64
-    flat = _flatten_scalars(data)
-    kinds = set()
-    for v in flat:
-        if isinstance(v, (bool, np.bool_)):
-            kinds.add(0)
-        elif isinstance(v, (int, np.integer)):
-            kinds.add(1)
-        elif isinstance(v, (float, np.floating)):
-            kinds.add(2)
-        elif isinstance(v, (complex, np.complexfloating)):
-            kinds.add(3)
-        elif isinstance(v, np.ndarray):
-            kinds.add({"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[v.dtype.kind])
-        else:
-            raise TypeError(f"Could not infer dtype of {type(v).__name__}")
-    if not kinds:
-        return get_default_dtype()
-    k = builtins.max(kinds)
-    return [_dtype.bool_, _dtype.int64, get_default_dtype(), _dtype.default_complex()][k]
+def _is_int(s):
+    """An integer size: int, NumPy integer or integer 0-d tensor, but not bool."""
+    if isinstance(s, Tensor):
+        return s._data.ndim == 0 and s._data.dtype.kind in "iu"
+    return isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
 
 
-def _flatten_scalars(data):
-    if isinstance(data, (list, tuple)):
-        out = []
+# ---- torch.tensor and friends -----------------------------------------------------------------------------------
+_PY_SCALAR_DTYPE = {bool: lambda: _dtype.bool_, int: lambda: _dtype.int64, float: get_default_dtype,
+                    builtins.complex: _dtype.default_complex}
+
+
+def _leaf_dtype(v):
+    """The dtype PyTorch infers for one leaf of nested data."""
+    t = type(v)
+    if t in _PY_SCALAR_DTYPE:
+        return _PY_SCALAR_DTYPE[t]()
+    if isinstance(v, (Tensor, np.ndarray, np.generic)):
+        return _dtype.from_numpy_dtype(v._data.dtype if isinstance(v, Tensor) else v.dtype)
+    for base, f in _PY_SCALAR_DTYPE.items():
+        if isinstance(v, base):
+            return f()
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
+
+
+def _is_seq(data):
+    """Sequences PyTorch descends into (strings are leaves, and an error)."""
+    return isinstance(data, Sequence) and not isinstance(data, (str, bytes))
+
+
+class _Scan:
+    """One walk over nested data: its shape (from the first elements, as PyTorch reads it) and its leaves' dtypes."""
+
+    def __init__(self, data):
+        self.shape, self.depth, self.dtypes = [], None, set()
+        self.visit(data, 0)
+
+    def visit(self, data, dim):
+        if _is_seq(data):
+            self.visit_seq(data, dim)
+            return
+        if isinstance(data, str):
+            raise ValueError(f"too many dimensions '{type(data).__name__}'")
+        if isinstance(data, Tensor):
+            if dim and data._data.size != 1:
+                raise TypeError("only integer tensors of a single element can be converted to an index")
+            data = data._data if not dim else data._data.reshape(())
+        if isinstance(data, np.ndarray):
+            for k, n in enumerate(data.shape):
+                self.size_at(dim + k, n)
+            dim += data.ndim
+        self.leaf_at(dim)
+        self.dtypes.add(_leaf_dtype(data))
+
+    def visit_seq(self, data, dim):
+        if self.depth is not None and dim >= self.depth:
+            raise TypeError(f"'{type(data).__name__}' object cannot be interpreted as an integer")
+        self.size_at(dim, len(data))
+        kinds = set(map(type, data))
+        if data and kinds <= _PY_SCALAR_DTYPE.keys():  # fast path: a row of plain Python numbers
+            self.leaf_at(dim + 1)
+            self.dtypes.update(_PY_SCALAR_DTYPE[k]() for k in kinds)
+            return
+        if not data:  # an empty sequence counts as the default dtype, as in PyTorch
+            self.dtypes.add(get_default_dtype())
+            if self.depth is None and len(self.shape) == dim + 1:
+                self.depth = dim + 1
         for d in data:
-            out.extend(_flatten_scalars(d))
-        return out
+            self.visit(d, dim + 1)
+
+    def size_at(self, dim, n):
+        if len(self.shape) == dim:
+            self.shape.append(n)
+        elif self.shape[dim] != n and 0 not in self.shape[:dim + 1]:  # PyTorch stores nothing once a size is 0
+            raise ValueError(f"expected sequence of length {self.shape[dim]} at dim {dim} (got {n})")
+
+    def leaf_at(self, dim):
+        if self.depth is None:
+            self.depth = dim
+        elif (self.depth != dim or len(self.shape) > dim) and 0 not in self.shape:
+            raise TypeError("not a sequence")
+
+    def dtype(self):
+        """promote_types over every leaf (the default dtype when there are none)."""
+        out = None
+        for d in self.dtypes:
+            out = d if out is None else _dtype.promote_types(out, d)
+        return get_default_dtype() if out is None else out
+
+
+def _unwrap(data, top=True):
+    """Nested data with Tensors replaced by their arrays (one-element tensors inside sequences by scalars)."""
     if isinstance(data, Tensor):
-        return [data._data] if data._data.ndim else [data._data.reshape(()).item() if data._data.dtype.kind != "f"
-                                                       else data._data]
-    return [data]
+        return data._data if top else data._data.reshape(())
+    if isinstance(data, range):
+        return list(data)
+    if _is_seq(data) and any(isinstance(d, Tensor) or _is_seq(d) for d in data):
+        return [_unwrap(d, False) for d in data]
+    return data
+
+
+def _int_overflow(arr, d):
+    """True if some Python number in arr does not fit the integer dtype d (PyTorch's checked conversion)."""
+    if d._category != 1 or arr.dtype.kind not in "iuf" or not arr.size:
+        return False
+    info = np.iinfo(d.np)
+    lo, hi = int(info.min), int(info.max)
+    if arr.dtype.kind == "f":
+        return bool(not np.isfinite(arr).all() or arr.min() < lo or arr.max() > hi)
+    return bool(arr.max() > hi or arr.min() < (lo if lo < 0 else -hi))
+
+
+def _to_array(data, d, scan):
+    """Nested data as a new C-contiguous ndarray of dtype d, converted with C casts (truncation, wrap-around)."""
+    if 0 in scan.shape:
+        return np.zeros(scan.shape, d.np)
+    fresh = not isinstance(data, (Tensor, np.ndarray))
+    arr = np.array(_unwrap(data))
+    if arr.dtype == object or (arr.dtype.kind == "u" and d is _dtype.int64 and arr.dtype.itemsize == 8 and fresh):
+        raise ValueError("Overflow when unpacking long long")
+    if arr.dtype.kind == "c" and d._category < 3:
+        raise TypeError(f"can't convert complex to {d.name}")
+    if fresh and _int_overflow(arr, d):
+        raise RuntimeError(f"value cannot be converted to type {d.name} without overflow")
+    return arr.astype(d.np, order="C", copy=not fresh)
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor holding a copy of `data` (nested lists, scalars, NumPy arrays or Tensors)."""
-    d = to_dtype(dtype) if dtype is not None else _infer_dtype(data)
-    raw = data._data if isinstance(data, Tensor) else _nested_data(data)
-    try:
-        arr = np.array(raw, dtype=d.np)
-    except (ValueError, TypeError) as e:
-        raise ValueError(f"expected sequence of length matching the other entries in the nested data ({e})") from None
-    if arr.dtype == object:
-        raise TypeError("Could not infer dtype of object")
-    return _finish(arr, requires_grad, device)
+    """A new tensor holding a copy of `data` (nested sequences, scalars, NumPy arrays or Tensors)."""
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
+                      "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    if isinstance(data, str):
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    scan = _Scan(data)
+    d = to_dtype(dtype) if dtype is not None else scan.dtype()
+    return _finish(_to_array(data, d, scan), requires_grad, device)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -93,115 +189,284 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, Tensor):
         return data if dtype is None or to_dtype(dtype) == data.dtype else data.to(dtype)
     if isinstance(data, np.ndarray):
-        _dtype.from_numpy_dtype(data.dtype)
-        if dtype is None or to_dtype(dtype).np == data.dtype:
-            return Tensor._make(data)
-        return Tensor._make(data.astype(to_dtype(dtype).np))
+        t = from_numpy(data)
+        return t if dtype is None or to_dtype(dtype) == t.dtype else Tensor._make(data.astype(to_dtype(dtype).np))
     return tensor(data, dtype=dtype)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """torch.asarray: share memory with tensors and arrays unless a dtype change or copy=True needs a copy."""
+    check_device(device)
+    src = obj._data if isinstance(obj, Tensor) else obj if isinstance(obj, np.ndarray) else None
+    if src is None:
+        t = tensor(obj, dtype=dtype)
+    else:
+        have = _dtype.from_numpy_dtype(src.dtype)
+        d = to_dtype(dtype) if dtype is not None else have
+        if copy is False and d is not have:
+            raise ValueError(f"can't alias tensor with dtype '{_dtype.scalar_name(have)}' into dtype "
+                             f"'{_dtype.scalar_name(d)}'.")
+        if copy or d.np != src.dtype:
+            t = Tensor._make(src.astype(d.np, order="C", copy=True))
+        else:
+            t = obj if isinstance(obj, Tensor) else from_numpy(obj)
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def from_numpy(ndarray):
     """A tensor sharing memory with a NumPy array."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion between "
+                         "byte orders is currently not supported.")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative strides "
+                         "are not currently supported. (You can probably work around this by making a copy of your "
+                         "array  with array.copy().) ")
     _dtype.from_numpy_dtype(ndarray.dtype)
     return Tensor._make(ndarray)
 
 
 def from_dlpack(ext_tensor):
-    return Tensor._make(np.from_dlpack(ext_tensor))
+    """A tensor sharing memory with any DLPack producer (NumPy arrays, ember tensors, ...)."""
+    return from_numpy(np.from_dlpack(ext_tensor))
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-d tensor viewing a Python buffer."""
     return _finish(np.frombuffer(buffer, to_dtype(dtype).np, count, offset), requires_grad)
 
 
+# ---- constant factories -----------------------------------------------------------------------------------------
 def _dt(dtype):
+    """The NumPy dtype for a factory's dtype argument (None: the default dtype)."""
     return to_dtype(dtype).np if dtype is not None else get_default_dtype().np
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _fill_out(out, np.zeros(_size_arg(size), _dt(dtype)), requires_grad, device)
+    """A tensor of zeros; sizes as varargs or one sequence."""
+    return _fill_out(out, np.zeros(_size_arg(size, "zeros"), _dt(dtype)), requires_grad, device)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    return _fill_out(out, np.ones(_size_arg(size), _dt(dtype)), requires_grad, device)
+    """A tensor of ones; sizes as varargs or one sequence."""
+    return _fill_out(out, np.ones(_size_arg(size, "ones"), _dt(dtype)), requires_grad, device)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
-    return _fill_out(out, np.zeros(_size_arg(size), _dt(dtype)), requires_grad, device)
+    """An 'uninitialised' tensor: zero-filled, so results never depend on stale memory."""
+    return _fill_out(out, np.zeros(_size_arg(size, "empty"), _dt(dtype)), requires_grad, device)
 
 
 def _fill_out(out, arr, requires_grad, device):
+    """Return arr as a new tensor, or store it into `out` (resized, cast to out's dtype)."""
     if out is not None:
         out._data = arr.astype(out._data.dtype)
         return out
     return _finish(arr, requires_grad, device)
 
 
-def _scalar_fill_dtype(fill_value):
-    if isinstance(fill_value, Tensor):
-        return fill_value.dtype
-    return _dtype.scalar_dtype(fill_value)
+def _fill_number(fill_value, name):
+    """full()'s fill value as a Python number (0-d tensors count as numbers)."""
+    if isinstance(fill_value, Tensor) and fill_value._data.ndim == 0:
+        return fill_value.item()
+    if isinstance(fill_value, np.generic):
+        return fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, builtins.complex)):
+        raise TypeError(f"{name}(): argument 'fill_value' (position 2) must be Number, not "
+                        f"{type(fill_value).__name__}")
+    return fill_value
+
+
+_C_NAMES = {"uint8": "uint8_t", "int8": "int8_t", "int16": "int16_t", "int32": "int", "int64": "int64_t"}
+
+
+def _cast_scalar(value, np_dtype):
+    """A Python number converted to np_dtype with C semantics (truncation), checked for overflow as PyTorch does."""
+    d = _dtype.from_numpy_dtype(np_dtype)
+    if (d._category < 2 and isinstance(value, builtins.complex)) or _int_overflow(np.array(value), d):
+        raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(d.name, d.name)} without overflow")
+    if np.dtype(np_dtype).kind != "c" and isinstance(value, builtins.complex):
+        value = value.real
+    arr = np.array(value)
+    return (arr.astype(np.float32) if d is _dtype.float16 else arr).astype(np_dtype)
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    d = to_dtype(dtype) if dtype is not None else _scalar_fill_dtype(fill_value)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    return _fill_out(out, np.full(_size_arg((size,)), fill_value, d.np), requires_grad, device)
+    """A tensor filled with fill_value; the dtype follows the value's type (bool, int64, default float)."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}")
+    fill_value = _fill_number(fill_value, "full")
+    d = to_dtype(dtype) if dtype is not None else _dtype.scalar_dtype(fill_value)
+    arr = np.full(_size_arg((size,), "full"), _cast_scalar(fill_value, d.np), d.np)
+    return _fill_out(out, arr, requires_grad, device)
+
+
+def _check_like(input, name):
+    """*_like factories take a Tensor (PyTorch's TypeError otherwise)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
 
 
 def _like_dtype(input, dtype):
+    """The NumPy dtype of a *_like result: the argument, else input's."""
     return to_dtype(dtype).np if dtype is not None else input._data.dtype
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """Zeros with input's shape (and dtype unless given)."""
+    _check_like(input, "zeros_like")
     return _finish(np.zeros(input._data.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """Ones with input's shape (and dtype unless given)."""
+    _check_like(input, "ones_like")
     return _finish(np.ones(input._data.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
+    """A zero-filled tensor with input's shape (and dtype unless given)."""
+    _check_like(input, "empty_like")
     return _finish(np.zeros(input._data.shape, _like_dtype(input, dtype)), requires_grad, device)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(np.full(input._data.shape, fill_value, _like_dtype(input, dtype)), requires_grad, device)
+    """fill_value with input's shape (and dtype unless given)."""
+    _check_like(input, "full_like")
+    nd = _like_dtype(input, dtype)
+    fill = _cast_scalar(_fill_number(fill_value, "full_like"), nd)
+    return _finish(np.full(input._data.shape, fill, nd), requires_grad, device)
 
 
-def _num(v):
-    return v.item() if isinstance(v, Tensor) else v
+# ---- ranges -----------------------------------------------------------------------------------------------------
+# arange and linspace reproduce PyTorch's CPU kernels bit for bit: the kernels are compiled with FMA contraction and
+# arange fills whole SIMD vectors (two per step) from a per-vector base value, then finishes element by element.
+def _cpu_capability():
+    """PyTorch's CPU kernel flavour on this machine: 'avx512', 'avx2' or 'default'."""
+    env = os.environ.get("ATEN_CPU_CAPABILITY", "").lower()
+    if env in ("default", "avx2", "avx512"):
+        return env
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as feats
+    except ImportError:  # pragma: no cover - older NumPy
+        return "avx2"
+    if all(feats.get(f) for f in ("AVX512F", "AVX512VL", "AVX512BW", "AVX512DQ", "FMA3")):
+        return "avx512"
+    return "avx2" if feats.get("AVX2") and feats.get("FMA3") else "default"
+
+
+_CAPABILITY = _cpu_capability()
+_VEC_BYTES = 64 if _CAPABILITY == "avx512" else 32
+_USE_FMA = _CAPABILITY != "default"
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(x):
+    c = 134217729.0 * x
+    hi = c - (c - x)
+    return hi, x - hi
+
+
+def _round_to_odd(s, e):
+    """s + e (s = fl(s + e), e its exact error) rounded to odd: an inexact even result steps one ulp toward e."""
+    bits = s.view(np.int64)
+    step = ((e != 0) & ((bits & 1) == 0)) * np.where((e > 0) == (s > 0), 1, -1)
+    return (bits + step).view(np.float64)
+
+
+def _fma64(a, b, c):
+    """a*b + c in float64 rounded once, as the FMA instruction computes it (Boldo-Melquiond emulation).
+
+    `a` is a scalar and `b` holds integers below 2**26, so only `a` needs Dekker's split for an exact product.
+    """
+    b, c = np.asarray(b, np.float64), np.asarray(c, np.float64)
+    if not _USE_FMA:
+        return a * b + c
+    p = a * b
+    ah, al = _split(np.float64(a))
+    ep = (ah * b - p) + al * b
+    s, es = _two_sum(c, p)
+    return s + _round_to_odd(*_two_sum(es, ep))
+
+
+def _fma32(a, b, c):
+    """a*b + c for float32 operands, rounded once to float32 (float64 product is exact; round-to-odd sum)."""
+    a, b, c = (np.asarray(v, np.float32).astype(np.float64) for v in (a, b, c))
+    if not _USE_FMA:
+        return (a * b).astype(np.float32) + c.astype(np.float32)
+    return _round_to_odd(*_two_sum(a * b, c)).astype(np.float32)
+
+
+def _arange_float(start, step, n, np_dtype):
+    """PyTorch's arange kernel for floating dtypes: vector blocks from a rounded base, then a scalar tail."""
+    if np_dtype == np.float16:
+        fma, acc = _fma32, np.float32
+        start, step = np.float32(start), np.float32(step)
+    else:
+        fma, acc = _fma64, np.float64
+    w = _VEC_BYTES // np.dtype(np_dtype).itemsize
+    nvec = n // (2 * w) * 2 * w
+    base = fma(step, np.arange(0, nvec, w, dtype=acc), start).astype(np_dtype).astype(acc)
+    vec = fma(step, np.arange(w, dtype=acc), base[:, None]).reshape(-1)
+    tail = fma(step, np.arange(nvec, n, dtype=acc), start)
+    return np.concatenate([vec, tail]).astype(np_dtype)
+
+
+def _arange_count(start, end, step, d):
+    """Number of elements, with PyTorch's checks (bounds in double; int64 counts in integer arithmetic)."""
+    fs, fe, fst = float(start), float(end), float(step)
+    if fst == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(fs) and math.isfinite(fe)):
+        raise RuntimeError(f"unsupported range: {fs:g} -> {fe:g}")
+    if not ((fst > 0 and fe >= fs) or (fst < 0 and fe <= fs)):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if d is _dtype.int64:
+        s, e, st = int(start), int(end), int(step)
+        if st == 0:
+            raise ValueError("step must be nonzero")
+        return builtins.max((e - s + st - (1 if st > 0 else -1)) // st, 0)
+    return int(math.ceil((fe - fs) / fst))
+
+
+def _is_floaty(v):
+    return isinstance(v, (float, np.floating)) or isinstance(v, Tensor) and v.is_floating_point()
 
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    start, end, step = _num(start), _num(end), _num(step)
+    """Values from start to end (exclusive) by step, matching PyTorch's element count and float values exactly."""
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
-        is_float = any(isinstance(v, float) for v in (start, end, step))
-        d = get_default_dtype() if is_float else _dtype.int64
+        d = get_default_dtype() if builtins.any(_is_floaty(v) for v in (start, end, step)) else _dtype.int64
     else:
         d = to_dtype(dtype)
-    n = builtins.max(int(math.ceil((end - start) / step)), 0)
+    start, end, step = _num(start), _num(end), _num(step)
+    if builtins.any(isinstance(v, builtins.complex) for v in (start, end, step)):
+        raise RuntimeError("value cannot be converted to type double without overflow")
+    if d is _dtype.bool_ or d.is_complex:
+        raise NotImplementedError(f"\"arange_cpu\" not implemented for '{_dtype.scalar_name(d)}'")
+    n = _arange_count(start, end, step, d)
     if d.is_floating_point:
-        arr = (start + np.arange(n, dtype=np.float64) * step).astype(d.np)
+        arr = _arange_float(float(start), float(step), n, d.np)
     else:
-        arr = np.arange(start, end, step).astype(d.np)[:n]
+        arr = (int(start) + int(step) * np.arange(n, dtype=np.int64)).astype(d.np)
     return _fill_out(out, arr, requires_grad, device)
 
 
 def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False):
+    """Deprecated torch.range: like arange but including `end`."""
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
     if end is None:
         start, end = 0, start
     n = int(math.floor((end - start) / step)) + 1
@@ -209,206 +474,390 @@ def range_(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=
     return _finish((start + np.arange(n, dtype=np.float64) * step).astype(d.np), requires_grad, device)
 
 
-def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    start, end = _num(start), _num(end)
-    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
+def _range_endpoint(v, name, which):
+    if isinstance(v, Tensor):
+        if v._data.ndim:
+            raise RuntimeError(f"{name} only supports 0-dimensional start and end tensors, but got {which} with "
+                               f"{v._data.ndim} dimension(s).")
+        return v.item()
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _steps_arg(steps):
+    steps = int(_num(steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    # torch computes the first half forward from start and the second half backward from end
-    i = np.arange(steps, dtype=np.float64)
-    if steps > 1:
-        step = (end - start) / (steps - 1)
-        half = steps // 2
-        arr = np.where(i < half, start + step * i, end - step * (steps - 1 - i))
+    return steps
+
+
+def _linspace_values(start, end, steps, d):
+    """PyTorch's linspace kernel: forward from start for the first half, backward from end for the rest."""
+    j = np.arange(steps)
+    fwd = j < steps // 2
+    if d.is_complex:
+        s, e = np.asarray(start, d.np), np.asarray(end, d.np)
+        step = (e - s) / d.np.type(steps - 1)
+        return np.where(fwd, s + step * j, e - step * (steps - j - 1)).astype(d.np)
+    if d._category < 2:
+        s, e = float(_cast_scalar(start, d.np)), float(_cast_scalar(end, d.np))
+        step = (e - s) / (steps - 1)
+        vals = np.where(fwd, _fma64(step, j, s), _fma64(-step, steps - j - 1, e))
+        return vals.astype(np.int64).astype(d.np)
+    t = d.np.type
+    s, e = t(start), t(end)
+    step = t(t(e - s) / t(steps - 1))
+    if d is _dtype.float16:
+        jh, rh = j.astype(np.float16), (steps - j - 1).astype(np.float16)
+        return np.where(fwd, s + step * jh, e - step * rh).astype(np.float16)
+    fma = _fma64 if d is _dtype.float64 else _fma32
+    return np.where(fwd, fma(step, j, s), fma(-step, steps - j - 1, e)).astype(d.np)
+
+
+def _range_dtype(dtype, start, end):
+    if dtype is not None:
+        return to_dtype(dtype)
+    if isinstance(start, builtins.complex) or isinstance(end, builtins.complex):
+        return _dtype.default_complex()
+    return get_default_dtype()
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, equal to PyTorch's bit for bit."""
+    start, end = _range_endpoint(start, "linspace", "start"), _range_endpoint(end, "linspace", "end")
+    steps = _steps_arg(steps)
+    d = _range_dtype(dtype, start, end)
+    if steps <= 1:
+        arr = np.full(steps, _cast_scalar(start, d.np), d.np)
     else:
-        arr = np.full(steps, start, np.float64)
-    if d.is_floating_point:
-        work = np.float64 if d.np == np.float64 else np.float32
-        if work == np.float32 and steps > 1:
-            st = np.float32((end - start) / (steps - 1))
-            half = steps // 2
-            fi = i.astype(np.float32)
-            arr = np.where(i < half, np.float32(start) + st * fi, np.float32(end) - st * (np.float32(steps - 1) - fi))
-        arr = arr.astype(d.np)
-    else:
-        arr = arr.astype(d.np)
+        arr = _linspace_values(start, end, steps, d)
     return _fill_out(out, arr, requires_grad, device)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
-    exps = linspace(start, end, steps, dtype=_dtype.float64)._data
-    return _fill_out(out, np.power(base, exps).astype(d.np), requires_grad, device)
+    """base ** linspace(start, end, steps), computed as PyTorch does (double exponents, int bounds for int dtypes)."""
+    start, end = _range_endpoint(start, "logspace", "start"), _range_endpoint(end, "logspace", "end")
+    steps = _steps_arg(steps)
+    d = _range_dtype(dtype, start, end)
+    if steps <= 1:
+        value = np.power(np.complex128(base) if d.is_complex else float(base), start)
+        arr = np.full(steps, _cast_scalar(value, d.np), d.np)
+    elif d.is_complex:
+        arr = np.power(base, _linspace_values(start, end, steps, _dtype.complex128)).astype(d.np)
+    else:
+        if d._category < 2:
+            b, s, e = float(np.float32(base)), int(_cast_scalar(start, d.np)), int(_cast_scalar(end, d.np))
+        else:
+            b, s, e = float(base), d.np.type(start), d.np.type(end)
+        step = float(e - s) / (steps - 1)
+        j = np.arange(steps)
+        ex = np.where(j < steps // 2, float(s) + step * j, float(e) - step * (steps - j - 1))
+        arr = np.power(b, ex)
+        arr = arr.astype(np.int64 if d._category < 2 else np.float32 if d is _dtype.float16 else d.np)
+        arr = arr.astype(d.np, copy=False)  # double -> half goes through float, as in c10::Half
+    return _fill_out(out, arr, requires_grad, device)
+
+
+def _num(v):
+    """A 0-d tensor or NumPy scalar as a Python number."""
+    if isinstance(v, Tensor):
+        return v.item()
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    for name, v in (("n", n), ("m", m)):
+        if v is not None and not _is_int(v):
+            raise TypeError(f"eye(): argument '{name}' (position 1) must be int, not {type(v).__name__}")
+        if v is not None and v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _fill_out(out, np.eye(n, n if m is None else m, dtype=_dt(dtype)), requires_grad, device)
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None):
-    r, c = np.tril_indices(row, offset, col)
-    return Tensor._make(np.stack([r, c]).astype(to_dtype(dtype).np if dtype else np.int64))
+def _tri_indices(name, np_fn, row, col, offset, dtype):
+    if row < 0:
+        raise RuntimeError(f"row must be non-negative, got{row}")
+    if col < 0:
+        raise RuntimeError(f"col must be non-negative, got{col}")
+    d = to_dtype(dtype) if dtype is not None else _dtype.int64
+    if d not in (_dtype.int32, _dtype.int64):
+        raise NotImplementedError(f"\"{name}\" not implemented for '{_dtype.scalar_name(d)}'")
+    r, c = np_fn(row, offset, col)
+    return Tensor._make(np.stack([r, c]).astype(d.np).reshape(2, -1))
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None):
-    r, c = np.triu_indices(row, offset, col)
-    return Tensor._make(np.stack([r, c]).astype(to_dtype(dtype).np if dtype else np.int64))
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    check_device(device)
+    return _tri_indices("tril_indices", np.tril_indices, row, col, offset, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
+    check_device(device)
+    return _tri_indices("triu_indices", np.triu_indices, row, col, offset, dtype)
 
 
 def meshgrid(*tensors, indexing=None):
+    """Coordinate grids as expanded views (differentiable); 'ij' or 'xy' indexing."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    indexing = indexing or "ij"
+    if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    if not tensors:
+        raise RuntimeError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if t.dim() > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t}")
+        if t.dtype != tensors[0].dtype:
+            raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    swap = indexing == "xy" and len(tensors) >= 2
     shape = [t.numel() for t in tensors]
-    if indexing == "xy" and len(shape) >= 2:
+    if swap:
         shape[0], shape[1] = shape[1], shape[0]
     out = []
     for i, t in enumerate(tensors):
-        pos = i
-        if indexing == "xy" and len(shape) >= 2 and i < 2:
-            pos = 1 - i
         view = [1] * len(shape)
-        view[pos] = -1
+        view[1 - i if swap and i < 2 else i] = -1
         out.append(t.reshape(view).expand(shape))
     return tuple(out)
 
 
 def cartesian_prod(*tensors):
-    grids = meshgrid(*tensors, indexing="ij")
+    """Rows of every combination of the inputs' elements (the input itself for one tensor)."""
     from .shape import stack
     if len(tensors) == 1:
         return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
     return stack([g.reshape(-1) for g in grids], 1)
 
 
 def complex(real, imag):
+    """A complex tensor from real and imaginary parts."""
     return Tensor._make(real._data + 1j * imag._data)
 
 
 def polar(abs, angle):
+    """A complex tensor from magnitudes and angles."""
     return Tensor._make(abs._data * np.exp(1j * angle._data))
 
 
 # ---- random sampling --------------------------------------------------------------------------------------------
-def _float_dt(dtype):
-    d = to_dtype(dtype) if dtype is not None else get_default_dtype()
-    if not d.is_floating_point and not d.is_complex:
-        raise RuntimeError(f"\"check_uniform_bounds\" not implemented for '{d.name.capitalize()}'")
-    return d.np
+def _float_dt(dtype, kernel, like=None):
+    """The floating (or complex) dtype to sample; NotImplementedError naming PyTorch's kernel for integer dtypes."""
+    if dtype is not None:
+        d = to_dtype(dtype)
+    else:
+        d = like.dtype if like is not None else get_default_dtype()
+    if d._category < 2:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{_dtype.scalar_name(d)}'")
+    return d
 
 
-def _sample_float(gen, size, np_dtype, kind):
+def _sample(gen, shape, d, kind):
+    """Uniform [0, 1) or standard normal samples of dtype d (complex: independent real and imaginary parts)."""
     r = _random.rng(gen)
-    work = np.float32 if np_dtype in (np.float32, np.float16) else np.float64
-    x = r.random(size, dtype=work) if kind == "uniform" else r.standard_normal(size, dtype=work)
-    return x.astype(np_dtype, copy=False)
+    work = np.float64 if d.to_real() is _dtype.float64 else np.float32
+    full = tuple(shape) + ((2,) if d.is_complex else ())
+    x = r.random(full, dtype=work) if kind == "uniform" else r.standard_normal(full, dtype=work)
+    if d is _dtype.float16 and kind == "uniform":
+        x = np.floor(x * 2048) / 2048  # 11-bit grid: stays below 1 after rounding to half
+    if d.is_complex:
+        x = x * work(math.sqrt(0.5)) if kind == "normal" else x
+        x = x[..., 0] + 1j * x[..., 1]
+    return x.astype(d.np, copy=False)
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
-    return _fill_out(out, _sample_float(generator, _size_arg(size), _float_dt(dtype), "uniform"), requires_grad, device)
+    """Uniform samples in [0, 1)."""
+    d = _float_dt(dtype, "check_uniform_bounds")
+    return _fill_out(out, _sample(generator, _size_arg(size, "rand"), d, "uniform"), requires_grad, device)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
-    return _fill_out(out, _sample_float(generator, _size_arg(size), _float_dt(dtype), "normal"), requires_grad, device)
+    """Standard normal samples (complex: variance 1 split between the real and imaginary parts)."""
+    d = _float_dt(dtype, "normal_kernel_cpu")
+    return _fill_out(out, _sample(generator, _size_arg(size, "randn"), d, "normal"), requires_grad, device)
 
 
-def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(_sample_float(None, input._data.shape, _like_dtype(input, dtype), "uniform"), requires_grad)
+def rand_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+              memory_format=None):
+    _check_like(input, "rand_like")
+    d = _float_dt(dtype, "check_uniform_bounds", input)
+    return _finish(_sample(generator, input._data.shape, d, "uniform"), requires_grad, device)
 
 
-def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
-    return _finish(_sample_float(None, input._data.shape, _like_dtype(input, dtype), "normal"), requires_grad)
+def randn_like(input, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+               memory_format=None):
+    _check_like(input, "randn_like")
+    d = _float_dt(dtype, "normal_kernel_cpu", input)
+    return _finish(_sample(generator, input._data.shape, d, "normal"), requires_grad, device)
 
 
-def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
-            requires_grad=False):
-    if size is None:
-        if isinstance(high, (tuple, list)):
-            low, high, size = 0, low, high
-        else:
-            raise TypeError("randint() missing 1 required positional arguments: \"size\"")
-    if high is None:
-        low, high = 0, low
+_C_TYPE = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
+           "int64": "long"}
+
+
+def _check_random_bounds(low, high, d):
+    """PyTorch's random_(from, to) checks: from < to and both representable in the integer dtype d."""
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    if d._category < 2 and d.name in _C_TYPE:
+        info = (0, 1) if d is _dtype.bool_ else (np.iinfo(d.np).min, np.iinfo(d.np).max)
+        if low < info[0]:
+            raise RuntimeError(f"from is out of bounds for {_C_TYPE[d.name]}")
+        if high - 1 > info[1]:
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_TYPE[d.name]}")
+
+
+def _int_arg(v, name, pos):
+    """A randint bound as a Python int (TypeError for anything else)."""
+    v = _num(v)
+    if not _is_int(v):
+        raise TypeError(f"randint(): argument '{name}' (position {pos}) must be int, not {type(v).__name__}")
+    return int(v)
+
+
+def randint(*args, low=None, high=None, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
+            requires_grad=False, pin_memory=False):
+    """randint(high, size) or randint(low, high, size): integers in [low, high) (int64 unless dtype is given)."""
+    args = list(args)
+    if size is None and args and isinstance(args[-1], (tuple, list)):
+        size = args.pop()
+    if len(args) == 2:
+        low, high = args
+    elif len(args) == 1:
+        if high is None:
+            high = args[0]
+        else:
+            low = args[0]
+    elif args:
+        raise TypeError(f"randint() received an invalid combination of arguments - got {len(args)} positional "
+                        "arguments, but expected (int low, int high, tuple of ints size)")
+    if size is None or high is None:
+        raise TypeError("randint() received an invalid combination of arguments - expected (int high, tuple of ints "
+                        "size) or (int low, int high, tuple of ints size)")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' (position 2) must be tuple of ints, not {type(size).__name__}")
+    low, high = _int_arg(0 if low is None else low, "low", 1), _int_arg(high, "high", 2)
     d = to_dtype(dtype) if dtype is not None else _dtype.int64
-    arr = _random.rng(generator).integers(low, high, _size_arg((size,)), dtype=np.int64).astype(d.np)
+    _check_random_bounds(low, high, d)
+    arr = _random.rng(generator).integers(low, high, _size_arg((size,), "randint"), dtype=np.int64).astype(d.np)
     return _fill_out(out, arr, requires_grad, device)
 
 
-def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
-                 memory_format=None):
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=None, device=None,
+                 requires_grad=False, memory_format=None):
+    """Integers in [low, high) with the shape (and by default the dtype) of `input`."""
+    _check_like(input, "randint_like")
     if high is None:
         low, high = 0, low
-    arr = _random.rng(None).integers(low, high, input._data.shape).astype(_like_dtype(input, dtype))
-    return _finish(arr, requires_grad)
+    d = to_dtype(dtype) if dtype is not None else input.dtype
+    _check_random_bounds(int(low), int(high), d)
+    arr = _random.rng(generator).integers(int(low), int(high), input._data.shape, dtype=np.int64).astype(d.np)
+    return _finish(arr, requires_grad, device)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
+    """A random permutation of 0..n-1."""
+    n = _size_arg((n,), "randperm")[0]
     d = to_dtype(dtype) if dtype is not None else _dtype.int64
     return _fill_out(out, _random.rng(generator).permutation(n).astype(d.np), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            requires_grad=False):
+    """Normal samples; differentiable in tensor `mean` and `std` (out = mean + std * z)."""
     mt, st = isinstance(mean, Tensor), isinstance(std, Tensor)
     if not mt and not st:
         if size is None:
-            raise TypeError("normal() received an invalid combination of arguments: size is required for float "
-                            "mean and std")
+            raise TypeError("normal() received an invalid combination of arguments - got (float, float), but "
+                            "expected (float mean, float std, tuple of ints size)")
         if std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-        z = _sample_float(generator, _size_arg((size,)), _float_dt(dtype), "normal")
-        return _fill_out(out, (z * std + mean).astype(z.dtype), requires_grad, device)
-    m = mean._data if mt else np.asarray(mean)
-    s = std._data if st else np.asarray(std)
-    if (s < 0).any():
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        d = _float_dt(dtype, "normal_kernel_cpu")
+        z = _sample(generator, _size_arg((size,), "normal"), d, "normal")
+        return _fill_out(out, (z * std + mean).astype(d.np, copy=False), requires_grad, device)
+    d = _float_dt(None, "normal_kernel_cpu", mean if mt else std)
+    if st and (std._data < 0).any():
         raise RuntimeError("normal expects all elements of std >= 0.0")
-    shape = np.broadcast_shapes(m.shape, s.shape)
-    ref = mean if mt else std
-    z = _sample_float(generator, shape, ref._data.dtype, "normal")
-    return Tensor._make((z * s + m).astype(ref._data.dtype))
+    if not st and std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    from .shape import broadcast_shapes
+    shape = tuple(broadcast_shapes(mean._data.shape if mt else (), std._data.shape if st else ()))
+    z = Tensor._make(_sample(generator, shape, d, "normal"))
+    res = z * (std.to(d) if st else std) + mean
+    if out is not None:
+        return _fill_out(out, res._data, False, None)
+    return res
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    prob = input._data if p is None else np.broadcast_to(np.asarray(p), input._data.shape)
-    if ((prob < 0) | (prob > 1)).any():
-        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+    """0/1 draws with probabilities `input` (or the scalar p), in input's dtype."""
+    if p is None:
+        _float_dt(None, "bernoulli_tensor_cpu_p_", input)
+        prob = input._data
+        if ((prob < 0) | (prob > 1)).any():
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error message "
+                               "be improved?  If so, please report an enhancement request to PyTorch.)")
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+        prob = p
     u = _random.rng(generator).random(input._data.shape)
     return _fill_out(out, (u < prob).astype(input._data.dtype), False, None)
 
 
 def poisson(input, generator=None):
+    """Poisson draws with rates `input`."""
+    _float_dt(None, "poisson_cpu", input)
+    if (input._data < 0).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     return Tensor._make(_random.rng(generator).poisson(input._data).astype(input._data.dtype))
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    probs = input._data.astype(np.float64)
-    one = probs.ndim == 1
-    p2 = probs.reshape(1, -1) if one else probs
-    if (p2 < 0).any() or not np.isfinite(p2).all():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    sums = p2.sum(1, keepdims=True)
-    if (sums == 0).any():
-        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    n_cat = p2.shape[1]
-    if not replacement and num_samples > n_cat:
+def _check_multinomial(input, num_samples, replacement):
+    if not input.is_floating_point():
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{_dtype.scalar_name(input.dtype)}")
+    if input.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if num_samples <= 0:
+        raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if not replacement and num_samples > input.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    p = input._data.astype(np.float64).reshape(-1, input.shape[-1])
+    if (p < 0).any() or not np.isfinite(p).all():
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (p.sum(1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+    return p
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
+    """Category indices drawn from each row of (unnormalised) probabilities."""
+    p = _check_multinomial(input, num_samples, replacement)
+    rows, n_cat = p.shape
     r = _random.rng(generator)
     if replacement:
-        cdf = np.cumsum(p2 / sums, axis=1)
-        u = r.random((p2.shape[0], num_samples))
-        res = np.minimum((u[:, :, None] > cdf[:, None, :]).sum(-1), n_cat - 1)
+        # One searchsorted over all rows: row i's normalised CDF is shifted into [i, i + 1].
+        cdf = np.cumsum(p, axis=1) / p.sum(1, keepdims=True) + np.arange(rows)[:, None]
+        cdf[:, -1] = np.arange(1, rows + 1)
+        u = r.random((rows, num_samples)) + np.arange(rows)[:, None]
+        res = np.searchsorted(cdf.reshape(-1), u.reshape(-1), side="right").reshape(rows, num_samples)
+        res = np.minimum(res - np.arange(rows)[:, None] * n_cat, n_cat - 1)
     else:
-        # Gumbel/exponential trick: the k smallest of E_i / p_i are a draw without replacement.
-        e = r.exponential(size=p2.shape) / np.where(p2 > 0, p2, 1e-300)
-        e = np.where(p2 > 0, e, np.inf)
-        res = np.argsort(e, axis=1, kind="stable")[:, :num_samples]
+        # Exponential race: the k smallest E_i / p_i are a draw without replacement (then zero-probability
+        # categories in index order, as PyTorch does once the positive ones are used up).
+        with np.errstate(divide="ignore"):
+            keys = r.exponential(size=p.shape) / p
+        res = np.argsort(keys, axis=1, kind="stable")[:, :num_samples]
     res = res.astype(np.int64)
-    return _fill_out(out, res[0] if one else res, False, None)
+    return _fill_out(out, res[0] if input.dim() == 1 else res, False, None)
 
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "frombuffer", "zeros", "ones", "empty",

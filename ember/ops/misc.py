@@ -1,126 +1,273 @@
 """Less common tensor functions: unique, bincount, searchsorted, histc, diff, cdist, block_diag."""
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
-from ._util import wrap_dim
+from .. import _dtype
+from ..autograd.function import Function
+from ._util import wrap_dim, sum_to
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """Sorted unique values (or unique slices along `dim`), optionally with inverse indices and counts."""
     x = input._data
-    res = np.unique(x if dim is None else x, return_inverse=return_inverse, return_counts=return_counts,
-                    axis=None if dim is None else wrap_dim(dim, x.ndim))
-    if not (return_inverse or return_counts):
-        return Tensor._make(res)
-    out = [Tensor._make(res[0])]
+    axis = None if dim is None else wrap_dim(dim, x.ndim)
+    res = np.unique(x, return_inverse=True, return_counts=True, axis=axis)
+    vals, inv, counts = res
+    out = [Tensor._make(vals)]
     if return_inverse:
-        inv = res[1].reshape(x.shape if dim is None else -1).astype(np.int64)
-        out.append(Tensor._make(inv))
+        out.append(Tensor._make(inv.reshape(x.shape if axis is None else -1).astype(np.int64)))
     if return_counts:
-        out.append(Tensor._make(res[-1].astype(np.int64)))
-    return tuple(out)
+        out.append(Tensor._make(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
-    x = input._data.reshape(-1) if dim is None else input._data
-    if x.size == 0:
-        vals, starts = x, np.zeros(0, np.int64)
-    else:
-        change = np.r_[True, x[1:] != x[:-1]]
-        starts = np.flatnonzero(change)
-        vals = x[starts]
-    out = [Tensor._make(vals)]
+    """Collapse runs of equal consecutive values (or slices along `dim`) to one."""
+    x = input._data
+    axis = 0 if dim is None else wrap_dim(dim, x.ndim)
+    moved = x.reshape(-1) if dim is None else np.moveaxis(x, axis, 0)
+    rows = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))
+    change = np.ones(rows.shape[0], bool)
+    change[1:] = (rows[1:] != rows[:-1]).any(1) if rows.shape[1] else False
+    starts = np.flatnonzero(change)
+    out = [Tensor._make(np.take(moved if dim is None else x, starts, axis=axis))]
     if return_inverse:
-        out.append(Tensor._make((np.cumsum(np.r_[True, x[1:] != x[:-1]]) - 1).reshape(input._data.shape)
-                                .astype(np.int64) if x.size else np.zeros(input._data.shape, np.int64)))
+        inv = (np.cumsum(change) - 1).astype(np.int64)
+        out.append(Tensor._make(inv.reshape(x.shape) if dim is None else inv))
     if return_counts:
-        out.append(Tensor._make(np.diff(np.r_[starts, x.size]).astype(np.int64)))
+        out.append(Tensor._make(np.diff(np.r_[starts, rows.shape[0]]).astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
 
 
 def bincount(input, weights=None, minlength=0):
+    """Counts (or summed weights) of each non-negative integer value."""
     x = input._data
-    if x.ndim != 1:
+    if x.dtype.kind not in "iub":
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_name(input.dtype)}'")
+    if x.ndim != 1 or (x.size and x.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if x.size and x.min() < 0:
-        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is not None and (weights.dim() != 1 or weights.shape[0] != x.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
     w = None if weights is None else weights._data
-    r = np.bincount(x, w, minlength)
+    r = np.bincount(x.astype(np.int64), w, minlength)
     if w is None:
         return Tensor._make(r.astype(np.int64))
     return Tensor._make(r.astype(w.dtype if w.dtype.kind == "f" else np.float64))
 
 
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
-    seq = sorted_sequence._data
-    v = input._data if isinstance(input, Tensor) else np.asarray(input)
+def _sorted_ranks(seq, vals, side):
+    """Row-wise searchsorted of vals (R, K) into sorted seq (R, M) with one lexsort (no loop over rows)."""
+    r, m = seq.shape
+    k = vals.shape[1]
+    keys = np.concatenate([seq.reshape(-1), vals.reshape(-1)])
+    rows = np.concatenate([np.repeat(np.arange(r), m), np.repeat(np.arange(r), k)])
+    is_val = np.r_[np.zeros(r * m, bool), np.ones(r * k, bool)]
+    flag = is_val if side == "right" else ~is_val
+    order = np.lexsort((flag, keys, rows))
+    seen = np.cumsum(~is_val[order])
+    pos = np.empty(order.size, np.int64)
+    pos[order] = seen
+    return (pos[r * m:] - rows[r * m:] * m).reshape(r, k)
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+    """Insertion indices of `input` into the innermost dimension of `sorted_sequence`."""
+    if side is not None and side not in ("left", "right"):
+        raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+    if side == "left" and right:
+        raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left while "
+                           "right was True")
     side = side or ("right" if right else "left")
+    seq = sorted_sequence._data
+    scalar = not isinstance(input, Tensor)
+    v = np.asarray(input) if scalar else input._data
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._data, axis=-1)
     if seq.ndim == 1:
         r = np.searchsorted(seq, v, side=side)
     else:
-        r = np.stack([np.searchsorted(s, vv, side=side) for s, vv in zip(seq.reshape(-1, seq.shape[-1]),
-                                                                         v.reshape(-1, v.shape[-1]))])
-        r = r.reshape(v.shape)
+        if scalar or seq.shape[:-1] != v.shape[:-1]:
+            raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+                               f"dimensions of boundaries tensor and input value tensor must match, but we got "
+                               f"boundaries tensor {list(seq.shape)} and input value tensor {list(v.shape)}")
+        r = _sorted_ranks(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]), side).reshape(v.shape)
+    if v.dtype.kind in "fc":  # PyTorch's binary search moves past every element for a NaN value
+        r = np.where(np.isnan(v), seq.shape[-1], r)
     return Tensor._make(np.asarray(r).astype(np.int32 if out_int32 else np.int64))
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False):
-    v = input._data if isinstance(input, Tensor) else np.asarray(input)
-    r = np.searchsorted(boundaries._data, v, side="right" if right else "left")
-    return Tensor._make(np.asarray(r).astype(np.int32 if out_int32 else np.int64))
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """Index of the bucket (defined by 1-d `boundaries`) each element of `input` falls in."""
+    if boundaries.dim() != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.dim()})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def histc(input, bins=100, min=0, max=0):
+    """Histogram with `bins` equal bins over [min, max] (data range if min == max), as PyTorch bins elements."""
     x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_name(input.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0")
     lo, hi = float(min), float(max)
     if lo == hi and x.size:
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = float(np.min(x)), float(np.max(x))
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    h, _ = np.histogram(x, bins=bins, range=(lo, hi))
-    return Tensor._make(h.astype(x.dtype))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise RuntimeError(f"torch.histc: range of [{lo:g}, {hi:g}] is not finite")
+    if not lo < hi:
+        raise RuntimeError("torch.histc: max must be larger than min")
+    t = x.dtype.type
+    left, right = t(lo), t(hi)
+    flat = x.reshape(-1)
+    flat = flat[(flat >= left) & (flat <= right)]
+    pos = ((flat - left) * t(bins) / (right - left)).astype(np.int64)
+    pos[pos == bins] = bins - 1
+    return Tensor._make(np.bincount(pos, minlength=bins).astype(x.dtype))
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """n-th forward difference along `dim` (logical xor for bool), with optional prepend/append."""
     from .shape import cat
+    if input.dim() == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = wrap_dim(dim, input.dim())
+    for extra in (prepend, append):
+        if extra is not None and extra.dim() != input.dim():
+            raise RuntimeError("diff expects prepend or append to be the same dimension as input")
     x = input
-    d = wrap_dim(dim, x.dim())
-    if prepend is not None:
-        x = cat([prepend, x], d)
-    if append is not None:
-        x = cat([x, append], d)
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, input, append) if t is not None], d)
     for _ in range(n):
         size = x.shape[d]
-        x = x.narrow(d, 1, size - 1) - x.narrow(d, 0, size - 1)
+        if size == 0:
+            break
+        hi, lo = x.narrow(d, 1, size - 1), x.narrow(d, 0, size - 1)
+        x = hi.ne(lo) if x.dtype is _dtype.bool_ else hi - lo
     return x
 
 
+# ---- cdist ------------------------------------------------------------------------------------------------------
+def _pairwise_diff(a, b):
+    """a[..., i, :] - b[..., j, :] for every row pair (i, j)."""
+    return a[..., :, None, :] - b[..., None, :, :]
+
+
+def _cdist_direct(a, b, p):
+    """p-norm distances from explicit pairwise differences."""
+    diff = np.abs(_pairwise_diff(a, b))
+    if p == 0:
+        return (diff != 0).sum(-1).astype(a.dtype)
+    if p == 1:
+        return diff.sum(-1)
+    if p == 2:
+        return np.sqrt((diff * diff).sum(-1))
+    if math.isinf(p):
+        return diff.max(-1) if diff.shape[-1] else np.zeros(diff.shape[:-1], a.dtype)
+    return np.power(np.power(diff, a.dtype.type(p)).sum(-1), a.dtype.type(1 / p))
+
+
+def _cdist_mm(a, b):
+    """Euclidean distances through one matmul, as PyTorch's _euclidean_dist computes them for large inputs."""
+    an = (a * a).sum(-1, keepdims=True)
+    bn = (b * b).sum(-1, keepdims=True)
+    a_ = np.concatenate([a * a.dtype.type(-2), an, np.ones_like(an)], -1)
+    b_ = np.concatenate([b, np.ones_like(bn), bn], -1)
+    return np.sqrt(np.maximum(a_ @ np.swapaxes(b_, -1, -2), 0))
+
+
+class _Cdist(Function):
+    """Pairwise p-norm distances between the rows of x1 and x2; backward written with ember ops."""
+
+    _raw = True
+    _node_name = "CdistBackward0"
+
+    @staticmethod
+    def forward(ctx, x1, x2, p, use_mm):
+        batch = np.broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+        a = np.broadcast_to(x1, batch + x1.shape[-2:])
+        b = np.broadcast_to(x2, batch + x2.shape[-2:])
+        out = _cdist_mm(a, b) if use_mm else _cdist_direct(a, b, p)
+        ctx.p = p
+        ctx.save_for_backward(x1, x2, out)
+        return out.astype(x1.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x1, x2, dist = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return x1 * 0, x2 * 0, None, None
+        if p == 2:
+            ratio = (g / dist).masked_fill(dist == 0, 0)
+            g1 = x1 * ratio.sum(-1, keepdim=True) - ratio.matmul(x2)
+            g2 = x2 * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(x1)
+        else:
+            diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+            gd, dd = g.unsqueeze(-1), dist.unsqueeze(-1)
+            if p == 1:
+                term = diff.sign() * gd
+            elif math.isinf(p):
+                term = diff.sign() * (diff.abs() == dd) * gd
+            else:
+                term = diff.sign() * diff.abs().pow(p - 1) * gd / dd.pow(p - 1)
+                term = term.masked_fill((dd == 0) | ((diff == 0) & (p < 1)), 0)
+            g1, g2 = term.sum(-2), -term.sum(-3)
+        return sum_to(g1, x1.shape), sum_to(g2, x2.shape), None, None
+
+
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """Batched pairwise p-norm distances between the row vectors of x1 (.., P, M) and x2 (.., R, M)."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.dim() < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.dim()}D")
+        if not x.is_floating_point():
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{_dtype.scalar_name(x.dtype)}")
+    if x1.dtype != x2.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_name(x1.dtype)} but found "
+                           f"{_dtype.scalar_name(x2.dtype)}")
     if x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
-    d = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return d.norm(p=p, dim=-1)
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    modes = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+    if compute_mode not in modes:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    big = x1.shape[-2] > 25 or x2.shape[-2] > 25
+    use_mm = p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and big))
+    return _Cdist.apply(x1, x2, float(p), use_mm)
 
 
 def block_diag(*tensors):
+    """Block-diagonal matrix of the inputs (0-d and 1-d inputs count as 1 x n rows)."""
     from .creation import zeros
-    mats = [t.reshape(1, 1) if t.dim() == 0 else t.reshape(1, -1) if t.dim() == 1 else t for t in tensors]
-    rows = sum(m.shape[0] for m in mats)
-    cols = sum(m.shape[1] for m in mats)
+    from .shape import cat
+    for i, t in enumerate(tensors):
+        if t.dim() > 2:
+            raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                               f"{t.dim()} dimensions")
+    if not tensors:
+        return zeros(1, 0)
+    mats = [t.reshape(1, -1) if t.dim() < 2 else t for t in tensors]
     dt = mats[0].dtype
     for m in mats[1:]:
-        from .._dtype import promote_types
-        dt = promote_types(dt, m.dtype)
-    out = zeros(rows, cols, dtype=dt)
-    r = c = 0
-    pieces = []
-    from .shape import cat
-    from .elementwise import add
+        dt = _dtype.promote_types(dt, m.dtype)
+    cols = sum(m.shape[1] for m in mats)
+    rows, c = [], 0
     for m in mats:
-        pad = zeros(m.shape[0], cols, dtype=dt)
-        pad = cat([zeros(m.shape[0], c, dtype=dt), m.to(dt), zeros(m.shape[0], cols - c - m.shape[1], dtype=dt)], 1)
-        pieces.append(pad)
+        left, right = zeros(m.shape[0], c, dtype=dt), zeros(m.shape[0], cols - c - m.shape[1], dtype=dt)
+        rows.append(cat([left, m.to(dt), right], 1))
         c += m.shape[1]
-    return cat(pieces, 0) if pieces else out
+    return cat(rows, 0)
 
 
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",

@@ -1,0 +1,300 @@
+"""unique, unique_consecutive, bincount, searchsorted, bucketize, histc, diff, cdist, block_diag against torch."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+import ember
+from parity import check, check_raises
+
+RNG = np.random.default_rng(0)
+X = np.array([3, 1, 2, 3, 1, 5, 2, 2])
+M = np.array([[1, 2], [3, 4], [1, 2], [0, 9]])
+
+
+def same(fn, inputs=(), **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(fn, list(inputs), grad=False, **kw)
+
+
+# ---- unique / unique_consecutive ---------------------------------------------------------------------------------
+UNIQUE_CASES = {
+    "plain": lambda t, x, m: t.unique(x),
+    "unsorted flag": lambda t, x, m: t.unique(x, sorted=False).sort().values,
+    "inverse": lambda t, x, m: t.unique(x, return_inverse=True),
+    "counts": lambda t, x, m: t.unique(x, return_counts=True),
+    "both": lambda t, x, m: t.unique(x, return_inverse=True, return_counts=True),
+    "2-d flattened": lambda t, x, m: t.unique(m, return_inverse=True, return_counts=True),
+    "dim 0": lambda t, x, m: t.unique(m, dim=0, return_inverse=True, return_counts=True),
+    "dim 1": lambda t, x, m: t.unique(m, dim=1, return_inverse=True, return_counts=True),
+    "dim -1": lambda t, x, m: t.unique(m, dim=-1),
+    "transposed": lambda t, x, m: t.unique(m.t(), dim=1, return_inverse=True),
+    "float": lambda t, x, m: t.unique(t.tensor([1.5, -0.5, 1.5, 2.25]), return_counts=True),
+    "empty": lambda t, x, m: t.unique(t.tensor([]), return_inverse=True, return_counts=True),
+    "0-d": lambda t, x, m: t.unique(t.tensor(3), return_inverse=True, return_counts=True),
+    "bool": lambda t, x, m: t.unique(t.tensor([True, False, True])),
+    "method": lambda t, x, m: x.unique(return_counts=True),
+    "consecutive": lambda t, x, m: t.unique_consecutive(x),
+    "consecutive all": lambda t, x, m: t.unique_consecutive(t.tensor([1, 1, 2, 2, 3, 1, 1, 2]), return_inverse=True,
+                                                            return_counts=True),
+    "consecutive dim 1": lambda t, x, m: t.unique_consecutive(t.tensor([[1, 1, 2], [1, 1, 3]]), dim=1,
+                                                              return_inverse=True, return_counts=True),
+    "consecutive dim 0": lambda t, x, m: t.unique_consecutive(m, dim=0, return_counts=True),
+    "consecutive 2-d flattened": lambda t, x, m: t.unique_consecutive(t.tensor([[1, 1], [1, 2]]), return_inverse=True),
+    "consecutive empty": lambda t, x, m: t.unique_consecutive(t.tensor([]), return_inverse=True, return_counts=True),
+    "consecutive method": lambda t, x, m: x.unique_consecutive(return_counts=True),
+}
+
+
+@pytest.mark.parametrize("name", list(UNIQUE_CASES))
+def test_unique(name):
+    same(UNIQUE_CASES[name], [X, M])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(-3, 3), min_size=0, max_size=30))
+def test_unique_property(values):
+    a = np.array(values, dtype=np.int64)
+    same(lambda t, x: t.unique(x, return_inverse=True, return_counts=True), [a])
+    same(lambda t, x: t.unique_consecutive(x, return_inverse=True, return_counts=True), [a])
+
+
+# ---- bincount ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fn", [
+    lambda t: t.bincount(t.tensor([1, 1, 3, 0])),
+    lambda t: t.bincount(t.tensor([1, 1, 3]), minlength=6),
+    lambda t: t.bincount(t.tensor([1, 1, 3]), minlength=2),
+    lambda t: t.bincount(t.tensor([1, 1, 3]), weights=t.tensor([0.5, 0.25, 2.])),
+    lambda t: t.bincount(t.tensor([1, 1, 3]), weights=t.tensor([0.5, 0.25, 2.], dtype=t.float64)),
+    lambda t: t.bincount(t.tensor([1, 1, 3]), weights=t.tensor([1, 2, 3])),
+    lambda t: t.bincount(t.tensor([], dtype=t.int64)),
+    lambda t: t.bincount(t.tensor([], dtype=t.int64), minlength=3),
+    lambda t: t.bincount(t.tensor([1, 2], dtype=t.int32)),
+    lambda t: t.bincount(t.tensor([1, 2], dtype=t.uint8)),
+    lambda t: t.tensor([1, 2, 2]).bincount(),
+    lambda t: t.bincount(t.arange(10)[::3]),
+])
+def test_bincount(fn):
+    same(fn)
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda t: t.bincount(t.tensor([-1, 2])), RuntimeError, "1-d non-negative integral"),
+    (lambda t: t.bincount(t.tensor([[1, 2]])), RuntimeError, "1-d non-negative integral"),
+    (lambda t: t.bincount(t.tensor([1., 2.])), NotImplementedError, "'Float'"),
+    (lambda t: t.bincount(t.tensor([1, 2]), weights=t.tensor([1.])), RuntimeError, "same length as input"),
+    (lambda t: t.bincount(t.tensor([1, 2]), minlength=-1), RuntimeError, "minlength should be >= 0"),
+])
+def test_bincount_errors(fn, exc, match):
+    check_raises(fn, exc, match)
+
+
+# ---- searchsorted / bucketize ------------------------------------------------------------------------------------
+SEARCH_CASES = [
+    lambda t: t.searchsorted(t.tensor([1, 3, 5, 7, 9]), t.tensor([3, 6, 9, 0, 10])),
+    lambda t: t.searchsorted(t.tensor([1, 3, 5, 7, 9]), t.tensor([3, 6, 9]), right=True),
+    lambda t: t.searchsorted(t.tensor([1, 3, 5, 7, 9]), t.tensor([3, 6, 9]), side="right"),
+    lambda t: t.searchsorted(t.tensor([1, 3, 5, 7, 9]), t.tensor([3, 6, 9]), side="left"),
+    lambda t: t.searchsorted(t.tensor([1, 3, 5, 7, 9]), 5),
+    lambda t: t.searchsorted(t.tensor([1, 3, 3, 3, 9]), t.tensor([3]), right=True),
+    lambda t: t.searchsorted(t.tensor([[1, 3, 5], [2, 4, 6]]), t.tensor([[3, 6, 0], [1, 5, 7]])),
+    lambda t: t.searchsorted(t.tensor([[1, 3, 5], [2, 4, 6]]), t.tensor([[3, 6, 0], [2, 4, 6]]), right=True),
+    lambda t: t.searchsorted(t.tensor([[1, 3, 5], [2, 4, 6]]), t.tensor([[3], [5]])),
+    lambda t: t.searchsorted(t.tensor([[[1., 2.], [0., 5.]]]), t.tensor([[[1.5, 3.], [-1., 5.]]]), side="right"),
+    lambda t: t.searchsorted(t.tensor([1, 3, 5]), t.tensor([[3, 6], [0, 1]])),
+    lambda t: t.searchsorted(t.tensor([1., 3.]), t.tensor([2.]), out_int32=True),
+    lambda t: t.searchsorted(t.tensor([5, 1, 3]), t.tensor([2, 4, 0, 6]), sorter=t.tensor([1, 2, 0])),
+    lambda t: t.searchsorted(t.tensor([[5, 1, 3], [0, 9, 4]]), t.tensor([[2, 4], [5, 10]]),
+                             sorter=t.tensor([[1, 2, 0], [0, 2, 1]])),
+    lambda t: t.searchsorted(t.tensor([1., 3.]), t.tensor([2])),
+    lambda t: t.searchsorted(t.tensor([1, 3]), t.tensor(2)),
+    lambda t: t.searchsorted(t.tensor([1., 3., float("nan")]), t.tensor([float("nan"), 2.])),
+    lambda t: t.searchsorted(t.tensor([], dtype=t.int64), t.tensor([1, 2])),
+    lambda t: t.searchsorted(t.tensor([1, 2]), t.tensor([], dtype=t.int64)),
+    lambda t: t.bucketize(t.tensor([[1, 6], [3, 9]]), t.tensor([1, 3, 5, 7, 9])),
+    lambda t: t.bucketize(t.tensor([1, 6, 3, 9]), t.tensor([1, 3, 5, 7, 9]), right=True),
+    lambda t: t.bucketize(t.tensor([1., 6.]), t.tensor([1., 3.]), out_int32=True),
+    lambda t: t.bucketize(3, t.tensor([1, 3, 5])),
+    lambda t: t.bucketize(t.arange(12.).reshape(3, 4).t(), t.tensor([2., 5.5, 8.])),
+]
+
+
+@pytest.mark.parametrize("fn", SEARCH_CASES)
+def test_searchsorted_bucketize(fn):
+    same(fn)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=st.integers(1, 4), m=st.integers(1, 8), k=st.integers(1, 6), right=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_searchsorted_batched_property(rows, m, k, right, seed):
+    rng = np.random.default_rng(seed)
+    seq = np.sort(rng.integers(-5, 5, (rows, m)), axis=1)
+    vals = rng.integers(-6, 6, (rows, k))
+    same(lambda t, s, v: t.searchsorted(s, v, right=right), [seq, vals])
+
+
+@pytest.mark.parametrize("fn,match", [
+    (lambda t: t.searchsorted(t.tensor([[1, 3, 5], [2, 4, 6]]), t.tensor([[3, 6, 0]])), "boundaries tensor should be"),
+    (lambda t: t.searchsorted(t.tensor([1, 3]), t.tensor([2]), right=True, side="left"), "side and right can't"),
+    (lambda t: t.searchsorted(t.tensor([1, 3]), t.tensor([2]), side="middle"), "side can only be"),
+    (lambda t: t.bucketize(t.tensor([1]), t.tensor([[1, 3]])), "boundaries tensor must be 1 dimension"),
+])
+def test_searchsorted_errors(fn, match):
+    check_raises(fn, RuntimeError, match)
+
+
+# ---- histc -------------------------------------------------------------------------------------------------------
+HISTC_CASES = [
+    lambda t: t.histc(t.tensor([1., 2, 1]), bins=4, min=0, max=3),
+    lambda t: t.histc(t.tensor([1., 2, 1, 2.5, 7]), bins=5),
+    lambda t: t.histc(t.tensor([-1., 2, 1, 3, 4]), bins=3, min=0, max=3),
+    lambda t: t.histc(t.tensor([1., 2, 1], dtype=t.float64), bins=3),
+    lambda t: t.histc(t.tensor([2., 2.]), bins=4),
+    lambda t: t.histc(t.tensor([]), bins=3),
+    lambda t: t.histc(t.tensor([[1., 2.], [3, 4]]), bins=4),
+    lambda t: t.histc(t.tensor([0., 0.1, 0.2, 0.30000001, 0.3, 0.7, 1.0]), bins=10, min=0, max=1),
+    lambda t: t.histc(t.tensor([1., float("nan")]), bins=3, min=0, max=2),
+    lambda t: t.histc(t.linspace(-1, 1, 1001), bins=7, min=-1, max=1),
+    lambda t: t.histc(t.linspace(-1, 1, 1001, dtype=t.float64), bins=13, min=-0.9, max=0.95),
+    lambda t: t.tensor([1., 2.]).histc(3),
+    lambda t: t.histc(t.arange(10.).reshape(2, 5).t(), bins=3),
+]
+
+
+@pytest.mark.parametrize("fn", HISTC_CASES)
+def test_histc(fn):
+    same(fn)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10 ** 6), bins=st.integers(1, 20), lo=st.floats(-3, 0), width=st.floats(0.01, 5),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_histc_property(seed, bins, lo, width, dtype):
+    x = np.random.default_rng(seed).uniform(-4, 4, 200).astype(dtype)
+    same(lambda t, a: t.histc(a, bins=bins, min=lo, max=lo + width), [x])
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda t: t.histc(t.tensor([1, 2]), bins=3), NotImplementedError, "'Long'"),
+    (lambda t: t.histc(t.tensor([1., 2.]), bins=3, min=3, max=1), RuntimeError, "max must be larger than min"),
+    (lambda t: t.histc(t.tensor([1., 2.]), bins=0), RuntimeError, "bins must be > 0"),
+    (lambda t: t.histc(t.tensor([1., float("inf")]), bins=3), RuntimeError, "is not finite"),
+])
+def test_histc_errors(fn, exc, match):
+    check_raises(fn, exc, match)
+
+
+# ---- diff --------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kw", [dict(), dict(n=2), dict(n=3, dim=0), dict(dim=0), dict(n=5), dict(n=0)], ids=str)
+@pytest.mark.parametrize("shape", [(4, 5), (6,), (3, 0)], ids=str)
+def test_diff_values_and_grads(kw, shape):
+    x = RNG.standard_normal(shape)
+    if len(shape) == 1 and kw.get("dim") == 0:
+        kw = dict(kw, dim=-1)
+    check(lambda t, a: t.diff(a, **kw), [x], dtypes=["float64", "float32"])
+    check(lambda t, a: a.t().diff(**kw) if a.dim() == 2 else a.diff(**kw), [x], dtypes=["float64"])
+
+
+def test_diff_prepend_append_grads():
+    x, p, a = RNG.standard_normal((3, 4)), RNG.standard_normal((3, 1)), RNG.standard_normal((3, 2))
+    check(lambda t, x, p, a: t.diff(x, prepend=p, append=a), [x, p, a], dtypes=["float64", "float32"])
+    check(lambda t, x, p: t.diff(x, n=2, dim=0, append=p.t()), [x, RNG.standard_normal((4, 1))], dtypes=["float64"])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.diff(t.tensor([1, 3, 6, 10])),
+    lambda t: t.diff(t.tensor([True, False, False, True])),
+    lambda t: t.diff(t.tensor([True, False, False, True]), n=2),
+    lambda t: t.diff(t.tensor([3, 1], dtype=t.uint8)),
+    lambda t: t.diff(t.tensor([1, 2]), n=5),
+    lambda t: t.diff(t.tensor([1, 3, 6]), prepend=t.tensor([0]), append=t.tensor([10, 20])),
+    lambda t: t.tensor([1, 3]).diff(),
+])
+def test_diff_integer_and_bool(fn):
+    same(fn)
+
+
+@pytest.mark.parametrize("fn,match", [
+    (lambda t: t.diff(t.tensor(1)), "at least one-dimensional"),
+    (lambda t: t.diff(t.tensor([1, 2]), n=-1), "order must be non-negative but got -1"),
+    (lambda t: t.diff(t.tensor([1., 2.]), prepend=t.tensor(0.)), "same dimension as input"),
+])
+def test_diff_errors(fn, match):
+    check_raises(fn, RuntimeError, match)
+
+
+# ---- cdist -------------------------------------------------------------------------------------------------------
+CDIST_SHAPES = [((4, 3), (5, 3)), ((2, 4, 3), (2, 5, 3)), ((2, 1, 4, 3), (3, 5, 3)), ((30, 2), (7, 2)),
+                ((0, 3), (2, 3)), ((3, 1), (1, 1))]
+
+
+@pytest.mark.parametrize("shapes", CDIST_SHAPES, ids=str)
+@pytest.mark.parametrize("p", [2.0, 1.0, 0.0, 3.0, 0.5, float("inf")])
+def test_cdist_values_and_grads(shapes, p):
+    x1, x2 = RNG.standard_normal(shapes[0]), RNG.standard_normal(shapes[1])
+    check(lambda t, a, b: t.cdist(a, b, p=p), [x1, x2], dtypes=["float64"])
+    # float32: the matmul path (p=2, > 25 rows) and pow-based norms round differently from torch's kernels
+    loose = p == 0.5 or (p == 2 and max(shapes[0][-2], shapes[1][-2]) > 25)
+    check(lambda t, a, b: t.cdist(a, b, p=p), [x1, x2], dtypes=["float32"],
+          tol=dict(rtol=3e-4, atol=3e-5) if loose else None)
+
+
+@pytest.mark.parametrize("mode", ["use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist",
+                                  "use_mm_for_euclid_dist_if_necessary"])
+def test_cdist_compute_modes_and_coincident_points(mode):
+    x1 = RNG.standard_normal((30, 4))
+    x2 = np.concatenate([x1[:3], RNG.standard_normal((2, 4))])  # zero distances: gradient must be 0, not nan
+    check(lambda t, a, b: t.cdist(a, b, compute_mode=mode), [x1, x2], dtypes=["float64"],
+          tol=dict(rtol=1e-6, atol=1e-6))
+    check(lambda t, a, b: t.cdist(a, b, compute_mode=mode), [x1, x2], dtypes=["float32"],
+          tol=dict(rtol=1e-4, atol=2e-3))
+
+
+def test_cdist_non_contiguous_and_double_backward():
+    x1, x2 = RNG.standard_normal((3, 5)), RNG.standard_normal((3, 4))
+    check(lambda t, a, b: t.cdist(a.t(), b.t(), p=1.5), [x1, x2], dtypes=["float64"])
+    a = ember.tensor(RNG.standard_normal((4, 3)), requires_grad=True)
+    b = ember.tensor(RNG.standard_normal((5, 3)), requires_grad=True)
+    assert ember.autograd.gradcheck(lambda a, b: ember.cdist(a, b), (a, b))
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.cdist(a, b), (a, b))
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.cdist(a, b, p=3), (a, b))
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda t: t.cdist(t.ones(2, 3), t.ones(2, 2)), RuntimeError, "same number of columns. X1: 3 X2: 2"),
+    (lambda t: t.cdist(t.ones(3), t.ones(3)), RuntimeError, "at least 2D tensors, X1 got: 1D"),
+    (lambda t: t.cdist(t.ones(2, 3, dtype=t.int64), t.ones(2, 3, dtype=t.int64)), RuntimeError, "floating-point"),
+    (lambda t: t.cdist(t.ones(2, 3), t.ones(2, 3), p=-1), RuntimeError, "non-negative p values"),
+    (lambda t: t.cdist(t.ones(2, 3), t.ones(2, 3, dtype=t.float64)), RuntimeError, "expected scalar type Float"),
+    (lambda t: t.cdist(t.ones(2, 3), t.ones(2, 3), compute_mode="foo"), ValueError, "foo"),
+])
+def test_cdist_errors(fn, exc, match):
+    check_raises(fn, exc, match)
+
+
+# ---- block_diag --------------------------------------------------------------------------------------------------
+def test_block_diag_values_and_grads():
+    a, b, c, d = (RNG.standard_normal(s) for s in [(2, 2), (1, 3), (), (2,)])
+    check(lambda t, *xs: t.block_diag(*xs), [a, b, c, d], dtypes=["float64", "float32"])
+    check(lambda t, a, b: t.block_diag(a.t(), b), [RNG.standard_normal((3, 2)), RNG.standard_normal((0, 2))],
+          dtypes=["float64"])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.block_diag(t.ones(2, 2, dtype=t.int64), t.tensor([[1, 2]])),
+    lambda t: t.block_diag(t.ones(2, 2, dtype=t.int64), t.tensor([[1.5]])),
+    lambda t: t.block_diag(),
+    lambda t: t.block_diag(t.ones(0, 2), t.ones(2, 0)),
+    lambda t: t.block_diag(t.tensor([[True]]), t.tensor([[False, True]])),
+    lambda t: t.block_diag(t.tensor(5)),
+])
+def test_block_diag_dtypes_and_edges(fn):
+    same(fn)
+
+
+def test_block_diag_errors():
+    check_raises(lambda t: t.block_diag(t.ones(2, 2, 2)), RuntimeError, "2 or fewer dimensions. Input 0 has 3")
