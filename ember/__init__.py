@@ -118,3 +118,4 @@ from .nn._functional.dropout import dropout, alpha_dropout, feature_alpha_dropou
 from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # noqa: E402
 from .nn._functional.sparse import embedding  # noqa: E402
 from . import optim  # noqa: E402
+from .utils import data as _utils_data  # noqa: E402,F401

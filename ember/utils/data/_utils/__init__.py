@@ -1,0 +1,2 @@
+"""DataLoader internals: collation, fetching, worker processes."""
+from . import collate, worker
