@@ -97,14 +97,30 @@ def test_interpolate(shape, kw):
 
 
 @pytest.mark.parametrize("mode,scale", [("nearest", 7.7), ("nearest-exact", 3.3), ("linear", 7.7),
-                                        ("bicubic", 4.2), ("trilinear", 3.1)])
+                                        ("bicubic", 4.2), ("trilinear", 3.1), ("bilinear", 9.0)])
 def test_interpolate_large_upscale(mode, scale):
-    """Many outputs feed each input: float32 gradients are long sums, so their tolerance grows with the fan-in."""
+    """Many outputs feed each input (beyond 16, the backward switches kernels): float32 gradients are long sums,
+    so their tolerance grows with the fan-in."""
     nd = {"linear": 1, "bicubic": 2, "trilinear": 3}.get(mode, 2)
     fn = interp(scale_factor=scale, mode=mode)
     x = r(2, 2, *([5, 4, 3][:nd]))
     check(fn, [x], dtypes=["float64"])
     check(fn, [x], dtypes=["float32"], tol=dict(rtol=1e-4, atol=1e-4))  # long sums: fan-in ~ scale ** nd
+
+
+@pytest.mark.parametrize("mode,shape,scale", [("bilinear", (1, 2, 4, 5), 2), ("linear", (1, 2, 6), 1.7),
+                                              ("bicubic", (1, 1, 4, 4), 1.5), ("nearest", (1, 2, 5), 2.2),
+                                              ("bilinear", (1, 1, 2, 3), 9.0)])
+def test_interpolate_nonfinite_grad(mode, shape, scale):
+    """Infinite upstream gradients give inf/NaN exactly where torch's do (zero-weight taps make NaN)."""
+    def fn(t):
+        x = t.tensor(r(*shape), requires_grad=True)
+        y = t.nn.functional.interpolate(x, scale_factor=scale, mode=mode)
+        g = r(*y.shape, seed=1)
+        g.reshape(-1)[3], g.reshape(-1)[7] = np.inf, -np.inf
+        y.backward(t.tensor(g))
+        return x.grad
+    same(fn)
 
 
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic", "area"])
@@ -644,3 +660,11 @@ def test_shuffle_module_reprs():
     same(lambda t: [repr(t.nn.PixelShuffle(3)), repr(t.nn.PixelUnshuffle(2)), repr(t.nn.ChannelShuffle(4)),
                     t.nn.PixelShuffle.__constants__, t.nn.PixelUnshuffle.__constants__,
                     t.nn.ChannelShuffle.__constants__, list(t.nn.ChannelShuffle(2).state_dict())])
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_float16(mode):
+    """ember computes half inputs in float32; torch's bicubic kernel rounds in half (errors ~5e-3 of its own)."""
+    tol = dict(rtol=1e-2, atol=1e-2) if mode == "bicubic" else None
+    check(gs(mode=mode, padding_mode="border", align_corners=False), [r(1, 2, 4, 5), _grid(1, (3, 2), 2)],
+          dtypes=["float16"], tol=tol)

@@ -37,6 +37,7 @@ _DIM_LABELS = {1: ("W",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 def _sizes_text(sizes):
+    """'H: 4, W: 5' as PyTorch's upsample shape checks print sizes."""
     nd = len(sizes)
     return ", ".join(f"{k}: {v}" for k, v in zip(_DIM_LABELS[nd], sizes))
 
@@ -86,6 +87,7 @@ def _check_dtype(input, mode, nd):
 
 
 def _upsample(input, output_size, scale_factors, mode, align_corners):
+    """The upsample_* kernels: output size, PyTorch's C++ checks, then the separable resampling."""
     nd = input.dim() - 2
     in_spatial = tuple(input.shape[2:])
     out_spatial = _output_size(in_spatial, output_size, scale_factors)
@@ -96,6 +98,7 @@ def _upsample(input, output_size, scale_factors, mode, align_corners):
 
 
 def _area(input, output_size):
+    """mode='area' is adaptive average pooling to the output size."""
     if not input.is_floating_point():
         raise NotImplementedError(f"\"adaptive_avg_pool{input.dim() - 2}d\" not implemented for '{_tname(input)}'")
     pool = {3: adaptive_avg_pool1d, 4: adaptive_avg_pool2d, 5: adaptive_avg_pool3d}[input.dim()]
@@ -287,6 +290,7 @@ def affine_grid(theta, size, align_corners=None):
 
 # ---- pixel / channel shuffle ---------------------------------------------------------------------------------
 def _int_arg(value, fn, name):
+    """An int argument, with the TypeError of PyTorch's argument parser otherwise."""
     if not isinstance(value, (numbers.Integral, np.integer)) or isinstance(value, bool):
         raise TypeError(f"{fn}(): argument '{name}' (position 2) must be int, not {type(value).__name__}")
     return int(value)
