@@ -74,7 +74,8 @@ def collate_float_fn(batch, *, collate_fn_map=None):
 
 
 def collate_int_fn(batch, *, collate_fn_map=None):
-    return Tensor._make(np.asarray(batch, np.int64))
+    from ....ops.creation import tensor
+    return tensor(batch)
 
 
 def collate_str_fn(batch, *, collate_fn_map=None):
