@@ -14,10 +14,10 @@ from . import _tensor_str
 
 _new = object.__new__
 
-_NON_LEAF_GRAD_MSG = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute "
-                      "won't be populated during autograd.backward(). If you indeed want the .grad field to be "
-                      "populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the "
-                      "non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+_NON_LEAF_GRAD_MSG = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+                      "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+                      "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+                      "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
                       "github.com/pytorch/pytorch/pull/30531 for more information.")
 
 
@@ -35,6 +35,10 @@ class Tensor:
     _hooks = None
     _post_acc_hooks = None
     _retains_grad = False
+    _view_ver = None        # a tracked view: the version at which its grad_fn was last derived from its base
+    _no_grad_view = False   # a view of a tensor requiring grad, taken in no_grad mode
+    _custom_view = None     # (Function name, output_nr) of a view returned by a custom Function
+    _inference = False      # created in inference_mode
     _is_param = False
     __array_priority__ = 1000
 
@@ -45,6 +49,8 @@ class Tensor:
         t._data = arr
         if requires_grad:
             t._rg = True
+        if STATE.inference:
+            t._inference = True
         return t
 
     def __new__(cls, *args, device=None, dtype=None):
@@ -253,6 +259,8 @@ class Tensor:
     # ---- autograd state --------------------------------------------------------------------------
     @property
     def requires_grad(self):
+        if self._base is not None:
+            self._sync_view()
         return self._rg
 
     @requires_grad.setter
@@ -274,10 +282,14 @@ class Tensor:
 
     @property
     def grad_fn(self):
+        if self._base is not None:
+            self._sync_view()
         return self._grad_fn
 
     @property
     def is_leaf(self):
+        if self._base is not None:
+            self._sync_view()
         return self._grad_fn is None
 
     @property
@@ -292,7 +304,8 @@ class Tensor:
     def grad(self, value):
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
             if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size")
             if value._data.dtype != self._data.dtype:
@@ -313,7 +326,12 @@ class Tensor:
 
     @property
     def _version(self):
+        if self._inference:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0] if self._vc is not None else 0
+
+    def is_inference(self):
+        return self._inference
 
     def _vc_get(self):
         vc = self._vc
@@ -329,6 +347,8 @@ class Tensor:
             vc[0] += 1
 
     def retain_grad(self):
+        if self._base is not None:
+            self._sync_view()
         if self._grad_fn is None:
             if not self._rg:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
@@ -340,6 +360,8 @@ class Tensor:
         self._retains_grad = True
 
     def register_hook(self, hook):
+        if self._base is not None:
+            self._sync_view()
         if not self._rg:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is None:
@@ -357,6 +379,8 @@ class Tensor:
         return h
 
     def register_post_accumulate_grad_hook(self, hook):
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
         if self._post_acc_hooks is None:
@@ -398,22 +422,93 @@ class Tensor:
             out._view_fn = lambda b: view_fn(inner(b))
         else:
             out._view_fn = view_fn
+        if STATE.enabled:
+            out._view_ver = out._vc[0]
+        elif base._rg:
+            out._no_grad_view = True
         return out
 
+    def _sync_view(self):
+        """Re-derive a view's history from its base when the base (or another view of it) changed in place."""
+        ver = self._view_ver
+        if ver is None or self._vc[0] == ver:
+            return
+        self._view_ver = self._vc[0]
+        if not self._base._rg:
+            return
+        prev, STATE.enabled = STATE.enabled, True
+        try:
+            fresh = self._view_fn(self._base)
+        finally:
+            STATE.enabled = prev
+        self._grad_fn, self._output_nr, self._rg = fresh._grad_fn, fresh._output_nr, True
+
+    def _custom_view_of(self, fn_cls, output_nr):
+        """The output of a custom Function that returned this input as-is: a view of it, as in PyTorch."""
+        t = self._alias()
+        t._rg, t._grad_fn = False, None
+        if not STATE.enabled:
+            return t
+        if self._base is None:
+            t._base, t._view_fn = self, _identity
+        else:
+            t._base, t._view_fn = self._base, self._view_fn
+        t._custom_view = (fn_cls.__name__, output_nr)
+        return t
+
     def _check_inplace_allowed(self):
-        if self._rg and self._grad_fn is None and STATE.enabled:
+        """PyTorch's checks before an in-place op is recorded (leaves, views of leaves, forbidden views)."""
+        if not STATE.enabled:
+            return
+        if self._custom_view is not None and self._rg:
+            name, nr = self._custom_view
+            raise RuntimeError(f"Output {nr} of {name} is a view and is being modified inplace. This view was created "
+                               "inside a custom Function (or because an input was returned as-is) and the autograd "
+                               "logic to handle view+inplace would override the custom backward associated with the "
+                               "custom Function, leading to incorrect gradients. This behavior is forbidden. You can "
+                               "fix this by cloning the output of the custom Function.")
+        if self._no_grad_view:
+            raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode "
+                               "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "
+                               "can clarify your code by moving both the view and the inplace either both inside the "
+                               "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
+                               "want the inplace to be tracked).")
+        if self._rg and self._grad_fn is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        if self._base is not None and self._base._rg and self._base._grad_fn is None and STATE.enabled:
+        base = self._base
+        if base is not None and base._rg and base._grad_fn is None:
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place "
                                "operation.")
+
+    def _check_dirty_allowed(self):
+        """The check of Function.mark_dirty on a tensor that forward modified in place."""
+        if self._rg and self._grad_fn is None:
+            raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+        self._check_inplace_allowed()
 
     def _rebase_view_history(self, node, output_nr):
         """After an in-place op recorded on a view, make the base's history include it (CopySlices)."""
         from .ops.shape import copy_slices
+        base = self._base
+        old_fn, old_nr = base._grad_fn, base._output_nr
         copy_slices(self, node, output_nr)
+        self._view_ver = self._vc[0]
+        if base._retains_grad:
+            base._move_retain(old_fn, old_nr)
+
+    def _move_retain(self, old_fn, old_nr):
+        """retain_grad follows the tensor to its new history after an in-place op, as in PyTorch."""
+        if old_fn is not None and old_fn._retain:
+            old_fn._retain.pop(old_nr, None)
+        self._retains_grad = False
+        self.retain_grad()
 
     def _inplace(self, fn, *args, **kwargs):
         """Run out-of-place `fn(self, *args)` and write the result into self, recording history."""
+        if self._inference and not STATE.inference:
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+                               "a clone to get a normal tensor before doing inplace update.See "
+                               "https://github.com/pytorch/rfcs/pull/17 for more details.")
         recording = STATE.enabled and (self._rg or (self._base is not None and self._base._rg) or any(
             isinstance(a, Tensor) and a._rg for a in args))
         if not recording:
@@ -424,6 +519,8 @@ class Tensor:
             np.copyto(self._data, result._data, casting="unsafe")
             self._bump()
             return self
+        if self._base is not None:
+            self._sync_view()
         self._check_inplace_allowed()
         old = Tensor._make(self._data.copy())
         old._grad_fn, old._output_nr, old._rg = self._grad_fn, self._output_nr, self._rg
@@ -436,7 +533,11 @@ class Tensor:
         np.copyto(self._data, result._data, casting="unsafe")
         self._bump()
         if result._grad_fn is not None:
+            _function.adopt_saved_output(result, self)
+            old_fn, old_nr = self._grad_fn, self._output_nr
             self._grad_fn, self._output_nr, self._rg = result._grad_fn, result._output_nr, True
+            if self._retains_grad:
+                self._move_retain(old_fn, old_nr)
             if self._base is not None:
                 self._rebase_view_history(result._grad_fn, result._output_nr)
         return self
@@ -459,6 +560,10 @@ class Tensor:
 
     def is_shared(self):
         return False
+
+
+def _identity(t):
+    return t
 
 
 def _can_cast(src, dst):

@@ -2,13 +2,14 @@
 import numpy as np
 
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
-    is_inference_mode_enabled
-from .function import Function, InplaceFunction, NestedIOFunction, once_differentiable
-from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled
+    is_inference_mode_enabled, set_multithreading_enabled
+from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
+from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled, \
+    set_anomaly_enabled
 from . import engine, function, grad_mode, graph
 from .variable import Variable
 from .gradcheck import gradcheck, gradgradcheck
-from . import functional, forward_ad
+from . import functional, forward_ad, profiler
 
 
 def _tensor_cls():
@@ -65,6 +66,21 @@ def _check_roots(tensors, grads):
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
 
 
+_CYCLE_WARNED = [False]
+
+
+def _warn_create_graph_cycle():
+    """PyTorch's one-time warning that backward(create_graph=True) ties parameters and grads in a cycle."""
+    if not _CYCLE_WARNED[0]:
+        _CYCLE_WARNED[0] = True
+        import warnings
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter "
+                      "and its gradient which can cause a memory leak. We recommend using autograd.grad when creating "
+                      "the graph to avoid this. If you have to use this function, make sure to reset the .grad fields "
+                      "of your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3)
+
+
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
     """Accumulate gradients of `tensors` into the .grad of the leaves (or of `inputs`)."""
     if grad_variables is not None:
@@ -84,16 +100,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if retain_graph is None:
         retain_graph = create_graph
     _check_roots(tensors, grads)
+    if create_graph:
+        _warn_create_graph_cycle()
     if inputs is None:
         engine.run_backward(tensors, grads, retain_graph, create_graph)
         return
     for t in inputs:
-        if not t._rg:
+        if t._grad_fn is not None:
+            t.retain_grad()
+        elif not t._rg:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    captured = engine.run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=False)
-    for t, g in zip(inputs, captured):
-        if g is not None:
-            engine.accumulate_grad(t, g, create_graph)
+    engine.run_backward(tensors, grads, retain_graph, create_graph, inputs=inputs, accumulate=True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
@@ -110,7 +127,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                       "gradient for other parts of the graph, please use torch.autograd.backward.", FutureWarning,
                       stacklevel=2)
     if is_grads_batched:
-        raise NotImplementedError("ember does not implement autograd.grad(is_grads_batched=True)")
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     Tensor = _tensor_cls()
     outputs = _as_list(outputs)
     input_list = _as_list(inputs)
@@ -137,3 +155,29 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if type(inputs) is dict:
         return dict(zip(inputs.keys(), out))
     return tuple(out)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """grad(is_grads_batched=True): one vector-Jacobian product per slice along dim 0 of grad_outputs, stacked."""
+    from ..ops.shape import stack
+    outputs = _as_list(outputs)
+    gos = _as_list(grad_outputs)
+    if not gos or any(g is None for g in gos):
+        raise RuntimeError("is_grads_batched=True requires a batched Tensor in grad_outputs for every output")
+    for i, (o, g) in enumerate(zip(outputs, gos)):
+        if g._data.shape[1:] != o._data.shape:
+            raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                               "the batch dimension. The sizes of the remaining dimensions are expected to match the "
+                               f"shape of corresponding output, but a mismatch was detected: grad_output[{i}] has a "
+                               f"shape of {g.shape[1:]} and output[{i}] has a shape of {o.shape}. If you only want "
+                               "some tensors in `grad_output` to be considered batched, consider using vmap.")
+    n = gos[0]._data.shape[0]
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outputs, inputs, [g[b] for g in gos], retain_graph=True if b < n - 1 else keep,
+                 create_graph=create_graph, allow_unused=allow_unused, materialize_grads=materialize_grads)
+            for b in range(n)]
+    per_input = zip(*rows) if isinstance(rows[0], tuple) else zip(*[tuple(r.values()) for r in rows])
+    result = tuple(None if any(g is None for g in gs) else stack(list(gs)) for gs in per_input)
+    if type(inputs) is dict:
+        return dict(zip(inputs.keys(), result))
+    return result

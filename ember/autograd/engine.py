@@ -1,178 +1,248 @@
-"""The backward engine: one iterative pass over the graph in dependency order."""
+"""The backward engine: one iterative pass over the graph in dependency order, as PyTorch's CPU engine.
+
+Graph nodes are Function instances; an edge is (node, output_nr) for a non-leaf input, the leaf Tensor
+itself for a leaf that requires grad, or None. Leaves take part in the schedule like PyTorch's
+AccumulateGrad nodes: they run once, on the summed gradient, as soon as every edge into them is done.
+Ready nodes run highest sequence number first (the most recently created), leaves before anything else.
+"""
 import heapq
+import itertools
 
 import numpy as np
 
 from .grad_mode import STATE
+from .._dtype import from_numpy_dtype
 from .function import FREED_MSG
 from . import anomaly_mode
 
 Tensor = None  # set by ember._tensor
 
+_LEAF_PRIORITY = -(1 << 62)
+
 
 def _root_edge(t):
+    if t._base is not None:
+        t._sync_view()
     return (t._grad_fn, t._output_nr) if t._grad_fn is not None else t
 
 
-def _collect(root_edges):
-    """Every node reachable from the roots, and how many graph edges point at each one."""
+def _key(edge):
+    """The id of an edge's node (or leaf tensor): the key of its dependency count and input buffer."""
+    return id(edge[0]) if type(edge) is tuple else id(edge)
+
+
+def _collect(root_edges, want_parents):
+    """How many edges point at every node and leaf reachable from the roots (and, if asked, their parents)."""
     deps = {}
-    order = []
-    stack = [e[0] for e in root_edges if isinstance(e, tuple)]
-    seen = set(map(id, stack))
-    nodes = {id(n): n for n in stack}
+    parents = {} if want_parents else None
+    stack = []
+    seen = set()
+    for e in root_edges:
+        if type(e) is tuple and id(e[0]) not in seen:
+            seen.add(id(e[0]))
+            stack.append(e[0])
     while stack:
         node = stack.pop()
-        order.append(node)
         for e in node._edges:
-            if isinstance(e, tuple):
+            if e is None:
+                continue
+            if type(e) is tuple:
                 child = e[0]
                 cid = id(child)
-                deps[cid] = deps.get(cid, 0) + 1
                 if cid not in seen:
                     seen.add(cid)
-                    nodes[cid] = child
                     stack.append(child)
-    return nodes, deps, order
+            else:
+                cid = id(e)
+            deps[cid] = deps.get(cid, 0) + 1
+            if parents is not None:
+                parents.setdefault(cid, []).append(id(node))
+    return deps, parents
 
 
-def _needed(nodes, order, target_nodes, target_leaves):
-    """Nodes that lead to a capture target (for autograd.grad / backward(inputs=...))."""
-    needed = {}
-    # Nodes are visited children-last in `order`; iterate until stable using reversed DFS order.
-    remaining = list(reversed(order))
-    changed = True
-    while changed:
-        changed = False
-        for node in remaining:
-            nid = id(node)
-            if needed.get(nid):
-                continue
-            hit = nid in target_nodes
-            if not hit:
-                for e in node._edges:
-                    if e is None:
-                        continue
-                    if isinstance(e, tuple):
-                        if needed.get(id(e[0])):
-                            hit = True
-                            break
-                    elif id(e) in target_leaves:
-                        hit = True
-                        break
-            if hit:
-                needed[nid] = True
-                changed = True
+def _needed(targets, parents):
+    """Keys of the nodes with a path to a target (PyTorch's exec_info `needed_`)."""
+    needed = set()
+    todo = list(targets)
+    expanded = set()
+    while todo:
+        k = todo.pop()
+        if k in expanded:
+            continue
+        expanded.add(k)
+        for p in parents.get(k, ()):
+            needed.add(p)
+            todo.append(p)
     return needed
 
 
-def _sum_to_shape(g, shape):
-    from ..ops._util import sum_to
-    return sum_to(g, shape)
+class _Run:
+    """The state of one backward pass."""
 
+    def __init__(self, roots, retain_graph, inputs, accumulate):
+        self.retain_graph = retain_graph
+        self.root_edges = [_root_edge(t) for t in roots]
+        self.deps, parents = _collect(self.root_edges, inputs is not None)
+        self.captures = {}
+        self.captured = []
+        self.needed = None
+        if inputs is not None:
+            targets = []
+            for i, t in enumerate(inputs):
+                e = _root_edge(t)
+                k = _key(e)
+                targets.append(k)
+                if not accumulate:
+                    self.captures.setdefault(k, []).append((t._output_nr if type(e) is tuple else 0, i))
+            self.captured = [None] * len(inputs)
+            self.needed = _needed(targets, parents)
+            if accumulate:
+                self.needed.update(targets)
+        self.buffers = {}
+        self.objs = {}
+        self.ready = []
+        self.tick = itertools.count()
 
-def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, accumulate=True,
-                 allow_unused=False):
-    """Propagate grad_roots from roots; accumulate into leaves' .grad, or capture grads of `inputs`."""
-    root_edges = [_root_edge(t) for t in roots]
-    nodes, deps, order = _collect(root_edges)
+    def should_run(self, k):
+        return self.needed is None or k in self.needed or k in self.captures
 
-    capture_leaves = {}
-    capture_nodes = {}
-    if inputs is not None:
-        for i, t in enumerate(inputs):
-            if t._grad_fn is None:
-                capture_leaves.setdefault(id(t), []).append(i)
+    def add(self, edge, g):
+        """Sum g into the input buffer of the edge's node (or leaf)."""
+        if type(edge) is tuple:
+            node, nr = edge
+            k = id(node)
+            buf = self.buffers.get(k)
+            if buf is None:
+                buf = self.buffers[k] = [None] * len(node._out_meta)
+                self.objs[k] = node
+        else:
+            k, nr = id(edge), 0
+            buf = self.buffers.get(k)
+            if buf is None:
+                buf = self.buffers[k] = [None]
+                self.objs[k] = edge
+        if g is not None:
+            buf[nr] = g if buf[nr] is None else buf[nr] + g
+        return k
+
+    def push(self, k):
+        """Schedule a node whose inputs are complete: leaves first, then the most recently created node."""
+        obj = self.objs[k]
+        prio = _LEAF_PRIORITY if isinstance(obj, Tensor) else -obj._seq
+        heapq.heappush(self.ready, (prio, next(self.tick), k))
+
+    def seed(self, grad_roots):
+        """Put the root gradients into their buffers and schedule the roots that nothing else points at."""
+        single = len(self.root_edges) == 1
+        keys = []
+        for edge, g in zip(self.root_edges, grad_roots):
+            k = _key(edge)
+            if not single and not self.should_run(k):
+                continue
+            self.add(edge, g)
+            if k not in keys:
+                keys.append(k)
+        for k in keys:
+            if self.deps.get(k, 0) == 0:
+                self.push(k)
+
+    def run(self):
+        """Run ready nodes until none is left."""
+        while self.ready:
+            _, _, k = heapq.heappop(self.ready)
+            obj = self.objs.pop(k)
+            grads = self.buffers.pop(k)
+            if isinstance(obj, Tensor):
+                self.run_leaf(k, obj, grads[0])
             else:
-                capture_nodes.setdefault(id(t._grad_fn), []).append((t._output_nr, i))
-        needed = _needed(nodes, order, capture_nodes, capture_leaves)
-    else:
-        needed = None
-    captured = [None] * (len(inputs) if inputs is not None else 0)
+                self.run_node(k, obj, grads)
 
-    buffers = {}
+    def capture(self, k, grads):
+        for nr, i in self.captures.get(k, ()):
+            self.captured[i] = grads[nr]
+
+    def run_leaf(self, k, t, g):
+        """A leaf's hooks, then accumulation into .grad (or capture, for autograd.grad)."""
+        g = _call_hooks(t._hooks, g)
+        if self.needed is not None and k not in self.needed:
+            self.capture(k, (g,))
+        elif g is not None:
+            accumulate_grad(t, g)
+
+    def run_node(self, k, node, grads):
+        """Run a node and pass its results on; a node only captured (autograd.grad) runs just its tensor hooks.
+
+        As in PyTorch, a captured node that must also run is captured before its tensor hooks.
+        """
+        if self.needed is not None and k not in self.needed:
+            self.capture(k, _run_tensor_hooks(node, grads))
+            return
+        if self.captures:
+            self.capture(k, grads)
+        grad_inputs = _call_node(node, grads, self.retain_graph)
+        for e, g in zip(node._edges, grad_inputs):
+            if e is None:
+                continue
+            ck = _key(e)
+            if not self.should_run(ck):
+                continue
+            self.add(e, g)
+            left = self.deps[ck] - 1
+            self.deps[ck] = left
+            if left == 0:
+                self.push(ck)
+
+
+def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, accumulate=True):
+    """Propagate grad_roots from roots: accumulate into .grad, or (accumulate=False) return the grads of `inputs`.
+
+    With `inputs` and accumulate=True (backward(inputs=...)), only the given tensors receive gradients.
+    Backward functions run in grad mode exactly when create_graph is set, so they record a graph only then.
+    """
+    run = _Run(roots, retain_graph, inputs, accumulate)
     prev_grad_mode = STATE.enabled
     STATE.enabled = bool(create_graph)
     try:
-        for edge, g in zip(root_edges, grad_roots):
-            if isinstance(edge, tuple):
-                node, nr = edge
-                buf = buffers.get(id(node))
-                if buf is None:
-                    buf = buffers[id(node)] = [None] * len(node._out_meta)
-                buf[nr] = g if buf[nr] is None else buf[nr] + g
-            else:
-                _deliver_leaf(edge, g, accumulate, capture_leaves, captured, create_graph)
-
-        ready = []
-        for edge in root_edges:
-            if isinstance(edge, tuple):
-                node = edge[0]
-                if deps.get(id(node), 0) == 0 and id(node) in buffers:
-                    heapq.heappush(ready, (-node._seq, id(node), node))
-                    deps[id(node)] = -1
-        while ready:
-            _, nid, node = heapq.heappop(ready)
-            grads = buffers.pop(nid)
-            if needed is not None and not needed.get(nid):
-                grads = _run_tensor_hooks(node, grads)
-                _capture_node(node, grads, capture_nodes, captured)
-                continue
-            grad_inputs = _call_node(node, grads, capture_nodes, captured, retain_graph)
-            for e, g, meta in zip(node._edges, grad_inputs, node._in_meta):
-                if e is None or g is None:
-                    continue
-                if not isinstance(g, Tensor):
-                    raise TypeError(f"{node.name()} returned a {type(g).__name__} as a gradient; expected a Tensor")
-                if meta is not None and g._data.shape != meta:
-                    g = _sum_to_shape(g, meta) if _expandable(meta, g._data.shape) else _bad_shape(node, g, meta)
-                if isinstance(e, tuple):
-                    child, nr = e
-                    cid = id(child)
-                    if needed is not None and not needed.get(cid):
-                        continue
-                    buf = buffers.get(cid)
-                    if buf is None:
-                        buf = buffers[cid] = [None] * len(child._out_meta)
-                    buf[nr] = g if buf[nr] is None else buf[nr] + g
-                    deps[cid] -= 1
-                    if deps[cid] == 0:
-                        heapq.heappush(ready, (-child._seq, cid, child))
-                else:
-                    _deliver_leaf(e, g, accumulate, capture_leaves, captured, create_graph)
+        run.seed(grad_roots)
+        run.run()
     finally:
         STATE.enabled = prev_grad_mode
-
-    if inputs is not None:
-        return captured
-    return None
+    return run.captured if inputs is not None else None
 
 
-def _expandable(shape, gshape):
-    if len(gshape) < len(shape):
-        return False
-    for a, b in zip(reversed(shape), reversed(gshape)):
-        if a != b and a != 1:
-            return False
-    return True
+def _call_hooks(hooks, g):
+    """Run tensor hooks in registration order; a hook may return a replacement of the same size and dtype."""
+    if hooks:
+        for hook in tuple(hooks.values()):
+            r = hook(g)
+            if r is not None:
+                _check_hook_result(hook, g, r)
+                g = r
+    return g
 
 
-def _bad_shape(node, g, meta):
-    raise RuntimeError(f"Function {node.name()} returned an invalid gradient - got {list(g.shape)} but expected "
-                       f"shape compatible with {list(meta)}")
+def _check_hook_result(hook, g, r):
+    """PyTorch's checks on a tensor hook's replacement gradient."""
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(r).__name__}'")
+    if g is None:
+        return
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if r._data.shape != g._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value")
+    if r._data.dtype != g._data.dtype:
+        from .function import _legacy_type_name
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {_legacy_type_name(g._data.dtype)} "
+                           f"got {_legacy_type_name(r._data.dtype)})")
 
 
 def _run_tensor_hooks(node, grads):
+    """Hooks registered on the node's output tensors, then the retain_grad of those tensors (torch's order)."""
     th = node._tensor_hooks
     if th:
         grads = list(grads)
         for nr, hooks in th.items():
-            if grads[nr] is None:
-                continue
-            for hook in list(hooks.values()):
-                r = hook(grads[nr])
-                if r is not None:
-                    grads[nr] = r
+            grads[nr] = _call_hooks(hooks, grads[nr])
     if node._retain:
         for nr, ref in node._retain.items():
             t = ref()
@@ -180,37 +250,72 @@ def _run_tensor_hooks(node, grads):
             if t is None or g is None:
                 continue
             if t._grad is None:
-                t._grad = g.detach().clone() if not STATE.enabled else g.clone()
+                t._grad = g.clone() if STATE.enabled else Tensor._make(np.array(g._data, order="C", copy=True))
             else:
                 t._grad = t._grad + g
     return grads
 
 
-def _capture_node(node, grads, capture_nodes, captured):
-    for nr, i in capture_nodes.get(id(node), ()):
-        captured[i] = grads[nr]
-
-
-def _call_node(node, grads, capture_nodes, captured, retain_graph):
+def _call_node(node, grads, retain_graph):
+    """Run one node: tensor hooks, pre-hooks, backward, output checks, post-hooks; then free its buffers."""
     grads = _run_tensor_hooks(node, grads)
-    if capture_nodes:
-        _capture_node(node, grads, capture_nodes, captured)
     if node._pre_hooks:
-        for hook in list(node._pre_hooks.values()):
+        for hook in tuple(node._pre_hooks.values()):
             r = hook(tuple(grads))
             if r is not None:
                 grads = list(r)
+    n_in = len(node._edges)
+    if node._raw and all(g is None for g in grads):
+        result = (None,) * n_in
+    else:
+        result = _apply_backward(node, grads)
+    if node._hooks:
+        result = _call_post_hooks(node, result, grads)
+    if anomaly_mode.enabled():
+        anomaly_mode.check_nan(node, result)
+    if not retain_graph:
+        node._release()
+    return result
+
+
+def _call_post_hooks(node, result, grads):
+    """Node hooks: hook(grad_inputs, grad_outputs), with one grad_input per tensor input (as next_functions)."""
+    mask = node._tensor_args
+    positions = [i for i, is_tensor in enumerate(mask) if is_tensor]
+    grad_inputs = tuple(result[i] for i in positions)
+    for hook in tuple(node._hooks.values()):
+        r = hook(grad_inputs, tuple(grads))
+        if r is None:
+            continue
+        r = tuple(r) if isinstance(r, (tuple, list)) else (r,)
+        if len(r) != len(grad_inputs):
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(r)}, but "
+                               f"expected {len(grad_inputs)})")
+        for old, new in zip(grad_inputs, r):
+            if old is None and new is not None:
+                raise RuntimeError("can't replace a None gradient with a non-None value")
+        grad_inputs = r
+    out = list(result)
+    for i, g in zip(positions, grad_inputs):
+        out[i] = g
+    return _validate(node, tuple(out))
+
+
+def _apply_backward(node, grads):
+    """Call node.backward (zeros for missing grads unless set_materialize_grads(False)) and check its results."""
     if node._materialize:
         grads = [g if g is not None or m is None else Tensor._make(np.zeros(m[0], m[1]))
                  for g, m in zip(grads, node._out_meta)]
     try:
-        if anomaly_mode.enabled():
-            result = anomaly_mode.checked_backward(node, grads)
-        else:
-            result = node.backward(node, *grads)
+        result = node.backward(node, *grads)
     except AttributeError:
         if node._freed:
             raise RuntimeError(FREED_MSG) from None
+        raise
+    except Exception:
+        if anomaly_mode.enabled():
+            anomaly_mode.report_forward_trace(node)
         raise
     if not isinstance(result, tuple):
         result = (result,)
@@ -219,47 +324,76 @@ def _call_node(node, grads, capture_nodes, captured, retain_graph):
         if len(result) > n_in and all(r is None for r in result[n_in:]):
             result = result[:n_in]
         else:
-            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                               f"(expected {n_in}, got {len(result)})")
-    if node._hooks:
-        for hook in list(node._hooks.values()):
-            r = hook(result, tuple(grads))
-            if r is not None:
-                result = tuple(r)
-    if not retain_graph:
-        node._release()
-    return result
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients (expected {n_in}, "
+                               f"got {len(result)})")
+    if not node._raw:
+        for i, (g, is_tensor) in enumerate(zip(result, node._tensor_args)):
+            if g is not None and not is_tensor:
+                raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
+                                   f"{i + 1}, but the corresponding forward input was not a Variable")
+    return _validate(node, result)
 
 
-def _deliver_leaf(t, g, accumulate, capture_leaves, captured, create_graph):
-    hooks = t._hooks
-    if hooks:
-        for hook in list(hooks.values()):
-            r = hook(g)
-            if r is not None:
-                g = r
-    if not accumulate:
-        for i in capture_leaves.get(id(t), ()):
-            captured[i] = g if captured[i] is None else captured[i] + g
-        return
-    accumulate_grad(t, g, create_graph)
+def _validate(node, result):
+    """Check each gradient against its input: a Tensor, of a shape that sums to the input's, in its dtype."""
+    out = list(result)
+    for i, (g, meta) in enumerate(zip(out, node._in_meta)):
+        if g is None or meta is None:
+            continue
+        if not isinstance(g, Tensor):
+            raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+        shape, dtype = meta
+        if g._data.shape != shape:
+            if not _expandable(shape, g._data.shape):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(g._data.shape)} but expected shape compatible with {list(shape)}")
+            g = _sum_to_shape(g, shape)
+        if g._data.dtype != dtype:
+            g = g.to(from_numpy_dtype(dtype))
+        out[i] = g
+    return tuple(out)
 
 
-def accumulate_grad(t, g, create_graph):
-    """Add g into leaf t's .grad (a fresh copy the first time, in place afterwards)."""
+def _sum_to_shape(g, shape):
+    from ..ops._util import sum_to
+    return sum_to(g, shape)
+
+
+def _expandable(shape, gshape):
+    """Whether an input of `shape` broadcasts to a gradient of `gshape` (then the gradient is summed down)."""
+    if len(gshape) < len(shape):
+        return False
+    return all(a == b or a == 1 for a, b in zip(reversed(shape), reversed(gshape)))
+
+
+def accumulate_grad(t, g):
+    """Add g into leaf t's .grad as torch's AccumulateGrad does: a copy the first time, in place afterwards.
+
+    The copy has the leaf's memory layout; with create_graph (grad mode on) .grad is built out of place.
+    """
     if g._data.dtype != t._data.dtype:
         g = g.to(t.dtype)
     if t._grad is None:
-        t._grad = g if create_graph else Tensor._make(np.array(g._data, order="C", copy=True))
-    elif create_graph or STATE.enabled:
+        if STATE.enabled:
+            t._grad = g.clone()
+        else:
+            data = np.empty_like(t._data)
+            np.copyto(data, g._data)
+            t._grad = Tensor._make(data)
+    elif STATE.enabled:
         t._grad = t._grad + g
     else:
         gd = t._grad._data
-        if gd.shape == g._data.shape:
+        if gd.shape == g._data.shape and gd.flags.writeable:
             np.add(gd, g._data, out=gd)
             t._grad._bump()
         else:
             t._grad = t._grad + g
+    _call_post_accumulate_hooks(t)
+
+
+def _call_post_accumulate_hooks(t):
+    """register_post_accumulate_grad_hook hooks, called with the leaf once its .grad is updated."""
     if t._post_acc_hooks:
-        for hook in list(t._post_acc_hooks.values()):
+        for hook in tuple(t._post_acc_hooks.values()):
             hook(t)

@@ -5,15 +5,20 @@ node of its outputs. Ops with `_raw = True` (ember's internal ops) get ndarrays 
 return ndarrays; user Functions get and return Tensors, exactly as in PyTorch.
 """
 import functools
+import re
+import inspect
 import itertools
 from collections import OrderedDict
 
 import numpy as np
 
 from .grad_mode import STATE, no_grad
+from . import anomaly_mode
+from .anomaly_mode import _enabled as _anomaly_enabled
 from ..utils.hooks import RemovableHandle
 
 _seq_counter = itertools.count()
+_new = object.__new__
 Tensor = None  # set by ember._tensor
 
 
@@ -29,6 +34,11 @@ class _Saved:
     __slots__ = ("tensor", "data", "vc", "version", "output_nr")
 
     def __init__(self, tensor, output_nr=None):
+        if tensor._inference:
+            raise RuntimeError("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                               "inference mode in computation tracked by autograd. To work around this, you can make a "
+                               "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "
+                               "of `torch.inference_mode()`.")
         vc = tensor._vc_get()
         self.vc, self.version = vc, vc[0]
         self.output_nr = output_nr
@@ -39,20 +49,88 @@ class _Saved:
 
     def unpack(self, node):
         if self.vc[0] != self.version:
-            t = self.tensor
-            shape = list(t.shape) if t is not None else list(self.data.shape)
-            tname = _legacy_type_name(self.data.dtype if t is None else t._data.dtype)
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: [{tname} {shape}], which is output {self.output_nr or 0} of {node.name()}, is at "
-                f"version {self.vc[0]}; expected version {self.version} instead. Hint: the backtrace further "
-                "above can show the operation that failed to compute its gradient. The variable in question "
-                "was changed in there or anywhere later. Good luck!")
+            raise RuntimeError(self._modified_message(node))
         if self.output_nr is None:
             return self.tensor
         t = Tensor._make(self.data, True)
         t._grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
         return t
+
+    def _modified_message(self, node):
+        """PyTorch's text for a saved tensor that was modified in place before backward."""
+        t = self.tensor
+        data = self.data if t is None else t._data
+        producer, nr = (node, self.output_nr) if t is None else (t._grad_fn, t._output_nr)
+        which = f", which is output {nr} of {producer._error_name()}," if producer is not None else ""
+        if anomaly_mode.enabled():
+            hint = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. "
+                    "The variable in question was changed in there or anywhere later. Good luck!")
+        else:
+            hint = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+                    "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+                f"[{_legacy_type_name(data.dtype)} {list(data.shape)}]{which} is at version {self.vc[0]}; expected "
+                f"version {self.version} instead. {hint}")
+
+
+SAVED_TENSORS_HOOKS = {"stack": [], "disabled": None}
+
+
+class _PackedSaved:
+    """A tensor saved inside autograd.graph.saved_tensors_hooks: kept as whatever pack_hook returned.
+
+    Unpacking gives the tensor its autograd history back (the saving node for outputs, the producer for
+    inputs). A saved leaf comes back as the leaf itself when unpack_hook returns it; otherwise as a new
+    tensor that is not connected to the leaf (so double backward through it does not reach the leaf).
+    """
+
+    __slots__ = ("packed", "unpack_hook", "output_nr", "fn", "nr", "rg")
+
+    def __init__(self, tensor, hooks, output_nr=None):
+        pack_hook, self.unpack_hook = hooks
+        self.output_nr = output_nr
+        self.fn = None if output_nr is not None else tensor._grad_fn
+        self.nr, self.rg = tensor._output_nr, tensor._rg
+        with no_grad():
+            self.packed = pack_hook(tensor)
+
+    def unpack(self, node):
+        t = self.unpack_hook(self.packed)
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                            f"{type(t).__name__}")
+        fn, nr = (node, self.output_nr) if self.output_nr is not None else (self.fn, self.nr)
+        if fn is None:
+            return t if t._rg == self.rg else Tensor._make(t._data, self.rg)
+        if t._grad_fn is fn and t._output_nr == nr:
+            return t
+        out = Tensor._make(t._data, True)
+        out._grad_fn, out._output_nr = fn, nr
+        return out
+
+
+def _saved(tensor, output_nr=None):
+    """How one tensor passed to save_for_backward is kept (through the innermost saved_tensors_hooks, if any)."""
+    hooks = SAVED_TENSORS_HOOKS["stack"]
+    if hooks:
+        return _PackedSaved(tensor, hooks[-1], output_nr)
+    return _Saved(tensor, output_nr)
+
+
+def adopt_saved_output(result, target):
+    """An in-place op wrote its output `result` into `target`: what the op saved of its output is now target.
+
+    The saved entry then shares target's storage and version counter, so a later in-place change of target
+    raises PyTorch's "modified by an inplace operation" error in backward.
+    """
+    rvc = result._vc
+    saved = result._grad_fn._saved
+    if rvc is None or not saved:
+        return
+    vc = target._vc_get()
+    for s in saved:
+        if type(s) is _Saved and s.vc is rvc:
+            s.vc, s.version, s.data = vc, vc[0], target._data
 
 
 def _legacy_type_name(np_dtype):
@@ -61,37 +139,39 @@ def _legacy_type_name(np_dtype):
     return "torch." + names.get(np.dtype(np_dtype).name, "") + "Tensor"
 
 
+class BackwardCFunction:
+    """Marks the classes of graph nodes: `type(t.grad_fn)` is a subclass (e.g. `MyFnBackward`)."""
+
+
 class FunctionMeta(type):
-    """Gives each Function subclass its backward-node name (e.g. 'AddBackward')."""
+    """Gives each Function subclass its node name and node class (`_backward_cls`, e.g. `MyFnBackward`).
+
+    The ctx/grad_fn of a call is an instance of `_backward_cls`, a subclass of the Function itself named as
+    PyTorch names the node, so `type(y.grad_fn).__name__` reads as in PyTorch.
+    """
 
     def __init__(cls, name, bases, attrs):
+        super().__init__(name, bases, attrs)
+        if attrs.get("_is_backward_cls"):
+            return
         if "_node_name" not in attrs:
             cls._node_name = name if name.endswith("Backward0") or name.endswith("Backward") else name + "Backward"
-        super().__init__(name, bases, attrs)
+        if "vjp" in attrs and "backward" not in attrs:
+            cls.backward = attrs["vjp"]
+        cls._backward_cls = FunctionMeta(cls._node_name, (cls, BackwardCFunction),
+                                         {"_is_backward_cls": True, "_forward_cls": cls,
+                                          "__module__": cls.__module__, "__qualname__": cls._node_name})
 
 
-class Function(metaclass=FunctionMeta):
-    """Base of differentiable operations; subclass with static forward(ctx, ...) and backward(ctx, ...)."""
+class FunctionCtx:
+    """The ctx API that forward/setup_context and backward of a Function use."""
 
-    _raw = False
     _materialize = True
-    _edges = ()
-    _tensor_args = ()
     _saved = None
     _freed = False
-    _pre_hooks = None
-    _hooks = None
-    _tensor_hooks = None   # output_nr -> OrderedDict of hooks registered on non-leaf outputs
-    _retain = None         # output_nr -> weakref to a tensor that retains its grad
     _non_diff = ()
     _dirty = ()
-    _once_differentiable = False
-    metadata = None
 
-    def __init__(self, *args, **kwargs):
-        pass
-
-    # ---- the ctx API -------------------------------------------------------------------------
     def save_for_backward(self, *tensors):
         self._to_save = tensors
 
@@ -115,6 +195,24 @@ class Function(metaclass=FunctionMeta):
     def set_materialize_grads(self, value):
         self._materialize = bool(value)
 
+
+class Function(FunctionCtx, metaclass=FunctionMeta):
+    """Base of differentiable operations; subclass with static forward(ctx, ...) and backward(ctx, ...)."""
+
+    _raw = False
+    _edges = ()
+    _tensor_args = ()
+    _pre_hooks = None
+    _hooks = None
+    _tensor_hooks = None   # output_nr -> OrderedDict of hooks registered on non-leaf outputs
+    _retain = None         # output_nr -> weakref to a tensor that retains its grad
+
+    def __init__(self, *args, **kwargs):
+        import warnings
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so "
+                      "you should invoke them on the class itself. Instantiating an autograd function will raise an "
+                      "error in a future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
     # ---- the node API ------------------------------------------------------------------------
     @classmethod
     def _name(cls):
@@ -122,6 +220,18 @@ class Function(metaclass=FunctionMeta):
 
     def name(self):
         return self._node_name
+
+    def _error_name(self):
+        """How PyTorch's C++ messages name the op of this node: its name without the Backward suffix."""
+        return re.sub(r"Backward\d*$", "", self._node_name)
+
+    @property
+    def metadata(self):
+        """A dict for user data attached to this node (anomaly mode stores the forward stack here)."""
+        d = self.__dict__.get("_metadata")
+        if d is None:
+            d = self.__dict__["_metadata"] = {}
+        return d
 
     @property
     def next_functions(self):
@@ -152,7 +262,17 @@ class Function(metaclass=FunctionMeta):
         return h
 
     def __call__(self, *args, **kwargs):
-        return self.backward(self, *args)
+        """Calling an op's node runs its backward on the given grads (custom nodes are not callable)."""
+        if not isinstance(self, BackwardCFunction):
+            raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                               "new-style autograd function with static forward method. (Example: "
+                               "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+        if not self._raw:
+            raise TypeError(f"'{type(self).__name__}' object is not callable")
+        result = self.backward(self, *args)
+        result = result if isinstance(result, tuple) else (result,)
+        out = tuple(g for g, is_tensor in zip(result, self._tensor_args) if is_tensor)
+        return out if len(out) != 1 else out[0]
 
     def __repr__(self):
         return f"<{self._node_name} object at {hex(id(self))}>"
@@ -175,121 +295,181 @@ class Function(metaclass=FunctionMeta):
     # ---- apply ---------------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args, **kwargs):
+        """Run forward on the inputs and, when any input requires grad, record the call as a graph node."""
+        if not cls._raw:
+            return cls._apply_user(args, kwargs)
         if kwargs:
             raise TypeError(f"{cls.__name__}.apply() takes positional arguments only")
-        ctx = cls.__new__(cls)
+        ctx = _new(cls._backward_cls)
         needs_graph = False
-        if STATE.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a._rg:
+        raw = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if a._rg:
                     needs_graph = True
-                    break
+                raw.append(a._data)
+            else:
+                raw.append(a)
+        out = cls.forward(ctx, *raw)
+        is_tuple = type(out) is tuple
+        if needs_graph and STATE.enabled:
+            return ctx._build(args, out if is_tuple else (out,), is_tuple)
+        if not is_tuple:
+            return Tensor._make(np.asarray(out)) if isinstance(out, (np.ndarray, np.generic)) else out
+        return tuple(Tensor._make(np.asarray(o)) if isinstance(o, (np.ndarray, np.generic)) else o for o in out)
+
+    @classmethod
+    def _apply_user(cls, args, kwargs):
+        """apply() of a user Function: forward (or forward + setup_context) on Tensors, under no_grad."""
         custom_setup = cls.setup_context is not Function.setup_context
-        if cls._raw:
-            raw = [a._data if isinstance(a, Tensor) else a for a in args]
-            out = cls.forward(ctx, *raw)
-        else:
-            with no_grad():
-                if custom_setup:
-                    out = cls.forward(*args)
-                    cls.setup_context(ctx, args, out)
-                else:
-                    out = cls.forward(ctx, *args)
+        if custom_setup:
+            args, kwargs = _bind_default_args(cls.forward, args, kwargs)
+        inputs = args + tuple(kwargs.values()) if kwargs else args
+        ctx = _new(cls._backward_cls)
+        needs_graph = STATE.enabled and any(isinstance(a, Tensor) and a._rg for a in inputs)
+        ctx.needs_input_grad = tuple(needs_graph and isinstance(a, Tensor) and a._rg for a in inputs)
+        with no_grad():
+            if custom_setup:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(out, tuple)
         outs = out if is_tuple else (out,)
-        if cls._raw:
-            outs = tuple(np.asarray(o) if isinstance(o, np.generic) else o for o in outs)
-        if not needs_graph:
-            if cls._raw:
-                res = tuple(Tensor._make(o) if isinstance(o, np.ndarray) else o for o in outs)
-                return res if is_tuple else res[0]
-            for t in ctx._dirty:
-                t._bump()
-            return out
-        return ctx._build(args, outs, is_tuple)
+        if needs_graph:
+            return ctx._build(inputs, outs, is_tuple)
+        for t in ctx._dirty:
+            t._bump()
+        dirty = {id(t) for t in ctx._dirty}
+        res = tuple(o._custom_view_of(cls, i) if isinstance(o, Tensor) and id(o) not in dirty
+                    and any(o is a for a in inputs) else o for i, o in enumerate(outs))
+        return res if is_tuple else res[0]
 
     def _build(self, args, outs, is_tuple):
         """Connect the outputs of a recording call into the graph."""
-        cls = type(self)
         self._seq = next(_seq_counter)
-        edges = []
-        needs = []
-        in_meta = []
-        self._tensor_args = tuple(isinstance(a, Tensor) for a in args)
-        for a in args:
-            if isinstance(a, Tensor) and a._rg:
-                fn = a._grad_fn
-                edges.append((fn, a._output_nr) if fn is not None else a)
-                needs.append(True)
-                in_meta.append(a._data.shape)
-            else:
-                edges.append(None)
-                needs.append(False)
-                in_meta.append(None)
-        self._edges = edges
-        self.needs_input_grad = tuple(needs)
-        self._in_meta = in_meta
-        dirty_ids = {id(t) for t in self._dirty}
-        non_diff_ids = {id(t) for t in self._non_diff}
-        results = []
-        out_meta = []
-        for i, o in enumerate(outs):
-            if cls._raw:
-                if not isinstance(o, np.ndarray):
-                    results.append(o)
-                    out_meta.append(None)
-                    continue
-                t = Tensor._make(o)
-            else:
-                if not isinstance(o, Tensor):
-                    results.append(o)
-                    out_meta.append(None)
-                    continue
-                t = o
-                if id(t) in dirty_ids:
-                    t._check_inplace_allowed()
-                    t._bump()
-                    if t._base is not None:
-                        t._rebase_view_history(self, i)
-                elif any(t is a for a in args) or t._grad_fn is not None or t._rg:
-                    t = t._alias()
-            out_meta.append((t._data.shape, t._data.dtype))
-            if id(o) in non_diff_ids or not (t._data.dtype.kind in "fc"):
-                t._rg = False
-            else:
-                t._rg = True
-                t._grad_fn = self
-                t._output_nr = i
-            results.append(t)
-        self._out_meta = out_meta
+        if _anomaly_enabled[0]:
+            self.metadata["traceback_"] = anomaly_mode.forward_stack()
+        self._connect_inputs(args)
+        results = self._raw_outputs(outs) if self._raw else self._user_outputs(args, outs)
         to_save = self.__dict__.pop("_to_save", None)
         if to_save is not None:
             self._saved = self._resolve_saved(to_save, args, outs, results)
         return tuple(results) if is_tuple else results[0]
 
+    def _connect_inputs(self, args):
+        """One edge per argument: (node, output_nr), a leaf Tensor, or None when no gradient flows there."""
+        edges = []
+        needs = []
+        in_meta = []
+        is_tensor = []
+        for a in args:
+            if isinstance(a, Tensor):
+                is_tensor.append(True)
+                if a._base is not None:
+                    a._sync_view()
+                if a._rg:
+                    fn = a._grad_fn
+                    edges.append((fn, a._output_nr) if fn is not None else a)
+                    needs.append(True)
+                    d = a._data
+                    in_meta.append((d.shape, d.dtype))
+                    continue
+            else:
+                is_tensor.append(False)
+            edges.append(None)
+            needs.append(False)
+            in_meta.append(None)
+        self._edges = edges
+        self._in_meta = in_meta
+        self._tensor_args = is_tensor
+        self.needs_input_grad = tuple(needs)
+
+    def _raw_outputs(self, outs):
+        """Wrap the ndarrays returned by an internal op's forward as outputs of this node."""
+        non_diff = {id(t) for t in self._non_diff} if self._non_diff else ()
+        results = []
+        out_meta = []
+        for i, o in enumerate(outs):
+            if isinstance(o, np.generic):
+                o = np.asarray(o)
+            elif not isinstance(o, np.ndarray):
+                results.append(o)
+                out_meta.append(None)
+                continue
+            t = Tensor._make(o)
+            out_meta.append((o.shape, o.dtype))
+            if o.dtype.kind in "fc" and id(outs[i]) not in non_diff:
+                t._rg = True
+                t._grad_fn = self
+                t._output_nr = i
+            results.append(t)
+        self._out_meta = out_meta
+        return results
+
+    def _user_outputs(self, args, outs):
+        """Outputs of a user Function: dirty inputs get this node as history, returned inputs become views."""
+        fcls = self._forward_cls
+        dirty_ids = {id(t) for t in self._dirty}
+        non_diff_ids = {id(t) for t in self._non_diff}
+        results = []
+        out_meta = []
+        for i, o in enumerate(outs):
+            if not isinstance(o, Tensor):
+                results.append(o)
+                out_meta.append(None)
+                continue
+            t = o
+            dirty = id(t) in dirty_ids
+            if dirty:
+                t._check_dirty_allowed()
+                t._bump()
+                old_fn, old_nr = t._grad_fn, t._output_nr
+            elif any(t is a for a in args):
+                t = t._custom_view_of(fcls, i)
+            elif t._grad_fn is not None or t._rg:
+                t = t._alias()
+            elif t._base is not None:
+                t._custom_view = (fcls.__name__, i)
+            out_meta.append((t._data.shape, t._data.dtype))
+            if id(o) in non_diff_ids or t._data.dtype.kind not in "fc":
+                t._rg = False
+            else:
+                t._rg = True
+                t._grad_fn = self
+                t._output_nr = i
+                if dirty and t._retains_grad:
+                    t._move_retain(old_fn, old_nr)
+                if dirty and t._base is not None:
+                    t._rebase_view_history(self, i)
+            results.append(t)
+        self._out_meta = out_meta
+        return results
+
     def _resolve_saved(self, to_save, args, outs, results):
+        """Turn what forward passed to save_for_backward into saved entries (outputs are kept without a cycle)."""
         saved = []
-        for s in to_save:
+        for k, s in enumerate(to_save):
             if s is None:
                 saved.append(None)
                 continue
             for j, o in enumerate(outs):
                 if s is o and isinstance(results[j], Tensor):
-                    saved.append(_Saved(results[j], j) if results[j]._grad_fn is self else _Saved(results[j]))
+                    saved.append(_saved(results[j], j) if results[j]._grad_fn is self else _saved(results[j]))
                     break
             else:
                 if self._raw:
                     for a in args:
                         if isinstance(a, Tensor) and a._data is s:
-                            saved.append(_Saved(a))
+                            saved.append(_saved(a))
                             break
                     else:
-                        saved.append(_Saved(Tensor._make(s) if isinstance(s, np.ndarray) else s))
+                        saved.append(_saved(Tensor._make(s) if isinstance(s, np.ndarray) else s))
                 else:
                     if not isinstance(s, Tensor):
-                        raise TypeError("save_for_backward can only save variables, but argument is of type "
+                        raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "
                                         f"{type(s).__name__}")
-                    saved.append(_Saved(s))
+                    saved.append(_saved(s))
         return saved
 
     def _release(self):
@@ -337,7 +517,7 @@ class AccumulateGrad:
 
 
 def once_differentiable(fn):
-    """Mark a backward as not differentiable: with create_graph it raises when differentiated again."""
+    """Mark a backward as not differentiable: with create_graph its results raise when differentiated again."""
 
     @functools.wraps(fn)
     def wrapper(ctx, *args):
@@ -345,27 +525,39 @@ def once_differentiable(fn):
             outputs = fn(ctx, *args)
         if not STATE.enabled:
             return outputs
-        requires = any(isinstance(a, Tensor) and a._rg for a in args)
-        if not requires:
+        if not any(isinstance(a, Tensor) and a._rg for a in args):
             return outputs
         single = not isinstance(outputs, tuple)
         outs = (outputs,) if single else outputs
-        wrapped = tuple(_DelayedError.apply(o) if isinstance(o, Tensor) else o for o in outs)
+        fake = tuple(o.detach().requires_grad_(True) if isinstance(o, Tensor) and o._data.dtype.kind in "fc" else o
+                     for o in outs)
+        wrapped = _DelayedError.apply(*fake)
+        wrapped = wrapped if isinstance(wrapped, tuple) else (wrapped,)
         return wrapped[0] if single else wrapped
 
     return wrapper
 
 
 class _DelayedError(Function):
+    """The node of once_differentiable results: raises if reached by a backward pass."""
+
     _raw = True
+    _node_name = "DelayedError"
 
     @staticmethod
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, *xs):
+        return tuple(x.copy() if isinstance(x, np.ndarray) else x for x in xs)
 
     @staticmethod
-    def backward(ctx, g):
+    def backward(ctx, *grads):
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def _bind_default_args(func, args, kwargs):
+    """Bind args/kwargs to forward's signature with defaults filled in (setup_context-style Functions)."""
+    bound = inspect.signature(func).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.args, bound.kwargs
 
 
 class NestedIOFunction(Function):

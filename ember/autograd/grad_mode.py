@@ -1,9 +1,18 @@
-"""Global gradient-recording switch: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+"""Global gradient-recording switch: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each is a context manager and a decorator (of functions and of generator functions, whose every step
+then runs in the mode), as in PyTorch.
+"""
 import functools
 import inspect
+import sys
+import threading
+import warnings
 
 
-class _State:
+class _State(threading.local):
+    """Grad mode is per thread, as in PyTorch: a new thread starts with gradients enabled."""
+
     enabled = True
     inference = False
 
@@ -19,48 +28,73 @@ def is_inference_mode_enabled():
     return STATE.inference
 
 
-class _DecoratorContextManager:
-    """A context manager that also works as a decorator (on functions and generators)."""
+def _wrap_generator(ctx_factory, func):
+    """Run each step of the generator made by func inside a fresh context from ctx_factory."""
 
-    def __call__(self, func):
-        if inspect.isclass(func):
-            raise RuntimeError("Cannot decorate classes; it is ambiguous")
+    @functools.wraps(func)
+    def generator_context(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException:
+                    with ctx_factory():
+                        response = gen.throw(*sys.exc_info())
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return generator_context
+
+
+class _DecoratorContextManager:
+    """A context manager that also works as a decorator (on functions and generator functions)."""
+
+    def __call__(self, orig_func):
+        if inspect.isclass(orig_func):
+            warnings.warn("Decorating classes is deprecated and will be disabled in future versions. You should only "
+                          "decorate functions or methods. To preserve the current behavior of class decoration, you "
+                          "can directly decorate the `__init__` method and nothing else.", FutureWarning,
+                          stacklevel=2)
+            func = lambda *args, **kwargs: orig_func(*args, **kwargs)  # noqa: E731
+        else:
+            func = orig_func
         if inspect.isgeneratorfunction(func):
-            @functools.wraps(func)
-            def gen(*args, **kwargs):
-                g = func(*args, **kwargs)
-                with self.clone():
-                    response = g.send(None)
-                while True:
-                    try:
-                        request = yield response
-                    except GeneratorExit:
-                        with self.clone():
-                            g.close()
-                        raise
-                    except BaseException as e:
-                        with self.clone():
-                            response = g.throw(e)
-                    else:
-                        with self.clone():
-                            response = g.send(request)
-            return gen
+            return _wrap_generator(self.clone, func)
 
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def decorate_context(*args, **kwargs):
             with self.clone():
                 return func(*args, **kwargs)
-        return wrapper
+        return decorate_context
 
     def clone(self):
         return self.__class__()
 
 
-class no_grad(_DecoratorContextManager):
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """Also usable as a bare decorator: `@no_grad` as well as `@no_grad()`."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecoratorContextManager):
     """Disable gradient recording inside the block."""
 
     def __init__(self):
-        self.prev = None
+        self.prev = False
 
     def __enter__(self):
         self.prev = STATE.enabled
@@ -70,7 +104,7 @@ class no_grad(_DecoratorContextManager):
         STATE.enabled = self.prev
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_NoParamDecoratorContextManager):
     """Enable gradient recording inside the block."""
 
     def __enter__(self):
@@ -82,15 +116,19 @@ class enable_grad(_DecoratorContextManager):
 
 
 class set_grad_enabled(_DecoratorContextManager):
-    """Set gradient recording on or off; takes effect at once and as a context manager."""
+    """Set gradient recording on or off; takes effect at once and as a context manager or decorator."""
 
     def __init__(self, mode):
         self.prev = STATE.enabled
         self.mode = bool(mode)
         STATE.enabled = self.mode
 
+    def __call__(self, orig_func):
+        STATE.enabled = self.prev
+        return super().__call__(orig_func)
+
     def __enter__(self):
-        pass
+        STATE.enabled = self.mode
 
     def __exit__(self, *exc):
         STATE.enabled = self.prev
@@ -100,23 +138,38 @@ class set_grad_enabled(_DecoratorContextManager):
 
 
 class inference_mode(_DecoratorContextManager):
-    """Like no_grad (ember keeps no extra inference-only state)."""
+    """no_grad that also marks new tensors as inference tensors; inference_mode(False) turns grad mode on."""
 
     def __init__(self, mode=True):
         self.mode = mode
 
     def __new__(cls, mode=True):
-        if callable(mode) and not isinstance(mode, bool):
-            return cls()(mode)
-        return super().__new__(cls)
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
 
     def __enter__(self):
         self.prev = (STATE.enabled, STATE.inference)
-        if self.mode:
-            STATE.enabled, STATE.inference = False, True
+        STATE.enabled, STATE.inference = not self.mode, bool(self.mode)
 
     def __exit__(self, *exc):
         STATE.enabled, STATE.inference = self.prev
+
+    def clone(self):
+        return self.__class__(self.mode)
+
+
+class set_multithreading_enabled(_DecoratorContextManager):
+    """Accepted for compatibility: ember's engine always runs on the calling thread."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        pass
 
     def clone(self):
         return self.__class__(self.mode)
