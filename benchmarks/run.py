@@ -15,6 +15,21 @@ import ember  # noqa: E402
 
 from benchmarks import cases  # noqa: E402
 
+SUITES = ["cases", "conv_cases", "layer_cases", "seq_cases", "optim_cases"]
+
+
+def all_cases():
+    """Every (name, maker) pair from the benchmark suites present in benchmarks/."""
+    import importlib
+    out = []
+    for name in SUITES:
+        try:
+            mod = importlib.import_module(f"benchmarks.{name}")
+        except ModuleNotFoundError:
+            continue
+        out.extend(getattr(mod, "ALL", None) or getattr(mod, "CASES", []))
+    return out
+
 if os.environ.get("BENCH_THREADS"):
     torch.set_num_threads(int(os.environ["BENCH_THREADS"]))
 
@@ -36,13 +51,17 @@ def main(argv):
     rows = []
     print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}")
     print(f"{'case':58s} {'ember':>11s} {'torch':>11s} {'ratio':>7s}")
-    for name, make in cases.ALL:
+    for name, make in all_cases():
         if wanted and not any(w in name for w in wanted):
             continue
         e_fn, t_fn = make(ember), make(torch)
         te, tt = best_time(e_fn), best_time(t_fn)
         rows.append((name, te, tt))
         print(f"{name:58s} {te * 1e6:9.1f}us {tt * 1e6:9.1f}us {te / tt:7.2f}", flush=True)
+    if "--markdown" in argv:
+        print("\n| case | ember | PyTorch | ratio |\n|---|---:|---:|---:|")
+        for name, te, tt in rows:
+            print(f"| {name} | {te * 1e3:.3f} ms | {tt * 1e3:.3f} ms | {te / tt:.2f} |")
     return rows
 
 

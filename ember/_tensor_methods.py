@@ -54,13 +54,27 @@ def _binop(fn):
     return op
 
 
-Tensor.__add__ = _binop(E.add)
-Tensor.__radd__ = _binop(E.add)
-Tensor.__sub__ = _binop(E.sub)
+def _float_binop(cls, name, slow):
+    """An operator whose float-tensor cases go straight to the binary kernel (dtype rules are unchanged)."""
+    binary = E._binary
+
+    def op(self, other):
+        t = type(other)
+        if (t is Tensor or t is float or t is int) and self._data.dtype.kind == "f":
+            return binary(cls, self, other, name)
+        if not isinstance(other, (Tensor, int, float, bool, complex, np.ndarray, np.generic)):
+            return NotImplemented
+        return slow(self, other)
+    return op
+
+
+Tensor.__add__ = _float_binop(E.Add, "add", E.add)
+Tensor.__radd__ = _float_binop(E.Add, "add", E.add)
+Tensor.__sub__ = _float_binop(E.Sub, "sub", E.sub)
 Tensor.__rsub__ = _binop(_rev(E.sub))
-Tensor.__mul__ = _binop(E.mul)
-Tensor.__rmul__ = _binop(E.mul)
-Tensor.__truediv__ = _binop(E.div)
+Tensor.__mul__ = _float_binop(E.Mul, "mul", E.mul)
+Tensor.__rmul__ = _float_binop(E.Mul, "mul", E.mul)
+Tensor.__truediv__ = _float_binop(E.Div, "div", E.div)
 Tensor.__rtruediv__ = _binop(_rev(E.div))
 Tensor.__floordiv__ = _binop(E.floor_divide)
 Tensor.__rfloordiv__ = _binop(_rev(E.floor_divide))

@@ -123,8 +123,44 @@ def _broadcast_check(*operands):
         sa = tuple(x if y == 1 else y for x, y in zip(pa, pb))
 
 
+def _fast_dtype(cls, np_dtype):
+    """Whether ufunc op cls computes in np_dtype itself with no dtype error (cached per op and dtype char)."""
+    cache = cls.__dict__.get("_fast_cache")
+    if cache is None:
+        cache = {}
+        setattr(cls, "_fast_cache", cache)
+    ok = cache.get(np_dtype.char)
+    if ok is None:
+        kind = _kind(_dtype.from_numpy_dtype(np_dtype))
+        ok = cache[np_dtype.char] = isinstance(cls.np_fn, np.ufunc) and not any(
+            kind in kinds for kinds in cls.errors) and not (cls.float_out and np_dtype.kind not in "fc")
+    return ok
+
+
+_new = object.__new__
+
+
 def _binary(cls, a, b, name, nd=None):
     """Apply binary op cls after PyTorch's operand and dtype checks; nd forces the computation dtype."""
+    if nd is None and type(a) is Tensor and not (a._rg and STATE.enabled):
+        # Fast path, no graph: same-dtype same-shape tensors, or a float tensor and a Python number.
+        ad = a._data
+        tb = type(b)
+        if tb is Tensor:
+            if not (b._rg and STATE.enabled):
+                bd = b._data
+                dt = ad.dtype
+                if dt is bd.dtype and ad.shape == bd.shape and _fast_dtype(cls, dt):
+                    out = cls.np_fn(ad, bd)
+                    t = _new(Tensor)
+                    t._data = out if type(out) is np.ndarray else np.asarray(out)
+                    return t
+        elif (tb is float or tb is int) and ad.dtype.kind == "f" and cls.scalar_args != "tensors" and \
+                _fast_dtype(cls, ad.dtype):
+            out = cls.np_fn(ad, b)
+            t = _new(Tensor)
+            t._data = out if type(out) is np.ndarray else np.asarray(out)
+            return t
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     _check_operands(a, b, name, cls.scalar_args)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
