@@ -142,7 +142,7 @@ _new = object.__new__
 
 def _binary(cls, a, b, name, nd=None):
     """Apply binary op cls after PyTorch's operand and dtype checks; nd forces the computation dtype."""
-    if nd is None and type(a) is Tensor and not (a._rg and STATE.enabled):
+    if nd is None and type(a) is Tensor and not (a._rg and STATE.enabled) and not STATE.inference:
         # Fast path, no graph: same-dtype same-shape tensors, or a float tensor and a Python number.
         ad = a._data
         tb = type(b)
