@@ -94,6 +94,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]
 
     @property
@@ -150,7 +152,14 @@ class Tensor:
         return self._data.dtype.kind in "fic"
 
     def stride(self, dim=None):
-        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        if self._data.size == 0 and not any(self._data.strides):
+            st, acc = [], 1
+            for n in reversed(self._data.shape):
+                st.append(acc)
+                acc *= max(n, 1)
+            st = tuple(reversed(st))
+        else:
+            st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self):
@@ -178,14 +187,20 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
         return bool(self._data.reshape(()))
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar_for_conversion())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar_for_conversion())
+
+    def _scalar_for_conversion(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._data.reshape(()).item()
 
     def __complex__(self):
         return complex(self.item())
@@ -209,11 +224,17 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._rg:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if copy:
+            return np.array(self._data, dtype=dtype, copy=True)
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return self._data
 
     def __dlpack__(self, *args, **kwargs):
+        if self._rg:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
@@ -276,7 +297,7 @@ class Tensor:
                                    "var_no_grad = var.detach().")
             return self
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._rg = requires_grad
         return self
 
@@ -503,6 +524,24 @@ class Tensor:
         self._retains_grad = False
         self.retain_grad()
 
+    def _check_inplace_result(self, result):
+        """PyTorch's errors for writing `result` into self: dtype, broadcast shape, overlapping memory."""
+        rd, sd = result._data, self._data
+        if rd.dtype != sd.dtype and not _can_cast(rd.dtype, sd.dtype):
+            raise RuntimeError(f"result type {_dtype.scalar_name(from_numpy_dtype(rd.dtype))} can't be cast to the "
+                               f"desired output type {_dtype.scalar_name(from_numpy_dtype(sd.dtype))}")
+        if rd.shape != sd.shape:
+            try:
+                full = np.broadcast_shapes(rd.shape, sd.shape)
+            except ValueError:
+                full = rd.shape
+            if full != sd.shape:
+                raise RuntimeError(f"output with shape {list(sd.shape)} doesn't match the broadcast shape "
+                                   f"{list(full)}")
+        if not sd.flags.writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a "
+                               "single memory location. Please clone() the tensor before performing the operation.")
+
     def _inplace(self, fn, *args, **kwargs):
         """Run out-of-place `fn(self, *args)` and write the result into self, recording history."""
         if self._inference and not STATE.inference:
@@ -513,9 +552,7 @@ class Tensor:
             isinstance(a, Tensor) and a._rg for a in args))
         if not recording:
             result = fn(self, *args, **kwargs)
-            if result._data.dtype != self._data.dtype and not _can_cast(result._data.dtype, self._data.dtype):
-                raise RuntimeError(f"result type {from_numpy_dtype(result._data.dtype).name.capitalize()} can't be "
-                                   f"cast to the desired output type {self.dtype.name.capitalize()}")
+            self._check_inplace_result(result)
             np.copyto(self._data, result._data, casting="unsafe")
             self._bump()
             return self
@@ -525,10 +562,8 @@ class Tensor:
         old = Tensor._make(self._data.copy())
         old._grad_fn, old._output_nr, old._rg = self._grad_fn, self._output_nr, self._rg
         result = fn(old, *args, **kwargs)
+        self._check_inplace_result(result)
         if result._data.dtype != self._data.dtype:
-            if not _can_cast(result._data.dtype, self._data.dtype):
-                raise RuntimeError(f"result type {from_numpy_dtype(result._data.dtype).name.capitalize()} can't be "
-                                   f"cast to the desired output type {self.dtype.name.capitalize()}")
             result = result.to(self.dtype)
         np.copyto(self._data, result._data, casting="unsafe")
         self._bump()

@@ -21,6 +21,8 @@ class Parameter(Tensor):
         p = cls._make(data._data)
         p._vc = data._vc_get()
         if requires_grad:
+            if data._data.dtype.kind not in "fc":
+                raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
             p.requires_grad_(True)
         return p
 

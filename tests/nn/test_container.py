@@ -377,8 +377,7 @@ PL_ERRORS = [
     ("extend_tensor", lambda t: plist(t).extend(t.ones(3))),
     ("extend_not_iterable", lambda t: plist(t).extend(5)),
     ("call", lambda t: plist(t)(1)),
-    pytest.param("int_tensor_param", lambda t: plist(t).append(t.ones(2, dtype=t.int64)), marks=pytest.mark.xfail(
-        strict=True, reason="Tensor.requires_grad_ (ember/_tensor.py) says 'only Tensors ...', torch 'Only Tensors'")),
+    ("int_tensor_param", lambda t: plist(t).append(t.ones(2, dtype=t.int64))),
 ]
 
 

@@ -133,11 +133,7 @@ LINEAR_ERRORS = [
     ("bias_shape_3d", lambda t: t.nn.functional.linear(t.ones(2, 3, 4), t.ones(5, 4), t.ones(3))),
     ("bias_shape_3d_3d", lambda t: t.nn.functional.linear(t.ones(2, 3, 4), t.ones(5, 4), t.ones(1, 1, 5))),
     ("bias_shape_3d_col", lambda t: t.nn.functional.linear(t.ones(2, 3, 4), t.ones(5, 4), t.ones(3, 1))),
-    pytest.param("bias_shape_1d_input_2d_bias",
-                 lambda t: t.nn.functional.linear(t.ones(4), t.ones(5, 4), t.ones(3, 5)), marks=pytest.mark.xfail(
-                     strict=True, reason="Tensor.add_ (ember/_tensor.py _inplace) leaks NumPy's ValueError when the "
-                                         "broadcast shape is larger than self; torch raises RuntimeError 'output "
-                                         "with shape [5] doesn't match the broadcast shape [3, 5]'")),
+    ("bias_shape_1d_input_2d_bias", lambda t: t.nn.functional.linear(t.ones(4), t.ones(5, 4), t.ones(3, 5))),
     ("bias_shape_unfused", lambda t: t.nn.functional.linear(t.ones(3, 2, 4).transpose(0, 1), t.ones(5, 4),
                                                             t.ones(3))),
     ("input_list", lambda t: t.nn.functional.linear([1.0], t.ones(5, 4))),

@@ -922,16 +922,11 @@ def test_inplace_errors(fn, match):
     check_raises(fn, RuntimeError, match)
 
 
-@pytest.mark.xfail(strict=True, reason="ember/_tensor.py Tensor._inplace names dtypes 'Float32'/'Int64' in its "
-                                       "cast error; torch says 'Float'/'Long' (use _dtype.scalar_name)")
 def test_inplace_cast_error_names_dtypes_like_torch():
     check_raises(lambda t: t.tensor([1, 2]).div_(2), RuntimeError,
                  "result type Float can't be cast to the desired output type Long")
 
 
-@pytest.mark.xfail(strict=True, reason="ember/_tensor.py Tensor._inplace lets NumPy raise ValueError when the result "
-                                       "broadcasts to a larger shape than self; torch raises RuntimeError naming both "
-                                       "shapes")
 def test_inplace_broadcast_to_larger_shape_raises():
     check_raises(lambda t: t.ones(3, 1).add_(t.ones(3, 4)), RuntimeError,
                  r"output with shape \[3, 1\] doesn't match the broadcast shape \[3, 4\]")

@@ -449,8 +449,6 @@ def test_expand_is_view():
         assert v.stride() == (0, 1, 0), lib.__name__
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor.py: writing in place into an expanded tensor lets NumPy's ValueError "
-                                       "'assignment destination is read-only' escape instead of torch's RuntimeError")
 def test_expand_write_raises():
     raises(lambda t: t.zeros(3, 1).expand(3, 2).add_(1), RuntimeError,
            "unsupported operation: more than one element of the written-to tensor refers to a single memory location")
@@ -641,8 +639,6 @@ def test_inplace_on_view_grad(prog):
     check(lambda t, a, w: prog(a, w), [r(3, 3), r(3, 3, seed=1)], dtypes=F)
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor.py: _inplace lets NumPy's ValueError escape when the result does "
-                                       "not fit the in-place output, instead of torch's RuntimeError")
 def test_inplace_on_view_shape_mismatch():
     raises(lambda t: t.zeros(3, 3)[1].mul_(t.ones(3, 3)), RuntimeError,
            r"output with shape \[3\] doesn't match the broadcast shape \[3, 3\]")
