@@ -119,3 +119,4 @@ from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # 
 from .nn._functional.sparse import embedding  # noqa: E402
 from . import optim  # noqa: E402
 from .utils import data as _utils_data  # noqa: E402,F401
+from .serialization import save, load  # noqa: E402
