@@ -24,9 +24,9 @@ class PackedSequence(_PackedSequenceBase):
             if batch_sizes.device.type != "cpu":
                 raise ValueError("batch_sizes should always be on CPU.")
             return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
-        if isinstance(data, (list, tuple)) and len(data) == 2:
-            return super().__new__(cls, data[0], data[1], sorted_indices, unsorted_indices)
-        raise ValueError("PackedSequence needs data and batch_sizes")
+        if not isinstance(data, (list, tuple)) or len(data) != 2:
+            raise AssertionError("Expected data to be a list or tuple of length 2")
+        return super().__new__(cls, data[0], data[1], sorted_indices, unsorted_indices)
 
     def pin_memory(self):
         return self
@@ -55,6 +55,15 @@ class PackedSequence(_PackedSequenceBase):
     def half(self):
         return self.to(dtype=_dtype.float16)
 
+    def short(self):
+        return self.to(dtype=_dtype.int16)
+
+    def char(self):
+        return self.to(dtype=_dtype.int8)
+
+    def byte(self):
+        return self.to(dtype=_dtype.uint8)
+
     def long(self):
         return self.to(dtype=_dtype.int64)
 
@@ -78,8 +87,12 @@ def invert_permutation(permutation):
 
 
 def _lengths_array(lengths):
+    """lengths (a Tensor, list or array) as a 1-D int64 array, with torch's check of a tensor's rank."""
     if isinstance(lengths, Tensor):
-        return lengths._data.astype(np.int64).reshape(-1)
+        if lengths.dim() != 1:
+            raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.dim()}D cpu "
+                               f"{lengths.to(_dtype.int64).type().split('.')[-1].replace('Tensor', '')} tensor")
+        return lengths._data.astype(np.int64)
     return np.asarray(lengths, np.int64).reshape(-1)
 
 
@@ -87,21 +100,27 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     """Pack a padded (T, B, *) (or (B, T, *) with batch_first) batch of sequences of the given lengths."""
     lens = _lengths_array(lengths)
     sorted_indices = None
-    if enforce_sorted:
-        if len(lens) > 1 and (np.diff(lens) > 0).any():
-            raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
-                               "You can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
-                               "sidestep this requirement if you do not need ONNX exportability.")
-    else:
+    if not enforce_sorted:
         order = np.argsort(-lens, kind="stable")
         lens = lens[order]
         sorted_indices = Tensor._make(order.astype(np.int64))
         input = input.index_select(0 if batch_first else 1, sorted_indices)
-    if (lens <= 0).any():
-        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' that "
-                           "is <= 0")
+    if input.dim() < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{input.dim()}, {input.dim() - 1}], "
+                         "but got 1)")
     x = input.transpose(0, 1) if batch_first else input
     t_max, b = x.shape[0], x.shape[1]
+    if x.numel() == 0:
+        raise RuntimeError("Cannot pack empty tensors.")
+    if len(lens) != b:
+        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {len(lens)} (batch_size={b})")
+    if lens[-1] <= 0:
+        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' that "
+                           "is <= 0")
+    if (np.diff(lens) > 0).any():
+        raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. "
+                           "You can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
+                           "sidestep this requirement if you do not need ONNX exportability.")
     if lens[0] > t_max:
         raise RuntimeError(f"Expected sequence length to be larger than or equal to the max length "
                            f"{lens[0]} but got {t_max}")
@@ -138,29 +157,41 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Stack variable-length sequences into one padded tensor."""
+    """Stack variable-length sequences into one padded tensor (of the first sequence's dtype)."""
+    if not hasattr(sequences, "__iter__"):
+        raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: "
+                           f"{type(sequences)}")
+    sequences = tuple(sequences)
+    if not sequences:
+        raise RuntimeError("received an empty list of sequences")
     if padding_side not in ("left", "right"):
-        raise ValueError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
-    if isinstance(sequences, Tensor):
-        sequences = sequences.unbind(0)
-    sequences = list(sequences)
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    first = sequences[0]
+    if first.dim() == 0:
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    trailing = tuple(first.shape[1:])
     max_len = max(s.shape[0] for s in sequences)
     padded = []
     for s in sequences:
+        for k, (want, got) in enumerate(zip(trailing, tuple(s.shape[1:]))):
+            if want != got:
+                raise RuntimeError(f"The size of tensor a ({want}) must match the size of tensor b ({got}) at "
+                                   f"non-singleton dimension {k + 1}")
+        s = s.to(first.dtype)
         extra = max_len - s.shape[0]
         if extra:
-            fill = full((extra,) + tuple(s.shape[1:]), padding_value, dtype=s.dtype)
+            fill = full((extra,) + trailing, padding_value, dtype=first.dtype)
             s = cat([s, fill]) if padding_side == "right" else cat([fill, s])
         padded.append(s)
-    out = stack(padded, 0)
-    return out if batch_first else out.transpose(0, 1)
+    return stack(padded, 0 if batch_first else 1)
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
+    """The list of unpadded sequences (like torch, transposes a time-major input in place)."""
     if not batch_first:
-        padded_sequences = padded_sequences.transpose(0, 1)
+        padded_sequences.transpose_(0, 1)
     lens = _lengths_array(lengths)
-    return [seq[:int(n)] for seq, n in zip(padded_sequences.unbind(0), lens)]
+    return [seq[:int(n)] for seq, n in zip(padded_sequences.unbind(0), lens, strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted=True):
