@@ -3,3 +3,16 @@ from .optimizer import Optimizer
 from .sgd import SGD
 from .adam import Adam
 from .adamw import AdamW
+from .adamax import Adamax
+from .adagrad import Adagrad
+from .adadelta import Adadelta
+from .rmsprop import RMSprop
+from .nadam import NAdam
+from .radam import RAdam
+from .asgd import ASGD
+from .rprop import Rprop
+from .lbfgs import LBFGS
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "Adagrad", "Adadelta", "RMSprop", "NAdam", "RAdam", "ASGD",
+           "Rprop", "LBFGS"]

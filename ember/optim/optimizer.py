@@ -7,8 +7,8 @@ from itertools import chain
 
 import numpy as np
 
+from .._dtype import float32, float64, get_default_dtype
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
 from ..utils.hooks import RemovableHandle
 
 __all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
@@ -40,10 +40,11 @@ def register_optimizer_step_post_hook(hook):
 
 
 def _step_with_hooks(step):
-    """Wrap an optimizer's step: global and local pre/post hooks, run without recording history."""
+    """Wrap an optimizer's step with the global and local pre/post hooks; hooks see args including the optimizer."""
 
     @functools.wraps(step)
-    def wrapper(self, *args, **kwargs):
+    def wrapper(*args, **kwargs):
+        self = args[0]
         for pre_hook in chain(_global_optimizer_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             result = pre_hook(self, args, kwargs)
             if result is not None:
@@ -52,8 +53,7 @@ def _step_with_hooks(step):
                 else:
                     raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), but got "
                                        f"{result}.")
-        out = step(self, *args, **kwargs)
-        self._opt_called = True
+        out = step(*args, **kwargs)
         for post_hook in chain(self._optimizer_step_post_hooks.values(), _global_optimizer_post_hooks.values()):
             post_hook(self, args, kwargs)
         return out
@@ -62,15 +62,97 @@ def _step_with_hooks(step):
     return wrapper
 
 
-def _scalar_step(value=0.0):
-    """The `step` state entry: a float32 0-d tensor, as PyTorch keeps it."""
-    return Tensor._make(np.asarray(value, np.float32))
+def _scalar_dtype():
+    """NumPy dtype of scalar state (`step`, `mu_product`, ...): float64 under a float64 default dtype, else float32."""
+    return np.float64 if get_default_dtype() == float64 else np.float32
+
+
+def _scalar_step(value=0.0, fused=False):
+    """A scalar state entry such as `step`: a 0-d tensor of the scalar dtype (float32 when fused), as in PyTorch."""
+    return Tensor._make(np.asarray(value, np.float32 if fused else _scalar_dtype()))
+
+
+def _check_capturable(group, what="params and state_steps", xla=True):
+    """capturable=True needs an accelerator: on CPU PyTorch fails its device assertion, and so does ember."""
+    if group.get("capturable"):
+        devices = ["cuda", "xpu", "hpu", "privateuseone"] + (["xla"] if xla else [])
+        raise AssertionError(f"If capturable=True, {what} must be on supported devices: {devices}.")
+
+
+def _increment(state, key="step"):
+    """state[key] += 1 in the tensor's own dtype; returns the new value as a Python float."""
+    arr = state[key]._data
+    arr += 1
+    return float(arr)
+
+
+def _zeros_state(data):
+    """A zero-filled state tensor laid out like the parameter's array."""
+    return Tensor._make(np.zeros_like(data))
+
+
+def _hyper(value):
+    """A hyperparameter for arithmetic: a tensor becomes a NumPy scalar of its dtype (float32 math, as torch's 0-d
+    tensor math), a number stays a Python number."""
+    return value._data.reshape(())[()] if isinstance(value, Tensor) else value
+
+
+def _check_lr(lr):
+    """PyTorch's learning-rate validation: a 1-element tensor or a non-negative number."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_fused(fused, foreach, differentiable):
+    """fused=True excludes foreach and differentiable (ember runs the same NumPy kernels either way)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _typename(obj):
+    """torch.typename: 'module.QualName' for non-builtins, the tensor type for tensors."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = obj.__class__.__module__ or "", obj.__class__.__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+def _check_unsupported(defaults):
+    """differentiable=True needs autograd through in-place NumPy updates, which ember's optimizers do not record."""
+    if defaults.get("differentiable"):
+        raise NotImplementedError("ember optimizers do not support differentiable=True (autograd through the "
+                                  "optimizer step)")
+
+
+def _split_names(param_group):
+    """(name, tensor) pairs in `params` become `params` + `param_names`, as named_parameters() input does in torch."""
+    tensors, names = [], []
+    for param in param_group["params"]:
+        if isinstance(param, tuple):
+            names.append(param[0])
+            tensors.append(param[1])
+        else:
+            tensors.append(param)
+    param_group["params"] = tensors
+    if names:
+        if len(names) != len(tensors):
+            raise ValueError("all optimizer params should be with/without names. Some param names are missing")
+        param_group["param_names"] = names
 
 
 class Optimizer:
     """Base class of all optimizers."""
 
     def __init__(self, params, defaults):
+        _check_unsupported(defaults)
         self.defaults = defaults
         self._optimizer_step_pre_hooks = OrderedDict()
         self._optimizer_step_post_hooks = OrderedDict()
@@ -101,6 +183,7 @@ class Optimizer:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        self.defaults.setdefault("differentiable", False)
         for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks", "_optimizer_state_dict_pre_hooks",
                      "_optimizer_state_dict_post_hooks", "_optimizer_load_state_dict_pre_hooks",
                      "_optimizer_load_state_dict_post_hooks"):
@@ -120,8 +203,9 @@ class Optimizer:
 
     # ---- groups --------------------------------------------------------------------------------------------
     def add_param_group(self, param_group):
+        """Append a group: params (tensors or (name, tensor) pairs) plus hyperparameters defaulted from `defaults`."""
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             param_group["params"] = [params]
@@ -130,10 +214,10 @@ class Optimizer:
                             "tensors in sets will change between runs. Please use a list instead.")
         else:
             param_group["params"] = list(params)
+        _split_names(param_group)
         for param in param_group["params"]:
             if not isinstance(param, Tensor):
-                raise TypeError("optimizer can only optimize Tensors, but one of the params is " +
-                                type(param).__name__)
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is " + _typename(param))
             if not self.defaults.get("differentiable", None) and not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
         for name, default in self.defaults.items():
@@ -148,6 +232,10 @@ class Optimizer:
         param_set = set()
         for group in self.param_groups:
             param_set.update(map(id, group["params"]))
+            if ("param_names" in param_group) != ("param_names" in group):
+                current = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                                 f"{current} to the optimizer")
         if not param_set.isdisjoint(map(id, param_group["params"])):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(param_group)
@@ -227,10 +315,16 @@ class Optimizer:
 
     @staticmethod
     def _process_value_according_to_param_policy(param, value, param_id, param_groups, key=None):
-        """Tensors in loaded state take the parameter's dtype (except `step`, kept as is)."""
+        """Loaded state tensors take the parameter's floating dtype; `step` is kept (float32 for fused/capturable)."""
+        fused = capturable = False
+        for pg in param_groups:
+            if param_id in pg["params"]:
+                fused = pg.get("fused", False)
+                capturable = pg.get("capturable", False)
+                break
         if key == "step":
-            return value
-        if param.is_floating_point() and value.is_floating_point():
+            return value.to(dtype=float32) if capturable or fused else value
+        if param.is_floating_point():
             return value.to(dtype=param.dtype)
         return value
 
@@ -284,14 +378,14 @@ class Optimizer:
 
     # ---- helpers for subclasses ---------------------------------------------------------------------------------
     def _params_with_grad(self, group):
-        """(param, grad ndarray, state) for each parameter of the group that has a gradient."""
+        """(param, grad ndarray) for each parameter of the group that has a gradient."""
         out = []
         for p in group["params"]:
             if p.grad is None:
                 continue
             if p.grad.is_sparse:
                 raise RuntimeError(f"{type(self).__name__} does not support sparse gradients")
-            out.append((p, p.grad._data, self.state[p]))
+            out.append((p, p.grad._data))
         return out
 
     @staticmethod

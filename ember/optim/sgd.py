@@ -1,7 +1,9 @@
 """SGD with momentum, dampening, Nesterov momentum, weight decay and maximize."""
+import numpy as np
+
 from .._tensor import Tensor
-from .optimizer import Optimizer, required
-from ._functional import with_weight_decay, scaled
+from .optimizer import Optimizer, _hyper, _check_fused
+from ._functional import blockwise, effective_grad, add_
 
 __all__ = ["SGD"]
 
@@ -11,7 +13,7 @@ class SGD(Optimizer):
                  foreach=None, differentiable=False, fused=None):
         if isinstance(lr, Tensor) and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
-        if lr is not required and lr < 0.0:
+        if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -22,6 +24,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
+        _check_fused(fused, foreach, differentiable)
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -33,22 +36,38 @@ class SGD(Optimizer):
             group.setdefault("fused", False)
 
     def step(self, closure=None):
+        """One SGD update; the momentum buffer starts as a copy of the first (decayed) gradient."""
         loss = self._closure_loss(closure)
         for group in self.param_groups:
-            lr, momentum, dampening = float(group["lr"]), group["momentum"], group["dampening"]
-            for p, g, state in self._params_with_grad(group):
-                d = p._data
-                grad = -g if group["maximize"] else g
-                grad = with_weight_decay(grad, d, group["weight_decay"])
+            lr, momentum = _hyper(group["lr"]), group["momentum"]
+            for p, g in self._params_with_grad(group):
+                d, buf, first = p._data, None, False
                 if momentum != 0:
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = Tensor._make(grad.copy())
-                    else:
-                        b = buf._data
-                        b *= b.dtype.type(momentum)
-                        b += scaled(1 - dampening, grad)
-                    grad = grad + scaled(momentum, buf._data) if group["nesterov"] else buf._data
-                d += scaled(-lr, grad)
+                    state = self.state[p]
+                    if state.get("momentum_buffer") is None:
+                        state["momentum_buffer"] = Tensor._make(np.empty_like(d))
+                        first = True
+                    buf = state["momentum_buffer"]._data
+                blockwise(_sgd_kernel, [d, g, buf], 2, maximize=group["maximize"],
+                          weight_decay=float(group["weight_decay"]), momentum=momentum,
+                          dampening=group["dampening"], nesterov=group["nesterov"], lr=lr, first=first)
                 p._bump()
         return loss
+
+
+def _sgd_kernel(d, g, buf, grad_buf, tmp, *, maximize, weight_decay, momentum, dampening, nesterov, lr, first):
+    """torch's _single_tensor_sgd on one block, in its operation order."""
+    grad = effective_grad(g, d, maximize, weight_decay, grad_buf)
+    if buf is not None:
+        if first:
+            np.copyto(buf, grad)
+        else:
+            buf *= d.dtype.type(momentum)
+            add_(buf, grad, 1 - dampening, tmp)
+        if nesterov:
+            np.multiply(buf, d.dtype.type(momentum), out=tmp)
+            tmp += grad
+            grad = tmp
+        else:
+            grad = buf
+    add_(d, grad, -lr, tmp)
