@@ -36,13 +36,7 @@ class Adagrad(Optimizer):
         value = initial_accumulator_value
         state["sum"] = Tensor._make(np.full_like(p._data, complex(value, value) if p.is_complex() else value))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
+    _group_setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def share_memory(self):
         """No-op: NumPy state already lives in this process's memory (kept for API compatibility)."""

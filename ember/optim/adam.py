@@ -48,16 +48,8 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
         _check_fused(fused, foreach, differentiable)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
+    _group_setstate_defaults = dict(amsgrad=False, maximize=False, foreach=None, capturable=False,
+                                    differentiable=False, decoupled_weight_decay=False, fused=None)
 
     def step(self, closure=None):
         """One Adam update of every parameter that has a gradient."""

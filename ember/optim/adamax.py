@@ -23,13 +23,7 @@ class Adamax(Optimizer):
                         differentiable=differentiable, capturable=capturable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _group_setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
 
     def step(self, closure=None):
         """m <- lerp(m, g, 1-beta1); u <- max(beta2 u, |g| + eps); p <- p - lr/(1-beta1^t) m/u."""

@@ -27,14 +27,8 @@ class NAdam(Optimizer):
                         capturable=capturable, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
+    _group_setstate_defaults = dict(maximize=False, foreach=None, capturable=False, differentiable=False,
+                                    decoupled_weight_decay=False)
 
     def step(self, closure=None):
         """Adam moments; the update mixes g and m with the scheduled momenta mu_t, mu_{t+1} (product kept in state)."""

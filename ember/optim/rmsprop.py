@@ -23,15 +23,8 @@ class RMSprop(Optimizer):
                         capturable=capturable, foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
+    _group_setstate_defaults = dict(momentum=0, centered=False, foreach=None, maximize=False, differentiable=False,
+                                    capturable=False)
 
     def step(self, closure=None):
         """v <- alpha v + (1-alpha) g^2; p <- p - lr g / (sqrt(v - mean(g)^2 if centered) + eps), or via momentum."""
