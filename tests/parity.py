@@ -8,6 +8,7 @@ outputs (a tensor or a tuple/list of tensors) are compared in value, shape and d
 with the same random upstream gradient and every input's .grad is compared.
 """
 import numpy as np
+import pytest
 import torch
 
 import ember
@@ -111,3 +112,31 @@ def check_raises(fn, exc=None, match=None):
     cls = exc or type(t_err.value)
     with pytest.raises(cls, match=match):
         fn(ember)
+
+
+def r(*shape, seed=0):
+    """Standard-normal float64 test data of the given shape."""
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def ri(*shape, lo=0, hi=5, seed=0):
+    """Integer test data in [lo, hi)."""
+    return np.random.default_rng(seed).integers(lo, hi, shape)
+
+
+def raises(fn, exc, match):
+    """torch raises exc with a message matching `match` (so the text comes from torch), and so does ember."""
+    with pytest.raises(exc, match=match):
+        fn(torch)
+    check_raises(fn, exc, match)
+
+
+def _table(cases):
+    """pytest params from (id, *values) rows; rows may already be pytest.param(id, *values, marks=...)."""
+    out = []
+    for c in cases:
+        if hasattr(c, "marks"):
+            out.append(pytest.param(*c.values[1:], id=c.values[0], marks=c.marks))
+        else:
+            out.append(pytest.param(*c[1:], id=c[0]))
+    return out

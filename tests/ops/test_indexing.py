@@ -5,36 +5,10 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import ember
-from parity import check, check_raises, to_ember, to_torch
+from parity import check, check_raises, to_ember, to_torch, r, ri, raises, _table
 
 F = ("float64", "float32")
 pytestmark = pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
-
-
-def r(*shape, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape)
-
-
-def ri(*shape, lo=0, hi=5, seed=0):
-    return np.random.default_rng(seed).integers(lo, hi, shape)
-
-
-def raises(fn, exc, match):
-    """torch raises exc with a message matching `match` (so the text comes from torch), and so does ember."""
-    with pytest.raises(exc, match=match):
-        fn(torch)
-    check_raises(fn, exc, match)
-
-
-def _table(cases):
-    """pytest params from (id, *values) rows; rows may already be pytest.param(id, *values, marks=...)."""
-    out = []
-    for c in cases:
-        if hasattr(c, "marks"):
-            out.append(pytest.param(*c.values[1:], id=c.values[0], marks=c.marks))
-        else:
-            out.append(pytest.param(*c[1:], id=c[0]))
-    return out
 
 
 def L(t, v):
