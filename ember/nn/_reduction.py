@@ -41,8 +41,7 @@ def resolve(size_average, reduce, reduction):
     """The reduction to use, honouring the legacy arguments when given."""
     if size_average is not None or reduce is not None:
         return legacy_get_string(size_average, reduce)
-    get_enum(reduction)
-    return reduction
+    return ("none", "mean", "sum")[get_enum(reduction)]
 
 
 def apply(loss, reduction):
@@ -53,4 +52,4 @@ def apply(loss, reduction):
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
+    return apply(loss, ("none", "mean", "sum")[get_enum(reduction)])

@@ -59,8 +59,15 @@ def _elu_deriv(x, out, alpha, scale, input_scale, bw_input_scale):
     return pos * scale + (1 - pos) * (E.exp(x.clamp(max=0) * bw_input_scale) * (alpha * scale * bw_input_scale))
 
 
+def _elu_result_deriv(x, out, alpha, scale, input_scale, bw_input_scale):
+    """The in-place (elu_) derivative, from the result: input_scale * (out + alpha * scale) where x <= 0."""
+    pos = _const(x._data > 0, x)
+    return pos * scale + (1 - pos) * ((out + alpha * scale) * bw_input_scale)
+
+
 Relu = _pointwise("Relu", lambda x: np.maximum(x, 0), lambda x, out: _const(x._data > 0, x))
 Elu = _pointwise("Elu", _elu_compute, _elu_deriv)
+EluResult = _pointwise("EluResult", _elu_compute, _elu_result_deriv, node="EluBackward1")
 LeakyRelu = _pointwise("LeakyRelu", lambda x, s: np.where(x > 0, x, x * s),
                        lambda x, out, s: _const(np.where(x._data > 0, 1.0, s), x))
 Hardtanh = _pointwise("Hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
@@ -179,10 +186,11 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         if x.size == 0:
-            return x.copy()
-        m = np.max(x, axis=dim, keepdims=True)
-        e = np.exp(x - np.where(np.isfinite(m), m, 0))
-        out = e / np.sum(e, axis=dim, keepdims=True)
+            out = x.copy()
+        else:
+            out = np.subtract(x, np.max(x, axis=dim, keepdims=True), out=np.empty_like(x))
+            np.exp(out, out=out)
+            out *= 1 / np.sum(out, axis=dim, keepdims=True)  # torch multiplies by the reciprocal sum too
         ctx.save_for_backward(out)
         return out
 
@@ -200,11 +208,10 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         ctx.dim = dim
         if x.size == 0:
-            return x.copy()
-        m = np.max(x, axis=dim, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        shifted = x - m
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+            out = x.copy()
+        else:
+            out = np.subtract(x, np.max(x, axis=dim, keepdims=True), out=np.empty_like(x))
+            out -= np.log(np.sum(np.exp(out), axis=dim, keepdims=True))
         ctx.save_for_backward(out)
         return out
 

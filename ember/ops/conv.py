@@ -5,12 +5,54 @@ unfold and fold. With create_graph, backward is composed of differentiable Unfol
 double backward works; otherwise it runs raw GEMMs on the saved columns.
 """
 import itertools
+import sys
+import threading
 
 import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+
+
+class _ScratchPool:
+    """Reusable large scratch arrays. A fresh multi-megabyte NumPy array costs one page fault per 4 KiB on first
+    touch (as slow as the copy that fills it), so buffers that nothing references any more (checked by reference
+    count; a view keeps its base alive) are handed out again. Small requests are plain allocations."""
+
+    min_bytes = 1 << 20
+    slots = 8
+
+    def __init__(self):
+        self.bufs = []
+        self.lock = threading.Lock()
+
+    def empty(self, shape, dtype):
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape))
+        nbytes = count * dtype.itemsize
+        if nbytes < self.min_bytes:
+            return np.empty(shape, dtype)
+        with self.lock:
+            for buf in self.bufs:
+                if buf.nbytes >= nbytes and sys.getrefcount(buf) == 3:  # the list, `buf` and the call's argument
+                    return buf[:nbytes].view(dtype).reshape(shape)
+            buf = np.empty(nbytes, np.uint8)
+            if len(self.bufs) < self.slots:
+                self.bufs.append(buf)
+            else:  # replace the smallest idle buffer, if any
+                idle = [i for i, b in enumerate(self.bufs) if sys.getrefcount(b) == 3]
+                if idle:
+                    self.bufs[min(idle, key=lambda i: self.bufs[i].nbytes)] = buf
+            return buf.view(dtype).reshape(shape)
+
+    def zeros(self, shape, dtype):
+        out = self.empty(shape, dtype)
+        out.fill(0)
+        return out
+
+
+scratch = _ScratchPool()
 
 
 def out_size(size, k, s, p_lo, p_hi, d):
@@ -33,16 +75,20 @@ def _pad_array(x, pads):
     crop = tuple(slice(max(-lo, 0), x.shape[2 + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pads))
     x = x[(slice(None), slice(None)) + crop]
     pos = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
-    out = np.zeros(x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pos)), x.dtype)
+    out = scratch.zeros(x.shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pos)), x.dtype)
     out[(slice(None), slice(None)) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pos))] = x
     return out
 
 
-def im2col(x, ks, strides, pads, dilations):
-    """(N, C, *spatial) -> columns (N, C*prod(ks), prod(out)) and the output spatial shape."""
+def im2col(x, ks, strides, pads, dilations, outs=None):
+    """(N, C, *spatial) -> columns (N, C*prod(ks), prod(out)) and the output spatial shape.
+
+    outs, when given, keeps only the first outs positions (the adjoint of a transposed conv with output_padding)."""
     xp = _pad_array(x, pads)
     n, c = x.shape[:2]
-    outs = tuple(out_size(xp.shape[2 + i], k, s, 0, 0, d) for i, (k, s, d) in enumerate(zip(ks, strides, dilations)))
+    if outs is None:
+        outs = tuple(out_size(xp.shape[2 + i], k, s, 0, 0, d) for i, (k, s, d) in
+                     enumerate(zip(ks, strides, dilations)))
     if any(o <= 0 for o in outs):
         raise RuntimeError("Calculated output size is too small")
     cols = np.empty((n, c) + tuple(ks) + outs, x.dtype)
@@ -72,15 +118,15 @@ class Unfold(Function):
     _node_name = "Im2ColBackward0"
 
     @staticmethod
-    def forward(ctx, x, ks, strides, pads, dilations):
-        cols, outs = im2col(x, ks, strides, pads, dilations)
+    def forward(ctx, x, ks, strides, pads, dilations, outs=None):
+        cols, outs = im2col(x, ks, strides, pads, dilations, outs)
         ctx.geom = (x.shape[1], x.shape[2:], ks, strides, pads, dilations, outs)
         return cols
 
     @staticmethod
     def backward(ctx, g):
         c, spatial, ks, strides, pads, dilations, outs = ctx.geom
-        return Fold.apply(g, c, spatial, ks, strides, pads, dilations, outs), None, None, None, None
+        return Fold.apply(g, c, spatial, ks, strides, pads, dilations, outs), None, None, None, None, None
 
 
 class Fold(Function):
@@ -91,28 +137,131 @@ class Fold(Function):
 
     @staticmethod
     def forward(ctx, cols, channels, spatial, ks, strides, pads, dilations, outs):
-        ctx.geom = (ks, strides, pads, dilations)
+        ctx.geom = (ks, strides, pads, dilations, outs)
         return col2im(cols, channels, spatial, ks, strides, pads, dilations, outs)
 
     @staticmethod
     def backward(ctx, g):
-        ks, strides, pads, dilations = ctx.geom
-        return (Unfold.apply(g, ks, strides, pads, dilations),) + (None,) * 7
+        ks, strides, pads, dilations, outs = ctx.geom
+        return (Unfold.apply(g, ks, strides, pads, dilations, outs),) + (None,) * 7
 
 
-def _group_matmul(w, cols, groups):
-    """out (N, O, L) = W (O, CK) @ cols (N, CK, L), per group."""
+def _swap01(a):
+    return a.swapaxes(0, 1)
+
+
+def _batch_last(outs, n):
+    """Put the batch innermost in the columns when output rows are short: the copies in im2col/col2im then run over
+    whole (row x batch) blocks instead of short rows (a big win for small images, a loss for large ones)."""
+    return n > 1 and outs[-1] < 16
+
+
+def _channel_major(x, pads, batch_last):
+    """x (N, C, *S) as (C, N, *S_padded), or as a contiguous (C, *S_padded, N); zero padding, negative crops."""
+    nd = x.ndim - 2
+    crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for s, (lo, hi) in zip(x.shape[2:], pads))
+    x = x[(slice(None), slice(None)) + crop]
+    xt = np.moveaxis(x, 0, -1) if batch_last else _swap01(x)
+    pos = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
+    if not batch_last and not any(lo or hi for lo, hi in pos):
+        return xt
+    sp = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pos))
+    shape = (xt.shape[0],) + sp + (xt.shape[-1],) if batch_last else xt.shape[:2] + sp
+    out = scratch.zeros(shape, x.dtype) if any(lo or hi for lo, hi in pos) else scratch.empty(shape, x.dtype)
+    out[_spatial_index(tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pos)), batch_last, nd)] = xt
+    return out
+
+
+def _spatial_index(sl, batch_last, nd):
+    """Index of spatial slices `sl` in a (C, N, *S) or (C, *S, N) array."""
+    return (slice(None),) + sl + (slice(None),) if batch_last else (slice(None), slice(None)) + sl
+
+
+def im2col_cm(x, ks, strides, pads, dilations, outs, batch_last=False):
+    """Channel-major columns for the conv GEMMs: (N, C, *spatial) -> (C*prod(ks), N*prod(outs)).
+
+    Rows are ordered (c, k...) like a flattened weight, columns (n, out...) or, batch_last, (out..., n); one GEMM
+    with a (O, C*K) weight covers the whole batch and the weight gradient is one GEMM against the transposed view."""
+    src = _channel_major(x, pads, batch_last)
+    c, n, nd = x.shape[1], x.shape[0], len(ks)
+    cols = scratch.empty((c,) + tuple(ks) + ((tuple(outs) + (n,)) if batch_last else ((n,) + tuple(outs))), x.dtype)
+    for offs, sl in _offset_slices(ks, strides, dilations, outs):
+        cols[(slice(None),) + offs] = src[_spatial_index(sl, batch_last, nd)]
+    return cols.reshape(c * int(np.prod(ks)), n * int(np.prod(outs)))
+
+
+def col2im_cm(cols, n, channels, in_spatial, ks, strides, pads, dilations, outs, batch_last=False):
+    """The adjoint of im2col_cm: (C*K, N*L) columns scatter-added into a new contiguous (N, C, *in_spatial) array."""
+    nd = len(ks)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_spatial, pads))
+    crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_spatial, pads))
+    if batch_last:
+        acc = scratch.zeros((channels,) + padded + (n,), cols.dtype)
+        cv = cols.reshape((channels,) + tuple(ks) + tuple(outs) + (n,))
+    else:
+        xp = np.zeros((n, channels) + padded, cols.dtype)
+        acc = _swap01(xp)
+        cv = cols.reshape((channels,) + tuple(ks) + (n,) + tuple(outs))
+    for offs, sl in _offset_slices(ks, strides, dilations, outs):
+        acc[_spatial_index(sl, batch_last, nd)] += cv[(slice(None),) + offs]
+    if batch_last:
+        return np.ascontiguousarray(np.moveaxis(acc[_spatial_index(crop, True, nd)], -1, 0))
+    if not any(lo or hi for lo, hi in pads):
+        return xp
+    return np.ascontiguousarray(xp[(slice(None), slice(None)) + crop])
+
+
+def _gemm(w, cols, groups):
+    """(O, N*L) = W (O, CK) @ cols (CK, N*L), block-diagonal over groups (into a scratch buffer)."""
+    o, ckg = w.shape
+    nl = cols.shape[1]
+    out = scratch.empty((groups, o // groups, nl), np.result_type(w, cols))
+    np.matmul(w.reshape(groups, o // groups, ckg), cols.reshape(groups, ckg, nl), out=out)
+    return out.reshape(o, nl)
+
+
+def _gemm_t(w, g, groups):
+    """cols gradient (CK, N*L) = W^T @ g (O, N*L), per group (into a scratch buffer)."""
+    o, ckg = w.shape
+    nl = g.shape[1]
+    out = scratch.empty((groups, ckg, nl), np.result_type(w, g))
+    np.matmul(w.reshape(groups, o // groups, ckg).swapaxes(1, 2), g.reshape(groups, o // groups, nl), out=out)
+    return out.reshape(groups * ckg, nl)
+
+
+def _gemm_w(g, cols, groups):
+    """weight gradient (O, CKg) = g (O, N*L) @ cols^T, per group (the transposed view goes straight to BLAS)."""
     if groups == 1:
-        return np.matmul(w, cols)
-    n, ck, l = cols.shape
-    o = w.shape[0]
-    wg = w.reshape(groups, o // groups, ck // groups)
-    cg = cols.reshape(n, groups, ck // groups, l)
-    return np.matmul(wg, cg).reshape(n, o, l)
+        return np.matmul(g, cols.T)
+    o = g.shape[0]
+    ckg, nl = cols.shape[0] // groups, cols.shape[1]
+    return np.matmul(g.reshape(groups, o // groups, nl), cols.reshape(groups, ckg, nl).swapaxes(1, 2)).reshape(o, ckg)
+
+
+def _to_nol(a, n, bias=None, batch_last=False):
+    """(O, N*L) columns ((n, l) or, batch_last, (l, n) order) -> contiguous (N, O, L), adding the bias (one pass)."""
+    o = a.shape[0]
+    l = a.shape[1] // max(n, 1)
+    v = np.moveaxis(a.reshape(o, l, n), -1, 0) if batch_last else _swap01(a.reshape(o, n, l))
+    if bias is None:
+        return np.ascontiguousarray(v)
+    out = np.empty(v.shape, a.dtype)
+    np.add(v, bias.reshape(1, o, 1), out=out)
+    return out
+
+
+def _to_onl(g, batch_last=False):
+    """(N, O, *out) -> contiguous (O, N*L) in im2col_cm's column order (a scratch buffer)."""
+    n, o = g.shape[:2]
+    l = int(np.prod(g.shape[2:]))
+    g3 = g.reshape(n, o, l)
+    out = scratch.empty((o, l, n) if batch_last else (o, n, l), g.dtype)
+    out[...] = np.moveaxis(g3, 0, -1) if batch_last else _swap01(g3)
+    return out.reshape(o, n * l)
 
 
 class ConvNd(Function):
-    """Fused convolution: im2col + GEMM (+ bias), with a hand-written backward."""
+    """Fused convolution: im2col + one GEMM (+ bias), with a hand-written backward."""
 
     _raw = True
     _node_name = "ConvolutionBackward0"
@@ -120,57 +269,61 @@ class ConvNd(Function):
     @staticmethod
     def forward(ctx, x, w, b, strides, pads, dilations, groups):
         ks = w.shape[2:]
-        cols, outs = im2col(x, ks, strides, pads, dilations)
+        n = x.shape[0]
+        outs = tuple(out_size(s, k, st, lo, hi, d) for s, k, st, (lo, hi), d in
+                     zip(x.shape[2:], ks, strides, pads, dilations))
+        bl = _batch_last(outs, n)
+        cols = im2col_cm(x, ks, strides, pads, dilations, outs, bl)
         o = w.shape[0]
-        out = _group_matmul(w.reshape(o, -1), cols, groups)
-        if b is not None:
-            out += b.reshape(1, o, 1)
+        out = _to_nol(_gemm(w.reshape(o, -1), cols, groups), n, b, bl).reshape((n, o) + outs)
         ctx.geom = (x.shape, ks, strides, pads, dilations, groups, outs)
-        ctx.cols = cols
+        ctx.cols, ctx.batch_last = cols, bl
         ctx.has_bias = b is not None
         ctx.save_for_backward(x, w)
-        return out.reshape((x.shape[0], o) + outs)
+        return out
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xshape, ks, strides, pads, dilations, groups, outs = ctx.geom
         n, o = g.shape[0], g.shape[1]
-        g2 = g.reshape(n, o, -1)
         need = ctx.needs_input_grad
-        gb = g2.sum((0, 2)) if ctx.has_bias and need[2] else None
         if STATE.enabled:
+            g2 = g.reshape(n, o, int(np.prod(outs)))
+            gb = g2.sum((0, 2)) if ctx.has_bias and need[2] else None
             return _conv_backward_graph(x, w, g2, geom=ctx.geom, need=need) + (gb, None, None, None, None)
-        gd, wd = g2._data, w._data.reshape(o, -1)
+        bl = ctx.batch_last
+        g2 = _to_onl(g._data, bl)
+        gb = Tensor._make(g2.sum(1)) if ctx.has_bias and need[2] else None
+        w2 = w._data.reshape(o, -1)
         gx = gw = None
-        if need[0]:
-            gcols = _group_matmul_t(wd, gd, groups)
-            gx = Tensor._make(col2im(gcols, xshape[1], xshape[2:], ks, strides, pads, dilations, outs))
+        if need[0] and _input_grad_as_conv(xshape, o, strides, outs):
+            gx = Tensor._make(_unit_stride_input_grad(g._data, w._data, xshape, pads, dilations, groups))
+        elif need[0]:
+            gcols = _gemm_t(w2, g2, groups)
+            gx = Tensor._make(col2im_cm(gcols, n, xshape[1], xshape[2:], ks, strides, pads, dilations, outs, bl))
         if need[1]:
-            gw = Tensor._make(_weight_grad(gd, ctx.cols, groups).reshape(w.shape))
+            gw = Tensor._make(_gemm_w(g2, ctx.cols, groups).reshape(w.shape))
         return gx, gw, gb, None, None, None, None
 
 
-def _group_matmul_t(w, g, groups):
-    """gcols (N, CK, L) = W^T @ g, per group."""
-    if groups == 1:
-        return np.matmul(w.T, g)
-    n, o, l = g.shape
-    ck = w.shape[1]
-    wg = w.reshape(groups, o // groups, ck)
-    gg = g.reshape(n, groups, o // groups, l)
-    return np.matmul(wg.transpose(0, 2, 1), gg).reshape(n, groups * ck, l)
+def _input_grad_as_conv(xshape, o, strides, outs):
+    """Stride 1 and no bigger columns than col2im's (O * input size vs C * output size, within 2x)."""
+    return all(st == 1 for st in strides) and o * int(np.prod(xshape[2:])) <= 2 * xshape[1] * int(np.prod(outs))
 
 
-def _weight_grad(g, cols, groups):
-    """dW (O, CK) = sum over batch and positions of g (N, O, L) x cols (N, CK, L)."""
-    if groups == 1:
-        return np.tensordot(g, cols, axes=([0, 2], [0, 2]))
-    n, o, l = g.shape
-    ck = cols.shape[1] // groups
-    gg = g.reshape(n, groups, o // groups, l)
-    cg = cols.reshape(n, groups, ck, l)
-    return np.einsum("ngol,ngkl->gok", gg, cg, optimize=True).reshape(o, ck)
+def _unit_stride_input_grad(g, w, xshape, pads, dilations, groups):
+    """Input gradient of a stride-1 convolution as another convolution: g correlated with the flipped, per-group
+    transposed weight, padded by d*(k-1) - pad (negative amounts crop). One im2col + GEMM instead of GEMM + col2im."""
+    o, cg = w.shape[:2]
+    ks = w.shape[2:]
+    nd = len(ks)
+    wt = w.reshape((groups, o // groups, cg) + ks).swapaxes(1, 2)[(Ellipsis,) + (slice(None, None, -1),) * nd]
+    wt = wt.reshape(groups * cg, -1)
+    gpads = tuple((d * (k - 1) - lo, d * (k - 1) - hi) for k, d, (lo, hi) in zip(ks, dilations, pads))
+    bl = _batch_last(xshape[2:], g.shape[0])
+    cols = im2col_cm(g, ks, (1,) * nd, gpads, dilations, tuple(xshape[2:]), bl)
+    return _to_nol(_gemm(wt, cols, groups), g.shape[0], None, bl).reshape(xshape)
 
 
 def _conv_backward_graph(x, w, g2, geom, need):
@@ -211,15 +364,17 @@ class ConvTransposeNd(Function):
         ks = w.shape[2:]
         cout = w.shape[1] * groups
         ins = x.shape[2:]
-        xr = x.reshape(n, cin, -1)
-        cols = _group_matmul_t(w.reshape(cin, -1), xr, groups)
-        out = col2im(cols, cout, out_spatial, ks, strides, pads, dilations, ins)
+        bl = _batch_last(ins, n)
+        x2 = _to_onl(x, bl)
+        cols = _gemm_t(w.reshape(cin, -1), x2, groups)
+        out = col2im_cm(cols, n, cout, out_spatial, ks, strides, pads, dilations, ins, bl)
         if b is not None:
             out += b.reshape((1, cout) + (1,) * len(ks))
         ctx.geom = (x.shape, ks, strides, pads, dilations, groups, ins)
+        ctx.x2, ctx.batch_last = x2, bl
         ctx.has_bias = b is not None
         ctx.save_for_backward(x, w)
-        return np.ascontiguousarray(out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -231,11 +386,12 @@ class ConvTransposeNd(Function):
         gb = g.sum((0,) + tuple(range(2, g.dim()))) if ctx.has_bias and need[2] else None
         gx = gw = None
         if STATE.enabled:
-            gcols = Unfold.apply(g, ks, strides, pads, dilations)
+            gcols = Unfold.apply(g, ks, strides, pads, dilations, ins)
             w2 = w.reshape(cin, -1)
             if groups == 1:
                 gx = w2.matmul(gcols).reshape(xshape) if need[0] else None
-                gw = x.reshape(n, cin, -1).matmul(gcols.transpose(1, 2)).sum(0).reshape(w.shape) if need[1] else None
+                gw = x.reshape(n, cin, gcols.shape[2]).matmul(gcols.transpose(1, 2)).sum(0).reshape(w.shape) \
+                    if need[1] else None
             else:
                 ck = w2.shape[1]
                 l = gcols.shape[2]
@@ -245,10 +401,10 @@ class ConvTransposeNd(Function):
                 gx = wg.matmul(gc).reshape(xshape) if need[0] else None
                 gw = xg.matmul(gc.transpose(2, 3)).sum(0).reshape(w.shape) if need[1] else None
             return gx, gw, gb, None, None, None, None, None
-        gcols, _ = im2col(g._data, ks, strides, pads, dilations)
-        xr = x._data.reshape(n, cin, -1)
+        gcols = im2col_cm(g._data, ks, strides, pads, dilations, ins, ctx.batch_last)
+        w2 = w._data.reshape(cin, -1)
         if need[0]:
-            gx = Tensor._make(_group_matmul(w._data.reshape(cin, -1), gcols, groups).reshape(xshape))
+            gx = Tensor._make(_to_nol(_gemm(w2, gcols, groups), n, None, ctx.batch_last).reshape(xshape))
         if need[1]:
-            gw = Tensor._make(_weight_grad(xr, gcols, groups).reshape(w.shape))
+            gw = Tensor._make(_gemm_w(ctx.x2, gcols, groups).reshape(w.shape))
         return gx, gw, gb, None, None, None, None, None

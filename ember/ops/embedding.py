@@ -3,7 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .indexing import add_rows, IndexSelect
+from .indexing import IndexSelect
 
 
 class Embedding(Function):
@@ -13,16 +13,16 @@ class Embedding(Function):
     @staticmethod
     def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq):
         n = weight.shape[0]
-        if idx.size and (idx.max() >= n or idx.min() < -n):
+        if idx.size and (idx.max() >= n or idx.min() < 0):
             raise IndexError("index out of range in self")
-        flat = np.where(idx < 0, idx + n, idx).reshape(-1)
+        flat = idx.reshape(-1)
         ctx.args = (weight.shape, flat, idx.shape, padding_idx, scale_grad_by_freq)
         return weight[flat].reshape(idx.shape + weight.shape[1:])
 
     @staticmethod
     def backward(ctx, g):
         shape, flat, ishape, padding_idx, scale = ctx.args
-        rows = g.reshape(len(flat), -1)
+        rows = g.reshape(len(flat), int(np.prod(shape[1:])))
         coef = np.ones(len(flat), g._data.dtype)
         if padding_idx is not None:
             coef[flat == padding_idx] = 0
@@ -32,6 +32,24 @@ class Embedding(Function):
         if padding_idx is not None or scale:
             rows = rows * Tensor._make(coef[:, None].astype(g._data.dtype))
         return EmbeddingGradient.apply(rows, flat, shape), None, None, None
+
+
+def _scatter_rows(out, flat, rows):
+    """out[flat[i]] += rows[i] into a zero table: rows with a unique index are assigned, duplicates summed
+    (in index order, by one reduceat over just the duplicated rows)."""
+    if not len(flat):
+        return
+    order = np.argsort(flat, kind="stable")
+    sflat = flat[order]
+    starts = np.flatnonzero(np.r_[True, sflat[1:] != sflat[:-1]])
+    counts = np.diff(np.r_[starts, len(sflat)])
+    single = counts == 1
+    out[sflat[starts[single]]] = rows[order[starts[single]]]
+    if not single.all():
+        multi = ~single
+        dup_rows = rows[order[np.repeat(multi, counts)]]
+        dup_starts = np.r_[0, np.cumsum(counts[multi])[:-1]]
+        out[sflat[starts[multi]]] = np.add.reduceat(dup_rows, dup_starts, axis=0)
 
 
 class EmbeddingGradient(Function):
@@ -44,9 +62,11 @@ class EmbeddingGradient(Function):
     def forward(ctx, rows, flat, shape):
         ctx.flat = flat
         out = np.zeros(shape, rows.dtype)
-        add_rows(out.reshape(shape[0], -1), flat, rows)
+        _scatter_rows(out.reshape(shape[0], -1), flat, rows)
         return out
 
     @staticmethod
     def backward(ctx, gg):
-        return IndexSelect.apply(gg.reshape(gg.shape[0], -1), 0, ctx.flat), None, None
+        flat = ctx.flat
+        rows = gg.reshape(gg.shape[0], -1)
+        return IndexSelect.apply(rows, 0, flat, (len(flat), rows.shape[1])), None, None

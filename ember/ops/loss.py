@@ -1,8 +1,48 @@
-"""Fused loss kernels: negative log-likelihood (the core of cross-entropy) and binary cross-entropy."""
+"""Fused loss kernels: negative log-likelihood, cross-entropy on class indices, binary cross-entropy, CTC."""
 import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from . import elementwise as E
+from ._util import sum_to
+from .activation import Softmax
+from ..autograd.grad_mode import STATE
+
+
+def _targets(target, ignore_index, c, batched):
+    """(safe targets, kept mask) as 1-D arrays; torch's IndexError for a class out of range."""
+    valid = target != ignore_index
+    safe_t = np.where(valid, target, 0)
+    bad = (safe_t < 0) | (safe_t >= c)
+    if bad.any():
+        raise IndexError(f"Target {safe_t[bad][0]} is out of bounds.")
+    return (safe_t, valid) if batched else (safe_t[None], valid[None])
+
+
+def _nll_forward(ctx, picked, st, vm, weight, reduction, dtype, shape, batched):
+    """-w[t] * picked per position, reduced; remembers what _nll_coef needs."""
+    w = (weight[st] if weight is not None else np.ones_like(picked)) * vm
+    w = w.astype(dtype, copy=False)
+    losses = -picked * w
+    ctx.geom = (shape, st, w, vm, reduction, batched)
+    if reduction == "none":
+        return losses.astype(dtype, copy=False) if batched else losses[0].astype(dtype, copy=False)
+    total = losses.sum()
+    if reduction == "sum":
+        return np.asarray(total, dtype)
+    ctx.wsum = w.sum()
+    return np.asarray(total / ctx.wsum, dtype)
+
+
+def _nll_coef(ctx, g):
+    """d loss / d logp[t] per position (-w[t] times the upstream gradient, / total weight for 'mean')."""
+    shape, st, w, vm, reduction, batched = ctx.geom
+    if reduction == "mean":
+        # torch writes -w[t] * (g / total_weight) at kept positions only: all-ignored gives zeros, not nan.
+        return E.where(Tensor._make(vm), Tensor._make(-w) * (g / Tensor._make(np.asarray(ctx.wsum))), 0.0)
+    if reduction == "sum":
+        return Tensor._make(-w) * g
+    return Tensor._make(-w) * (g if batched else g.reshape(1))
 
 
 class NLLLoss(Function):
@@ -13,39 +53,54 @@ class NLLLoss(Function):
 
     @staticmethod
     def forward(ctx, logp, target, weight, reduction, ignore_index):
-        c = logp.shape[1] if logp.ndim > 1 else logp.shape[0]
-        valid = target != ignore_index
-        safe_t = np.where(valid, target, 0)
-        if (safe_t < 0).any() or (safe_t >= c).any():
-            bad = safe_t[(safe_t < 0) | (safe_t >= c)][0]
-            raise IndexError(f"Target {bad} is out of bounds.")
-        lp = logp if logp.ndim > 1 else logp[None]
-        st = safe_t if logp.ndim > 1 else safe_t[None]
-        vm = valid if logp.ndim > 1 else valid[None]
+        batched = logp.ndim > 1
+        st, vm = _targets(target, ignore_index, logp.shape[-1] if not batched else logp.shape[1], batched)
+        lp = logp if batched else logp[None]
         picked = np.take_along_axis(lp, st[:, None], 1)[:, 0]
-        w = (weight[st] if weight is not None else np.ones_like(picked)) * vm
-        w = w.astype(logp.dtype, copy=False)
-        losses = -picked * w
-        ctx.geom = (logp.shape, st, w, vm, reduction, logp.ndim > 1)
-        if reduction == "none":
-            return losses if logp.ndim > 1 else losses[0]
-        total = losses.sum()
-        if reduction == "sum":
-            return np.asarray(total, logp.dtype)
-        wsum = w.sum()
-        ctx.wsum = wsum
-        return np.asarray(total / wsum, logp.dtype)
+        return _nll_forward(ctx, picked, st, vm, weight, reduction, logp.dtype, logp.shape, batched)
 
     @staticmethod
     def backward(ctx, g):
-        shape, st, w, vm, reduction, batched = ctx.geom
-        if reduction == "mean":
-            coef = Tensor._make(-w / ctx.wsum) * g
-        elif reduction == "sum":
-            coef = Tensor._make(-w) * g
+        shape, st, _, _, _, batched = ctx.geom
+        return NLLScatter.apply(_nll_coef(ctx, g), st, shape, batched), None, None, None, None
+
+
+class CrossEntropy(Function):
+    """nll_loss(log_softmax(x, 1)) for class-index targets in one kernel: one exp pass, whose normalised result
+    (the softmax) is kept, so the backward is p * w - onehot * w without another exp."""
+
+    _raw = True
+    _node_name = "NllLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, reduction, ignore_index):
+        batched = x.ndim > 1
+        x2 = x if batched else x[None]
+        st, vm = _targets(target, ignore_index, x2.shape[1], batched)
+        e = np.subtract(x2, x2.max(axis=1, keepdims=True)) if x2.size else x2.copy()
+        picked = np.take_along_axis(e, st[:, None], 1)[:, 0]
+        np.exp(e, out=e)
+        total = e.sum(axis=1, keepdims=True)
+        picked = picked - np.log(total[:, 0])
+        e *= 1 / total
+        ctx.p = e
+        ctx.save_for_backward(x)
+        return _nll_forward(ctx, picked, st, vm, weight, reduction, x.dtype, x.shape, batched)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, st, _, _, _, batched = ctx.geom
+        coef = _nll_coef(ctx, g)
+        if STATE.enabled:
+            (x,) = ctx.saved_tensors
+            p = Softmax.apply(x if batched else x.reshape(1, -1), 1)
+            grad = NLLScatter.apply(coef, st, p.shape, True) - p * coef.unsqueeze(1)
         else:
-            coef = Tensor._make(-w) * (g if batched else g.reshape(1))
-        return NLLScatter.apply(coef, st, shape, batched), None, None, None, None
+            c = coef._data
+            grad = ctx.p * -c[:, None]
+            grad[np.arange(len(st)), st] += c
+            grad = Tensor._make(grad.astype(ctx.p.dtype, copy=False))
+        return (grad if batched else grad.reshape(shape)), None, None, None, None
 
 
 class NLLScatter(Function):
@@ -67,6 +122,51 @@ class NLLScatter(Function):
         return picked, None, None, None
 
 
+BCE_EPS = float(np.float32(1e-12))  # torch clamps (1 - x) * x at the float constant 1e-12f
+
+
+def _log_sigmoid(x):
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class BCEWithLogits(Function):
+    """(1 - y) x - (1 + (pos_weight - 1) y) log_sigmoid(x), times weight; torch's fused gradients
+    (sigmoid(x) - y for the input), which stay exact at x = 0 and at |x| up to 1e4."""
+
+    _raw = True
+    _node_name = "BinaryCrossEntropyWithLogitsBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight):
+        log_weight = 1 if pos_weight is None else (pos_weight - 1) * y + 1
+        loss = (1 - y) * x - log_weight * _log_sigmoid(x)
+        if weight is not None:
+            loss = loss * weight
+        ctx.save_for_backward(x, y, weight, pos_weight)
+        return loss.astype(np.result_type(x, y), copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, w, pw = ctx.saved_tensors
+        if pw is not None:
+            t = pw * y
+            gx = ((t + 1 - y) * E.sigmoid(x) - t) * g
+        else:
+            gx = (E.sigmoid(x) - y) * g
+        if w is not None:
+            gx = gx * w
+        gy = None
+        if ctx.needs_input_grad[1]:
+            gy = (_ls(-x) - _ls(x) * pw) * g if pw is not None else -x * g
+            gy = sum_to(gy * w if w is not None else gy, y.shape)
+        return sum_to(gx, x.shape), gy, None, None
+
+
+def _ls(x):
+    """log_sigmoid as ember ops (differentiable again)."""
+    return x.clamp(max=0) - E.log1p(E.exp(-x.abs()))
+
+
 class BCELoss(Function):
     """Binary cross-entropy on probabilities, log clamped at -100 as in PyTorch."""
 
@@ -86,14 +186,14 @@ class BCELoss(Function):
     @staticmethod
     def backward(ctx, g):
         x, y, w = ctx.saved_tensors
-        eps = 1e-12
+        eps = BCE_EPS
         denom = ((1 - x) * x).clamp(min=eps)
         gx = g * (x - y) / denom
         if w is not None:
             gx = gx * w
         gy = None
         if ctx.needs_input_grad[1]:
-            gy = g * ((1 - x).log().clamp(min=-100) - x.log().clamp(min=-100))
+            gy = -g * E.log(x / (1 - x))
             if w is not None:
                 gy = gy * w
         return gx, gy, None

@@ -1,20 +1,355 @@
 """Fused recurrent layers: one Function per layer and direction over the whole sequence.
 
-Forward: one GEMM projects every time step's input; a loop over time does the recurrent GEMM and the
-fused gate math. Backward: a reverse loop over time for the recurrent gradient only, then one GEMM each
-for the input, input-weight and hidden-weight gradients. Sequences may have per-step batch sizes
-(packed, sorted by decreasing length): rows past a step's batch size keep their state unchanged.
-Gate orders are PyTorch's: LSTM (i, f, g, o), GRU (r, z, n).
+Forward: one GEMM projects every time step's input; a loop over time does one recurrent GEMM per step and
+the gate math in preallocated per-sequence buffers (in place, with out= arguments). Gate pre-activations are
+kept gate-major, (gates, T, B, H), so every gate is a contiguous block. Sigmoid gates are 1 / (1 + exp(-z))
+with the negation folded into the weights (exact), and LSTM's tanh gate is 2 * sigmoid(2z) - 1, so one exp
+pass activates every gate. Backward: every factor that does not depend on the recurrence is computed for all
+steps at once before the reverse loop; the loop only carries dh/dc (one GEMM per step); then gate-batched
+GEMMs give the input, input-weight and hidden-weight gradients.
+
+Sequences are processed in step order (reversed time for the backward direction) and may have per-step
+batch sizes (packed, sorted by decreasing length): a row joins when its sequence starts (from h0) and keeps
+its last state once its sequence ends. Gate orders are PyTorch's: LSTM (i, f, g, o), GRU (r, z, n).
+With create_graph, backward recomputes the layer as a graph of ember ops so that double backward works.
 """
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function, once_differentiable
-from . import special_math as sm
+from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+# factor folded into each gate's weight rows: exp(factor * z) is what the gate's activation needs
+_EXP_FACTORS = {"LSTM": (-1.0, -1.0, -2.0, -1.0), "GRU": (-1.0, -1.0, 1.0)}
 
 
-def _sig(x):
-    return sm.expit(x)
+def _gate_major(w, n_gates):
+    """A (gates * H, K) weight as (gates, K, H): w_k.T per gate, for x @ w.T computed gate by gate."""
+    hsz = w.shape[0] // n_gates
+    return w.reshape(n_gates, hsz, w.shape[1]).transpose(0, 2, 1)
+
+
+def _gate_projection(xs, w_ih, bias, n_gates):
+    """x_t @ w_ih.T + bias for every step at once, gate-major: (gates, T, B, H)."""
+    t_max, b, n_in = xs.shape
+    hsz = w_ih.shape[0] // n_gates
+    out = np.matmul(xs.reshape(t_max * b, n_in), _gate_major(w_ih, n_gates)).reshape(n_gates, t_max, b, hsz)
+    if bias is not None:
+        out += bias.reshape(n_gates, 1, 1, hsz)
+    return out
+
+
+def _scaled(mode, w_ih, w_hh, bias, dtype):
+    """Weights and bias with each gate's exp factor folded in (exact: the factors are -1, -2 or 1)."""
+    f = np.repeat(np.asarray(_EXP_FACTORS[mode], dtype), w_hh.shape[0] // _GATES[mode])
+    return w_ih * f[:, None], w_hh * f[:, None], (bias * f if bias is not None else None)
+
+
+def _sigmoid_from_exp(a):
+    """In place: a holds exp(-z); make it sigmoid(z) = 1 / (1 + exp(-z)) (exp overflow gives exactly 0)."""
+    a += 1
+    np.reciprocal(a, out=a)
+
+
+def _gates_view(buf, n, n_gates, hsz):
+    """The first n rows of a (B, gates * H) buffer seen gate-major: (gates, n, H)."""
+    return buf[:n].reshape(n, n_gates, hsz).transpose(1, 0, 2)
+
+
+def _weight_grads(p, hidden, xs, hprev, w_ih, need):
+    """dx, d_w_ih, d_w_hh, d_b_ih, d_b_hh from the gate-major (gates, T, B, H) pre-activation gradients p of
+    the input side and the per-gate (T, B, H) gradients `hidden` of the hidden side (one GEMM per gate)."""
+    n_gates, t_max, b, hsz = p.shape
+    n_in, psz = xs.shape[2], hprev.shape[2]
+    rows = t_max * b
+    flat = p.reshape(n_gates, rows, hsz)
+    dx = d_wih = d_whh = d_bih = d_bhh = None
+    if need[0]:
+        dx = np.matmul(flat, w_ih.reshape(n_gates, hsz, n_in)).sum(0).reshape(t_max, b, n_in)
+    if need[3]:
+        d_wih = np.matmul(flat.transpose(0, 2, 1), xs.reshape(rows, n_in)).reshape(n_gates * hsz, n_in)
+    if need[4]:
+        h2 = hprev.reshape(rows, psz)
+        d_whh = np.concatenate([a.reshape(rows, hsz).T @ h2 for a in hidden])
+    if need[5]:
+        d_bih = flat.sum(1).reshape(n_gates * hsz)
+    if need[6]:
+        d_bhh = np.concatenate([a.reshape(rows, hsz).sum(0) for a in hidden])
+    return dx, d_wih, d_whh, d_bih, d_bhh
+
+
+class _Seq:
+    """Step-order view of a (possibly packed) sequence: batch sizes per step and row bookkeeping."""
+
+    def __init__(self, t_max, b, batch_sizes, reverse):
+        self.t_max, self.b, self.reverse = t_max, b, reverse
+        if batch_sizes is None:
+            self.sizes = None
+        else:
+            bs = np.asarray(batch_sizes, np.int64)
+            self.sizes = [int(n) for n in (bs[::-1] if reverse else bs)]
+
+    def n(self, s):
+        return self.b if self.sizes is None else self.sizes[s]
+
+    def to_steps(self, a):
+        """A time-major array in step order (contiguous)."""
+        return np.ascontiguousarray(a[::-1] if self.reverse else a)
+
+    def mask(self, dtype):
+        """(T, B, 1) with 1 where a row is active at a step (None when every row always is)."""
+        if self.sizes is None:
+            return None
+        return (np.arange(self.b)[None, :] < np.asarray(self.sizes)[:, None]).astype(dtype)[..., None]
+
+    def final(self, states):
+        """Each row's state after its last active step, from the (T+1, B, .) step-state buffer."""
+        if self.sizes is None or self.reverse:
+            return states[self.t_max].copy()
+        lens = (np.asarray(self.sizes)[:, None] > np.arange(self.b)[None, :]).sum(0)
+        return states[lens, np.arange(self.b)]
+
+
+# ---- LSTM -------------------------------------------------------------------------------------------------------
+def _lstm_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+    t_max, b = seq.t_max, seq.b
+    hsz, psz, dt = w_hh.shape[0] // 4, h0.shape[1], xs.dtype
+    w_ih_s, w_hh_s, bias = _scaled("LSTM", w_ih, w_hh, b_ih + b_hh if b_ih is not None else None, dt)
+    acts = _gate_projection(xs, w_ih_s, bias, 4)
+    whh_t = w_hh_s.T
+    alloc = np.empty if seq.sizes is None else np.zeros
+    hs, cs = alloc((t_max + 1, b, psz), dt), alloc((t_max + 1, b, hsz), dt)
+    tcs = alloc((t_max, b, hsz), dt)
+    hraw = alloc((t_max, b, hsz), dt) if w_hr is not None else None
+    mm, tmp = np.empty((b, 4 * hsz), dt), np.empty((b, hsz), dt)
+    w_hr_t = w_hr.T if w_hr is not None else None
+    joined = 0
+    with np.errstate(over="ignore"):
+        for s in range(t_max):
+            n = seq.n(s)
+            if n > joined:
+                hs[s, joined:n], cs[s, joined:n] = h0[joined:n], c0[joined:n]
+                joined = n
+            g = acts[:, s, :n]
+            np.matmul(hs[s, :n], whh_t, out=mm[:n])
+            g += _gates_view(mm, n, 4, hsz)
+            np.exp(g, out=g)
+            _sigmoid_from_exp(g)
+            gg = g[2]
+            gg *= 2
+            gg -= 1
+            c = cs[s + 1, :n]
+            np.multiply(g[1], cs[s, :n], out=c)
+            np.multiply(g[0], gg, out=tmp[:n])
+            c += tmp[:n]
+            tc = tcs[s, :n]
+            np.tanh(c, out=tc)
+            if w_hr is None:
+                np.multiply(g[3], tc, out=hs[s + 1, :n])
+            else:
+                np.multiply(g[3], tc, out=hraw[s, :n])
+                np.matmul(hraw[s, :n], w_hr_t, out=hs[s + 1, :n])
+    return dict(acts=acts, hs=hs, cs=cs, tcs=tcs, hraw=hraw), seq.final(hs), seq.final(cs)
+
+
+def _lstm_backward(seq, st, xs, w_ih, w_hh, w_hr, g_out, g_hn, g_cn, need):
+    t_max, b = seq.t_max, seq.b
+    acts, hs, cs, tcs, hraw = st["acts"], st["hs"], st["cs"], st["tcs"], st["hraw"]
+    hsz, psz, dt = tcs.shape[2], hs.shape[2], tcs.dtype
+    i, f, g, o = acts
+    # factors of the gate gradients that do not depend on the recurrence, for every step at once
+    k_c = tcs * tcs
+    np.subtract(1, k_c, out=k_c)
+    k_c *= o
+    dg = np.empty((4, t_max, b, hsz), dt)
+    np.subtract(1, i, out=dg[0])
+    dg[0] *= i
+    dg[0] *= g
+    np.subtract(1, f, out=dg[1])
+    dg[1] *= f
+    dg[1] *= cs[:-1]
+    np.multiply(g, g, out=dg[2])
+    np.subtract(1, dg[2], out=dg[2])
+    dg[2] *= i
+    np.subtract(1, o, out=dg[3])
+    dg[3] *= o
+    dg[3] *= tcs
+    mask = seq.mask(dt)
+    if mask is not None:
+        dg *= mask
+    dh, dc = g_hn.copy(), g_cn.copy()
+    dht_all = (np.empty if seq.sizes is None else np.zeros)((t_max, b, psz), dt)
+    dhr = np.empty((b, hsz), dt) if w_hr is not None else None
+    dct = np.empty((b, hsz), dt)
+    step = np.empty((b, 4 * hsz), dt)
+    for s in range(t_max - 1, -1, -1):
+        n = seq.n(s)
+        dht = dht_all[s, :n]
+        np.add(dh[:n], g_out[s, :n], out=dht)
+        d_h = dht
+        if w_hr is not None:
+            d_h = dhr[:n]
+            np.matmul(dht, w_hr, out=d_h)
+        d_c = dct[:n]
+        np.multiply(d_h, k_c[s, :n], out=d_c)
+        d_c += dc[:n]
+        d = dg[:, s, :n]
+        d[:3] *= d_c
+        d[3] *= d_h
+        np.copyto(_gates_view(step, n, 4, hsz), d)
+        np.matmul(step[:n], w_hh, out=dh[:n])
+        np.multiply(d_c, f[s, :n], out=dc[:n])
+    d_whr = None
+    if w_hr is not None and need[7]:
+        d_whr = dht_all.reshape(t_max * b, psz).T @ hraw.reshape(t_max * b, hsz)
+    dx, d_wih, d_whh, d_bih, d_bhh = _weight_grads(dg, dg, xs, hs[:-1], w_ih, need)
+    return dx, dh, dc, d_wih, d_whh, d_bih, d_bhh, d_whr
+
+
+# ---- GRU --------------------------------------------------------------------------------------------------------
+def _gru_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+    t_max, b = seq.t_max, seq.b
+    hsz, dt = w_hh.shape[0] // 3, xs.dtype
+    bias = None
+    if b_ih is not None:
+        bias = b_ih.copy()
+        bias[:2 * hsz] += b_hh[:2 * hsz]
+    w_ih_s, w_hh_s, bias = _scaled("GRU", w_ih, w_hh, bias, dt)
+    acts = _gate_projection(xs, w_ih_s, bias, 3)
+    whh_t = w_hh_s.T
+    b_hn = b_hh[2 * hsz:] if b_hh is not None else None
+    alloc = np.empty if seq.sizes is None else np.zeros
+    hs = alloc((t_max + 1, b, hsz), dt)
+    ghn = alloc((t_max, b, hsz), dt)
+    mm, tmp = np.empty((b, 3 * hsz), dt), np.empty((b, hsz), dt)
+    joined = 0
+    with np.errstate(over="ignore"):
+        for s in range(t_max):
+            n = seq.n(s)
+            if n > joined:
+                hs[s, joined:n] = h0[joined:n]
+                joined = n
+            np.matmul(hs[s, :n], whh_t, out=mm[:n])
+            gh = _gates_view(mm, n, 3, hsz)
+            rz = acts[:2, s, :n]
+            rz += gh[:2]
+            np.exp(rz, out=rz)
+            _sigmoid_from_exp(rz)
+            hn = ghn[s, :n]
+            if b_hn is not None:
+                np.add(gh[2], b_hn, out=hn)
+            else:
+                hn[...] = gh[2]
+            nn = acts[2, s, :n]
+            np.multiply(rz[0], hn, out=tmp[:n])
+            nn += tmp[:n]
+            np.tanh(nn, out=nn)
+            h = hs[s + 1, :n]
+            np.subtract(hs[s, :n], nn, out=h)
+            h *= rz[1]
+            h += nn
+    return dict(acts=acts, hs=hs, ghn=ghn), seq.final(hs), None
+
+
+def _gru_backward(seq, st, xs, w_ih, w_hh, w_hr, g_out, g_hn, g_cn, need):
+    t_max, b = seq.t_max, seq.b
+    acts, hs, ghn = st["acts"], st["hs"], st["ghn"]
+    hsz, dt = ghn.shape[2], ghn.dtype
+    r, z, nv = acts
+    dg = np.empty((3, t_max, b, hsz), dt)
+    np.subtract(1, r, out=dg[0])
+    dg[0] *= r
+    dg[0] *= ghn
+    np.subtract(1, z, out=dg[1])
+    dg[1] *= z
+    tmp_all = hs[:-1] - nv
+    dg[1] *= tmp_all
+    np.multiply(nv, nv, out=dg[2])
+    np.subtract(1, dg[2], out=dg[2])
+    np.subtract(1, z, out=tmp_all)
+    dg[2] *= tmp_all
+    mask = seq.mask(dt)
+    if mask is not None:
+        dg *= mask
+    dnr = (np.empty if mask is None else np.zeros)((t_max, b, hsz), dt)
+    step = np.empty((b, 3 * hsz), dt)
+    dh = g_hn.copy()
+    dht, tmp = np.empty((b, hsz), dt), np.empty((b, hsz), dt)
+    for s in range(t_max - 1, -1, -1):
+        n = seq.n(s)
+        d = dht[:n]
+        np.add(dh[:n], g_out[s, :n], out=d)
+        dx3 = dg[:, s, :n]
+        dx3[1:] *= d
+        dx3[0] *= dx3[2]
+        np.multiply(dx3[2], r[s, :n], out=dnr[s, :n])
+        hg = _gates_view(step, n, 3, hsz)
+        np.copyto(hg[:2], dx3[:2])
+        hg[2] = dnr[s, :n]
+        np.multiply(d, z[s, :n], out=tmp[:n])
+        np.matmul(step[:n], w_hh, out=dh[:n])
+        dh[:n] += tmp[:n]
+    dx, d_wih, d_whh, d_bih, d_bhh = _weight_grads(dg, (dg[0], dg[1], dnr), xs, hs[:-1], w_ih, need)
+    return dx, dh, None, d_wih, d_whh, d_bih, d_bhh, None
+
+
+# ---- Elman RNN --------------------------------------------------------------------------------------------------
+def _rnn_forward(mode):
+    def forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
+        t_max, b = seq.t_max, seq.b
+        bias = b_ih + b_hh if b_ih is not None else None
+        pre = _gate_projection(xs, w_ih, bias, 1)[0]
+        alloc = np.empty if seq.sizes is None else np.zeros
+        hs = alloc((t_max + 1, b, w_hh.shape[1]), xs.dtype)
+        whh_t = w_hh.T
+        joined = 0
+        for s in range(t_max):
+            n = seq.n(s)
+            if n > joined:
+                hs[s, joined:n] = h0[joined:n]
+                joined = n
+            h = hs[s + 1, :n]
+            np.matmul(hs[s, :n], whh_t, out=h)
+            h += pre[s, :n]
+            if mode == "RNN_TANH":
+                np.tanh(h, out=h)
+            else:
+                np.maximum(h, 0, out=h)
+        return dict(hs=hs), seq.final(hs), None
+    return forward
+
+
+def _rnn_backward(mode):
+    def backward(seq, st, xs, w_ih, w_hh, w_hr, g_out, g_hn, g_cn, need):
+        t_max, b = seq.t_max, seq.b
+        hs = st["hs"]
+        dt = hs.dtype
+        if mode == "RNN_TANH":
+            dg = hs[1:] * hs[1:]
+            np.subtract(1, dg, out=dg)
+        else:
+            dg = (hs[1:] > 0).astype(dt)
+        mask = seq.mask(dt)
+        if mask is not None:
+            dg *= mask
+        dh = g_hn.copy()
+        dht = np.empty_like(dh)
+        for s in range(t_max - 1, -1, -1):
+            n = seq.n(s)
+            np.add(dh[:n], g_out[s, :n], out=dht[:n])
+            d = dg[s, :n]
+            d *= dht[:n]
+            np.matmul(d, w_hh, out=dh[:n])
+        dx, d_wih, d_whh, d_bih, d_bhh = _weight_grads(dg[None], dg[None], xs, hs[:-1], w_ih, need)
+        return dx, dh, None, d_wih, d_whh, d_bih, d_bhh, None
+    return backward
+
+
+_FORWARD = {"LSTM": _lstm_forward, "GRU": _gru_forward, "RNN_TANH": _rnn_forward("RNN_TANH"),
+            "RNN_RELU": _rnn_forward("RNN_RELU")}
+_BACKWARD = {"LSTM": _lstm_backward, "GRU": _gru_backward, "RNN_TANH": _rnn_backward("RNN_TANH"),
+             "RNN_RELU": _rnn_backward("RNN_RELU")}
 
 
 class RNNLayer(Function):
@@ -25,111 +360,85 @@ class RNNLayer(Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, mode, batch_sizes, reverse):
-        t_max, b, _ = x.shape
-        hsz = w_hh.shape[1] if mode != "LSTM" or w_hr is None else w_hr.shape[1]
-        xw = np.matmul(x.reshape(t_max * b, -1), w_ih.T).reshape(t_max, b, -1)
-        if b_ih is not None:
-            xw += b_ih
-            if mode == "GRU":
-                xw[..., :2 * hsz] += b_hh[:2 * hsz]
-            else:
-                xw += b_hh
-        h = h0.copy()
-        c = c0.copy() if c0 is not None else None
-        out = np.zeros((t_max, b, h0.shape[1]), x.dtype)
-        hprev = np.zeros((t_max, b, h0.shape[1]), x.dtype)
-        cache = {}
-        steps = range(t_max - 1, -1, -1) if reverse else range(t_max)
-        for t in steps:
-            bs = b if batch_sizes is None else int(batch_sizes[t])
-            if bs == 0:
-                continue
-            hp = h[:bs]
-            hprev[t, :bs] = hp
-            hh = hp @ w_hh.T
-            if mode == "LSTM":
-                g = xw[t, :bs] + hh
-                i, f = _sig(g[:, :hsz]), _sig(g[:, hsz:2 * hsz])
-                gg, o = np.tanh(g[:, 2 * hsz:3 * hsz]), _sig(g[:, 3 * hsz:])
-                cp = c[:bs].copy()
-                cn = f * cp + i * gg
-                tc = np.tanh(cn)
-                hraw = o * tc
-                hn = hraw @ w_hr.T if w_hr is not None else hraw
-                c[:bs] = cn
-                cache[t] = (i, f, gg, o, tc, cp, hraw)
-            elif mode == "GRU":
-                hn_raw = hh[:, 2 * hsz:]
-                if b_hh is not None:
-                    hn_raw = hn_raw + b_hh[2 * hsz:]
-                r = _sig(xw[t, :bs, :hsz] + hh[:, :hsz])
-                z = _sig(xw[t, :bs, hsz:2 * hsz] + hh[:, hsz:2 * hsz])
-                n = np.tanh(xw[t, :bs, 2 * hsz:] + r * hn_raw)
-                hn = (1 - z) * n + z * hp
-                cache[t] = (r, z, n, hn_raw)
-            else:
-                pre = xw[t, :bs] + hh
-                hn = np.tanh(pre) if mode == "RNN_TANH" else np.maximum(pre, 0)
-                cache[t] = (hn,)
-            h[:bs] = hn
-            out[t, :bs] = hn
-        ctx.state = (x, w_ih, w_hh, w_hr, b_ih is not None, mode, batch_sizes, reverse, cache, hprev, hsz)
-        return out, h, (c if c is not None else np.zeros((0,), x.dtype))
+        seq = _Seq(x.shape[0], x.shape[1], batch_sizes, reverse)
+        xs = seq.to_steps(x)
+        st, hn, cn = _FORWARD[mode](seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+        out = st["hs"][:0:-1].copy() if reverse else st["hs"][1:].copy()
+        ctx.state = (seq, st, xs, mode, batch_sizes)
+        ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)
+        return out, hn, (cn if cn is not None else np.zeros((0,), x.dtype))
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g_out, g_hn, g_cn):
-        x, w_ih, w_hh, w_hr, has_bias, mode, batch_sizes, reverse, cache, hprev, hsz = ctx.state
-        t_max, b, _ = x.shape
-        go = g_out._data
-        dh = g_hn._data.copy()
-        dc = g_cn._data.copy() if mode == "LSTM" else None
-        n_gates = w_hh.shape[0]
-        dx_gates = np.zeros((t_max, b, n_gates), go.dtype)
-        dh_gates = dx_gates if mode != "GRU" else np.zeros((t_max, b, n_gates), go.dtype)
-        d_whr = np.zeros_like(w_hr) if w_hr is not None else None
-        steps = range(t_max) if reverse else range(t_max - 1, -1, -1)
-        for t in steps:
-            bs = b if batch_sizes is None else int(batch_sizes[t])
-            if bs == 0:
-                continue
-            dht = dh[:bs] + go[t, :bs]
-            if mode == "LSTM":
-                i, f, gg, o, tc, cp, hraw = cache[t]
-                if w_hr is not None:
-                    d_whr += dht.T @ hraw
-                    dht = dht @ w_hr
-                dct = dc[:bs] + dht * o * (1 - tc * tc)
-                gates = np.concatenate([dct * gg * i * (1 - i), dct * cp * f * (1 - f),
-                                        dct * i * (1 - gg * gg), dht * tc * o * (1 - o)], axis=1)
-                dx_gates[t, :bs] = gates
-                dh[:bs] = gates @ w_hh
-                dc[:bs] = dct * f
-            elif mode == "GRU":
-                r, z, n, hn_raw = cache[t]
-                dn = dht * (1 - z) * (1 - n * n)
-                dz = dht * (hprev[t, :bs] - n) * z * (1 - z)
-                dr = dn * hn_raw * r * (1 - r)
-                dx_gates[t, :bs] = np.concatenate([dr, dz, dn], axis=1)
-                hg = np.concatenate([dr, dz, dn * r], axis=1)
-                dh_gates[t, :bs] = hg
-                dh[:bs] = dht * z + hg @ w_hh
-            else:
-                (hn,) = cache[t]
-                pre = dht * (1 - hn * hn) if mode == "RNN_TANH" else dht * (hn > 0)
-                dx_gates[t, :bs] = pre
-                dh[:bs] = pre @ w_hh
-        flat_dx = dx_gates.reshape(t_max * b, n_gates)
-        flat_dh = dh_gates.reshape(t_max * b, n_gates)
-        need = ctx.needs_input_grad
-        dx = (flat_dx @ w_ih).reshape(x.shape) if need[0] else None
-        d_wih = flat_dx.T @ x.reshape(t_max * b, -1) if need[3] else None
-        d_whh = flat_dh.T @ hprev.reshape(t_max * b, -1) if need[4] else None
-        d_bih = flat_dx.sum(0) if has_bias and need[5] else None
-        d_bhh = flat_dh.sum(0) if has_bias and need[6] else None
+        seq, st, xs, mode, batch_sizes = ctx.state
+        saved = ctx.saved_tensors
+        if STATE.enabled:
+            return _graph_backward(saved, mode, batch_sizes, seq.reverse, ctx.needs_input_grad, g_out, g_hn, g_cn)
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = (t._data if t is not None else None for t in saved)
+        gc = g_cn._data if mode == "LSTM" else None
+        go = g_out._data[::-1] if seq.reverse else g_out._data
+        grads = _BACKWARD[mode](seq, st, xs, w_ih, w_hh, w_hr, go, g_hn._data, gc, ctx.needs_input_grad)
+        dx = grads[0]
+        if dx is not None and seq.reverse:
+            dx = np.ascontiguousarray(dx[::-1])
         wrap = lambda a: Tensor._make(a) if a is not None else None  # noqa: E731
-        return (wrap(dx), wrap(dh), wrap(dc) if mode == "LSTM" else None, wrap(d_wih), wrap(d_whh), wrap(d_bih),
-                wrap(d_bhh), wrap(d_whr), None, None, None)
+        return (wrap(dx),) + tuple(wrap(a) for a in grads[1:]) + (None, None, None)
+
+
+def _graph_backward(saved, mode, batch_sizes, reverse, need, g_out, g_hn, g_cn):
+    """Gradients through a recomputed graph of ember ops, themselves differentiable (double backward)."""
+    from ..autograd import grad as _grad
+    from ..autograd.grad_mode import enable_grad
+    with enable_grad():
+        out, hn, cn = graph_layer(mode, *saved, batch_sizes, reverse)
+        outs, grads = [out, hn], [g_out, g_hn]
+        if mode == "LSTM":
+            outs.append(cn)
+            grads.append(g_cn)
+        wanted = [k for k, t in enumerate(saved) if t is not None and need[k]]
+        res = _grad(outs, [saved[k] for k in wanted], grads, create_graph=True, allow_unused=True)
+    result = [None] * 11
+    for k, g in zip(wanted, res):
+        result[k] = g
+    return tuple(result)
+
+
+def graph_layer(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes=None, reverse=False):
+    """The layer composed of ordinary differentiable ember ops (reference semantics of RNNLayer)."""
+    from .shape import cat, stack
+    from .creation import zeros
+    t_max, b = x.shape[0], x.shape[1]
+    sizes = [b] * t_max if batch_sizes is None else [int(n) for n in np.asarray(batch_sizes)]
+    steps = range(t_max - 1, -1, -1) if reverse else range(t_max)
+    h, c = h0, c0
+    outs = [None] * t_max
+    hsz = w_hh.shape[0] // _GATES[mode]
+    for t in steps:
+        n = sizes[t]
+        gi = x[t, :n].matmul(w_ih.t())
+        gh = h[:n].matmul(w_hh.t())
+        if b_ih is not None:
+            gi, gh = gi + b_ih, gh + b_hh
+        if mode == "LSTM":
+            gates = gi + gh
+            i, f = gates[:, :hsz].sigmoid(), gates[:, hsz:2 * hsz].sigmoid()
+            g, o = gates[:, 2 * hsz:3 * hsz].tanh(), gates[:, 3 * hsz:].sigmoid()
+            cn = f * c[:n] + i * g
+            hn = o * cn.tanh()
+            if w_hr is not None:
+                hn = hn.matmul(w_hr.t())
+            c = cat([cn, c[n:]]) if n < c.shape[0] else cn
+        elif mode == "GRU":
+            r = (gi[:, :hsz] + gh[:, :hsz]).sigmoid()
+            z = (gi[:, hsz:2 * hsz] + gh[:, hsz:2 * hsz]).sigmoid()
+            nn = (gi[:, 2 * hsz:] + r * gh[:, 2 * hsz:]).tanh()
+            hn = (1 - z) * nn + z * h[:n]
+        else:
+            pre = gi + gh
+            hn = pre.tanh() if mode == "RNN_TANH" else pre.relu()
+        h = cat([hn, h[n:]]) if n < h.shape[0] else hn
+        outs[t] = cat([hn, zeros((b - n, hn.shape[1]), dtype=hn.dtype)]) if n < b else hn
+    return stack(outs, 0), h, c
 
 
 def cell_step(mode, x, h, c, w_ih, w_hh, b_ih, b_hh):

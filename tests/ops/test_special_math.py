@@ -109,8 +109,7 @@ def test_erfinv_edges_and_roundtrip():
     out = sm.erfinv(np.array([1.0, -1.0, 1.0000001, -2.0, NAN, -0.0]))
     assert out[0] == INF and out[1] == -INF and np.isnan(out[2:5]).all()
     assert out[5] == 0 and np.signbit(out[5])
-    d = np.logspace(-16, -1, 200)          # 1 - d is exact for these d only approximately; use it as given
-    x = 1.0 - d
+    x = 1.0 - np.logspace(-16, -1, 200)
     check(sm.erfinv(x), mpref(mpmath.erfinv, x), TIGHT)
     check(sm.erfc(sm.erfinv(x)), 1.0 - x, 1e-13)   # erfc(erfinv(x)) = 1 - x (cond. ~2y^2 ~ 60)
 
@@ -148,7 +147,7 @@ def test_log_ndtr_vs_torch():
 def test_log_ndtr_very_negative_vs_mpmath():
     x = -np.logspace(0, 150, 300)
     check(sm.log_ndtr(x), mpref(lambda v: mpmath.log(mpmath.ncdf(v)), x, dps=60), TIGHT)
-    assert sm.log_ndtr(np.array([-1e5]))[0] == pytest.approx(-5000000011.512925, rel=1e-15)
+    assert sm.log_ndtr(np.array([-1e5]))[0] == pytest.approx(-5000000012.4318639982749, rel=1e-15)
 
 
 # ----------------------------------------------------------------------------- gamma family
@@ -210,8 +209,15 @@ def test_digamma_near_root_vs_mpmath():
 
 def test_digamma_negative_vs_torch():
     # ill-conditioned near the roots of psi between the poles: rtol 1e-13 plus atol 1e-14 (a few ulp of
-    # the reflection terms psi(1-x) and pi*cot(pi*x))
-    check(sm.digamma(NEG), tref(torch.digamma, NEG), 1e-13, atol=1e-14)
+    # the reflection terms psi(1-x) and pi*cot(pi*x)).  torch evaluates tan(pi*r) with r in (-1, 0), which
+    # near r = -1 costs it an absolute error ~eps/dist^2 (dist = distance to the pole); mpmath test below.
+    dist = np.abs(NEG - np.round(NEG))
+    check(sm.digamma(NEG), tref(torch.digamma, NEG), 1e-13, atol=1e-14 + 1e-15 / dist ** 2)
+
+
+def test_digamma_negative_vs_mpmath():
+    x = NEG[::5]
+    check(sm.digamma(x), mpref(mpmath.digamma, x), 1e-13, atol=1e-14)   # same conditioning caveat
 
 
 def test_digamma_conventions_match_torch():
@@ -236,7 +242,7 @@ def test_polygamma_positive_vs_torch(n):
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])
 def test_polygamma_negative_vs_mpmath(n):
-    x = -np.concatenate([np.linspace(0.01, 30, 599) + 0.005, RNG.uniform(0, 1e4, 100)])
+    x = -np.concatenate([np.linspace(0.01, 30, 200) + 0.005, RNG.uniform(0, 1e4, 50)])
     expected = mpref(lambda v: mpmath.polygamma(n, v), x)
     # ill-conditioned when the pole term n!/dist^(n+1) nearly cancels against the rest: absolute term
     dist = np.abs(x - np.round(x))
@@ -257,15 +263,19 @@ def test_polygamma_poles_and_specials():
 
 
 def test_zeta_vs_torch():
+    # q <= 1e8: beyond that Cephes/torch switch to a two-term asymptotic formula (error ~ s^2/q^2)
     s = RNG.uniform(1.0001, 40, 4000)
-    q = np.exp(RNG.uniform(-6, 20, 4000))
-    check(sm.zeta(s, q), tref(torch.special.zeta, s, q), TIGHT)
+    q = np.exp(RNG.uniform(-6, np.log(1e8), 4000))
+    expected = tref(torch.special.zeta, s, q)
+    keep = expected > 1e-290          # torch also loses digits in results close to underflow
+    check(sm.zeta(s, q)[keep], expected[keep], TIGHT)
 
 
 def test_zeta_vs_mpmath():
-    s = np.concatenate([RNG.uniform(1.0001, 30, 150), [1.000001, 2.0, 3.0, 50.0]])
-    q = np.concatenate([np.exp(RNG.uniform(-5, 10, 150)), [1.0, 1.0, 0.5, 1.0]])
-    check(sm.zeta(s, q), mpref(mpmath.zeta, s, q, dps=80), TIGHT)
+    # mpmath needs many digits for large q (at 80 digits it is off by ~1e-11 there)
+    s = np.concatenate([RNG.uniform(1.0001, 40, 60), [1.000001, 2.0, 3.0, 50.0, 37.26407487834814]])
+    q = np.concatenate([np.exp(RNG.uniform(-5, 22, 60)), [1.0, 1.0, 0.5, 1.0, 273610896.9412559]])
+    check(sm.zeta(s, q), mpref(mpmath.zeta, s, q, dps=300), TIGHT, atol=1e-323)
 
 
 def test_zeta_negative_q_integer_s_vs_torch():
@@ -399,7 +409,8 @@ UNARY = {
 @pytest.mark.parametrize("name", sorted(UNARY))
 def test_float32_vs_torch(name):
     fn, x = UNARY[name]
-    x32 = np.concatenate([x, SPECIAL]).astype(np.float32)
+    specials = SPECIAL[[0, 1, 4]] if name in ("i0", "i1") else SPECIAL      # torch: i0(inf) = nan
+    x32 = np.concatenate([x, specials]).astype(np.float32)
     out = getattr(sm, name)(x32)
     assert out.dtype == np.float32
     # reference: torch in float64 on the same float32 inputs, rounded to float32

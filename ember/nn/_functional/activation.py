@@ -6,15 +6,21 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops import activation as A
 from ...ops import elementwise as E
-from ...ops.shape import cat
+from ...ops._util import wrap_dim
 from ... import random as _random
-from ...autograd.grad_mode import STATE
 
 
 def _apply(fn, input, inplace, *params):
     if inplace:
         return input._inplace(lambda old: fn.apply(old, *params))
     return fn.apply(input, *params)
+
+
+def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale):
+    """elu/selu/celu; the in-place form differentiates from its result, as torch's elu_ does."""
+    if inplace:
+        return _apply(A.EluResult, input, True, alpha, scale, input_scale, bw_input_scale)
+    return _apply(A.Elu, input, False, alpha, scale, input_scale, bw_input_scale)
 
 
 def relu(input, inplace=False):
@@ -30,7 +36,7 @@ def relu6(input, inplace=False):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _apply(A.Elu, input, inplace, alpha, 1.0, 1.0, 1.0)
+    return _elu(input, inplace, alpha, 1.0, 1.0, 1.0)
 
 
 def elu_(input, alpha=1.0):
@@ -38,7 +44,7 @@ def elu_(input, alpha=1.0):
 
 
 def selu(input, inplace=False):
-    return _apply(A.Elu, input, inplace, A.SELU_ALPHA, A.SELU_SCALE, 1.0, 1.0)
+    return _elu(input, inplace, A.SELU_ALPHA, A.SELU_SCALE, 1.0, 1.0)
 
 
 def selu_(input):
@@ -49,7 +55,7 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     # PyTorch's CELU backward takes 1/alpha with alpha rounded to float32.
-    return _apply(A.Elu, input, inplace, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+    return _elu(input, inplace, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
 
 
 def celu_(input, alpha=1.0):
@@ -164,8 +170,9 @@ def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
 def glu(input, dim=-1):
     if input.dim() == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = wrap_dim(dim, input.dim())
     if input.shape[dim] % 2:
-        raise RuntimeError(f"Halving dimension must be even, but dimension {dim % input.dim()} is size "
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
                            f"{input.shape[dim]}")
     a, b = input.chunk(2, dim)
     return a * E.sigmoid(b)
@@ -182,11 +189,12 @@ def _softmax_input(input, dim, dtype, name):
         dim = _get_softmax_dim(name, input.dim(), 4)
     if dtype is not None:
         input = input.to(dtype)
-    elif input._data.dtype.kind not in "fc":
-        raise RuntimeError(f'"{name}_lastdim_kernel_impl" not implemented for '
-                           f"'{input.dtype.name.capitalize()}'")
-    from ...ops._util import wrap_dim
-    return input, wrap_dim(dim, input.dim())
+    dim = wrap_dim(dim, input.dim())
+    if input._data.dtype.kind not in "fc":
+        kernel = "lastdim_kernel_impl" if dim == input.dim() - 1 else "kernel_impl"
+        kind = input.type().replace("torch.", "").replace("Tensor", "")
+        raise NotImplementedError(f'"{name}_{kernel}" not implemented for \'{kind}\'')
+    return input, dim
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -195,8 +203,10 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    x, d = _softmax_input(input, dim, dtype, "softmin")
-    return A.Softmax.apply(-x, d)
+    if dim is None:
+        dim = _get_softmax_dim("softmin", input.dim(), 3)
+    x, d = _softmax_input(-input, dim, dtype, "softmax")
+    return A.Softmax.apply(x, d)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):

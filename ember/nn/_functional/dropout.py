@@ -37,7 +37,9 @@ def _feature_dropout(input, p, training, inplace, batched_dims, name):
     _check_p(p)
     if input.dim() not in (batched_dims - 1, batched_dims):
         raise RuntimeError(f"{name}: Expected {batched_dims - 1}D or {batched_dims}D input, but received a "
-                           f"{input.dim()}D input.")
+                           f"{input.dim()}D input. Note that {name} exists to provide channel-wise dropout on inputs "
+                           f"with {batched_dims - 2} spatial dimension, a channel dimension, and an optional batch "
+                           f"dimension (i.e. {batched_dims - 1}D or {batched_dims}D inputs).")
     if not training or p == 0:
         return input
     dt = input._data.dtype
@@ -74,7 +76,20 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
-    return _feature_dropout(input, p, training, inplace, 5, "dropout3d")
+    _check_p(p)
+    if input.dim() not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.dim()}-D input to dropout3d, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence this warning, "
+                      "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
+                      "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      "4D or 5D inputs).")
+    if not training or p == 0:
+        return input
+    dt = input._data.dtype
+    # Anything but 5-D is taken as unbatched: one draw per index of its first dim.
+    shape = _feature_mask_shape(input, 5) if input.dim() == 5 else input.shape[:1] + (1,) * (input.dim() - 1)
+    mask = np.zeros(shape, dt) if p == 1 else keep_mask(shape, p, dt) / dt.type(1 - p)
+    return _run(input, mask, None, inplace)
 
 
 def _alpha(input, p, training, inplace, shape):

@@ -71,32 +71,47 @@ def _class_dim_flat(input, target):
     return flat, target.reshape(-1), tuple(target.shape)
 
 
-def _check_nll(input, target):
+def _type_name(t):
+    """torch's scalar type name (Long, Float, Int, ...)."""
+    return t.type().replace("torch.", "").replace("Tensor", "")
+
+
+def _check_nll(input, target, weight):
+    """nll_loss_nd's checks, in torch's order and with its messages."""
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype.name.capitalize() if target.dtype.name != 'float32' else 'Float'}")
-    if input.dim() == 1:
-        if target.dim() != 0:
-            raise RuntimeError(f"0D or 1D target tensor expected, multi-target not supported")
-        return
-    if input.shape[0] != target.shape[0]:
+    if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+    if input.dim() != 1 and input.shape[0] != (target.shape[0] if target.dim() else 0):
         raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0]}).")
-    if input.dim() > 2 and tuple(target.shape[1:]) != tuple(input.shape[2:]):
-        raise RuntimeError(f"Expected target size {list(input.shape[:1]) + list(input.shape[2:])}, got "
-                           f"{list(target.shape)}")
-    if input.dim() == 2 and target.dim() != 1:
-        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+                         f"({target.shape[0] if target.dim() else 0}).")
+    c = input.shape[1] if input.dim() > 1 else input.shape[0]
+    if input.dim() <= 2:
+        if target.dim() > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if weight is not None and (weight.dim() != 1 or weight.shape[0] != c):
+            raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got "
+                               f"weight tensor of shape: {list(weight.shape)}")
+    else:
+        if input.dim() == 4 and target.dim() != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got targets of "
+                               f"dimension: {target.dim()}")
+        if tuple(target.shape[1:]) != tuple(input.shape[2:]):
+            if input.dim() == 4:
+                raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
+            raise RuntimeError(f"Expected target size {list(input.shape[:1]) + list(input.shape[2:])}, got "
+                               f"{list(target.shape)}")
+        if weight is not None and weight.numel() != c:
+            raise RuntimeError("weight tensor should be defined either for all or no classes")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_type_name(target)}")
+    if weight is not None and weight.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {_type_name(input)} but found {_type_name(weight)}")
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
-    _check_nll(input, target)
-    c = input.shape[1] if input.dim() > 1 else input.shape[0]
-    if weight is not None and (weight.dim() != 1 or weight.shape[0] != c):
-        raise RuntimeError(f"weight tensor should be defined either for all {c} classes or no classes but got weight "
-                           f"tensor of shape: {list(weight.shape)}")
+    _check_nll(input, target, weight)
     flat, t, shape = _class_dim_flat(input, target)
     w = weight._data.astype(input._data.dtype) if weight is not None else None
     out = _loss.NLLLoss.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index)
@@ -112,13 +127,19 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.dim() == 1 else 1
     n_classes = input.shape[class_dim]
+    if label_smoothing == 0 and target.shape != input.shape:
+        _check_nll(input, target, weight)
+        flat, t, shape = _class_dim_flat(input, target)
+        w = weight._data if weight is not None else None
+        out = _loss.CrossEntropy.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index)
+        return out.reshape(shape) if reduction == "none" and shape is not None else out
     logp = LogSoftmax.apply(input, class_dim)
     wshape = [1] * input.dim()
     wshape[class_dim] = n_classes
-    if target._data.dtype.kind == "f":
-        if target.shape != input.shape:
-            raise RuntimeError(f"Expected floating point type target to have the same shape as input, got "
-                               f"{list(target.shape)} and {list(input.shape)}")
+    if target.shape == input.shape:
+        if target._data.dtype.kind != "f":
+            raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                               f"{_type_name(target)}")
         tgt = target * (1 - label_smoothing) + label_smoothing / n_classes if label_smoothing > 0 else target
         prod = logp * tgt
         if weight is not None:
@@ -164,15 +185,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = R.resolve(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    softplus_neg = (-input).clamp(min=0) + E.log1p(E.exp(-input.abs()))
-    if pos_weight is not None:
-        log_weight = (pos_weight - 1) * target + 1
-        loss = (1 - target) * input + log_weight * softplus_neg
-    else:
-        loss = (1 - target) * input + softplus_neg
-    if weight is not None:
-        loss = loss * weight
-    return R.apply(loss, reduction)
+    return R.apply(_loss.BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -261,7 +274,12 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
-    eps = 1e-12
+    if target.dim() > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if input1.dim() != target.dim() + 1 or input2.dim() != target.dim() + 1:
+        raise RuntimeError(f"{target.dim()}D target tensor expects {target.dim() + 1}D input tensors, but found inputs "
+                           f"with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    eps = _loss.BCE_EPS  # torch's EPSILON here is also the float constant 1e-12f
     dim = input1.dim() - 1
     prod_sum = (input1 * input2).sum(dim)
     mag1 = (input1 * input1).sum(dim) + eps
@@ -273,13 +291,29 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return R.apply(out, reduction)
 
 
+def _check_long(target):
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
     x = input if input.dim() > 1 else input.unsqueeze(0)
-    t = target.reshape(-1)
     c = x.shape[1]
+    if target.dim() > 1 or target.numel() != x.shape[0]:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{x.shape[0]}], but got "
+                           f"{list(target.shape)}. Input has shape {list(input.shape)}.")
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(f"inconsistent weight size, expected {c} but got {list(weight.shape)}")
+    _check_long(target)
+    if target.numel() and (target._data.min() < 0 or target._data.max() >= c):
+        raise RuntimeError("target out of range")
+    t = target.reshape(-1)
     picked = x.gather(1, t.unsqueeze(1))
     z = (x - picked + margin).clamp(min=0)
     if p == 2:
@@ -296,8 +330,13 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
     x = input if input.dim() > 1 else input.unsqueeze(0)
+    if target.shape != input.shape:
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    _check_long(target)
     t = target._data.reshape(x.shape)
     c = x.shape[1]
+    if t.size and (t.min() < -1 or t.max() >= c):
+        raise RuntimeError("argument #2 'target' is out of range")
     # Targets are the class indices before the first -1 in each row.
     valid = np.cumprod(t >= 0, axis=1).astype(bool)
     is_target = np.zeros(x.shape, bool)
@@ -322,12 +361,14 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    x1, x2 = x1.broadcast_to(np.broadcast_shapes(x1.shape, x2.shape)), x2.broadcast_to(
-        np.broadcast_shapes(x1.shape, x2.shape))
+    """Each side divided by its norm (clamped at eps on a copy, outside autograd) before the product, as torch."""
+    E._broadcast_check(x1, x2)
+    shape = np.broadcast_shapes(x1.shape, x2.shape)
+    x1, x2 = x1.broadcast_to(shape), x2.broadcast_to(shape)
     if x1._data.dtype.kind not in "fc":
         x1, x2 = x1.to(_dtype.get_default_dtype()), x2.to(_dtype.get_default_dtype())
-    n1 = vector_norm(x1, 2, dim, True)
-    n2 = vector_norm(x2, 2, dim, True)
+    n1 = vector_norm(x1, 2, dim, True).clone()
+    n2 = vector_norm(x2, 2, dim, True).clone()
     with no_grad():
         n1._data[...] = np.maximum(n1._data, eps)
         n2._data[...] = np.maximum(n2._data, eps)
@@ -337,6 +378,8 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 def pdist(input, p=2):
     if input.dim() != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
     n = input.shape[0]
     i, j = np.triu_indices(n, 1)
     d = input[Tensor._make(i)] - input[Tensor._make(j)]
@@ -361,7 +404,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
     if margin <= 0:
-        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} instead")
+        raise ValueError(f"margin must be greater than 0, got {margin}")
     dist = distance_function if distance_function is not None else pairwise_distance
     d_pos = dist(anchor, positive)
     d_neg = dist(anchor, negative)
@@ -370,14 +413,53 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     return R.apply((margin + d_pos - d_neg).clamp(min=0), reduction)
 
 
+def _ctc_lengths(lengths, name):
+    a = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"{name} must be integral")
+    return a.astype(np.int64).reshape(-1)
+
+
+def _ctc_value_check(values, name, at_most):
+    """torch's ctc_loss_allocate_outputs range checks on a lengths array."""
+    where = " (while checking arguments for ctc_loss_allocate_outputs)"
+    if len(values) and values.min() < 0:
+        raise RuntimeError(f"Expected {name} to have value at least 0, but got value {values.min()}{where}")
+    if at_most is not None and len(values) and values.max() > at_most:
+        raise RuntimeError(f"Expected {name} to have value at most {at_most}, but got value {values.max()}{where}")
+
+
+def _check_ctc(tg, il, tl, t_max, n, c, blank):
+    """ctc_loss's argument checks, in torch's order and with its messages."""
+    where = " for argument #2 'targets' (while checking arguments for ctc_loss_allocate_outputs)"
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    if len(il) != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if len(tl) != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    _ctc_value_check(tl, "target_lengths", None)
+    if tg.ndim == 1:
+        if tg.shape[0] != tl.sum():
+            raise RuntimeError(f"Expected tensor to have size {tl.sum()} at dimension 0, but got size {tg.shape[0]}"
+                               + where)
+    else:
+        if tg.shape[0] != n:
+            raise RuntimeError(f"Expected tensor to have size {n} at dimension 0, but got size {tg.shape[0]}" + where)
+        if n and tg.shape[1] < tl.max():
+            raise RuntimeError(f"Expected tensor to have size at least {tl.max()} at dimension 1, but got size "
+                               f"{tg.shape[1]}" + where)
+    _ctc_value_check(il, "input_lengths", t_max)
+
+
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist temporal classification loss (targets padded (N, S) or concatenated 1-D)."""
+    R.get_enum(reduction)
     lp = log_probs if log_probs.dim() == 3 else log_probs.unsqueeze(1)
     t_max, n, c = lp.shape
-    il = np.asarray(input_lengths._data if isinstance(input_lengths, Tensor) else input_lengths, np.int64).reshape(-1)
-    tl = np.asarray(target_lengths._data if isinstance(target_lengths, Tensor) else target_lengths,
-                    np.int64).reshape(-1)
+    il, tl = _ctc_lengths(input_lengths, "input_lengths"), _ctc_lengths(target_lengths, "target_lengths")
     tg = targets._data.astype(np.int64)
+    _check_ctc(tg if log_probs.dim() == 3 else tg.reshape(1, -1), il, tl, t_max, n, c, blank)
     if log_probs.dim() == 2:
         tg = tg.reshape(1, -1)
     elif tg.ndim == 1:

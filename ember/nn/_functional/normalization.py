@@ -1,26 +1,10 @@
 """Functional normalisation: batch/instance/layer/group/RMS norm, local response norm, normalize."""
 import numpy as np
 
-from ..._tensor import Tensor
 from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn
 from ...ops.reduction import vector_norm
 from ...autograd.grad_mode import no_grad
-
-
-def _channel_shape(x):
-    return (1, -1) + (1,) * (x.dim() - 2)
-
-
-def _full_channel_shape(x):
-    return (1, x.shape[1]) + (1,) * (x.dim() - 2)
-
-
-def _affine(y, weight, bias, shape):
-    if weight is not None:
-        y = y * weight.reshape(shape)
-    if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+from ...ops._util import wrap_dim
 
 
 def _update_running(running, batch_value, momentum):
@@ -32,44 +16,50 @@ def _update_running(running, batch_value, momentum):
         running._bump()
 
 
+def _verify_batch_size(size):
+    if int(np.prod((size[0],) + tuple(size[2:]))) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
+
+
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
-    if input.dim() < 2:
-        raise RuntimeError(f"batch_norm: expected at least 2D input (got {input.dim()}D input)")
-    c = input.shape[1]
+    if training:
+        _verify_batch_size(input.shape)
+    else:
+        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+            if t is None:
+                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    c = input.shape[1] if input.dim() > 1 else 0
     for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
         if t is not None and t.numel() != c:
-            raise RuntimeError(f"running_mean should contain {c} elements not {t.numel()}" if name == "running_mean"
-                               else f"{name} should contain {c} elements not {t.numel()}")
-    shape = _channel_shape(input)
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    wrap_dim(1, input.dim())
     if training:
-        dims = (0,) + tuple(range(2, input.dim()))
         m = input.numel() // c if c else 0
-        if m <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        out, mean, var = BatchNormFn.apply(input, weight, bias, input.shape, dims, eps, _full_channel_shape(input))
+        out, mean, var = BatchNormFn.apply(input, weight, bias, _ncl(input), (0, 2), eps, (1, c, 1))
         if running_mean is not None:
             _update_running(running_mean, mean._data, momentum)
         if running_var is not None:
-            _update_running(running_var, var._data * (m / (m - 1)), momentum)
+            _update_running(running_var, var._data * (m / max(m - 1, 1)), momentum)
         return out
-    if running_mean is None or running_var is None:
-        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
+
+
+def _ncl(x):
+    """x viewed as (N, C, L): batch, channel, everything else."""
+    return tuple(x.shape[:2]) + (int(np.prod(x.shape[2:])),)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
-    if input.dim() < 3:
-        raise ValueError(f"Expected 3D or higher input (got {input.dim()}D input)")
-    n, c = input.shape[:2]
-    shape = _channel_shape(input)
-    if not use_input_stats:
-        return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
     spatial = int(np.prod(input.shape[2:]))
-    if spatial <= 1:
+    if use_input_stats and spatial == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
-    dims = tuple(range(2, input.dim()))
-    out, mean, var = BatchNormFn.apply(input, weight, bias, input.shape, dims, eps, _full_channel_shape(input))
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
+        return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
+    n, c = input.shape[:2]
+    out, mean, var = BatchNormFn.apply(input, weight, bias, _ncl(input), (2,), eps, (1, c, 1))
     if running_mean is not None:
         _update_running(running_mean, mean._data.reshape(n, c).mean(0), momentum)
     if running_var is not None:
@@ -77,15 +67,25 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return out
 
 
+def _check_shape_arg(name, normalized_shape):
+    if isinstance(normalized_shape, int):
+        raise TypeError(f"{name}(): argument 'normalized_shape' (position 2) must be tuple of ints, not int")
+    normalized_shape = tuple(normalized_shape)
+    if not normalized_shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    return normalized_shape
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    normalized_shape = _check_shape_arg("layer_norm", normalized_shape)
     k = len(normalized_shape)
     if tuple(input.shape[input.dim() - k:]) != normalized_shape or k > input.dim():
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
-    dims = tuple(range(input.dim() - k, input.dim()))
-    affine = (1,) * (input.dim() - k) + normalized_shape
-    return LayerNormFn.apply(input, weight, bias, input.shape, dims, eps, affine)[0]
+    inner = int(np.prod(normalized_shape))
+    rows = int(np.prod(input.shape[:input.dim() - k]))
+    return LayerNormFn.apply(input, weight, bias, (rows, inner), (1,), eps, (1, inner))[0]
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -95,16 +95,22 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(input.shape)} and num_groups={num_groups}")
-    group_shape = (n, num_groups, -1) if input.numel() else input.shape
-    return GroupNormFn.apply(input, weight, bias, group_shape, (2,), eps, _full_channel_shape(input))[0]
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.dim() != 1 or t.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
+                               f"got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
+    group_shape = (n, num_groups, c // num_groups, int(np.prod(input.shape[2:])))
+    return GroupNormFn.apply(input, weight, bias, group_shape, (2, 3), eps, (1, num_groups, c // num_groups, 1))[0]
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    normalized_shape = _check_shape_arg("rms_norm", normalized_shape)
     k = len(normalized_shape)
+    if input.dim() < k:
+        raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.dim()}")
     if tuple(input.shape[input.dim() - k:]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+                           f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
@@ -117,7 +123,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     from ...ops.padding import pad
     dim = input.dim()
     if dim < 3:
-        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {dim} dimensions)")
     if input.numel() == 0:
         return input
     div = (input * input).unsqueeze(1)

@@ -4,6 +4,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops.embedding import Embedding
 from ...ops.creation import zeros
+from ...ops.shape import cat
 from ...autograd.grad_mode import no_grad
 
 
@@ -35,7 +36,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             padding_idx = weight.size(0) + padding_idx
     idx = input._data.astype(np.int64)
     if max_norm is not None:
-        _renorm_rows(weight, np.where(idx < 0, idx + weight.size(0), idx), max_norm, norm_type)
+        _renorm_rows(weight, idx, max_norm, norm_type)
     return Embedding.apply(weight, idx, padding_idx, scale_grad_by_freq)
 
 
@@ -50,7 +51,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     if input.dim() == 2:
         if offsets is not None:
             raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
-                             "fixed length sequences. However, found offsets of type {}".format(type(offsets)))
+                             f"fixed length sequences. However, found offsets of type {_type_repr(offsets)}")
         b, l = input.shape
         offs = np.arange(0, b * l, l, dtype=np.int64)
         flat_idx = input._data.reshape(-1).astype(np.int64)
@@ -92,34 +93,35 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     rows = rows * Tensor._make(coef[:, None].astype(weight._data.dtype))
     if psw is not None:
         rows = rows * psw.reshape(-1, 1)
-    out = zeros(n_bags, d, dtype=weight.dtype).index_add(0, Tensor._make(np.where(in_range, bag_of, 0)),
-                                                       rows * Tensor._make(in_range[:, None].astype(
-                                                           weight._data.dtype)))
-    return out
+    rows = rows * Tensor._make(in_range[:, None].astype(weight._data.dtype))
+    return zeros(n_bags, d, dtype=weight.dtype).index_add(0, Tensor._make(np.where(in_range, bag_of, 0)), rows)
+
+
+def _type_repr(obj):
+    """<class 'ember.Tensor'> for ember tensors (torch prints <class 'torch.Tensor'>)."""
+    cls = type(obj)
+    return f"<class '{cls.__module__.split('.')[0]}.{cls.__name__}'>" if isinstance(obj, Tensor) else str(cls)
 
 
 def _bag_max(rows, bag_of, keep, n_bags, d):
     """Per bag and feature, the row holding the maximum (empty bags give zeros)."""
     r = rows._data
-    best = np.full((n_bags, d), -np.inf, r.dtype)
     arg = np.full((n_bags, d), -1, np.int64)
     order = np.nonzero(keep)[0]
-    vals = np.where(keep[:, None], r, -np.inf)
     ub = bag_of[keep]
     if len(order):
-        sorted_rows = vals[order]
+        sorted_rows = r[order]
         starts = np.flatnonzero(np.r_[True, ub[1:] != ub[:-1]])
         mx = np.maximum.reduceat(sorted_rows, starts, axis=0)
-        best[ub[starts]] = mx
         hit = sorted_rows == mx[np.searchsorted(starts, np.arange(len(order)), side="right") - 1]
         pos = np.where(hit, order[:, None], np.iinfo(np.int64).max)
         first = np.minimum.reduceat(pos, starts, axis=0)
         arg[ub[starts]] = first
-    flat_rows = rows.reshape(-1)
+    # Empty bags read a trailing zero appended to the flattened rows.
+    flat_rows = cat([rows.reshape(-1), zeros(1, dtype=rows.dtype)])
     cols = np.arange(d)[None, :]
-    sel = Tensor._make(np.where(arg >= 0, arg * d + cols, 0).reshape(-1))
-    picked = flat_rows.index_select(0, sel).reshape(n_bags, d)
-    return picked * Tensor._make((arg >= 0).astype(r.dtype))
+    sel = Tensor._make(np.where(arg >= 0, arg * d + cols, r.size).reshape(-1))
+    return flat_rows.index_select(0, sel).reshape(n_bags, d)
 
 
 def one_hot(tensor, num_classes=-1):

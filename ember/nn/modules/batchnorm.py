@@ -230,18 +230,16 @@ class _LazyNormBase(LazyModuleMixin, _NormBase):
             super().reset_parameters()
 
 
-def _lazy(base, name, stats_default=True):
+def _lazy(base, name):
     class LazyNorm(_LazyNormBase, base):
         cls_to_become = base
 
-        def __init__(self, eps=1e-5, momentum=0.1, affine=stats_default, track_running_stats=stats_default,
-                     device=None, dtype=None):
+        def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None):
             super().__init__(eps, momentum, affine, track_running_stats, device, dtype)
 
         def initialize_parameters(self, input):
             if self.has_uninitialized_params():
-                nb = getattr(self, "_get_no_batch_dim", None)
-                self.num_features = input.shape[0] if nb is not None and input.dim() == nb() else input.shape[1]
+                self.num_features = input.shape[1]
                 if self.affine:
                     self.weight.materialize((self.num_features,))
                     self.bias.materialize((self.num_features,))
@@ -257,6 +255,6 @@ def _lazy(base, name, stats_default=True):
 LazyBatchNorm1d = _lazy(BatchNorm1d, "LazyBatchNorm1d")
 LazyBatchNorm2d = _lazy(BatchNorm2d, "LazyBatchNorm2d")
 LazyBatchNorm3d = _lazy(BatchNorm3d, "LazyBatchNorm3d")
-LazyInstanceNorm1d = _lazy(InstanceNorm1d, "LazyInstanceNorm1d", False)
-LazyInstanceNorm2d = _lazy(InstanceNorm2d, "LazyInstanceNorm2d", False)
-LazyInstanceNorm3d = _lazy(InstanceNorm3d, "LazyInstanceNorm3d", False)
+LazyInstanceNorm1d = _lazy(InstanceNorm1d, "LazyInstanceNorm1d")
+LazyInstanceNorm2d = _lazy(InstanceNorm2d, "LazyInstanceNorm2d")
+LazyInstanceNorm3d = _lazy(InstanceNorm3d, "LazyInstanceNorm3d")

@@ -129,7 +129,6 @@ class _ConvTransposeNd(_ConvNd):
             return tuple(self.output_padding)
         has_batch_dim = input.dim() == num_spatial_dims + 2
         num_non_spatial_dims = 2 if has_batch_dim else 1
-        output_size = list(output_size)
         if len(output_size) == num_non_spatial_dims + num_spatial_dims:
             output_size = output_size[num_non_spatial_dims:]
         if len(output_size) != num_spatial_dims:
@@ -145,7 +144,7 @@ class _ConvTransposeNd(_ConvNd):
         for i, size in enumerate(output_size):
             if size < min_sizes[i] or size > max_sizes[i]:
                 raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {min_sizes} "
-                                 f"to {max_sizes} (for an input of {list(input.size()[2:])})")
+                                 f"to {max_sizes} (for an input of {input.size()[2:]})")
         return tuple(output_size[d] - min_sizes[d] for d in range(num_spatial_dims))
 
 
@@ -198,7 +197,7 @@ class _LazyConvXdMixin(LazyModuleMixin):
         num_dims_batch = num_dims_no_batch + 1
         if input.dim() not in (num_dims_no_batch, num_dims_batch):
             raise RuntimeError(f"Expected {num_dims_no_batch}D (unbatched) or {num_dims_batch}D (batched) input to "
-                               f"{self.__class__.__name__}, but got input of size: {list(input.shape)}")
+                               f"{self.__class__.__name__}, but got input of size: {input.shape}")
         return input.shape[1] if input.dim() == num_dims_batch else input.shape[0]
 
 

@@ -1,11 +1,8 @@
 """LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm and CrossMapLRN2d."""
 import numbers
 
-import numpy as np
-
-from ..._tensor import Tensor
 from ...ops.creation import empty
-from ...ops.shape import cat
+from ...ops.normalization import CrossMapLRN
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
@@ -59,7 +56,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         if num_channels % num_groups != 0:
-            raise ValueError("num_channels must be divisible by num_groups")
+            raise ValueError(f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps
@@ -132,7 +129,7 @@ class LocalResponseNorm(Module):
 
 
 class CrossMapLRN2d(Module):
-    """Legacy cross-channel LRN, with PyTorch's running-window sum (channel 0 is never dropped from it)."""
+    """Legacy cross-channel LRN (PyTorch's own forward and backward quirks, see ops.normalization.CrossMapLRN)."""
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
         super().__init__()
@@ -144,18 +141,7 @@ class CrossMapLRN2d(Module):
     def forward(self, input):
         if input.dim() != 4:
             raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
-        c = input.shape[1]
-        pre_pad = int((self.size - 1) / 2 + 1)
-        sq = input * input
-        zero = sq.narrow(1, 0, 1) * 0
-        csum = cat([zero, sq.cumsum(1)], 1)
-        ch = np.arange(c)
-        hi = Tensor._make(np.minimum(ch + pre_pad, c))
-        lo = np.maximum(ch - pre_pad + 1, 1)
-        scale = csum.index_select(1, hi) - (csum.index_select(1, Tensor._make(lo)) - csum.narrow(1, 1, 1)) * \
-            Tensor._make((ch - pre_pad >= 1).astype(input._data.dtype)).reshape(1, -1, 1, 1)
-        scale = scale * (self.alpha / self.size) + self.k
-        return input * scale.pow(-self.beta)
+        return CrossMapLRN.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)

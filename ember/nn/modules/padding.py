@@ -1,4 +1,4 @@
-"""Padding layers: Constant/Zero/Reflection/Replication/Circular padding in 1, 2 and 3 dims."""
+"""Padding layers: Constant/Zero/Reflection/Replication/Circular padding in 1, 2 and 3 dims (torch's hierarchy)."""
 from .. import functional as F
 from .._functional.utils import ntuple
 from .module import Module
@@ -7,45 +7,71 @@ __all__ = []
 
 
 class _PadNd(Module):
-    __constants__ = ["padding", "value"]
-    mode = "constant"
-    value = 0.0
+    """Pads the last `_nd` dims by `padding` (left, right, top, bottom, front, back) in `_mode`."""
+
+    __constants__ = ["padding"]
+    _mode = "constant"
+    _nd = 1
+
+    def __init__(self, padding):
+        super().__init__()
+        self.padding = ntuple(2 * self._nd)(padding)
 
     def forward(self, input):
-        if self.mode == "constant":
-            return F.pad(input, self.padding, "constant", self.value)
-        return F.pad(input, self.padding, self.mode)
+        return F.pad(input, self.padding, self._mode)
 
     def extra_repr(self):
-        if self.mode == "constant" and type(self).__name__.startswith("Constant"):
-            return f"padding={self.padding}, value={self.value}"
         return f"{self.padding}"
 
 
-def _make_pad(name, nd, mode, with_value=False):
-    tup = ntuple(2 * nd)
+class _CircularPadNd(_PadNd):
+    _mode = "circular"
 
-    def __init__(self, padding, value=None):
-        Module.__init__(self)
-        self.padding = tup(padding)
-        if with_value:
-            self.value = value
+    def _check_input_dim(self, input):
+        if input.dim() not in (self._nd + 1, self._nd + 2):
+            raise ValueError(f"expected {self._nd + 1}D or {self._nd + 2}D input (got {input.dim()}D input)")
 
-    if with_value:
-        def init(self, padding, value):
-            __init__(self, padding, value)
-    else:
-        def init(self, padding):
-            __init__(self, padding)
-    cls = type(name, (_PadNd,), {"__init__": init, "mode": mode})
-    cls.__module__ = __name__
+    def forward(self, input):
+        self._check_input_dim(input)
+        return F.pad(input, self.padding, "circular")
+
+
+class _ReflectionPadNd(_PadNd):
+    _mode = "reflect"
+
+
+class _ReplicationPadNd(_PadNd):
+    _mode = "replicate"
+
+
+class _ConstantPadNd(_PadNd):
+    __constants__ = ["padding", "value"]
+
+    def __init__(self, padding, value):
+        super().__init__(padding)
+        self.value = value
+
+    def forward(self, input):
+        return F.pad(input, self.padding, "constant", self.value)
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+def _zero_init(self, padding):
+    _ConstantPadNd.__init__(self, padding, 0.0)
+
+
+def _define(name, bases, nd, **attrs):
+    cls = type(name, bases, {"_nd": nd, "__module__": __name__, **attrs})
+    globals()[name] = cls
+    __all__.append(name)
     return cls
 
 
 for _nd in (1, 2, 3):
-    for _prefix, _mode, _val in (("Constant", "constant", True), ("Zero", "constant", False),
-                                 ("Reflection", "reflect", False), ("Replication", "replicate", False),
-                                 ("Circular", "circular", False)):
-        _name = f"{_prefix}Pad{_nd}d"
-        globals()[_name] = _make_pad(_name, _nd, _mode, _val)
-        __all__.append(_name)
+    _define(f"CircularPad{_nd}d", (_CircularPadNd,), _nd)
+    _define(f"ReflectionPad{_nd}d", (_ReflectionPadNd,), _nd)
+    _define(f"ReplicationPad{_nd}d", (_ReplicationPadNd,), _nd)
+    _const = _define(f"ConstantPad{_nd}d", (_ConstantPadNd,), _nd)
+    _define(f"ZeroPad{_nd}d", (_const,), _nd, __init__=_zero_init, extra_repr=_PadNd.extra_repr)

@@ -33,7 +33,7 @@ class _AvgPoolNd(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__()
-        tup = self._tup
+        tup = self._tup or (lambda v: v)  # AvgPool1d normalises to 1-tuples; 2d/3d keep the arguments as given
         self.kernel_size = tup(kernel_size)
         self.stride = tup(stride if stride is not None else kernel_size)
         self.padding = tup(padding)
@@ -148,7 +148,7 @@ def _define(base, name, fn, tup=None):
 
 for _nd, _tup in ((1, _single), (2, _pair), (3, _triple)):
     _define(_MaxPoolNd, f"MaxPool{_nd}d", f"max_pool{_nd}d")
-    _define(_AvgPoolNd, f"AvgPool{_nd}d", f"avg_pool{_nd}d", _tup)
+    _define(_AvgPoolNd, f"AvgPool{_nd}d", f"avg_pool{_nd}d", _tup if _nd == 1 else None)
     _define(_LPPoolNd, f"LPPool{_nd}d", f"lp_pool{_nd}d")
     _define(_AdaptiveMaxPoolNd, f"AdaptiveMaxPool{_nd}d", f"adaptive_max_pool{_nd}d")
     _define(_AdaptiveAvgPoolNd, f"AdaptiveAvgPool{_nd}d", f"adaptive_avg_pool{_nd}d")

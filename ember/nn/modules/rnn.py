@@ -10,6 +10,7 @@ from ...ops.creation import empty, zeros
 from ...ops.rnn import RNNLayer, cell_step
 from ...ops.shape import cat, stack
 from .. import functional as F
+from ..functional import _scalar_name
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -149,67 +150,100 @@ class RNNBase(Module):
         if tuple(hx.shape) != tuple(expected):
             raise RuntimeError(msg.format(tuple(expected), list(hx.shape)))
 
+    def _check_input(self, x, packed):
+        """torch's check_input: dtype against the weights, rank, feature size."""
+        w_dt = self._flat_weights[0].dtype
+        if x.dtype != w_dt:
+            raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype ({w_dt}). Convert input: "
+                             f"input.to({w_dt}), or convert model: model.to({x.dtype})")
+        expected = 2 if packed else 3
+        if x.dim() != expected:
+            raise RuntimeError(f"input must have {expected} dimensions, got {x.dim()}")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{x.shape[-1]}")
+
+    def _check_hx_rank(self, h0, c0, batched):
+        """The batched/unbatched rank check of a given hx (and cx), with torch's per-mode message."""
+        want, kind = (3, "batched 3-D") if batched else (2, "unbatched 2-D")
+        if c0 is not None:
+            if h0.dim() != want or c0.dim() != want:
+                raise RuntimeError(f"For {kind} input, hx and cx should also be {want}-D but got ({h0.dim()}-D, "
+                                   f"{c0.dim()}-D) tensors")
+        elif h0.dim() != want:
+            raise RuntimeError(f"For {kind} input, hx should also be {want}-D but got {h0.dim()}-D tensor")
+
+    def _packed_to_padded(self, packed):
+        """Time-major (T, B, I) zero-padded data of a PackedSequence, and the flat indices of its rows."""
+        batch_sizes = packed.batch_sizes._data
+        b, t_max = int(batch_sizes[0]), len(batch_sizes)
+        flat = (np.arange(t_max)[:, None] * b + np.arange(b)[None, :])[np.arange(b)[None, :] < batch_sizes[:, None]]
+        flat_t = Tensor._make(flat)
+        x = zeros((t_max * b, packed.data.shape[1]), dtype=packed.data.dtype).index_copy(0, flat_t, packed.data)
+        return x.reshape(t_max, b, packed.data.shape[1]), flat_t
+
     def forward(self, input, hx=None):
         num_dirs = 2 if self.bidirectional else 1
         is_lstm = self.mode == "LSTM"
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
-        if isinstance(input, PackedSequence):
-            packed = input
-            batch_sizes = packed.batch_sizes._data
-            b = int(batch_sizes[0])
-            t_max = len(batch_sizes)
-            flat = (np.arange(t_max)[:, None] * b + np.arange(b)[None, :])[np.arange(b)[None, :] <
-                                                                         batch_sizes[:, None]]
-            flat_t = Tensor._make(flat)
-            x = zeros((t_max * b, packed.data.shape[1]), dtype=packed.data.dtype).index_copy(
-                0, flat_t, packed.data).reshape(t_max, b, -1)
-            unbatched = False
-            sorted_indices = packed.sorted_indices
+        packed = isinstance(input, PackedSequence)
+        h0 = c0 = None
+        if hx is not None:
+            h0, c0 = (hx[0], hx[1]) if is_lstm else (hx, None)
+        if packed:
+            batch_sizes = input.batch_sizes._data
+            b, unbatched, data = int(batch_sizes[0]), False, input.data
+            if h0 is not None:
+                h0 = h0.index_select(1, input.sorted_indices) if input.sorted_indices is not None else h0
+                c0 = c0.index_select(1, input.sorted_indices) if c0 is not None and input.sorted_indices is not None \
+                    else c0
         else:
             batch_sizes = None
             if input.dim() not in (2, 3):
-                raise ValueError(f"{self.mode.split('_')[0]}: Expected input to be 2D or 3D, got {input.dim()}D "
-                                 "input instead")
+                kind = "D tensor instead" if self.mode.startswith("RNN") else "D instead"
+                raise ValueError(f"{self.mode.split('_')[0]}: Expected input to be 2D or 3D, got {input.dim()}{kind}")
             unbatched = input.dim() == 2
-            x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
-            b = x.shape[1]
-            sorted_indices = None
-        if x.shape[-1] != self.input_size:
-            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
-                               f"{x.shape[-1]}")
+            data = input.unsqueeze(0 if self.batch_first else 1) if unbatched else input
+            b = data.shape[0] if self.batch_first else data.shape[1]
+            if h0 is not None:
+                self._check_hx_rank(h0, c0, not unbatched)
+                if unbatched:
+                    h0 = h0.unsqueeze(1)
+                    c0 = c0.unsqueeze(1) if c0 is not None else None
+        if not (is_lstm and packed and hx is None):
+            self._check_input(data, packed)
         h_shape = (self.num_layers * num_dirs, b, real_hidden)
         c_shape = (self.num_layers * num_dirs, b, self.hidden_size)
-        if hx is None:
-            h0 = zeros(h_shape, dtype=x.dtype)
-            c0 = zeros(c_shape, dtype=x.dtype) if is_lstm else None
+        if h0 is None:
+            h0 = zeros(h_shape, dtype=data.dtype)
+            c0 = zeros(c_shape, dtype=data.dtype) if is_lstm else None
+        elif is_lstm:
+            self._check_hidden(h0, h_shape, "Expected hidden[0] size {}, got {}")
+            self._check_hidden(c0, c_shape, "Expected hidden[1] size {}, got {}")
         else:
-            if is_lstm:
-                h0, c0 = hx
-            else:
-                h0, c0 = hx, None
-            if unbatched:
-                if h0.dim() != 2:
-                    raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got {h0.dim()}-D tensor")
-                h0 = h0.unsqueeze(1)
-                c0 = c0.unsqueeze(1) if c0 is not None else None
-            elif h0.dim() != 3:
-                raise RuntimeError(f"For batched 3-D input, hx should also be 3-D but got {h0.dim()}-D tensor")
-            if sorted_indices is not None:
-                h0 = h0.index_select(1, sorted_indices)
-                c0 = c0.index_select(1, sorted_indices) if c0 is not None else None
             self._check_hidden(h0, h_shape)
-            if c0 is not None:
-                self._check_hidden(c0, c_shape, "Expected hidden[1] size {}, got {}")
+        w_ih = self._flat_weights[0]
+        for t in (data, h0):
+            if t.dtype != w_ih.dtype:
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(t)} and "
+                                   f"{_scalar_name(w_ih)}")
+        if packed:
+            x, flat_t = self._packed_to_padded(input)
+        else:
+            x = data.transpose(0, 1) if self.batch_first else data
+            if x.shape[0] == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
         out, hn, cn = self._run(x, h0, c0, batch_sizes)
-        if isinstance(input, PackedSequence):
-            data = out.reshape(-1, out.shape[-1]).index_select(0, flat_t)
-            output = PackedSequence(data, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
+        if packed:
+            data_out = out.reshape(-1, out.shape[-1]).index_select(0, flat_t)
+            output = PackedSequence(data_out, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
             if input.unsorted_indices is not None:
                 hn = hn.index_select(1, input.unsorted_indices)
                 cn = cn.index_select(1, input.unsorted_indices) if cn is not None else None
         else:
-            output = out.squeeze(1) if unbatched else (out.transpose(0, 1) if self.batch_first else out)
+            output = out.transpose(0, 1) if self.batch_first else out
             if unbatched:
+                output = output.squeeze(0 if self.batch_first else 1)
                 hn = hn.squeeze(1)
                 cn = cn.squeeze(1) if cn is not None else None
         return (output, (hn, cn)) if is_lstm else (output, hn)
@@ -231,13 +265,6 @@ class RNN(RNNBase):
         else:
             raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__(mode, *args, **kwargs)
-
-    def extra_repr(self):
-        s = super().extra_repr()
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity}"
-        return s
-
 
 class LSTM(RNNBase):
     def __init__(self, *args, **kwargs):
@@ -283,23 +310,35 @@ class RNNCellBase(Module):
             init.uniform_(weight, -stdv, stdv)
 
     def _step(self, mode, input, hx, cx):
+        name = type(self).__name__
         if input.dim() not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D instead")
-        if hx is not None and hx.dim() not in (1, 2):
-            raise ValueError(f"{type(self).__name__}: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} expected "
-                               f"{self.input_size}")
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        states = [hx, cx] if mode == "LSTM" else [hx]
+        for idx, value in enumerate(states):
+            if value is not None and value.dim() not in (1, 2):
+                what = f"hx[{idx}]" if mode == "LSTM" else "hidden"
+                raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {value.dim()}D instead")
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)
         b = x.shape[0]
-        h = zeros(b, self.hidden_size, dtype=x.dtype) if hx is None else (hx if batched else hx.unsqueeze(0))
-        c = None
-        if mode == "LSTM":
-            c = zeros(b, self.hidden_size, dtype=x.dtype) if cx is None else (cx if batched else cx.unsqueeze(0))
-        if h.shape[0] != b:
-            raise RuntimeError(f"Input batch size {b} doesn't match hidden0 batch size {h.shape[0]}")
-        hn, cn = cell_step(mode, x, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        if hx is None:
+            states = [zeros(b, self.hidden_size, dtype=x.dtype) for _ in states]
+        elif not batched:
+            states = [v.unsqueeze(0) for v in states]
+        if x.shape[1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {x.shape[1]} expected {self.input_size}")
+        for label, v in enumerate(states):
+            if v.shape[0] != b:
+                raise RuntimeError(f"Input batch size {b} doesn't match hidden{label} batch size {v.shape[0]}")
+            if v.shape[1] != self.hidden_size:
+                raise RuntimeError(f"hidden{label} has inconsistent hidden_size: got {v.shape[1]}, expected "
+                                   f"{self.hidden_size}")
+        for t in (x, states[0]):
+            if t.dtype != self.weight_ih.dtype:
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(t)} and "
+                                   f"{_scalar_name(self.weight_ih)}")
+        c = states[1] if mode == "LSTM" else None
+        hn, cn = cell_step(mode, x, states[0], c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
         if not batched:
             hn = hn.squeeze(0)
             cn = cn.squeeze(0) if cn is not None else None
