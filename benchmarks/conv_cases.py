@@ -4,7 +4,6 @@ Each maker takes the library module (ember or torch) and returns a no-arg callab
 a fixed random upstream gradient; inputs and weights are the same float32 arrays in both libraries.
 usage: python -m benchmarks.conv_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
 """
-import sys
 
 import numpy as np
 
@@ -72,25 +71,3 @@ CASES = [
     ("avg_pool2d B=32 C=32 32x32 k3 s2 p1 fwd+bwd",
      pool_step("avg_pool2d", (32, 32, 32, 32), (32, 32, 16, 16), 3, 2, 1)),
 ]
-
-
-def main(argv):
-    import os
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import torch
-    import ember
-    from benchmarks.run import best_time
-    wanted = [a for a in argv if not a.startswith("-")]
-    print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}")
-    rows = []
-    for name, make in CASES:
-        if wanted and not any(w in name for w in wanted):
-            continue
-        te, tt = best_time(make(ember)), best_time(make(torch))
-        rows.append((name, te, tt))
-        print(f"{name:62s} {te * 1e3:8.2f}ms {tt * 1e3:8.2f}ms {te / tt:7.2f}", flush=True)
-    return rows
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -3,7 +3,6 @@
 Each maker takes the library module (ember or torch) and returns a no-arg callable; norm layers run in training mode.
 usage: python -m benchmarks.layer_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
 """
-import sys
 
 import numpy as np
 
@@ -72,18 +71,3 @@ ALL = [
     ("softmax 256x1000", softmax_forward),
 ]
 CASES = ALL
-
-
-def main(argv):
-    from benchmarks.run import best_time
-    import ember
-    import torch
-    for name, make in ALL:
-        if argv and not any(a in name for a in argv):
-            continue
-        te, tt = best_time(make(ember)), best_time(make(torch))
-        print(f"{name:45s} {te * 1e6:10.1f}us {tt * 1e6:10.1f}us {te / tt:6.2f}", flush=True)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -5,7 +5,6 @@ Each maker takes the library module (ember or torch) and returns a no-arg callab
 NumPy stream, so both libraries update the same numbers.
 usage: python -m benchmarks.optim_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
 """
-import sys
 
 import numpy as np
 
@@ -36,25 +35,3 @@ CASES = [
     ("optim: RMSprop step, 10x1M float32", optimizer_step("RMSprop", lr=1e-3)),
     ("optim: Adagrad step, 10x1M float32", optimizer_step("Adagrad", lr=1e-3)),
 ]
-
-
-def main(argv):
-    import os
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import torch
-    import ember
-    from benchmarks.run import best_time
-    wanted = [a for a in argv if not a.startswith("-")]
-    print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}")
-    rows = []
-    for name, make in CASES:
-        if wanted and not any(w in name for w in wanted):
-            continue
-        te, tt = best_time(make(ember)), best_time(make(torch))
-        rows.append((name, te, tt))
-        print(f"{name:58s} {te * 1e3:8.2f}ms {tt * 1e3:8.2f}ms {te / tt:7.2f}", flush=True)
-    return rows
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

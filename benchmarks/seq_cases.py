@@ -4,7 +4,6 @@ Each maker takes the library module (ember or torch) and returns a no-arg callab
 (or training step). Weights are copied from one seeded draw so both libraries compute the same numbers.
 usage: python -m benchmarks.seq_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
 """
-import sys
 
 import numpy as np
 
@@ -98,25 +97,3 @@ CASES = [
     ("Embedding+GRU+Linear classifier step (CE, B=32, T=50)", gru_classifier_step),
     ("TransformerEncoderLayer(128, 4, 512) B=16 L=64 fwd+bwd", encoder_layer_step),
 ]
-
-
-def main(argv):
-    import os
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import torch
-    import ember
-    from benchmarks.run import best_time
-    wanted = [a for a in argv if not a.startswith("-")]
-    print(f"torch {torch.__version__} threads={torch.get_num_threads()}, numpy {np.__version__}")
-    rows = []
-    for name, make in CASES:
-        if wanted and not any(w in name for w in wanted):
-            continue
-        te, tt = best_time(make(ember)), best_time(make(torch))
-        rows.append((name, te, tt))
-        print(f"{name:58s} {te * 1e3:8.2f}ms {tt * 1e3:8.2f}ms {te / tt:7.2f}", flush=True)
-    return rows
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
