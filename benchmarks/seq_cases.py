@@ -2,7 +2,7 @@
 
 Each maker takes the library module (ember or torch) and returns a no-arg callable doing one forward+backward
 (or training step). Weights are copied from one seeded draw so both libraries compute the same numbers.
-usage: python -m benchmarks.seq_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
+Run with the shared driver: python benchmarks/run.py LSTM GRU Transformer
 """
 
 import numpy as np

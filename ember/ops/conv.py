@@ -1,8 +1,10 @@
-"""Convolution on NumPy: N-d im2col/col2im by kernel offsets, then one GEMM.
+"""Convolution on NumPy: N-d im2col/col2im by kernel offsets, then one GEMM for the whole batch.
 
-Columns have F.unfold's layout (N, C*prod(k), prod(out)), so the same kernels serve conv, conv_transpose,
-unfold and fold. With create_graph, backward is composed of differentiable Unfold/Fold/matmul ops, so
-double backward works; otherwise it runs raw GEMMs on the saved columns.
+The fused conv and conv_transpose use channel-major columns (C*prod(k), N*prod(out)) (im2col_cm), so the forward,
+the weight gradient and the column gradient are each a single (grouped) GEMM; the columns put the batch innermost
+for short output rows, and a stride-1 input gradient is computed as a convolution (no col2im). Large temporaries
+come from a scratch pool. F.unfold/F.fold keep PyTorch's (N, C*prod(k), L) layout (im2col/col2im); with
+create_graph, backward is composed of those differentiable Unfold/Fold/matmul ops, so double backward works.
 """
 import itertools
 import sys
@@ -71,7 +73,6 @@ def _pad_array(x, pads):
     """Zero-pad the spatial dims of x by pads [(lo, hi), ...]; negative values crop."""
     if not any(lo or hi for lo, hi in pads):
         return x
-    nd = len(pads)
     crop = tuple(slice(max(-lo, 0), x.shape[2 + i] - max(-hi, 0)) for i, (lo, hi) in enumerate(pads))
     x = x[(slice(None), slice(None)) + crop]
     pos = [(max(lo, 0), max(hi, 0)) for lo, hi in pads]
@@ -158,7 +159,6 @@ def _batch_last(outs, n):
 
 def _channel_major(x, pads, batch_last):
     """x (N, C, *S) as (C, N, *S_padded), or as a contiguous (C, *S_padded, N); zero padding, negative crops."""
-    nd = x.ndim - 2
     crop = tuple(slice(max(-lo, 0), s - max(-hi, 0)) for s, (lo, hi) in zip(x.shape[2:], pads))
     x = x[(slice(None), slice(None)) + crop]
     xt = np.moveaxis(x, 0, -1) if batch_last else _swap01(x)
@@ -168,11 +168,11 @@ def _channel_major(x, pads, batch_last):
     sp = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pos))
     shape = (xt.shape[0],) + sp + (xt.shape[-1],) if batch_last else xt.shape[:2] + sp
     out = scratch.zeros(shape, x.dtype) if any(lo or hi for lo, hi in pos) else scratch.empty(shape, x.dtype)
-    out[_spatial_index(tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pos)), batch_last, nd)] = xt
+    out[_spatial_index(tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[2:], pos)), batch_last)] = xt
     return out
 
 
-def _spatial_index(sl, batch_last, nd):
+def _spatial_index(sl, batch_last):
     """Index of spatial slices `sl` in a (C, N, *S) or (C, *S, N) array."""
     return (slice(None),) + sl + (slice(None),) if batch_last else (slice(None), slice(None)) + sl
 
@@ -183,16 +183,15 @@ def im2col_cm(x, ks, strides, pads, dilations, outs, batch_last=False):
     Rows are ordered (c, k...) like a flattened weight, columns (n, out...) or, batch_last, (out..., n); one GEMM
     with a (O, C*K) weight covers the whole batch and the weight gradient is one GEMM against the transposed view."""
     src = _channel_major(x, pads, batch_last)
-    c, n, nd = x.shape[1], x.shape[0], len(ks)
+    n, c = x.shape[:2]
     cols = scratch.empty((c,) + tuple(ks) + ((tuple(outs) + (n,)) if batch_last else ((n,) + tuple(outs))), x.dtype)
     for offs, sl in _offset_slices(ks, strides, dilations, outs):
-        cols[(slice(None),) + offs] = src[_spatial_index(sl, batch_last, nd)]
+        cols[(slice(None),) + offs] = src[_spatial_index(sl, batch_last)]
     return cols.reshape(c * int(np.prod(ks)), n * int(np.prod(outs)))
 
 
 def col2im_cm(cols, n, channels, in_spatial, ks, strides, pads, dilations, outs, batch_last=False):
     """The adjoint of im2col_cm: (C*K, N*L) columns scatter-added into a new contiguous (N, C, *in_spatial) array."""
-    nd = len(ks)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(in_spatial, pads))
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(in_spatial, pads))
     if batch_last:
@@ -203,9 +202,9 @@ def col2im_cm(cols, n, channels, in_spatial, ks, strides, pads, dilations, outs,
         acc = _swap01(xp)
         cv = cols.reshape((channels,) + tuple(ks) + (n,) + tuple(outs))
     for offs, sl in _offset_slices(ks, strides, dilations, outs):
-        acc[_spatial_index(sl, batch_last, nd)] += cv[(slice(None),) + offs]
+        acc[_spatial_index(sl, batch_last)] += cv[(slice(None),) + offs]
     if batch_last:
-        return np.ascontiguousarray(np.moveaxis(acc[_spatial_index(crop, True, nd)], -1, 0))
+        return np.ascontiguousarray(np.moveaxis(acc[_spatial_index(crop, True)], -1, 0))
     if not any(lo or hi for lo, hi in pads):
         return xp
     return np.ascontiguousarray(xp[(slice(None), slice(None)) + crop])
@@ -381,8 +380,7 @@ class ConvTransposeNd(Function):
         x, w = ctx.saved_tensors
         xshape, ks, strides, pads, dilations, groups, ins = ctx.geom
         need = ctx.needs_input_grad
-        n, cout = g.shape[:2]
-        cin = xshape[1]
+        n, cin = g.shape[0], xshape[1]
         gb = g.sum((0,) + tuple(range(2, g.dim()))) if ctx.has_bias and need[2] else None
         gx = gw = None
         if STATE.enabled:

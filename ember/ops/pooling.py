@@ -322,7 +322,7 @@ class AvgPoolBackward(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        spatial, ks, strides, pads, outs, need, div = ctx.geom
+        _, ks, strides, pads, outs, need, div = ctx.geom
         return Tensor._make(_avg_forward(gg._data, ks, strides, pads, outs, need, div)), None
 
 

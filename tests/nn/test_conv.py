@@ -561,7 +561,7 @@ def test_only_weight_requires_grad():
     check(conv_fn("conv_transpose2d", stride=2), [r(2, 3, 4, 4), r(3, 4, 3, 3, seed=1)], grad_inputs=[0])
 
 
-# ---- bad input: torch's exception class and message -------------------------------------------------------------------
+# ---- bad input: torch's exception class and message ------------------------------------------------------------------
 def z(lib, *shape, dtype=None):
     return lib.zeros(*shape, dtype=dtype or lib.float32)
 
@@ -662,3 +662,11 @@ def test_errors(fn):
 
 def test_error_not_a_tensor():
     check_raises(lambda t: F(t).conv2d([1.0], z(t, 3, 2, 3, 3)), TypeError)
+
+
+@pytest.mark.xfail(strict=True, reason="ember.nn.modules.utils is missing (torch.nn.modules.utils provides _single, "
+                                       "_pair, _triple, _ntuple, imported by much conv code in the wild)")
+def test_modules_utils_importable():
+    import importlib
+    utils = importlib.import_module("ember.nn.modules.utils")
+    assert utils._pair(3) == (3, 3) and utils._triple((1, 2, 3)) == (1, 2, 3) and utils._single(2) == (2,)

@@ -136,7 +136,7 @@ def test_repr(build):
     assert repr(build(ember.nn)) == repr(build(torch.nn))
 
 
-# ---- double backward --------------------------------------------------------------------------------------------------
+# ---- double backward -------------------------------------------------------------------------------------------------
 def test_gradcheck_gradgradcheck():
     x = ember.tensor(r(1, 2, 4, 5), requires_grad=True)
     cols = ember.tensor(r(1, 8, 9), requires_grad=True)
@@ -162,7 +162,7 @@ def test_gradient_penalty_through_unfold():
     same(run)
 
 
-# ---- errors -------------------------------------------------------------------------------------------------------------
+# ---- errors ----------------------------------------------------------------------------------------------------------
 def z(t, *shape):
     return t.zeros(*shape)
 

@@ -131,7 +131,7 @@ def test_pad_random(nd, batched, mode, data):
     check(fn, [x], dtypes=["float64"])
 
 
-# ---- modules ----------------------------------------------------------------------------------------------------------
+# ---- modules ---------------------------------------------------------------------------------------------------------
 # (id, builder(nn), input shape)
 MODULE_CASES = [
     ("ReflectionPad1d", lambda nn: nn.ReflectionPad1d(2), (2, 3, 5)),
@@ -176,7 +176,7 @@ def test_pad_module_in_sequential_repr():
                                          t.nn.ConstantPad3d(2, 0.5), t.nn.CircularPad1d(3))))
 
 
-# ---- double backward ----------------------------------------------------------------------------------------------------
+# ---- double backward -------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("mode,pad", [("constant", (1, -1, 2, 0)), ("reflect", (2, 1, 1, 2)),
                                       ("replicate", (2, 0, 1, 3)), ("circular", (1, 2, -1, 1))])
 def test_pad_gradgradcheck(mode, pad):
@@ -200,7 +200,7 @@ def test_pad_gradient_penalty(mode):
     same(run)
 
 
-# ---- errors ---------------------------------------------------------------------------------------------------------------
+# ---- errors ----------------------------------------------------------------------------------------------------------
 def z(t, *shape, dtype=None):
     return t.zeros(*shape, dtype=dtype or t.float32)
 

@@ -113,7 +113,8 @@ def test_avg_pool(name, shape, args, kw):
     check(call(name, *args, **kw), [r(*shape)], dtypes=F64_32)
 
 
-@pytest.mark.parametrize("flags", AVG_FLAGS, ids=lambda f: f"ceil{int(f['ceil_mode'])}_incl{int(f['count_include_pad'])}")
+@pytest.mark.parametrize("flags", AVG_FLAGS,
+                         ids=lambda f: f"ceil{int(f['ceil_mode'])}_incl{int(f['count_include_pad'])}")
 @pytest.mark.parametrize("name,shape", [("avg_pool1d", (2, 2, 9)), ("avg_pool2d", (2, 2, 7, 9)),
                                         ("avg_pool3d", (1, 2, 5, 7, 6))])
 def test_avg_pool_flag_grid(name, shape, flags):
@@ -151,7 +152,7 @@ def test_lp_pool(name, shape, args, kw):
         check(call(name, *args, **kw), [r(*shape)], dtypes=F64_32)
 
 
-# ---- adaptive pooling ---------------------------------------------------------------------------------------------------
+# ---- adaptive pooling ------------------------------------------------------------------------------------------------
 ADAPTIVE_CASES = [
     ("1d_divides", "1d", (2, 3, 8), 4),
     ("1d_overlapping", "1d", (2, 3, 10), 3),
@@ -194,7 +195,7 @@ def test_adaptive_zero_output_size():
     check(call("fractional_max_pool2d", 2, output_size=0, return_indices=True), [r(2, 3, 4, 4)], grad=False)
 
 
-# ---- fractional max pooling ----------------------------------------------------------------------------------------------
+# ---- fractional max pooling ------------------------------------------------------------------------------------------
 FRACTIONAL_CASES = [
     ("2d_output_size", "fractional_max_pool2d", (2, 3, 9, 8), 2, dict(output_size=(4, 5))),
     ("2d_output_size_int", "fractional_max_pool2d", (2, 3, 10, 10), 3, dict(output_size=5)),
@@ -235,7 +236,7 @@ def test_fractional_max_pool_random_samples_drawn():
                                   out.numpy())
 
 
-# ---- max_unpool ------------------------------------------------------------------------------------------------------------
+# ---- max_unpool ------------------------------------------------------------------------------------------------------
 UNPOOL_CASES = [
     ("1d", 1, (2, 3, 8), dict(kernel_size=2), None),
     ("1d_stride_pad", 1, (2, 3, 9), dict(kernel_size=3, stride=2, padding=1), None),
@@ -269,7 +270,7 @@ def test_max_unpool_from_given_indices():
     check(fn, [r(1, 2, 4)], dtypes=F64_32)
 
 
-# ---- non-contiguous inputs ---------------------------------------------------------------------------------------------------
+# ---- non-contiguous inputs -------------------------------------------------------------------------------------------
 NONCONTIG_CASES = [
     ("max_pool2d_transposed", lambda t, x: F(t).max_pool2d(x.transpose(2, 3), 3, 2, 1, return_indices=True),
      (2, 3, 8, 9)),
@@ -317,7 +318,7 @@ def test_pool2d_random_geometry(h, w, k, s, p, d, ceil, incl, kind):
     check(fn, [x], dtypes=["float64"])
 
 
-# ---- modules --------------------------------------------------------------------------------------------------------------
+# ---- modules ---------------------------------------------------------------------------------------------------------
 # (id, builder(nn), input shape)
 MODULE_CASES = [
     ("MaxPool1d", lambda nn: nn.MaxPool1d(3, 2, 1, ceil_mode=True), (2, 3, 10)),
@@ -411,7 +412,7 @@ def test_repr_and_attributes(build):
     same(fn)
 
 
-# ---- double backward ----------------------------------------------------------------------------------------------------------
+# ---- double backward -------------------------------------------------------------------------------------------------
 GRADGRAD_CASES = [
     ("max_pool2d", lambda x: ember.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True)),
     ("max_pool1d", lambda x: ember.nn.functional.max_pool1d(x.flatten(2), 3, 2, dilation=2)),
@@ -458,7 +459,7 @@ def test_gradient_penalty(pool):
         assert_same(a, b, dict(rtol=1e-9, atol=1e-10))
 
 
-# ---- errors ---------------------------------------------------------------------------------------------------------------------
+# ---- errors ----------------------------------------------------------------------------------------------------------
 def z(t, *shape, dtype=None):
     return t.zeros(*shape, dtype=dtype or t.float32)
 

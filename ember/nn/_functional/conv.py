@@ -64,7 +64,8 @@ def _check_conv(input, weight, bias, nd, name, transposed, stride, padding, dila
         raise RuntimeError("dilation should be greater than zero")
     if any(d == 0 for d in dilation):
         if transposed:
-            raise RuntimeError("dilation should be greater than zero, but got " + _per_dim("dilation", dilation, 1, ", "))
+            raise RuntimeError("dilation should be greater than zero, but got "
+                               + _per_dim("dilation", dilation, 1, ", "))
         raise RuntimeError(f"dilation should be greater than zero, but got {list((1,) * (nd == 1) + dilation)}")
     ws = list(weight.shape)
     if ws[0] < groups:
