@@ -2,7 +2,7 @@
 
 Each maker takes the library module (ember or torch) and returns a no-arg callable doing one forward+backward with
 a fixed random upstream gradient; inputs and weights are the same float32 arrays in both libraries.
-usage: python -m benchmarks.conv_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
+run through the one driver: python benchmarks/run.py conv pool   (prints ember/PyTorch time ratios)
 """
 
 import numpy as np

@@ -36,16 +36,16 @@ class _ScratchPool:
         if nbytes < self.min_bytes:
             return np.empty(shape, dtype)
         with self.lock:
-            for buf in self.bufs:
-                if buf.nbytes >= nbytes and sys.getrefcount(buf) == 3:  # the list, `buf` and the call's argument
-                    return buf[:nbytes].view(dtype).reshape(shape)
+            idle = [i for i in range(len(self.bufs)) if sys.getrefcount(self.bufs[i]) == 2]  # the list, the argument
+            fits = [i for i in idle if self.bufs[i].nbytes >= nbytes]
+            if fits:
+                buf = self.bufs[min(fits, key=lambda i: self.bufs[i].nbytes)]
+                return buf[:nbytes].view(dtype).reshape(shape)
             buf = np.empty(nbytes, np.uint8)
             if len(self.bufs) < self.slots:
                 self.bufs.append(buf)
-            else:  # replace the smallest idle buffer, if any
-                idle = [i for i, b in enumerate(self.bufs) if sys.getrefcount(b) == 3]
-                if idle:
-                    self.bufs[min(idle, key=lambda i: self.bufs[i].nbytes)] = buf
+            elif idle:  # replace the smallest idle buffer
+                self.bufs[min(idle, key=lambda i: self.bufs[i].nbytes)] = buf
             return buf.view(dtype).reshape(shape)
 
     def zeros(self, shape, dtype):

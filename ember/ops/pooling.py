@@ -232,8 +232,9 @@ class MaxPoolBackward(Function):
         spatial, ks, strides, pads, dils, outs, need = geom
         ctx.idx = idx
         gxp, disjoint = _grad_buffer(g, spatial, ks, strides, pads, dils, outs, need)
+        finite = np.isfinite(g).all()  # then a 0/1 mask can multiply (inf * 0 would make NaN)
         for k, (_, sl) in enumerate(_offset_slices(ks, strides, dils, outs)):
-            part = g * (arg == k)
+            part = g * (arg == k) if finite else np.where(arg == k, g, 0)
             if disjoint:
                 gxp[(Ellipsis,) + sl] = part
             else:

@@ -543,6 +543,24 @@ def test_second_derivative_through_module():
     assert_same(run(ember), run(torch))
 
 
+@pytest.mark.parametrize("name,ws", [("conv2d", (16, 16, 3, 3)), ("conv_transpose2d", (16, 16, 3, 3))])
+def test_large_buffers_not_shared_between_graphs(name, ws):
+    """Two live graphs of big convolutions (large scratch buffers): the first one's outputs and saved columns are
+    untouched by the second forward, so its backward still gives torch's gradients."""
+    x1, x2, w = r(8, 16, 32, 32), r(8, 16, 32, 32, seed=1), r(*ws, seed=2)
+
+    def run(t):
+        xa, xb = t.tensor(x1.copy(), requires_grad=True), t.tensor(x2.copy(), requires_grad=True)
+        wt = t.tensor(w.copy(), requires_grad=True)
+        conv = getattr(t.nn.functional, name)
+        ya = conv(xa, wt, padding=1)
+        ya_before = ya.detach().clone()
+        yb = conv(xb, wt * 2, padding=1)
+        ya.backward(t.from_numpy(np.cos(np.arange(ya.numel())).reshape(tuple(ya.shape))))
+        return ya_before, ya, yb, xa.grad, wt.grad
+    same(run)
+
+
 def test_grad_fn_names_and_no_grad():
     def fn(lib):
         x = lib.ones(1, 2, 4, 4, requires_grad=True)

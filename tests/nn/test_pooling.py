@@ -80,6 +80,21 @@ def test_max_pool_nan_and_inf(name, shape):
     check(call(name, 2, return_indices=True), [x], dtypes=F64_32)
 
 
+@pytest.mark.parametrize("args", [(2,), (3, 2, 1)], ids=["k2s2", "k3s2p1"])
+def test_max_pool_nonfinite_upstream_grad(args):
+    """inf/NaN upstream gradients reach exactly the argmax positions (no NaN from inf * 0 elsewhere)."""
+    def fn(t):
+        x = t.tensor(r(2, 2, 6, 6), requires_grad=True)
+        y = t.nn.functional.max_pool2d(x, *args)
+        g = r(*y.shape, seed=1)
+        g.reshape(-1)[[0, 5]] = np.inf
+        g.reshape(-1)[[3]] = -np.inf
+        g.reshape(-1)[[7]] = np.nan
+        y.backward(t.from_numpy(g))
+        return x.grad
+    same(fn)
+
+
 def test_max_pool_integer_input():
     x = np.random.default_rng(0).integers(-50, 50, (2, 3, 6, 7))
     check(call("max_pool2d", 3, 2, 1, return_indices=True), [x], grad=False)
