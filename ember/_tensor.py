@@ -435,16 +435,22 @@ class Tensor:
 
     def _make_view(self, out, view_fn):
         """Mark `out` (computed from self by a view op) as a view: shared version counter and base."""
-        base = self._base if self._base is not None else self
-        out._vc = self._vc_get()
-        out._base = base
-        if self._base is not None and self._view_fn is not None:
-            inner = self._view_fn
-            out._view_fn = lambda b: view_fn(inner(b))
-        else:
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        out._vc = vc
+        base = self._base
+        inner = self._view_fn
+        if base is None:
+            base = self
             out._view_fn = view_fn
+        elif inner is None:
+            out._view_fn = view_fn
+        else:
+            out._view_fn = lambda b: view_fn(inner(b))
+        out._base = base
         if STATE.enabled:
-            out._view_ver = out._vc[0]
+            out._view_ver = vc[0]
         elif base._rg:
             out._no_grad_view = True
         return out

@@ -201,8 +201,6 @@ def test_views_share_one_storage_both_ways():
     assert mine["t"][2, 1].item() == 108 and mine["flat"][0].item() == 105
 
 
-@pytest.mark.xfail(strict=True, reason="ember/ops/indexing.py: integer indexing x[i, j] copies instead of returning "
-                   "a view of x's storage as torch does, so the element is written as a second storage")
 def test_integer_index_is_a_view_written_with_its_base():
     def build(t):
         x = t.from_numpy(np.arange(6.0).reshape(2, 3))

@@ -7,6 +7,7 @@ Ready nodes run highest sequence number first (the most recently created), leave
 """
 import heapq
 import itertools
+import sys
 
 import numpy as np
 
@@ -14,6 +15,7 @@ from .grad_mode import STATE
 from .._dtype import from_numpy_dtype
 from .function import FREED_MSG
 from . import anomaly_mode
+from .anomaly_mode import _enabled as _anomaly_enabled
 
 Tensor = None  # set by ember._tensor
 
@@ -264,14 +266,14 @@ def _call_node(node, grads, retain_graph):
             r = hook(tuple(grads))
             if r is not None:
                 grads = list(r)
-    n_in = len(node._edges)
-    if node._raw and all(g is None for g in grads):
-        result = (None,) * n_in
+    missing = grads[0] is None if len(grads) == 1 else any(g is None for g in grads)
+    if missing and node._raw and all(g is None for g in grads):
+        result = (None,) * len(node._edges)
     else:
-        result = _apply_backward(node, grads)
+        result = _apply_backward(node, grads, missing)
     if node._hooks:
         result = _call_post_hooks(node, result, grads)
-    if anomaly_mode.enabled():
+    if _anomaly_enabled[0]:
         anomaly_mode.check_nan(node, result)
     if not retain_graph:
         node._release()
@@ -302,9 +304,9 @@ def _call_post_hooks(node, result, grads):
     return _validate(node, tuple(out))
 
 
-def _apply_backward(node, grads):
+def _apply_backward(node, grads, missing=True):
     """Call node.backward (zeros for missing grads unless set_materialize_grads(False)) and check its results."""
-    if node._materialize:
+    if missing and node._materialize:
         grads = [g if g is not None or m is None else Tensor._make(np.zeros(m[0], m[1]))
                  for g, m in zip(grads, node._out_meta)]
     try:
@@ -376,6 +378,8 @@ def accumulate_grad(t, g):
     if t._grad is None:
         if STATE.enabled:
             t._grad = g.clone()
+        elif _stealable(g, t):
+            t._grad = g
         else:
             data = np.empty_like(t._data)
             np.copyto(data, g._data)
@@ -390,6 +394,23 @@ def accumulate_grad(t, g):
         else:
             t._grad = t._grad + g
     _call_post_accumulate_hooks(t)
+
+
+# References to a gradient tensor that only the engine holds, seen from _stealable: the input buffer, the locals
+# of run_leaf, accumulate_grad and _stealable, and getrefcount's own argument.
+_ENGINE_REFS = 5
+
+
+def _stealable(g, t):
+    """Whether leaf t may take g as its .grad without a copy, as torch's AccumulateGrad steals an unshared grad.
+
+    Only the engine may hold g and only g its array (3 references: g, the local d, getrefcount's argument), which
+    must own its memory in t's (C-contiguous) layout.
+    """
+    d = g._data
+    return (type(g) is Tensor and g._base is None and d.base is None and d.flags.writeable and d.flags.c_contiguous
+            and t._data.flags.c_contiguous and d.shape == t._data.shape and sys.getrefcount(d) == 3
+            and sys.getrefcount(g) == _ENGINE_REFS)
 
 
 def _call_post_accumulate_hooks(t):

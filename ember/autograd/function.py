@@ -301,22 +301,17 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         if kwargs:
             raise TypeError(f"{cls.__name__}.apply() takes positional arguments only")
         ctx = _new(cls._backward_cls)
-        needs_graph = False
-        raw = []
-        for a in args:
-            if isinstance(a, Tensor):
-                if a._rg:
-                    needs_graph = True
-                raw.append(a._data)
-            else:
-                raw.append(a)
+        raw = [a._data if isinstance(a, Tensor) else a for a in args]
         out = cls.forward(ctx, *raw)
-        is_tuple = type(out) is tuple
-        if needs_graph and STATE.enabled:
-            return ctx._build(args, out if is_tuple else (out,), is_tuple)
-        if not is_tuple:
-            return Tensor._make(np.asarray(out)) if isinstance(out, (np.ndarray, np.generic)) else out
-        return tuple(Tensor._make(np.asarray(o)) if isinstance(o, (np.ndarray, np.generic)) else o for o in out)
+        if STATE.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._rg:
+                    return ctx._build(args, out if type(out) is tuple else (out,), type(out) is tuple)
+        if type(out) is np.ndarray:
+            return _wrap(out)
+        if type(out) is not tuple:
+            return _wrap(np.asarray(out)) if isinstance(out, (np.ndarray, np.generic)) else out
+        return tuple(_wrap(np.asarray(o)) if isinstance(o, (np.ndarray, np.generic)) else o for o in out)
 
     @classmethod
     def _apply_user(cls, args, kwargs):
@@ -551,6 +546,15 @@ class _DelayedError(Function):
     @staticmethod
     def backward(ctx, *grads):
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def _wrap(arr):
+    """A new tensor (no history) holding ndarray arr."""
+    t = _new(Tensor)
+    t._data = arr
+    if STATE.inference:
+        t._inference = True
+    return t
 
 
 def _bind_default_args(func, args, kwargs):

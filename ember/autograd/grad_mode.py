@@ -15,6 +15,8 @@ class _State(threading.local):
 
     enabled = True
     inference = False
+    tracing = False   # an exporter records every op call (ember.onnx)
+    fast = True       # ops may skip Function.apply: false in inference mode and while tracing
 
 
 STATE = _State()
@@ -149,11 +151,12 @@ class inference_mode(_DecoratorContextManager):
         return cls()(mode)
 
     def __enter__(self):
-        self.prev = (STATE.enabled, STATE.inference)
+        self.prev = (STATE.enabled, STATE.inference, STATE.fast)
         STATE.enabled, STATE.inference = not self.mode, bool(self.mode)
+        STATE.fast = not self.mode and not STATE.tracing
 
     def __exit__(self, *exc):
-        STATE.enabled, STATE.inference = self.prev
+        STATE.enabled, STATE.inference, STATE.fast = self.prev
 
     def clone(self):
         return self.__class__(self.mode)

@@ -85,11 +85,13 @@ class _Binary(Function):
 
     @classmethod
     def forward(cls, ctx, a, b, nd):
-        ctx.shapes = (np.shape(a), np.shape(b))
-        ctx.scalars = (None if isinstance(a, np.ndarray) else a, None if isinstance(b, np.ndarray) else b)
+        a_arr, b_arr = isinstance(a, np.ndarray), isinstance(b, np.ndarray)
+        ctx.shapes = (a.shape if a_arr else np.shape(a), b.shape if b_arr else np.shape(b))
+        ctx.scalars = (None if a_arr else a, None if b_arr else b)
         if cls.save:
-            ctx.save_for_backward(a if isinstance(a, np.ndarray) else None, b if isinstance(b, np.ndarray) else None)
-        return np.asarray(cls.np_fn(_operand(a, nd), _operand(b, nd)))
+            ctx.save_for_backward(a if a_arr else None, b if b_arr else None)
+        out = cls.np_fn(_operand(a, nd), _operand(b, nd))
+        return out if type(out) is np.ndarray else np.asarray(out)
 
     @staticmethod
     def backward(ctx, g):
@@ -142,21 +144,26 @@ _new = object.__new__
 
 def _binary(cls, a, b, name, nd=None):
     """Apply binary op cls after PyTorch's operand and dtype checks; nd forces the computation dtype."""
-    if nd is None and type(a) is Tensor and not (a._rg and STATE.enabled) and not STATE.inference:
-        # Fast path, no graph: same-dtype same-shape tensors, or a float tensor and a Python number.
+    if nd is None and type(a) is Tensor and STATE.fast:
+        # Fast paths: same-dtype same-shape tensors, or a float tensor and a Python number, need no dtype or
+        # broadcasting checks; with no graph to record they skip Function.apply too.
         ad = a._data
         tb = type(b)
+        graph = STATE.enabled and (a._rg or (tb is Tensor and b._rg))
         if tb is Tensor:
-            if not (b._rg and STATE.enabled):
-                bd = b._data
-                dt = ad.dtype
-                if dt is bd.dtype and ad.shape == bd.shape and _fast_dtype(cls, dt):
-                    out = cls.np_fn(ad, bd)
-                    t = _new(Tensor)
-                    t._data = out if type(out) is np.ndarray else np.asarray(out)
-                    return t
+            bd = b._data
+            dt = ad.dtype
+            if dt is bd.dtype and ad.shape == bd.shape and _fast_dtype(cls, dt):
+                if graph:
+                    return cls.apply(a, b, dt)
+                out = cls.np_fn(ad, bd)
+                t = _new(Tensor)
+                t._data = out if type(out) is np.ndarray else np.asarray(out)
+                return t
         elif (tb is float or tb is int) and ad.dtype.kind == "f" and cls.scalar_args != "tensors" and \
                 _fast_dtype(cls, ad.dtype):
+            if graph:
+                return cls.apply(a, b, ad.dtype)
             out = cls.np_fn(ad, b)
             t = _new(Tensor)
             t._data = out if type(out) is np.ndarray else np.asarray(out)
@@ -761,8 +768,20 @@ def _unary(name, compute, grad, uses="x", float_out=True, node=None, errors=None
                                  "float_out": float_out,
                                  "_node_name": node or name[0].upper() + name[1:] + "Backward0"})
     errors = errors or {}
+    fast = {} if "f" in "".join(errors) else {np.dtype(c) for c in "efd"}
 
     def op(input, *, out=None):
+        if type(input) is Tensor and out is None and STATE.fast and not (input._rg and STATE.enabled):
+            d = input._data
+            if d.dtype in fast:
+                r = compute(d)
+                if type(r) is not np.ndarray or r.dtype != d.dtype:
+                    r = np.asarray(r)
+                    if r.dtype != d.dtype and r.dtype.kind == d.dtype.kind:
+                        r = r.astype(d.dtype)
+                t = _new(Tensor)
+                t._data = r
+                return t
         _check_tensor(input, name)
         _reject(input.dtype, errors)
         return _out(cls.apply(input), out, name)

@@ -5,7 +5,10 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, sum_to, as_tensor_arg
+
+_new = object.__new__
 
 _TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
@@ -161,9 +164,12 @@ def _key_error(shape, key):
 
 
 def _index(x, key):
-    """x[key] with PyTorch's errors."""
+    """x[key] with PyTorch's errors; a key of integers only gives a 0-d view, as in PyTorch, not a scalar copy."""
     try:
-        return x[key]
+        out = x[key]
+        if not isinstance(out, np.ndarray):
+            out = x[key + (Ellipsis,)]
+        return out
     except (IndexError, ValueError) as e:
         err = _key_error(x.shape, key)
         raise (err or IndexError(str(e))) from None
@@ -221,7 +227,31 @@ def _accumulate_at(out, key, g):
     add_rows(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1))
 
 
+def _basic_no_graph(self, key):
+    """self[key] for an int or a plain slice when nothing is recorded (the fast path), else None."""
+    d = self._data
+    tk = type(key)
+    if tk is slice:
+        if not d.ndim or not (key.step is None or (type(key.step) is int and key.step > 0)) or \
+                not (key.start is None or type(key.start) is int) or not (key.stop is None or type(key.stop) is int):
+            return None
+        out = d[key]
+    elif tk is int:
+        if not d.ndim or not -d.shape[0] <= key < d.shape[0]:
+            return None
+        out = d[key, ...]
+    else:
+        return None
+    t = _new(Tensor)
+    t._data = out
+    return self._make_view(t, lambda b: b[key])
+
+
 def getitem(self, key):
+    if STATE.fast and type(self) is Tensor and not (self._rg and STATE.enabled):
+        out = _basic_no_graph(self, key)
+        if out is not None:
+            return out
     k, advanced = _convert_key(key)
     out = GetItem.apply(self, k, advanced)
     if not advanced:

@@ -13,8 +13,11 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function
+from ..autograd.function import Function, _wrap
+from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim
+
+_new = object.__new__
 
 _CAP = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
         "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool", "complex64": "ComplexFloat",
@@ -136,6 +139,10 @@ class MatMul(Function):
 
 def _matmul_grads(g, a, b, need):
     """Gradients of a @ b for upstream g, as ember ops (so double backward works)."""
+    if not STATE.enabled and a._data.ndim == 2 and b._data.ndim == 2:
+        gd = g._data
+        return (_wrap(np.matmul(gd, b._data.T)) if need[0] else None,
+                _wrap(np.matmul(a._data.T, gd)) if need[1] else None)
     a2 = a.unsqueeze(0) if a.dim() == 1 else a
     b2 = b.unsqueeze(-1) if b.dim() == 1 else b
     if b.dim() == 1:
@@ -181,6 +188,13 @@ def _finish(r, out):
 
 
 def matmul(input, other, *, out=None):
+    if out is None and type(input) is Tensor and type(other) is Tensor and STATE.fast and \
+            not ((input._rg or other._rg) and STATE.enabled):
+        a, b = input._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]:
+            t = _new(Tensor)
+            t._data = np.matmul(a, b)
+            return t
     _check_tensor(input, "matmul")
     _check_tensor(other, "matmul", "other", 2)
     a, b = input, other

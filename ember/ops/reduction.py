@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function
+from ..autograd.function import Function, _wrap
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
 
@@ -19,6 +19,11 @@ NAN = float("nan")
 # ---- helpers --------------------------------------------------------------------------------------------------------
 def _expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input shape."""
+    if not STATE.enabled:
+        d = g._data
+        if not keepdim and dims and len(shape):
+            d = d.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
+        return _wrap(np.broadcast_to(d, shape))
     return _unsqueeze_back(g, shape, dims, keepdim).expand(shape)
 
 
@@ -98,7 +103,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, nd):
         ctx.meta = (x.shape, dims, keepdim, x.dtype)
-        return np.asarray(np.sum(x, axis=dims, keepdims=keepdim, dtype=nd))
+        return np.asarray(np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd))
 
     @staticmethod
     def backward(ctx, g):
@@ -113,7 +118,15 @@ class SumAll(Sum):
     _node_name = "SumBackward0"
 
 
+def _no_graph_float(input):
+    """A float tensor whose reduction records nothing (the fast path may skip Function.apply)."""
+    return type(input) is Tensor and input._data.dtype.kind == "f" and STATE.fast and \
+        not (input._rg and STATE.enabled)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    if dim is None and dtype is None and out is None and _no_graph_float(input):
+        return _wrap(np.asarray(np.add.reduce(input._data, axis=None)))
     cls = SumAll if dim is None else Sum
     dims = _all_dims(dim, input._data.ndim)
     return _out(cls.apply(input, dims, keepdim, _sum_dtype(input._data, dtype)), out, "sum")
@@ -155,7 +168,7 @@ class Mean(Function):
         n = _reduced_count(x.shape, dims)
         ctx.meta = (x.shape, dims, keepdim, n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(np.sum(x, axis=dims, keepdims=keepdim) / x.dtype.type(n))
+            return np.asarray(np.add.reduce(x, axis=dims, keepdims=keepdim) / x.dtype.type(n))
 
     @staticmethod
     def backward(ctx, g):
@@ -1134,10 +1147,11 @@ def _numpy_names(fn):
     """Accept NumPy's spelling of the reduction arguments (axis=, keepdims=), as PyTorch's argument parser does."""
     @functools.wraps(fn)
     def op(*args, **kwargs):
-        if "axis" in kwargs:
-            kwargs["dim"] = kwargs.pop("axis")
-        if "keepdims" in kwargs:
-            kwargs["keepdim"] = kwargs.pop("keepdims")
+        if kwargs:
+            if "axis" in kwargs:
+                kwargs["dim"] = kwargs.pop("axis")
+            if "keepdims" in kwargs:
+                kwargs["keepdim"] = kwargs.pop("keepdims")
         return fn(*args, **kwargs)
     return op
 

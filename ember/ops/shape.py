@@ -1,22 +1,28 @@
 """Shape ops: views (view/reshape/permute/expand/...), joins and splits, flips, triangles, diagonals."""
 import builtins
+import math
 
 import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to
+
+_new = object.__new__
 
 
 def _shape_arg(shape):
     """Accept view(2, 3), view((2, 3)), view([2, 3]) and Size; return a tuple of ints."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))
 
 
 def _infer_shape(shape, numel):
+    if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
+        return shape
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:
         raise RuntimeError("only one dimension can be inferred")
@@ -51,7 +57,7 @@ class Reshape(Function):
         ctx.in_shape = x.shape
         if must_view:
             try:
-                return np.reshape(x, shape, copy=False)
+                return x.reshape(shape, copy=False)
             except ValueError:
                 raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one "
                                    "dimension spans across two contiguous subspaces). Use .reshape(...) instead.") \
@@ -71,6 +77,15 @@ def _view_result(src, out, view_fn):
 
 
 def view(input, *shape):
+    if STATE.fast and type(input) is Tensor and not (input._rg and STATE.enabled):
+        try:
+            arr = input._data.reshape(*shape, copy=False)
+        except (TypeError, ValueError):
+            pass
+        else:
+            out = _new(Tensor)
+            out._data = arr
+            return input._make_view(out, lambda b: b.view(*shape))
     if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype) or isinstance(shape[0], type)):
         return view_dtype(input, shape[0])
     shape = _infer_shape(_shape_arg(shape), input._data.size)
@@ -191,6 +206,10 @@ def transpose(input, dim0, dim1):
     if nd == 0:
         return input._make_view(Reshape.apply(input, (), False), lambda b: b)
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
+    if STATE.fast and type(input) is Tensor and not (input._rg and STATE.enabled):
+        out = _new(Tensor)
+        out._data = input._data.swapaxes(d0, d1)
+        return input._make_view(out, lambda b: b.transpose(d0, d1))
     perm = list(range(nd))
     perm[d0], perm[d1] = perm[d1], perm[d0]
     out = Permute.apply(input, tuple(perm))

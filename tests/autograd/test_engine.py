@@ -803,3 +803,44 @@ def test_grad_is_grads_batched_matches_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run_both(_grads_batched)
+
+
+# ---- AccumulateGrad takes an unshared gradient without copying it (torch's "steal") -----------------------------
+def _grad_input_ids(lib, x, make):
+    """Run make(x).backward(ones) and return (id of the array the last node passed to x, x.grad's array id)."""
+    y = make(x)
+    ids = []
+    y.grad_fn.register_hook(lambda gi, go: ids.append(id(gi[0].detach().numpy())))
+    y.backward(lib.ones(*y.shape))
+    return ids[0], id(x.grad.detach().numpy())
+
+
+def test_unshared_gradient_becomes_grad_without_copy():
+    x = ember.randn(3, 4, requires_grad=True)
+    passed, grad = _grad_input_ids(ember, x, lambda x: x * 2)
+    assert passed == grad
+
+
+def test_gradient_kept_by_a_hook_is_copied():
+    x = ember.randn(3, 4, requires_grad=True)
+    kept = []
+    x.register_hook(kept.append)
+    (x * 2).backward(ember.ones(3, 4))
+    x.grad.add_(1)
+    np.testing.assert_array_equal(kept[0].numpy(), np.full((3, 4), 2, np.float32))
+
+
+def test_user_gradient_is_copied_into_leaf_grad():
+    x = ember.randn(3, 4, requires_grad=True)
+    g = ember.ones(3, 4)
+    x.backward(g)
+    x.grad.add_(1)
+    np.testing.assert_array_equal(g.numpy(), np.ones((3, 4), np.float32))
+
+
+def test_one_gradient_for_two_leaves_is_not_shared():
+    a, b = ember.randn(3, 4, requires_grad=True), ember.randn(3, 4, requires_grad=True)
+    ((a + b) * 1.0).backward(ember.ones(3, 4))
+    a.grad.add_(1)
+    np.testing.assert_array_equal(b.grad.numpy(), np.ones((3, 4), np.float32))
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((3, 4), 2, np.float32))
