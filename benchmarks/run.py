@@ -2,13 +2,19 @@
 
 usage: python benchmarks/run.py [NAME-SUBSTRING ...]
 A ratio below 1 means ember is faster. Each case is timed as the best of several repeats.
+BENCH_THREADS=N sets the thread count of both libraries (torch's intra-op threads and NumPy's BLAS).
 """
 import os
 import sys
 import timeit
 
-import numpy as np
-import torch
+if os.environ.get("BENCH_THREADS"):
+    # NumPy's BLAS reads its thread count at import: set it before numpy loads so both libraries use the same.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = os.environ["BENCH_THREADS"]
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import ember  # noqa: E402

@@ -354,27 +354,22 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     def _connect_inputs(self, args):
         """One edge per argument: (node, output_nr), a leaf Tensor, or None when no gradient flows there."""
-        edges = []
-        needs = []
-        in_meta = []
-        is_tensor = []
-        for a in args:
-            if isinstance(a, Tensor):
-                is_tensor.append(True)
+        n = len(args)
+        edges = [None] * n
+        needs = [False] * n
+        in_meta = [None] * n
+        is_tensor = [isinstance(a, Tensor) for a in args]
+        for i in range(n):
+            if is_tensor[i]:
+                a = args[i]
                 if a._base is not None:
                     a._sync_view()
                 if a._rg:
                     fn = a._grad_fn
-                    edges.append((fn, a._output_nr) if fn is not None else a)
-                    needs.append(True)
+                    edges[i] = a if fn is None else (fn, a._output_nr)
+                    needs[i] = True
                     d = a._data
-                    in_meta.append((d.shape, d.dtype))
-                    continue
-            else:
-                is_tensor.append(False)
-            edges.append(None)
-            needs.append(False)
-            in_meta.append(None)
+                    in_meta[i] = (d.shape, d.dtype)
         self._edges = edges
         self._in_meta = in_meta
         self._tensor_args = is_tensor
@@ -382,6 +377,15 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     def _raw_outputs(self, outs):
         """Wrap the ndarrays returned by an internal op's forward as outputs of this node."""
+        if len(outs) == 1 and type(outs[0]) is np.ndarray and not self._non_diff:
+            o = outs[0]
+            t = _new(Tensor)
+            t._data = o
+            self._out_meta = [(o.shape, o.dtype)]
+            if o.dtype.kind in "fc":
+                t._rg = True
+                t._grad_fn = self
+            return [t]
         non_diff = {id(t) for t in self._non_diff} if self._non_diff else ()
         results = []
         out_meta = []
