@@ -103,7 +103,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, nd):
         ctx.meta = (x.shape, dims, keepdim, x.dtype)
-        return np.asarray(np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd))
+        return np.asarray(_add_reduce(x, dims, keepdim, nd))
 
     @staticmethod
     def backward(ctx, g):
@@ -116,6 +116,17 @@ class Sum(Function):
 
 class SumAll(Sum):
     _node_name = "SumBackward0"
+
+
+def _add_reduce(x, dims, keepdim, nd):
+    """np.add.reduce over dims; rows of 256..16384 floats summed over the last axis go through einsum's SIMD loop
+    (3-4x faster than NumPy's per-row pairwise sum, with float32 error of the same order as PyTorch's)."""
+    n = x.shape[-1] if x.ndim else 0
+    if dims == (x.ndim - 1,) and nd == x.dtype and x.dtype.kind == "f" and x.dtype.itemsize >= 4 and \
+            256 <= n <= 16384 and x.size >= 65536 and x.flags.c_contiguous:
+        out = np.einsum("ij->i", x.reshape(-1, n)).reshape(x.shape[:-1])
+        return out[..., None] if keepdim else out
+    return np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd)
 
 
 def _no_graph_float(input):
@@ -168,7 +179,7 @@ class Mean(Function):
         n = _reduced_count(x.shape, dims)
         ctx.meta = (x.shape, dims, keepdim, n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.asarray(np.add.reduce(x, axis=dims, keepdims=keepdim) / x.dtype.type(n))
+            return np.asarray(_add_reduce(x, dims, keepdim, x.dtype) / x.dtype.type(n))
 
     @staticmethod
     def backward(ctx, g):
