@@ -118,5 +118,6 @@ from .nn._functional.dropout import dropout, alpha_dropout, feature_alpha_dropou
 from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # noqa: E402
 from .nn._functional.sparse import embedding  # noqa: E402
 from . import optim  # noqa: E402
+from . import onnx  # noqa: E402,F401  (loads the onnx package only inside export())
 from .utils import data as _utils_data  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402

@@ -937,13 +937,26 @@ def round(input, *, decimals=0, out=None):
     return _out(RoundDecimals.apply(input, int(decimals)), out, "round")
 
 
+class _NonDiffUnary(Function):
+    """Base of unary ops without a gradient (isnan, logical_not, ...): a node only so exporters can trace them."""
+
+    _raw = True
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return np.asarray(cls.compute(x))
+
+
 def _nondiff_unary(np_fn, name, errors=None):
     errors = errors or {}
+    cls = type(name, (_NonDiffUnary,), {"compute": staticmethod(np_fn)})
 
     def op(input, *, out=None):
         _check_tensor(input, name)
         _reject(input.dtype, errors)
-        return _out(Tensor._make(np.asarray(np_fn(input._data))), out, name)
+        if STATE.fast:
+            return _out(Tensor._make(np.asarray(np_fn(input._data))), out, name)
+        return _out(cls.apply(input), out, name)
     op.__name__ = name
     op.__qualname__ = name
     return op

@@ -36,7 +36,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
                       "instead.", stacklevel=3)
     if not is_float:
         dt = target_type.np if hasattr(target_type, "np") else np.dtype(target_type)
-        return Tensor._make(np.where(mask._data, -np.inf, 0).astype(dt))
+        return Tensor._make(np.zeros(mask.shape, dt)).masked_fill(mask, -np.inf)
     return mask
 
 
@@ -110,7 +110,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     elif attn_mask is not None:
         mask = attn_mask
         if attn_mask._data.dtype == np.bool_:
-            mask = Tensor._make(np.where(attn_mask._data, 0, -np.inf).astype(dt))
+            mask = Tensor._make(np.zeros(attn_mask.shape, dt)).masked_fill(attn_mask.logical_not(), -np.inf)
         s_shape = batch + (L, S)
         full = np.broadcast_shapes(s_shape, tuple(mask.shape)) if _broadcastable(s_shape, mask.shape) else None
         if full is None:
