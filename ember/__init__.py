@@ -119,5 +119,6 @@ from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # 
 from .nn._functional.sparse import embedding  # noqa: E402
 from . import optim  # noqa: E402
 from . import onnx  # noqa: E402,F401  (loads the onnx package only inside export())
+from . import distributed  # noqa: E402,F401  (imports no mpi4py: MPI starts in init_process_group)
 from .utils import data as _utils_data  # noqa: E402,F401
 from .serialization import save, load  # noqa: E402

@@ -110,11 +110,11 @@ class BatchNorm3d(_BatchNorm):
 
 
 class SyncBatchNorm(_BatchNorm):
-    """In one process this is BatchNorm (cross-process statistics need a process group)."""
+    """BatchNorm whose training statistics span every rank of the process group (one process: plain BatchNorm)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 process_group=None, device=None, dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 process_group=None, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
     def _check_input_dim(self, input):
@@ -125,12 +125,38 @@ class SyncBatchNorm(_BatchNorm):
         if input.size(1) == 0:
             raise ValueError("SyncBatchNorm number of input channels should be non-zero")
 
+    def forward(self, input):
+        self._check_input_dim(input)
+        self._check_non_zero_input_channels(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        bn_training = self.training or (self.running_mean is None and self.running_var is None)
+        running_mean = self.running_mean if not self.training or self.track_running_stats else None
+        running_var = self.running_var if not self.training or self.track_running_stats else None
+        group = self._sync_group() if bn_training and self.training else None
+        if group is None:
+            return F.batch_norm(input, running_mean, running_var, self.weight, self.bias, bn_training, factor,
+                                self.eps)
+        from ...distributed._sync_batch_norm import sync_batch_norm
+        return sync_batch_norm(input, self.weight, self.bias, running_mean, running_var, self.eps, factor, group)
+
+    def _sync_group(self):
+        """The process group to share statistics with, or None when there is none of more than one process."""
+        from ... import distributed as dist
+        if not dist.is_initialized():
+            return None
+        group = self.process_group or dist.group.WORLD
+        return group if dist.get_world_size(group) > 1 else None
+
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):
+        """Replace every BatchNorm*d in module by a SyncBatchNorm sharing its parameters and buffers."""
         output = module
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             output = SyncBatchNorm(module.num_features, module.eps, module.momentum, module.affine,
-                                   module.track_running_stats, process_group)
+                                   module.track_running_stats, process_group, bias=module.bias is not None)
             if module.affine:
                 output.weight = module.weight
                 output.bias = module.bias
@@ -138,6 +164,8 @@ class SyncBatchNorm(_BatchNorm):
             output.running_var = module.running_var
             output.num_batches_tracked = module.num_batches_tracked
             output.training = module.training
+            if hasattr(module, "qconfig"):
+                output.qconfig = module.qconfig
         for name, child in module.named_children():
             output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
         return output

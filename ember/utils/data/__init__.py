@@ -3,5 +3,6 @@ from .dataset import (Dataset, IterableDataset, TensorDataset, StackDataset, Con
                       random_split)
 from .sampler import (Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler,
                       BatchSampler)
+from .distributed import DistributedSampler
 from .dataloader import DataLoader, default_collate, default_convert, get_worker_info
 from ._utils.worker import WorkerInfo
