@@ -15,6 +15,7 @@ from . import _tensor_methods  # noqa: F401  (binds the ops as Tensor methods)
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled
 from . import autograd
+from .autograd.anomaly_mode import is_anomaly_enabled, is_anomaly_check_nan_enabled, set_anomaly_enabled
 from .random import manual_seed, seed, initial_seed, get_rng_state, set_rng_state, Generator, default_generator
 from . import random
 from ._tensor_str import set_printoptions, get_printoptions
@@ -26,6 +27,7 @@ from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.creation import *  # noqa: F401,F403
 from .ops.creation import range_ as _range_deprecated
+from .utils.dlpack import from_dlpack  # noqa: F811  (torch.from_dlpack is torch.utils.dlpack.from_dlpack)
 from .ops.misc import *  # noqa: F401,F403
 from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                       ByteTensor, BoolTensor, set_default_tensor_type)

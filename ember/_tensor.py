@@ -1,4 +1,5 @@
 """Tensor: one NumPy array plus autograd state. Math methods are attached by ember.ops modules."""
+import operator
 import weakref
 from collections import OrderedDict
 
@@ -53,24 +54,38 @@ class Tensor:
             t._inference = True
         return t
 
-    def __new__(cls, *args, device=None, dtype=None):
-        """Legacy constructor: Tensor(data) or Tensor(*sizes) (uninitialised, default dtype)."""
+    def __new__(cls, *args, device=None, **kwargs):
+        """Legacy constructor torch.Tensor(...): () empty, (*sizes) or (Size) zeros, (sequence or ndarray) data, all
+        in the default dtype; (tensor) an alias of it. Other arguments raise PyTorch's errors."""
+        if kwargs:
+            args = _new_keyword_args(args, kwargs, device)
         _dtype.check_device(device)
-        d = to_dtype(dtype) if dtype is not None else get_default_dtype()
-        if len(args) == 1 and isinstance(args[0], np.ndarray):
-            arr = np.array(args[0], dtype=d.np)
-        elif len(args) == 1 and isinstance(args[0], Tensor):
-            return args[0]
-        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)) and not isinstance(args[0], Size):
-            arr = np.array(_nested_data(args[0]), dtype=d.np)
-        else:
-            sizes = args[0] if len(args) == 1 and isinstance(args[0], (tuple, list, Size)) else args
-            arr = np.empty(tuple(int(s) for s in sizes), dtype=d.np)
-            if d.is_floating_point:
-                arr.fill(0)
-        t = _new(cls)
-        t._data = arr
-        return t
+        d = get_default_dtype()
+        if not args:
+            return cls._make(np.zeros(0, d.np))
+        first = args[0]
+        if len(args) == 1 and isinstance(first, Tensor):
+            if device is not None:
+                raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
+                                   "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
+            alias = first.view_as(first)
+            if cls is not Tensor:
+                alias.__class__ = cls
+            return alias
+        if len(args) == 1 and isinstance(first, Size):
+            return cls._make(np.zeros(_new_sizes(first), d.np))
+        if _is_index(first):
+            return cls._make(np.zeros(_new_sizes(args), d.np))
+        if len(args) > 1:
+            raise TypeError(_new_invalid_args(args, {} if device is None else {"device": device}))
+        if isinstance(first, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{_tp_name(first)}'")
+        if isinstance(first, np.ndarray):
+            return cls._make(np.asarray(first, dtype=d.np))
+        if isinstance(first, (dict, np.generic)) or not hasattr(type(first), "__getitem__"):
+            raise TypeError(f"new(): data must be a sequence (got {_tp_name(first)})")
+        from .ops.creation import tensor
+        return cls._make(tensor(first, dtype=d)._data)
 
     def __init__(self, *args, **kwargs):
         pass
@@ -620,14 +635,84 @@ def _wrap_dim(dim, ndim):
     return dim % n
 
 
-def _nested_data(obj):
-    """Turn nested lists/tuples that may contain Tensors/ndarrays into plain nested data."""
-    if isinstance(obj, Tensor):
-        return obj._data
-    if isinstance(obj, (list, tuple)):
-        if any(isinstance(o, (Tensor, list, tuple)) for o in obj):
-            return [_nested_data(o) for o in obj]
-    return obj
+def _tp_name(obj):
+    """How PyTorch's argument errors name the type of obj (Python's tp_name, with torch's names for ember types)."""
+    t = type(obj)
+    if isinstance(obj, (Size, _dtype.dtype, _dtype.device)):
+        return "torch." + t.__name__
+    if isinstance(obj, Tensor) or t.__flags__ & (1 << 9) or t.__module__ == "builtins":  # 1 << 9: a heap type
+        return "Tensor" if isinstance(obj, Tensor) else t.__name__
+    return f"{t.__module__}.{t.__name__}"
+
+
+def _tp_desc(obj):
+    """An argument as PyTorch's parser describes a mismatch: sequences list their element types."""
+    if isinstance(obj, Size) or type(obj) is tuple:
+        return f"{_tp_name(obj)} of ({', '.join(_tp_name(o) for o in obj)})"
+    if type(obj) is list:
+        return f"list of [{', '.join(_tp_name(o) for o in obj)}]"
+    return _tp_name(obj)
+
+
+_NEW_SIGNATURES = ("(*, torch.device device = None)", "(torch.Storage storage)", "(Tensor other)",
+                   "(tuple of ints size, *, torch.device device = None)",
+                   "(object data, *, torch.device device = None)")
+_NEW_MISMATCH_ROWS = {1: (1, 2), 2: (0,), 3: (3, 4)}  # rows torch explains a mismatch under, by argument count
+
+
+def _new_invalid_args(args, kwargs):
+    """torch.Tensor(...)'s "invalid combination of arguments" message (kwargs: unknown ones first, device last)."""
+    got = ", ".join([_tp_name(a) for a in args] + [f"{k}={_tp_name(v)}" for k, v in kwargs.items()])
+    if kwargs:
+        why = "some of the keywords were incorrect: " + ", ".join(kwargs)
+    else:
+        why = "some of the arguments have invalid types: (" + ", ".join(f"!{_tp_desc(a)}!" for a in args) + ")"
+    rows = _NEW_MISMATCH_ROWS.get(len(args) + len(kwargs), ())
+    lines = [f"new() received an invalid combination of arguments - got ({got}{', ' if kwargs and not args else ''}), "
+             "but expected one of:"]
+    for i, sig in enumerate(_NEW_SIGNATURES):
+        lines.append(f" * {sig}")
+        if i in rows:
+            lines.append(f"      didn't match because {why}")
+    return "\n".join(lines) + "\n"
+
+
+def _new_keyword_args(args, kwargs, device):
+    """torch.Tensor(size=...) / torch.Tensor(data=...) as positional arguments; other keywords are errors."""
+    if len(kwargs) == 1 and not args:
+        if "data" in kwargs:
+            return (kwargs["data"],)
+        size = kwargs.get("size")
+        if isinstance(size, (tuple, list)) and all(_is_index(s) for s in size):
+            return (Size(_new_sizes(size)),)
+    named = dict(kwargs, **({} if device is None else {"device": device}))
+    raise TypeError(_new_invalid_args(args, named))
+
+
+def _is_index(obj):
+    """An int-like size argument (ints, NumPy integers, one-element integer tensors; not bools)."""
+    if isinstance(obj, (bool, np.bool_)):
+        return False
+    try:
+        operator.index(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def _new_sizes(sizes):
+    """The sizes of torch.Tensor(*sizes) as ints, with PyTorch's errors for non-ints and negative sizes."""
+    out = []
+    for pos, s in enumerate(sizes, 1):
+        try:
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"new(): argument 'size' failed to unpack the object at pos {pos} with error \"type must "
+                            f"be tuple of ints,but got {_tp_name(s)}\"") from None
+    neg = next((s for s in out if s < 0), None)
+    if neg is not None:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {out}")
+    return tuple(out)
 
 
 def _rebuild_tensor(data, requires_grad, cls=Tensor):

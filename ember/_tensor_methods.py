@@ -6,6 +6,8 @@ from . import _dtype
 from .ops import elementwise as E, reduction as R, shape as S, indexing as I, linalg as L, creation as C, \
     misc as M
 from .ops import special_math as _sm  # noqa: F401  (import check)
+from .ops._util import sum_to
+from .autograd.function import Function
 from .autograd.grad_mode import STATE
 
 
@@ -32,6 +34,8 @@ Tensor.index_put = I.index_put
 Tensor.index_put_ = I.index_put_
 Tensor.scatter_ = I.scatter_
 Tensor.scatter_add_ = I.scatter_add_
+Tensor.scatter_reduce_ = I.scatter_reduce_
+Tensor.index_reduce_ = I.index_reduce_
 Tensor.index_add_ = I.index_add_
 Tensor.index_fill_ = I.index_fill_
 Tensor.index_copy_ = I.index_copy_
@@ -111,6 +115,8 @@ Tensor.__xor__ = _logical_or_bitwise(E.bitwise_xor, E.logical_xor)
 Tensor.__rxor__ = Tensor.__xor__
 Tensor.__lshift__ = E.bitwise_left_shift
 Tensor.__rshift__ = E.bitwise_right_shift
+Tensor.__rlshift__ = _binop(_rev(E.bitwise_left_shift))
+Tensor.__rrshift__ = _binop(_rev(E.bitwise_right_shift))
 
 
 def _invert(self):
@@ -139,7 +145,7 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "floor_divid
             "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "tril", "triu",
             "relu", "subtract", "multiply", "divide", "true_divide", "arcsin", "arccos", "arctan", "float_power",
             "sinc", "i0", "absolute", "cumsum", "cumprod", "squeeze", "unsqueeze", "t", "transpose", "swapaxes",
-            "renorm"]
+            "renorm", "bitwise_left_shift", "bitwise_right_shift"]
 
 
 def _relu(self):
@@ -178,23 +184,88 @@ Tensor.__ipow__ = lambda self, other: self.pow_(other)
 Tensor.__iand__ = lambda self, other: self._inplace(Tensor.__and__, other)
 Tensor.__ior__ = lambda self, other: self._inplace(Tensor.__or__, other)
 Tensor.__ixor__ = lambda self, other: self._inplace(Tensor.__xor__, other)
+Tensor.__ilshift__ = lambda self, other: self.bitwise_left_shift_(other)
+Tensor.__irshift__ = lambda self, other: self.bitwise_right_shift_(other)
 Tensor.__imatmul__ = lambda self, other: self._inplace(L.matmul, other)
 
 
-def _fill_inplace(self, make):
-    """Write values produced by make(shape, np_dtype) into self (no history: the result is a constant)."""
+class _Overwrite(Function):
+    """An in-place write of values that do not depend on the old contents: the old tensor gets a zero gradient."""
+    _raw = True
+    _node_name = "FillBackward2"
+
+    @staticmethod
+    def forward(ctx, old, values):
+        out = np.empty_like(old)
+        np.copyto(out, values, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return C.zeros_like(g), None
+
+
+class _FillTensor(Function):
+    """fill_(value) with a 0-d value tensor: every element is value, so value's gradient is the sum."""
+    _raw = True
+    _node_name = "FillBackward3"
+
+    @staticmethod
+    def forward(ctx, old, value):
+        ctx.value_dtype = value.dtype
+        return _Overwrite.forward(ctx, old, value)
+
+    @staticmethod
+    def backward(ctx, g):
+        gv = E.cast_to(g.sum(), _dtype.from_numpy_dtype(ctx.value_dtype)) if ctx.needs_input_grad[1] else None
+        return C.zeros_like(g), gv
+
+
+class _Copy(Function):
+    """copy_(src): the gradient goes to src (summed over broadcast dims, in src's dtype), none to the old values."""
+    _raw = True
+    _node_name = "CopyBackwards"
+
+    def name(self):
+        return "torch::autograd::CopyBackwards"
+
+    @staticmethod
+    def forward(ctx, old, src):
+        ctx.src_meta = (src.shape, src.dtype)
+        return _Overwrite.forward(ctx, old, src)
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dt = ctx.src_meta
+        gs = E.cast_to(sum_to(g, shape), _dtype.from_numpy_dtype(dt)) if ctx.needs_input_grad[1] else None
+        return (C.zeros_like(g) if ctx.needs_input_grad[0] else None), gs
+
+
+_OVERWRITE_NODES = {"FillBackward2": _Overwrite}
+
+
+def _overwrite_node(name):
+    """The _Overwrite Function recorded under torch's node name for one filling op (ZeroBackward0, ...)."""
+    cls = _OVERWRITE_NODES.get(name)
+    if cls is None:
+        cls = _OVERWRITE_NODES[name] = type(name, (_Overwrite,), {"_node_name": name})
+    return cls
+
+
+def _fill_inplace(self, make, node="FillBackward2"):
+    """Write values produced by make(shape, np_dtype) into self; recorded as `node`, which passes no gradient."""
     if STATE.enabled and self._rg and self._grad_fn is None:
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
     vals = make(self._data.shape, self._data.dtype)
     if STATE.enabled and (self._rg or (self._base is not None and self._base._rg)):
-        return self._inplace(lambda old: E.mul(old, 0) + Tensor._make(np.asarray(vals, self._data.dtype)))
+        return self._inplace(lambda old: _overwrite_node(node).apply(old, vals))
     self._data[...] = vals
     self._bump()
     return self
 
 
 def zero_(self):
-    return _fill_inplace(self, lambda shape, dt: 0)
+    return _fill_inplace(self, lambda shape, dt: 0, "ZeroBackward0")
 
 
 def fill_(self, value):
@@ -202,8 +273,8 @@ def fill_(self, value):
         if value._data.ndim != 0:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                f"{value._data.ndim} dimensions.")
-        if value._rg and STATE.enabled:
-            return self._inplace(lambda old, v: E.mul(old, 0) + v, value)
+        if STATE.enabled and (value._rg or self._rg or (self._base is not None and self._base._rg)):
+            return self._inplace(_FillTensor.apply, value)
         value = value.item()
     return _fill_inplace(self, lambda shape, dt: value)
 
@@ -218,8 +289,7 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                            f"{list(np.broadcast_shapes(src._data.shape, self._data.shape))}") from None
     if STATE.enabled and (src._rg or self._rg or (self._base is not None and self._base._rg)):
-        return self._inplace(lambda old, s: E.mul(old, 0) + s.to(self.dtype).expand(self._data.shape)
-                             if s._data.shape != self._data.shape else E.mul(old, 0) + s.to(self.dtype), src)
+        return self._inplace(_Copy.apply, src)
     np.copyto(self._data, src._data, casting="unsafe")
     self._bump()
     return self
@@ -246,27 +316,31 @@ def uniform_(self, *args, generator=None, **kwargs):
     _require_float(self, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}")
-    return _fill_inplace(self, lambda shape, dt: _float_draws(self, generator, "uniform") * (b - a) + a)
+    return _fill_inplace(self, lambda shape, dt: _float_draws(self, generator, "uniform") * (b - a) + a,
+                         "UniformBackward0")
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     _require_float(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    return _fill_inplace(self, lambda shape, dt: _float_draws(self, generator, "normal") * std + mean)
+    return _fill_inplace(self, lambda shape, dt: _float_draws(self, generator, "normal") * std + mean,
+                         "NormalBackward0")
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fill with 0/1 draws of probability p (a number or a tensor broadcast to self)."""
+    node = "BernoulliBackward2"
     if isinstance(p, Tensor):
         if ((p._data < 0) | (p._data > 1)).any():
             raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could this error "
                                "message be improved?  If so, please report an enhancement request to PyTorch.)")
         p = p._data
+        node = "BernoulliBackward1"
     elif not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
     from . import random as rnd
-    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).random(shape) < p)
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).random(shape) < p, node)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
@@ -276,14 +350,15 @@ def exponential_(self, lambd=1.0, *, generator=None):
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
     from . import random as rnd
-    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).exponential(1.0 / lambd, shape))
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).exponential(1.0 / lambd, shape),
+                         "ExponentialBackward0")
 
 
 def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
     from . import random as rnd
-    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).geometric(p, shape))
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).geometric(p, shape), "GeometricBackward0")
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -291,13 +366,15 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
     from . import random as rnd
-    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).lognormal(mean, std, shape))
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).lognormal(mean, std, shape),
+                         "LogNormalBackward0")
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     _require_float(self, "cauchy_cpu")
     from . import random as rnd
-    return _fill_inplace(self, lambda shape, dt: median + sigma * rnd.rng(generator).standard_cauchy(shape))
+    return _fill_inplace(self, lambda shape, dt: median + sigma * rnd.rng(generator).standard_cauchy(shape),
+                         "CauchyBackward0")
 
 
 def _random_range(dtype):
@@ -318,7 +395,8 @@ def random_(self, *args, generator=None, **kwargs):
         lo, hi = int(args[0]), _random_range(self.dtype) if args[1] is None else int(args[1])
     C._check_random_bounds(lo, hi, self.dtype)
     from . import random as rnd
-    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).integers(lo, hi, shape))
+    return _fill_inplace(self, lambda shape, dt: rnd.rng(generator).integers(lo, hi, shape),
+                         f"RandomBackward{2 - min(len(args), 2)}")
 
 
 for _f in (uniform_, normal_, bernoulli_, exponential_, geometric_, log_normal_, cauchy_, random_):
@@ -433,14 +511,51 @@ def _broadcast_or_raise(sa, sb):
 Tensor.allclose = allclose
 Tensor.isclose = isclose
 Tensor.T = property(lambda self: S.permute(self, tuple(reversed(range(self._data.ndim)))))
-Tensor.mT = property(lambda self: S.transpose(self, -2, -1))
-Tensor.H = property(lambda self: S.t(self).conj())
-Tensor.mH = property(lambda self: S.transpose(self, -2, -1).conj())
+
+
+def _matrix_dims(self, name, batches=True):
+    """PyTorch's check for .mT/.mH (0-d, or >= 2 dims) and .H (0-d or 2 dims)."""
+    n = self._data.ndim
+    if n == 0 or n == 2 or (batches and n > 2):
+        return
+    if batches:
+        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of matrices. Got {n}-D tensor.")
+    raise RuntimeError(f"tensor.{name} is only supported on matrices (2-D tensors). Got {n}-D tensor."
+                       + (" For batches of matrices, consider using tensor.mH" if n > 2 else ""))
+
+
+def _mT(self):
+    _matrix_dims(self, "mT")
+    return S.transpose(self, -2, -1)
+
+
+def _mH(self):
+    _matrix_dims(self, "mH")
+    return S.transpose(self, -2, -1).conj()
+
+
+def _H(self):
+    _matrix_dims(self, "H", batches=False)
+    return S.t(self).conj()
+
+
+Tensor.mT = property(_mT)
+Tensor.mH = property(_mH)
+Tensor.H = property(_H)
 Tensor.real = property(E.real)
 Tensor.imag = property(E.imag)
 Tensor.unique = lambda self, sorted=True, return_inverse=False, return_counts=False, dim=None: __import__(
     "ember").unique(self, sorted, return_inverse, return_counts, dim)
-Tensor.apply_ = lambda self, fn: _fill_inplace(self, lambda shape, dt: np.vectorize(fn)(self._data))
+
+
+def apply_(self, fn):
+    """Replace every element x by fn(x) (a Python callable; not differentiable)."""
+    if self._rg:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use var.detach().apply_() instead.")
+    return _fill_inplace(self, lambda shape, dt: np.vectorize(fn)(self._data))
+
+
+Tensor.apply_ = apply_
 
 
 def resize_(self, *sizes, memory_format=None):

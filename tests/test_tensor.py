@@ -85,18 +85,67 @@ def test_legacy_constructor_errors(fn, exc, match):
     check_raises(fn, exc, match)
 
 
-@pytest.mark.xfail(strict=True, reason="ember/_tensor.py Tensor.__new__: Tensor() gives a 0-d tensor instead of "
-                                       "an empty 1-d one, and Tensor(-1)/Tensor(2.5)/Tensor('a') don't raise "
-                                       "PyTorch's RuntimeError/TypeError")
-@pytest.mark.parametrize("fn", [lambda t: t.Tensor(), lambda t: t.Tensor(-1), lambda t: t.Tensor(2.5),
-                                lambda t: t.Tensor("a")])
-def test_tensor_constructor_edge_cases(fn):
-    try:
+TENSOR_CTOR_CASES = {  # values where torch's are initialised; (shape, dtype) for torch.Tensor(*sizes)
+    "empty": lambda t: t.Tensor(), "device only": lambda t: t.Tensor(device="cpu"),
+    "tuple data": lambda t: t.Tensor((2, 3)), "empty list": lambda t: t.Tensor([]),
+    "empty tuple": lambda t: t.Tensor(()), "nested empty": lambda t: t.Tensor([[]]),
+    "range": lambda t: t.Tensor(range(3)), "tensors in list": lambda t: t.Tensor([t.tensor(1.), t.tensor(2.)]),
+    "0-d float array": lambda t: t.Tensor(np.array(3.)), "bool list": lambda t: t.Tensor([True, False]),
+    "data kw": lambda t: t.Tensor(data=[1, 2]), "zero size": lambda t: t.Tensor(0),
+    "sizes": lambda t: (t.Tensor(2, 3).shape, repr(t.Tensor(2, 3).dtype)),
+    "numpy int size": lambda t: t.Tensor(np.int64(3), 2).shape,
+    "0-d int array is a size": lambda t: t.Tensor(np.array(2)).shape,
+    "int tensor sizes": lambda t: t.Tensor(t.tensor(2), t.tensor([3])).shape,
+    "bool after a size": lambda t: t.Tensor(2, True).shape,
+    "empty Size": lambda t: t.Tensor(t.Size([])).shape, "size kw": lambda t: t.Tensor(size=(2, 1)).shape,
+    "int tensor alias": lambda t: t.Tensor(t.tensor([1, 2])), "0-d int tensor alias": lambda t: t.Tensor(t.tensor(2)),
+}
+
+TENSOR_CTOR_ERRORS = [
+    lambda t: t.Tensor(-1), lambda t: t.Tensor(2, -3, -1), lambda t: t.Tensor(t.Size([2, -1])),
+    lambda t: t.Tensor(2.5), lambda t: t.Tensor(True), lambda t: t.Tensor(None), lambda t: t.Tensor(np.float64(2.5)),
+    lambda t: t.Tensor({1: 2}), lambda t: t.Tensor({1, 2}), lambda t: t.Tensor(x for x in [1]),
+    lambda t: t.Tensor(1 + 2j),
+    lambda t: t.Tensor("a"), lambda t: t.Tensor(b"ab"), lambda t: t.Tensor([[1, 2], [3]]),
+    lambda t: t.Tensor(2, 2.5), lambda t: t.Tensor(2, 3, 2.5), lambda t: t.Tensor(2, "3"),
+    lambda t: t.Tensor(2, t.Size([2])),
+    lambda t: t.Tensor(t.zeros(2), device="cpu"),
+    lambda t: t.Tensor(2.5, 3), lambda t: t.Tensor([1, 2.5, "a"], 2), lambda t: t.Tensor((1, 2), 2),
+    lambda t: t.Tensor(t.Size([2, 3]), 2), lambda t: t.Tensor(None, 2), lambda t: t.Tensor(np.float64(1.), 2),
+    lambda t: t.Tensor(np.zeros(2), 2), lambda t: t.Tensor(t.zeros(2), 3), lambda t: t.Tensor(t.tensor(2.), 3),
+    lambda t: t.Tensor(t.float32, 2), lambda t: t.Tensor(t.device("cpu"), 2), lambda t: t.Tensor(2.5, 3, 4),
+    lambda t: t.Tensor(2.5, 3, 4, 5), lambda t: t.Tensor(3, dtype=t.float64), lambda t: t.Tensor([1], dtype=t.float32),
+    lambda t: t.Tensor(dtype=t.float32), lambda t: t.Tensor(foo=1), lambda t: t.Tensor(size=3),
+    lambda t: t.Tensor(2, device="cpu", dtype=t.float32), lambda t: t.Tensor(1, 2, device="cpu", foo=3),
+    lambda t: t.Tensor([1], 2, device="cpu"), lambda t: t.Tensor(1.5, foo=2), lambda t: t.Tensor(2, foo=1),
+]
+
+
+@pytest.mark.parametrize("name", list(TENSOR_CTOR_CASES))
+def test_tensor_constructor_edge_cases(name):
+    same(TENSOR_CTOR_CASES[name])
+
+
+@pytest.mark.parametrize("fn", TENSOR_CTOR_ERRORS)
+def test_tensor_constructor_errors(fn):
+    """The same exception class and exactly the same message as torch.Tensor(...)."""
+    with pytest.raises(Exception) as t_err:
         fn(torch)
-    except Exception:
-        check_raises(fn)
-        return
-    same(fn)
+    with pytest.raises(type(t_err.value)) as e_err:
+        fn(ember)
+    assert str(e_err.value) == str(t_err.value)
+
+
+def test_tensor_constructor_shares_memory_like_torch():
+    def go(t):
+        a32, a64, base = np.zeros(2, np.float32), np.zeros(2, np.float64), t.zeros(2, requires_grad=True)
+        x32, x64, alias = t.Tensor(a32), t.Tensor(a64), t.Tensor(base)
+        a32[0] = a64[0] = 1
+        with t.no_grad():
+            base.add_(3)
+        (alias * 2).sum().backward()
+        return x32, x64, alias, base.grad, alias.requires_grad, alias.is_leaf, alias._version == base._version
+    same(go)
 
 
 def test_legacy_isinstance_and_type_strings():
@@ -317,10 +366,48 @@ def test_dlpack_refuses_requires_grad():
     check_raises(lambda t: np.from_dlpack(t.ones(2, requires_grad=True)), BufferError, "require gradient")
 
 
-@pytest.mark.xfail(strict=True, reason="ember/utils has no dlpack module (torch.utils.dlpack.to_dlpack/from_dlpack)")
 def test_utils_dlpack():
     e = ember.utils.dlpack.from_dlpack(ember.utils.dlpack.to_dlpack(ember.arange(3.)))
     assert_same(e, torch.arange(3.))
+    assert ember.from_dlpack is ember.utils.dlpack.from_dlpack and torch.from_dlpack is torch.utils.dlpack.from_dlpack
+    assert ember.utils.dlpack.__all__ == torch.utils.dlpack.__all__
+    assert {k: int(v) for k, v in ember.utils.dlpack.DLDeviceType.__members__.items()} == \
+        {k: int(v) for k, v in torch.utils.dlpack.DLDeviceType.__members__.items()}
+
+
+def _dlpack_shares_memory(t):
+    x, a = t.arange(4), np.arange(3.)
+    y = t.utils.dlpack.from_dlpack(t.utils.dlpack.to_dlpack(x))
+    y[0] = -9
+    shared, copied, on_cpu = t.from_dlpack(a), t.from_dlpack(a, copy=True), t.from_dlpack(a, device="cpu")
+    a[1] = 7
+    grad_leaf_export = t.utils.dlpack.to_dlpack(t.ones(2, requires_grad=True)) is not None
+    return x, t.from_dlpack(x[::2]), shared, copied, on_cpu, grad_leaf_export
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.utils.dlpack.from_dlpack([1, 2]), lambda t: t.utils.dlpack.to_dlpack(np.ones(2)),
+    lambda t: t.from_dlpack(np.ones(2), device=3), lambda t: t.from_dlpack(t.ones(2, requires_grad=True)),
+    lambda t: t.from_dlpack(np.ones(2, dtype=">f8")),
+])
+def test_dlpack_errors(fn):
+    with pytest.raises(Exception) as t_err:
+        fn(torch)
+    with pytest.raises(type(t_err.value)) as e_err:
+        fn(ember)
+    assert str(e_err.value) == str(t_err.value)
+
+
+def test_dlpack_capsule_is_consumed_once():
+    for t in (torch, ember):
+        capsule = t.utils.dlpack.to_dlpack(t.arange(2))
+        t.from_dlpack(capsule)
+        with pytest.raises(RuntimeError, match="DLTensor capsules can be consumed only once"):
+            t.from_dlpack(capsule)
+
+
+def test_dlpack_shares_memory_like_torch():
+    same(_dlpack_shares_memory)
 
 
 # ---- equal / allclose / isclose ----------------------------------------------------------------------------------

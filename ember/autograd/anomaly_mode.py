@@ -50,7 +50,10 @@ def report_forward_trace(node):
 
 def set_anomaly_enabled(enabled, check_nan=True):
     """Turn anomaly detection on or off (torch.set_anomaly_enabled)."""
-    _enabled[0], _check_nan[0] = bool(enabled), bool(check_nan)
+    if not isinstance(enabled, bool):
+        raise TypeError(f"set_anomaly_enabled(): argument 'enabled' (position 1) must be bool, not "
+                        f"{type(enabled).__name__}")
+    _enabled[0], _check_nan[0] = enabled, bool(check_nan)
 
 
 class detect_anomaly:

@@ -917,6 +917,9 @@ class CopySlices(Function):
     _raw = True
     _node_name = "CopySlices"
 
+    def name(self):
+        return "torch::autograd::CopySlices"
+
     @staticmethod
     def forward(ctx, base, result, view_fn):
         ctx.view_fn = view_fn

@@ -122,12 +122,19 @@ def test_anomaly_mode_matches_torch(prog):
     run_both(prog)
 
 
-@pytest.mark.xfail(strict=True, reason="ember/__init__.py does not export is_anomaly_enabled, "
-                                       "is_anomaly_check_nan_enabled, set_anomaly_enabled (ember.autograd has them)")
+def _top_level_anomaly_switches(lib):
+    states = []
+    try:
+        for args in [(True, False), (False,), (True,), (False, False)]:
+            lib.set_anomaly_enabled(*args)
+            states.append((lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()))
+    finally:
+        lib.set_anomaly_enabled(False)
+    return states
+
+
 def test_top_level_anomaly_functions():
-    for name in ("is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_anomaly_enabled"):
-        assert callable(getattr(torch, name))
-        assert callable(getattr(ember, name))
+    run_both(_top_level_anomaly_switches)
 
 
 def test_detect_anomaly_warns_on_construction_like_torch():

@@ -489,24 +489,57 @@ def test_retain_grad_and_hooks_across_inplace_match_torch(prog):
     run_both(prog)
 
 
+OVERWRITES = {
+    "copy_": lambda lib, h, x, v: h.copy_(x * 3),
+    "zero_": lambda lib, h, x, v: h.zero_(),
+    "fill_": lambda lib, h, x, v: h.fill_(2.0),
+    "fill_tensor": lambda lib, h, x, v: h.fill_(v * 2),
+    "fill_const_tensor": lambda lib, h, x, v: h.fill_(lib.tensor(1.5)),
+    "copy_broadcast_f32": lambda lib, h, x, v: h.copy_((v * 2).float().expand(1)),
+    "copy_row_into_view": lambda lib, h, x, v: h[1:].copy_(v.reshape(1)),
+    "fill_view": lambda lib, h, x, v: h[:1].fill_(v),
+    "zero_view": lambda lib, h, x, v: h[1:].zero_(),
+    "uniform_": lambda lib, h, x, v: h.uniform_(2.0, 2.0),
+    "normal_": lambda lib, h, x, v: h.normal_(1.0, 0.0),
+    "random_": lambda lib, h, x, v: h.random_(1, 2),
+}
+
+
 def _overwrite_non_finite(lib, op):
+    """Overwrite a non-leaf holding inf: the new values are exact, the old ones get a zero gradient (0 * inf = nan)."""
     x = leaf(lib, np.array([1.0, 2.0]))
+    v = leaf(lib, np.array(0.5))
     h = x * float("inf")
-    if op == "copy_":
-        h.copy_(x * 3)
-    elif op == "zero_":
-        h.zero_()
-    else:
-        h.fill_(2.0)
+    OVERWRITES[op](lib, h, x, v)
     h.backward(lib.tensor([0.5, -1.0], dtype=lib.float64))
-    return h, x.grad
+    return h, x.grad, v.grad, type(h.grad_fn).__name__, h._version
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor_methods.py: recorded copy_/zero_/fill_ compute old * 0 + value, "
-                                       "which is NaN where the old value is inf or NaN")
-@pytest.mark.parametrize("op", ["copy_", "zero_", "fill_"])
+@pytest.mark.parametrize("op", list(OVERWRITES))
 def test_overwriting_non_finite_values_matches_torch(op):
     run_both(_overwrite_non_finite, op)
+
+
+def _node_names_of_copies(lib):
+    x = leaf(lib, np.array([1.0, 2.0]))
+    h = x * 1
+    h.copy_(x)
+    return h.grad_fn.name()
+
+
+def _node_names_of_copy_into_view(lib):
+    x = leaf(lib, np.array([1.0, 2.0]))
+    h = x * 1
+    h[1:].copy_(x[:1])
+    return h.grad_fn.name()
+
+
+@pytest.mark.parametrize("prog", [
+    _node_names_of_copies,
+    _node_names_of_copy_into_view,
+], ids=["copy_", "copy_into_view"])
+def test_copy_node_name_matches_torch(prog):
+    run_both(prog)
 
 
 def test_view_of_leaf_created_in_no_grad_then_modified_raises_like_torch():

@@ -2,6 +2,7 @@
 ConvTranspose modules (padding modes, output_size=), Lazy convs, default initialisation, reprs, double backward and
 torch's errors."""
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -682,9 +683,33 @@ def test_error_not_a_tensor():
     check_raises(lambda t: F(t).conv2d([1.0], z(t, 3, 2, 3, 3)), TypeError)
 
 
-@pytest.mark.xfail(strict=True, reason="ember.nn.modules.utils is missing (torch.nn.modules.utils provides _single, "
-                                       "_pair, _triple, _ntuple, imported by much conv code in the wild)")
-def test_modules_utils_importable():
+MODULES_UTILS_CASES = [
+    lambda u: (u._single(2), u._pair(3), u._triple((1, 2, 3)), u._quadruple(0), u._pair([4, 5]), u._pair("ab"),
+               u._ntuple(5)(1), u._ntuple(3, "p").__name__, u._pair.__name__, u._pair(range(2))),
+    lambda u: (u._reverse_repeat_tuple((1, 2, 3), 2), u._reverse_repeat_tuple((), 2), u._reverse_repeat_tuple([4], 3)),
+    lambda u: (u._list_with_default([None, 3], [1, 2, 7, 8]), u._list_with_default(5, [1, 2]),
+               u._list_with_default((None, None, 4), (9, 1, 2, 3))),
+    lambda u: u.__all__,
+]
+
+
+@pytest.mark.parametrize("case", MODULES_UTILS_CASES)
+def test_modules_utils_match_torch(case):
+    """ember.nn.modules.utils (the _pair/_triple/... helpers imported by conv code in the wild) behaves as torch's."""
     import importlib
-    utils = importlib.import_module("ember.nn.modules.utils")
-    assert utils._pair(3) == (3, 3) and utils._triple((1, 2, 3)) == (1, 2, 3) and utils._single(2) == (2,)
+    same(lambda t: case(importlib.import_module(f"{t.__name__}.nn.modules.utils")))
+
+
+def test_modules_utils_list_with_default_error():
+    same_error(lambda t: t.nn.modules.utils._list_with_default([None, 3], [1, 2]))
+
+
+def test_consume_prefix_in_state_dict_matches_torch():
+    def go(t):
+        sd = t.nn.Sequential(t.nn.Linear(2, 2)).state_dict()
+        wrapped = OrderedDict((f"module.{k}", v) for k, v in sd.items())
+        wrapped._metadata = OrderedDict((f"module.{k}" if k else "module", v) for k, v in sd._metadata.items())
+        wrapped._metadata[""] = {"version": 1}
+        t.nn.modules.utils.consume_prefix_in_state_dict_if_present(wrapped, "module.")
+        return list(wrapped), list(wrapped._metadata)
+    same(go)

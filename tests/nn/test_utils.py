@@ -1002,11 +1002,19 @@ def test_namespace_matches_torch():
             assert set(t_all) <= set(e_all), mod
 
 
-@pytest.mark.xfail(strict=True, reason="F.normalize ignores out= (ember/nn/_functional/normalization.py): torch writes "
-                                       "the result into `out` and returns it; spectral norm relies on that in torch")
 def test_functional_normalize_out_is_written():
     def go(lib):
         out = lib.zeros(3, dtype=lib.float64)
         res = lib.nn.functional.normalize(lib.tensor([3.0, 4.0, 0.0], dtype=lib.float64), dim=0, out=out)
-        return out, res is out
+        out2 = lib.zeros(2, 2)
+        res2 = lib.nn.functional.normalize(lib.tensor([[1.0, 2.0], [0.0, 0.0]]), p=1.0, dim=1, out=out2)
+        return out, res is out, out2, res2 is out2
     same(go)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.nn.functional.normalize(t.ones(2, requires_grad=True), dim=0, out=t.zeros(2)),
+    lambda t: t.nn.functional.normalize(t.ones(2), dim=0, out=t.zeros(2, dtype=t.int64)),
+])
+def test_functional_normalize_out_errors(fn):
+    same_error(fn)

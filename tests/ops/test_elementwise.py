@@ -803,11 +803,18 @@ def test_integer_operators(name):
     check(lambda t, a, b: INT_OPERATORS[name](a, b), [x.astype(np.int32), y.astype(np.int32)], grad=False)
 
 
-@pytest.mark.xfail(strict=True, reason="ember/_tensor_methods.py defines no Tensor.__rlshift__/__rrshift__, so "
-                                       "`1 << t` and `64 >> t` raise TypeError (torch supports them)")
-@pytest.mark.parametrize("fn", [lambda x: 1 << (x % 4), lambda x: 64 >> (x % 4)])
+@pytest.mark.parametrize("fn", [lambda x: 1 << (x % 4), lambda x: 64 >> (x % 4), lambda x: True << (x % 4),
+                                lambda x: np.int64(3) << (x % 4), lambda x: x.bitwise_left_shift_(1),
+                                lambda x: x.bitwise_right_shift_(x % 3)])
 def test_reflected_shift_operators(fn):
     check(lambda t, a: fn(a), [np.array([3, -5, 7])], grad=False)
+    check(lambda t, a: fn(a), [np.array([3, -5, 7], dtype=np.int32)], grad=False)
+
+
+@pytest.mark.parametrize("fn", [lambda t: 1 << t.ones(2), lambda t: 64 >> t.ones(2), lambda t: "a" << t.ones(2),
+                                lambda t: t.ones(2).__ilshift__(1), lambda t: t.ones(2).bitwise_right_shift_(1)])
+def test_shift_operator_errors(fn):
+    check_raises(fn)
 
 
 BOOL_OPERATORS = {"x&y": lambda x, y: x & y, "x|y": lambda x, y: x | y, "x^y": lambda x, y: x ^ y,
@@ -843,13 +850,8 @@ def test_inplace_float_operators(name):
 
 
 @pytest.mark.parametrize("op", [operator.iand, operator.ior, operator.ixor, operator.iadd, operator.imul,
-                                operator.ifloordiv, operator.imod, operator.isub,
-                                pytest.param(operator.ilshift, marks=pytest.mark.xfail(
-                                    strict=True, reason="ember/_tensor_methods.py defines no Tensor.__ilshift__: "
-                                                        "`t <<= k` rebinds t to a new tensor instead of writing in "
-                                                        "place")),
-                                pytest.param(operator.irshift, marks=pytest.mark.xfail(
-                                    strict=True, reason="ember/_tensor_methods.py defines no Tensor.__irshift__"))])
+                                operator.ifloordiv, operator.imod, operator.isub, operator.ilshift,
+                                operator.irshift])
 def test_inplace_integer_operators(op):
     def fn(t, a, b):
         z = a.clone()

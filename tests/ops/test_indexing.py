@@ -135,10 +135,16 @@ def test_getitem_errors(fn, exc, match):
     raises(fn, exc, match)
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor_methods.py does not bind Tensor.index_reduce_ "
-                                       "(indexing.index_reduce_ exists)")
-def test_index_reduce_inplace():
-    check(lambda t, x, s: (x * 1).index_reduce_(0, L(t, [1, 1]), s, "amin"), [r(2, 3), r(2, 3, seed=1)], dtypes=F)
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@pytest.mark.parametrize("reduce", ["amin", "amax", "prod", "mean"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_inplace(reduce, include_self):
+    def fn(t, x, s):
+        y = x * 1
+        res = y.index_reduce_(0, L(t, [1, 1, 0]), s, reduce, include_self=include_self)
+        assert res is y
+        return y, t.index_reduce(x, 0, L(t, [1, 1, 0]), s, reduce, include_self=include_self)
+    check(fn, [r(2, 3), r(3, 3, seed=1)], dtypes=F)
 
 
 def test_index_reduce_beta_warning():
@@ -474,11 +480,19 @@ def test_scatter_reduce_prod_zeros_grad():
               [x, s], dtypes=["float64"])
 
 
-@pytest.mark.xfail(strict=True, reason="_tensor_methods.py does not bind Tensor.scatter_reduce_ "
-                                       "(indexing.scatter_reduce_ exists)")
-def test_scatter_reduce_inplace():
-    check(lambda t, x, s: (x * 1).scatter_reduce_(1, L(t, [[0, 0], [1, 0]]), s, "amax"), [r(2, 3), r(2, 2, seed=1)],
-          dtypes=F)
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_inplace(reduce):
+    def fn(t, x, s):
+        y = x * 1
+        assert y.scatter_reduce_(1, L(t, [[0, 0], [1, 0]]), s, reduce, include_self=False) is y
+        return y
+    check(fn, [r(2, 3), r(2, 2, seed=1)], dtypes=F)
+
+
+def test_reduce_inplace_on_leaf_raises():
+    for fn in (lambda t: t.ones(2, requires_grad=True).scatter_reduce_(0, L(t, [0]), t.ones(1), "sum"),
+               lambda t: t.ones(2, requires_grad=True).index_reduce_(0, L(t, [0]), t.ones(1), "amax")):
+        check_raises(fn, RuntimeError, "a leaf Variable that requires grad is being used in an in-place operation")
 
 
 OP_ERRORS = [

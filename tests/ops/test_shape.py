@@ -268,10 +268,15 @@ ERRORS = [
     ("transpose_oob", lambda t: t.zeros(2, 3).transpose(0, 2), IndexError, "Dimension out of range"),
     ("t_3d", lambda t: t.zeros(2, 3, 4).t(),
      RuntimeError, r"t\(\) expects a tensor with <= 2 dimensions, but self is 3D"),
-    pytest.param("mT_1d", lambda t: t.zeros(3).mT,
-                 RuntimeError, "tensor.mT is only supported on matrices or batches of matrices",
-                 marks=pytest.mark.xfail(strict=True, reason="_tensor_methods.py: Tensor.mT on a 1-D tensor raises "
-                                                             "IndexError instead of torch's RuntimeError")),
+    ("mT_1d", lambda t: t.zeros(3).mT,
+     RuntimeError, r"tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor.$"),
+    ("mH_1d", lambda t: t.zeros(3).mH,
+     RuntimeError, r"tensor.mH is only supported on matrices or batches of matrices. Got 1-D tensor.$"),
+    ("H_1d", lambda t: t.zeros(3).H, RuntimeError, r"tensor.H is only supported on matrices \(2-D tensors\). Got 1-D "
+                                                    r"tensor.$"),
+    ("H_3d", lambda t: t.zeros(2, 3, 4).H,
+     RuntimeError, r"tensor.H is only supported on matrices \(2-D tensors\). Got 3-D tensor. For batches of "
+                   r"matrices, consider using tensor.mH$"),
     ("movedim_dup", lambda t: t.zeros(2, 3, 4).movedim((0, 0), (1, 2)), RuntimeError, "repeated dim in `source`"),
     ("movedim_len", lambda t: t.zeros(2, 3, 4).movedim((0, 1), (1,)),
      RuntimeError, "Invalid source or destination dims"),

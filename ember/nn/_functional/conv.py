@@ -1,7 +1,8 @@
 """Functional convolution, transposed convolution, unfold and fold."""
 from ..._tensor import Tensor
 from ...ops import conv as _conv
-from .utils import ntuple, same_padding
+from ..modules.utils import _ntuple
+from .utils import same_padding
 
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16", "int64": "Long",
@@ -116,7 +117,7 @@ def _conv_pads(padding, ks, stride, dilation):
 
 
 def _convnd(nd, name):
-    tup = ntuple(nd)
+    tup = _ntuple(nd)
 
     def conv(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         padding = padding if isinstance(padding, str) else tup(padding)
@@ -144,7 +145,7 @@ conv3d = _convnd(3, "conv3d")
 
 
 def _conv_transposend(nd, name):
-    tup = ntuple(nd)
+    tup = _ntuple(nd)
 
     def conv_transpose(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
         if isinstance(padding, str):
@@ -180,7 +181,7 @@ def _fold_args(names_values):
     """(kernel_size, dilation, padding, stride[, output_size]) as pairs, with torch's length and sign checks."""
     out = {}
     for name, v in names_values:
-        v = ntuple(2)(v)
+        v = _ntuple(2)(v)
         if len(v) != 2:
             raise RuntimeError(f"It is expected {name} equals to 2, but got size {len(v)}")
         out[name] = v

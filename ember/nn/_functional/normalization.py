@@ -2,6 +2,7 @@
 import numpy as np
 
 from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn
+from ...ops.elementwise import div
 from ...ops.reduction import vector_norm
 from ...autograd.grad_mode import no_grad
 from ...ops._util import wrap_dim
@@ -141,5 +142,8 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along dim; with out=, written into out (and then not differentiable)."""
     denom = vector_norm(input, p, dim, True).clamp(min=eps).expand_as(input)
-    return input / denom
+    if out is None:
+        return input / denom
+    return div(input, denom, out=out)

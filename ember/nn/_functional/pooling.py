@@ -7,7 +7,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops import pooling as _pool
 from ... import random as _random
-from .utils import ntuple
+from ..modules.utils import _ntuple, _list_with_default
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
            "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
@@ -246,7 +246,7 @@ avg_pool3d = _avg_pool(3)
 def _lp_pool(nd):
     def lp_pool(input, norm_type, kernel_size, stride=None, ceil_mode=False):
         """(sum over the window of x**p) ** (1/p), through avg_pool as in torch (p=+-inf: max of |x|)."""
-        ks = ntuple(nd)(kernel_size)
+        ks = _ntuple(nd)(kernel_size)
         maxp = {1: max_pool1d, 2: max_pool2d, 3: max_pool3d}[nd]
         if norm_type == float("inf"):
             return maxp(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
@@ -266,15 +266,6 @@ def _lp_pool(nd):
 lp_pool1d = _lp_pool(1)
 lp_pool2d = _lp_pool(2)
 lp_pool3d = _lp_pool(3)
-
-
-def _list_with_default(out_size, defaults):
-    """torch's _list_with_default: None entries of output_size take the input's size."""
-    if not isinstance(out_size, (tuple, list)):
-        return out_size
-    if len(defaults) <= len(out_size):
-        raise ValueError(f"Input dimension should be at least {len(out_size) + 1}")
-    return [v if v is not None else d for v, d in zip(out_size, defaults[-len(out_size):])]
 
 
 def _check_1d_adaptive(input, output_size, name):
@@ -391,7 +382,7 @@ def _check_fractional(x, ks, outs, samples, nd, name):
 
 
 def _fractional(nd):
-    tup = ntuple(nd)
+    tup = _ntuple(nd)
     name = f"fractional_max_pool{nd}d"
 
     def fractional_max_pool(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
@@ -465,8 +456,8 @@ def _max_unpool_nd(input, indices, osz, nd):
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """1-d unpooling runs as 2-d unpooling of width 1, as in torch."""
-    ks, pads = ntuple(1)(kernel_size), ntuple(1)(padding)
-    st = ntuple(1)(stride) if stride is not None else ks
+    ks, pads = _ntuple(1)(kernel_size), _ntuple(1)(padding)
+    st = _ntuple(1)(stride) if stride is not None else ks
     osz = _unpool_output_size(input, ks, st, pads, output_size)
     if len(osz) == 1:
         osz = list(osz) + [1]
@@ -474,7 +465,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 
 def _max_unpool(nd):
-    tup = ntuple(nd)
+    tup = _ntuple(nd)
 
     def max_unpool(input, indices, kernel_size, stride=None, padding=0, output_size=None):
         ks, pads = tup(kernel_size), tup(padding)

@@ -1,26 +1,4 @@
-"""Argument normalisation shared by the functional forms (the one padding-arithmetic helper)."""
-import collections.abc
-from itertools import repeat
-
-
-def ntuple(n, name="parse"):
-    def parse(x):
-        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
-            return tuple(x)
-        return tuple(repeat(x, n))
-    parse.__name__ = name
-    return parse
-
-
-_single = ntuple(1, "_single")
-_pair = ntuple(2, "_pair")
-_triple = ntuple(3, "_triple")
-_ntuple = ntuple
-
-
-def reverse_repeat_tuple(t, n):
-    """(a, b) -> (b, b, a, a) for n=2: F.pad's order from per-dim amounts."""
-    return tuple(x for x in reversed(t) for _ in range(n))
+"""Padding arithmetic shared by the functional forms (int-or-tuple helpers live in nn.modules.utils)."""
 
 
 def same_padding(kernel_size, dilation):

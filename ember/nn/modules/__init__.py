@@ -24,3 +24,8 @@ from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCel
 from .activation import MultiheadAttention
 from .transformer import Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, \
     TransformerDecoderLayer
+
+import types as _types  # noqa: E402
+
+# The layers only: `from .modules import *` in nn must not bind submodules (nn.modules.utils would shadow nn.utils).
+__all__ = [_n for _n, _v in globals().items() if not _n.startswith("_") and not isinstance(_v, _types.ModuleType)]

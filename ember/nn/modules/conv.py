@@ -4,10 +4,10 @@ import math
 from ...ops.creation import empty
 from .. import functional as F
 from .. import init
-from .._functional.utils import _single, _pair, _triple, reverse_repeat_tuple
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
+from .utils import _single, _pair, _triple, _reverse_repeat_tuple
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "LazyConv1d",
            "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyConvTranspose3d"]
@@ -55,7 +55,7 @@ class _ConvNd(Module):
                     self._reversed_padding_repeated_twice[2 * i] = left_pad
                     self._reversed_padding_repeated_twice[2 * i + 1] = total_padding - left_pad
         else:
-            self._reversed_padding_repeated_twice = list(reverse_repeat_tuple(self.padding, 2))
+            self._reversed_padding_repeated_twice = list(_reverse_repeat_tuple(self.padding, 2))
         if transposed:
             shape = (in_channels, out_channels // groups) + tuple(kernel_size)
         else:

@@ -1,7 +1,7 @@
 """Padding layers: Constant/Zero/Reflection/Replication/Circular padding in 1, 2 and 3 dims (torch's hierarchy)."""
 from .. import functional as F
-from .._functional.utils import ntuple
 from .module import Module
+from .utils import _ntuple
 
 __all__ = []
 
@@ -15,7 +15,7 @@ class _PadNd(Module):
 
     def __init__(self, padding):
         super().__init__()
-        self.padding = ntuple(2 * self._nd)(padding)
+        self.padding = _ntuple(2 * self._nd)(padding)
 
     def forward(self, input):
         return F.pad(input, self.padding, self._mode)

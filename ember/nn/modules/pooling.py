@@ -1,6 +1,6 @@
 """Pooling layers: Max/Avg/LP, adaptive, fractional pooling and MaxUnpool, in 1, 2 and 3 dims."""
 from .. import functional as F
-from .._functional.utils import _single, _pair, _triple
+from .utils import _single, _pair, _triple
 from .module import Module
 
 __all__ = []
