@@ -1,34 +1,18 @@
 """Legacy typed constructors: FloatTensor(2, 3), LongTensor([1, 2]), isinstance(t, FloatTensor), x.new(...)."""
 import numpy as np
 
-from ._tensor import Tensor
+from ._tensor import Tensor, _legacy_construct
 from . import _dtype
 
 
 def legacy_new(d, args, device=None):
-    """PyTorch's legacy constructor for dtype d: () empty, (*sizes) or (Size) zeros, (sequence) data, (Tensor) alias."""
-    _dtype.check_device(device)
-    if not args:
-        return Tensor._make(np.zeros(0, d.np))
-    first = args[0]
-    if len(args) == 1 and isinstance(first, Tensor):
-        if first.dtype is not d:
-            raise TypeError(f"expected TensorOptions(dtype={d.name}, device=cpu, layout=Strided, requires_grad=false) "
-                            f"(got TensorOptions(dtype={first.dtype.name}, device=cpu, layout=Strided, "
-                            "requires_grad=false))")
-        return Tensor._make(first._data)
-    if len(args) == 1 and isinstance(first, (list, tuple, np.ndarray)) and not isinstance(first, _dtype.Size):
-        from .ops.creation import tensor
-        return tensor(first, dtype=d)
-    if len(args) == 1 and isinstance(first, str):
-        raise TypeError(f"new(): invalid data type '{type(first).__name__}'")
-    sizes = first if len(args) == 1 and isinstance(first, _dtype.Size) else args
-    for s in sizes:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"new(): data must be a sequence (got {type(s).__name__})")
-    if any(s < 0 for s in sizes):
-        raise RuntimeError(f"Trying to create tensor with negative dimension {min(sizes)}: {list(sizes)}")
-    return Tensor._make(np.zeros(tuple(int(s) for s in sizes), d.np))
+    """PyTorch's legacy constructor for dtype d (FloatTensor(...), x.new(...)): Tensor()'s rules in dtype d, and a
+    Tensor argument must already have dtype d."""
+    if len(args) == 1 and isinstance(args[0], Tensor) and args[0].dtype is not d:
+        raise TypeError(f"expected TensorOptions(dtype={d.name}, device=cpu, layout=Strided, requires_grad=false) "
+                        f"(got TensorOptions(dtype={args[0].dtype.name}, device=cpu, layout=Strided, "
+                        "requires_grad=false))")
+    return _legacy_construct(Tensor, d, args, device)
 
 
 class _LegacyMeta(type):

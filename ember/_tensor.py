@@ -59,33 +59,7 @@ class Tensor:
         in the default dtype; (tensor) an alias of it. Other arguments raise PyTorch's errors."""
         if kwargs:
             args = _new_keyword_args(args, kwargs, device)
-        _dtype.check_device(device)
-        d = get_default_dtype()
-        if not args:
-            return cls._make(np.zeros(0, d.np))
-        first = args[0]
-        if len(args) == 1 and isinstance(first, Tensor):
-            if device is not None:
-                raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
-                                   "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
-            alias = first.view_as(first)
-            if cls is not Tensor:
-                alias.__class__ = cls
-            return alias
-        if len(args) == 1 and isinstance(first, Size):
-            return cls._make(np.zeros(_new_sizes(first), d.np))
-        if _is_index(first):
-            return cls._make(np.zeros(_new_sizes(args), d.np))
-        if len(args) > 1:
-            raise TypeError(_new_invalid_args(args, {} if device is None else {"device": device}))
-        if isinstance(first, (str, bytes)):
-            raise TypeError(f"new(): invalid data type '{_tp_name(first)}'")
-        if isinstance(first, np.ndarray):
-            return cls._make(np.asarray(first, dtype=d.np))
-        if isinstance(first, (dict, np.generic)) or not hasattr(type(first), "__getitem__"):
-            raise TypeError(f"new(): data must be a sequence (got {_tp_name(first)})")
-        from .ops.creation import tensor
-        return cls._make(tensor(first, dtype=d)._data)
+        return _legacy_construct(cls, get_default_dtype(), args, device)
 
     def __init__(self, *args, **kwargs):
         pass
@@ -633,6 +607,37 @@ def _wrap_dim(dim, ndim):
     if not -n <= dim < n:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
     return dim % n
+
+
+def _legacy_construct(cls, d, args, device):
+    """torch's legacy constructors in dtype d: () empty, (*sizes) or (Size) zeros, (sequence or ndarray) data,
+    (tensor) an alias of it; other arguments raise PyTorch's errors."""
+    _dtype.check_device(device)
+    if not args:
+        return cls._make(np.zeros(0, d.np))
+    first = args[0]
+    if len(args) == 1 and isinstance(first, Tensor):
+        if device is not None:
+            raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
+                               "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
+        alias = first.view_as(first)
+        if cls is not Tensor:
+            alias.__class__ = cls
+        return alias
+    if len(args) == 1 and isinstance(first, Size):
+        return cls._make(np.zeros(_new_sizes(first), d.np))
+    if _is_index(first):
+        return cls._make(np.zeros(_new_sizes(args), d.np))
+    if len(args) > 1:
+        raise TypeError(_new_invalid_args(args, {} if device is None else {"device": device}))
+    if isinstance(first, (str, bytes)):
+        raise TypeError(f"new(): invalid data type '{_tp_name(first)}'")
+    if isinstance(first, np.ndarray):
+        return cls._make(np.asarray(first, dtype=d.np))
+    if isinstance(first, (dict, np.generic)) or not hasattr(type(first), "__getitem__"):
+        raise TypeError(f"new(): data must be a sequence (got {_tp_name(first)})")
+    from .ops.creation import tensor
+    return cls._make(tensor(first, dtype=d)._data)
 
 
 def _tp_name(obj):
