@@ -120,6 +120,8 @@ from .nn._functional.dropout import dropout, alpha_dropout, feature_alpha_dropou
 from .nn._functional.loss import pairwise_distance, cosine_similarity, pdist  # noqa: E402
 from .nn._functional.sparse import embedding  # noqa: E402
 from . import optim  # noqa: E402
+from . import amp  # noqa: E402
+from .amp import autocast  # noqa: E402
 from . import onnx  # noqa: E402,F401  (loads the onnx package only inside export())
 from . import distributed  # noqa: E402,F401  (imports no mpi4py: MPI starts in init_process_group)
 from .utils import data as _utils_data  # noqa: E402,F401
