@@ -10,51 +10,17 @@ gives each rank its half of every epoch, DDP averages the gradients, and the rep
 import argparse
 import time
 
-import numpy as np
-from sklearn.datasets import load_digits
-
 import ember as torch
 import ember.distributed as dist
-import ember.nn as nn
 import ember.nn.functional as F
 from ember.nn.parallel import DistributedDataParallel as DDP
 from ember.utils.data import DataLoader, DistributedSampler, TensorDataset
-
-
-class Net(nn.Module):
-    """The LeNet of the seed examples (shared/seed_examples/04_lenet_and_naming.py), for 1-channel images."""
-
-    def __init__(self):
-        super(Net, self).__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = x.view(-1, self.num_flat_features(x))
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        x = self.fc3(x)
-        return x
-
-    def num_flat_features(self, x):
-        size = x.size()[1:]
-        num_features = 1
-        for s in size:
-            num_features *= s
-        return num_features
+from lenet import Net, digit_images
 
 
 def digits(n_train):
     """(train, test) TensorDatasets of the digits as 1x32x32 images scaled to [0, 1]; the test set is the last 297."""
-    data = load_digits()
-    images = torch.from_numpy(data.images.astype(np.float32) / 16.0).unsqueeze(1)
-    images = F.interpolate(images, size=(32, 32), mode="bilinear", align_corners=False)
-    labels = torch.from_numpy(data.target.astype(np.int64))
+    images, labels = digit_images()
     return (TensorDataset(images[:n_train], labels[:n_train]),
             TensorDataset(images[-297:], labels[-297:]))
 
@@ -83,7 +49,7 @@ def main():
     train, test = digits(min(args.train_size, 1500))
     sampler = DistributedSampler(train, shuffle=True, seed=0)
     loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler)
-    model = DDP(Net())
+    model = DDP(Net(in_channels=1))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.003)
 
     if rank == 0:

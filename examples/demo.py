@@ -13,46 +13,16 @@ import numpy as np
 
 import ember as torch
 import ember.nn as nn
-import ember.nn.functional as F
 from ember.utils.data import DataLoader, TensorDataset
+from lenet import Net, digit_images
 
 OUT = "demo_out"
-EPOCHS = 12
-
-
-class Net(nn.Module):
-    """The seeds' LeNet (conv 5x5 -> pool -> conv 5x5 -> pool -> 3 linear layers) for 1-channel 32x32 input."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), (2, 2))
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = x.view(-1, self.num_flat_features(x))
-        x = F.relu(self.fc1(x))
-        x = F.relu(self.fc2(x))
-        return self.fc3(x)
-
-    def num_flat_features(self, x):
-        num_features = 1
-        for s in x.size()[1:]:
-            num_features *= s
-        return num_features
+EPOCHS = 15
 
 
 def load_data():
-    """Digits as (N, 1, 32, 32) float32 in [0, 1] (bilinear upsampling) and int64 labels; a fixed 80/20 split."""
-    from sklearn.datasets import load_digits
-    digits = load_digits()
-    images = torch.from_numpy(digits.images.astype(np.float32) / 16.0).unsqueeze(1)
-    images = F.interpolate(images, size=(32, 32), mode="bilinear", align_corners=False)
-    labels = torch.from_numpy(digits.target.astype(np.int64))
+    """The digits as 1x32x32 images; a fixed 80/20 split."""
+    images, labels = digit_images()
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))
     n_train = int(0.8 * len(labels))
     train, test = order[:n_train], order[n_train:]
@@ -103,7 +73,7 @@ def check_checkpoint(net, test_images):
     """Save a PyTorch-format checkpoint atomically, load it into a fresh Net, and compare outputs."""
     path = os.path.join(OUT, "lenet_digits.pt")
     torch.save(net.state_dict(), path)
-    fresh = Net()
+    fresh = Net(in_channels=1)
     fresh.load_state_dict(torch.load(path, weights_only=True))
     fresh.eval()
     net.eval()
@@ -160,7 +130,7 @@ def main():
     torch.manual_seed(0)
     train_set, test_set = load_data()
     print(f"digits: {len(train_set[1])} training and {len(test_set[1])} test images, 1x32x32")
-    net = Net()
+    net = Net(in_channels=1)
     print(net)
     history = train(net, train_set, test_set)
     accuracy, logits = evaluate(net, *test_set)

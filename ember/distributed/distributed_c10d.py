@@ -723,6 +723,19 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     return _run(pg, "all_gather_into_tensor", [req], lambda: _store(output_tensor, out), [output_tensor], async_op)
 
 
+def _check_root_list(pg, is_root, op, tensors, tensor, arg, role, direction):
+    """gather_list/scatter_list: required on the root rank (one per rank, tensor's dtype and shape), absent elsewhere."""
+    if is_root:
+        if not tensors:
+            raise ValueError(f"Argument ``{arg}`` must be specified on {role} rank.")
+        _check_tensor_list(tensors, arg)
+        _ensure_all_tensors_same_dtype(tensors, tensor)
+        _check_list_length(op, tensors, pg.size(), direction)
+        _check_shapes(op, tensors, tensor.shape)
+    elif tensors:
+        raise ValueError(f"Argument ``{arg}`` must NOT be specified on non-{role} ranks.")
+
+
 def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group_dst=None):
     """Fill gather_list[i] on the destination rank with rank i's tensor."""
     _check_single_tensor(tensor, "tensor")
@@ -731,15 +744,7 @@ def gather(tensor, gather_list=None, dst=None, group=None, async_op=False, group
         return None
     root = _root(pg, dst if dst is not None or group_dst is not None else 0, group_dst, "gather")
     is_root = pg.rank() == root
-    if is_root:
-        if not gather_list:
-            raise ValueError("Argument ``gather_list`` must be specified on destination rank.")
-        _check_tensor_list(gather_list, "gather_list")
-        _ensure_all_tensors_same_dtype(gather_list, tensor)
-        _check_list_length("gather", gather_list, pg.size(), "output")
-        _check_shapes("gather", gather_list, tensor.shape)
-    elif gather_list:
-        raise ValueError("Argument ``gather_list`` must NOT be specified on non-destination ranks.")
+    _check_root_list(pg, is_root, "gather", gather_list, tensor, "gather_list", "destination", "output")
     arr = _contiguous(tensor)
     _check_same_across_ranks(pg, "gather", arr)
     every = np.empty((pg.size(),) + arr.shape, arr.dtype) if is_root else None
@@ -760,15 +765,7 @@ def scatter(tensor, scatter_list=None, src=None, group=None, async_op=False, gro
         return None
     root = _root(pg, src if src is not None or group_src is not None else 0, group_src, "scatter")
     is_root = pg.rank() == root
-    if is_root:
-        if not scatter_list:
-            raise ValueError("Argument ``scatter_list`` must be specified on source rank.")
-        _check_tensor_list(scatter_list, "scatter_list")
-        _ensure_all_tensors_same_dtype(scatter_list, tensor)
-        _check_list_length("scatter", scatter_list, pg.size(), "input")
-        _check_shapes("scatter", scatter_list, tensor.shape)
-    elif scatter_list:
-        raise ValueError("Argument ``scatter_list`` must NOT be specified on non-source ranks.")
+    _check_root_list(pg, is_root, "scatter", scatter_list, tensor, "scatter_list", "source", "input")
     arr = _contiguous(tensor)
     _check_same_across_ranks(pg, "scatter", arr)
     send = np.stack([t._data for t in scatter_list]) if is_root else None
