@@ -1,8 +1,8 @@
-"""Convolution and pooling benchmark cases, in the format of benchmarks/cases.py.
+"""Convolution, pooling and interpolate benchmark cases, in the format of benchmarks/cases.py.
 
 Each maker takes the library module (ember or torch) and returns a no-arg callable doing one forward+backward with
 a fixed random upstream gradient; inputs and weights are the same float32 arrays in both libraries.
-run through the one driver: python benchmarks/run.py conv pool   (prints ember/PyTorch time ratios)
+run through the one driver: python benchmarks/run.py conv pool interp   (prints ember/PyTorch time ratios)
 """
 
 import numpy as np
@@ -37,7 +37,7 @@ def conv_step(fn, x_shape, w_shape, out_shape, input_grad=True, **kw):
 
 
 def pool_step(fn, x_shape, out_shape, *args, **kw):
-    """F.<fn>(x, *args, **kw) forward+backward."""
+    """F.<fn>(x, *args, **kw) forward+backward (pooling, interpolate)."""
     x_arr, g_arr = _arr(*x_shape), _arr(*out_shape)
 
     def make(lib):
@@ -70,4 +70,8 @@ CASES = [
      pool_step("avg_pool2d", (32, 32, 32, 32), (32, 32, 16, 16), 2, 2)),
     ("avg_pool2d B=32 C=32 32x32 k3 s2 p1 fwd+bwd",
      pool_step("avg_pool2d", (32, 32, 32, 32), (32, 32, 16, 16), 3, 2, 1)),
+    ("interpolate bilinear x2 B=16 C=32 32x32 fwd+bwd",
+     pool_step("interpolate", (16, 32, 32, 32), (16, 32, 64, 64), scale_factor=2, mode="bilinear")),
+    ("interpolate nearest x2 B=16 C=32 32x32 fwd+bwd",
+     pool_step("interpolate", (16, 32, 32, 32), (16, 32, 64, 64), scale_factor=2, mode="nearest")),
 ]

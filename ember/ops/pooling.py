@@ -2,8 +2,9 @@
 
 Max-pool indices are flat positions in each (n, c) input plane, as PyTorch returns them, chosen by PyTorch's rule
 (the first maximum of a window wins, a NaN always wins, and an all -inf window points at its first in-bounds
-position). Max-pool gradients scatter through the kernel offsets; adaptive/fractional pooling and max_unpool use
-one index scatter (IndexScatter) and its adjoint gather. Every backward is itself differentiable.
+position). Max-pool gradients of disjoint windows are written through the kernel offsets, of overlapping ones by one
+index scatter (as adaptive/fractional pooling and max_unpool do: IndexScatter, whose adjoint is a gather). Every
+backward is itself differentiable.
 """
 import numpy as np
 
@@ -222,7 +223,8 @@ def _max_arg_nan(views):
 
 
 class MaxPoolBackward(Function):
-    """The max-pool gradient, scattered through the kernel offsets; its backward gathers at the flat indices."""
+    """The max-pool gradient, written through the kernel offsets or scattered by index; its backward gathers at the
+    flat indices."""
 
     _raw = True
     _node_name = "MaxPool2DWithIndicesBackward0"
@@ -231,14 +233,12 @@ class MaxPoolBackward(Function):
     def forward(ctx, g, arg, idx, geom):
         spatial, ks, strides, pads, dils, outs, need = geom
         ctx.idx = idx
-        gxp, disjoint = _grad_buffer(g, spatial, ks, strides, pads, dils, outs, need)
+        if not _disjoint(ks, strides, dils):  # overlapping windows: one scatter by index beats a masked add per offset
+            return _scatter_add(g, idx, spatial)
+        gxp = _grad_buffer(g, spatial, ks, strides, pads, dils, outs, need)
         finite = np.isfinite(g).all()  # then a 0/1 mask can multiply (inf * 0 would make NaN)
         for k, (_, sl) in enumerate(_offset_slices(ks, strides, dils, outs)):
-            part = g * (arg == k) if finite else np.where(arg == k, g, 0)
-            if disjoint:
-                gxp[(Ellipsis,) + sl] = part
-            else:
-                gxp[(Ellipsis,) + sl] += part
+            gxp[(Ellipsis,) + sl] = g * (arg == k) if finite else np.where(arg == k, g, 0)
         return _crop(gxp, pads, spatial)
 
     @staticmethod
@@ -246,13 +246,18 @@ class MaxPoolBackward(Function):
         return IndexGather.apply(gg, ctx.idx), None, None, None
 
 
+def _disjoint(ks, strides, dils):
+    """Whether the pooling windows never overlap."""
+    return all(d * (k - 1) < s for k, s, d in zip(ks, strides, dils))
+
+
 def _grad_buffer(g, spatial, ks, strides, pads, dils, outs, need):
-    """A buffer for an input gradient over the padded extent, and whether the windows write disjoint positions
-    that cover it (then plain assignment through the offsets suffices and no zero fill is needed)."""
-    disjoint = all(d * (k - 1) < s for k, s, d in zip(ks, strides, dils))
-    covered = disjoint and all(d == 1 and k == s and o * s == n for k, s, d, o, n in zip(ks, strides, dils, outs, need))
+    """A buffer for an input gradient over the padded extent: empty when the windows write disjoint positions that
+    cover it (plain assignment through the offsets fills it), zeros otherwise."""
+    covered = _disjoint(ks, strides, dils) and all(d == 1 and k == s and o * s == n for k, s, d, o, n in
+                                                  zip(ks, strides, dils, outs, need))
     shape = g.shape[:-len(ks)] + tuple(need)
-    return (np.empty(shape, g.dtype) if covered else np.zeros(shape, g.dtype)), disjoint
+    return np.empty(shape, g.dtype) if covered else np.zeros(shape, g.dtype)
 
 
 def _crop(a, pads, spatial):
@@ -313,7 +318,8 @@ class AvgPoolBackward(Function):
         nd = len(ks)
         ctx.geom = geom
         gd = g / div
-        gxp, disjoint = _grad_buffer(g, spatial, ks, strides, pads, (1,) * nd, outs, need)
+        gxp = _grad_buffer(g, spatial, ks, strides, pads, (1,) * nd, outs, need)
+        disjoint = _disjoint(ks, strides, (1,) * nd)
         for _, sl in _offset_slices(ks, strides, (1,) * nd, outs):
             if disjoint:
                 gxp[(Ellipsis,) + sl] = gd
