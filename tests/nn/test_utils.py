@@ -148,13 +148,15 @@ def test_spectral_norm_step_by_step(kind, kw, dt):
     """Same u/v (copied from torch): each training forward updates them identically; eval does not touch them."""
     e, t, x = build(kind, dt, lambda lib, m: lib.nn.utils.spectral_norm(m, **kw))
     keys_same(e, t)
+    # float32 conv outputs of size ~40 that cancel to ~0.05 differ by float32 rounding of the large terms
+    tol = None if dt == "float64" else dict(rtol=1e-4, atol=1e-4)
     for _ in range(3):
-        run_pair(e, t, x)
+        run_pair(e, t, x, tol=tol)
         buffers_same(e, t)
     e.eval()
     t.eval()
     u_before = e.weight_u.detach().numpy().copy()
-    run_pair(e, t, x)
+    run_pair(e, t, x, tol=tol)
     np.testing.assert_array_equal(e.weight_u.detach().numpy(), u_before)
     buffers_same(e, t)
 
