@@ -1,7 +1,7 @@
 """Layer benchmark cases (cross-entropy, batch/layer norm, embedding, softmax), in the format of benchmarks/cases.py.
 
 Each maker takes the library module (ember or torch) and returns a no-arg callable; norm layers run in training mode.
-usage: python -m benchmarks.layer_cases [NAME-SUBSTRING ...]   (prints ember/PyTorch time ratios)
+usage: BENCH_THREADS=1 python benchmarks/run.py cross_entropy BatchNorm2d LayerNorm Embedding softmax
 """
 
 import numpy as np
@@ -66,7 +66,9 @@ def softmax_forward(lib):
 ALL = [
     ("cross_entropy fwd+bwd 128x1000", cross_entropy_step),
     ("BatchNorm2d train fwd+bwd 32x64x32x32", _norm_step(lambda lib: lib.nn.BatchNorm2d(64), (32, 64, 32, 32))),
+    ("BatchNorm2d train fwd+bwd 32x256x14x14", _norm_step(lambda lib: lib.nn.BatchNorm2d(256), (32, 256, 14, 14))),
     ("LayerNorm fwd+bwd 16x64x512", _norm_step(lambda lib: lib.nn.LayerNorm(512), (16, 64, 512))),
+    ("LayerNorm fwd+bwd 32x128x768", _norm_step(lambda lib: lib.nn.LayerNorm(768), (32, 128, 768))),
     ("Embedding bwd 50000x128, 4096 indices", embedding_backward),
     ("softmax 256x1000", softmax_forward),
 ]

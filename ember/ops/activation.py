@@ -1,5 +1,6 @@
 """Activation kernels: one fused Function per activation, with a backward written in ember ops
-(so double backward works); softmax/log_softmax are stable (max-shifted) and fused."""
+(so double backward works); softmax/log_softmax are stable and fused: one exp pass per element, shifted by the
+max only where the plain exponentials would leave float range, and none in backward."""
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import special_math as sm
 from . import elementwise as E
+from ..autograd.grad_mode import STATE
 
 
 def _const(mask, like):
@@ -178,6 +180,81 @@ class RreluWithNoise(Function):
         return g * _const(ctx.noise, g), None
 
 
+# Plain sums of exp(x) in [lo, hi] need no max shift (softmax is shift-invariant): nothing overflows, 1 / sum is a
+# normal number, and a term that underflows is below 2^-90 of its sum. Other slices are redone with the shift.
+_UNSHIFTED_SUM_RANGE = {np.dtype(np.float32): (2.0 ** -30, 2.0 ** 60), np.dtype(np.float64): (2.0 ** -200, 2.0 ** 500)}
+UFUNC_BUFFER = 8192  # numpy's default ufunc buffer, in elements
+
+
+def sum_keepdim(a, dim):
+    """a.sum(dim, keepdims=True); over the last axis by einsum's contiguous kernel (several times faster)."""
+    if dim == a.ndim - 1 and a.dtype in _UNSHIFTED_SUM_RANGE:
+        return np.einsum("...i->...", a)[..., None]
+    return np.sum(a, axis=dim, keepdims=True)
+
+
+def row_buffers(a, dim=-1):
+    """A context for ufuncs that broadcast per-row values along the rows (last axis) of a C-contiguous `a`
+    (x - max, e / sum): numpy's ufunc buffer cut to the row length, so rows shorter than the default buffer are
+    iterated in place rather than gathered into buffers (about 30% faster; gathering is faster for rows shorter
+    than ~300). Errors are ignored inside, as in PyTorch's kernels."""
+    state = np.errstate(all="ignore")
+    n = a.shape[-1] if a.ndim else 1
+    last = dim in (-1, a.ndim - 1) and a.flags.c_contiguous
+    if last and 320 <= n < UFUNC_BUFFER and a.size >= 4 * UFUNC_BUFFER:
+        return _Buffered(state, n // 16 * 16)
+    return state
+
+
+class _Buffered:
+    """np.errstate that also sets the ufunc buffer size (errstate restores it on exit)."""
+
+    def __init__(self, state, size):
+        self.state, self.size = state, size
+
+    def __enter__(self):
+        self.state.__enter__()
+        np.setbufsize(self.size)
+
+    def __exit__(self, *exc):
+        return self.state.__exit__(*exc)
+
+
+def exp_sum(x, dim):
+    """(e, s, shift) with e = exp(x - shift) and s = e.sum(dim) (keepdims): the stable core of softmax, log_softmax
+    and cross-entropy in one exp pass. shift is None when every slice's plain sum of exp(x) is in the safe range,
+    else the max along dim for the slices that were redone shifted (0 for the others; all slices for dtypes other
+    than float32/64); NaN and inf propagate as in PyTorch's max-shifted kernels."""
+    if x.dtype not in _UNSHIFTED_SUM_RANGE:
+        shift = np.max(x, axis=dim, keepdims=True)
+        e = np.exp(np.subtract(x, shift, out=np.empty_like(x)))
+        return e, sum_keepdim(e, dim), shift
+    e = np.exp(x, out=np.empty_like(x))
+    s = sum_keepdim(e, dim)
+    lo, hi = _UNSHIFTED_SUM_RANGE[x.dtype]
+    ok = (s >= lo) & (s <= hi)
+    if ok.all():
+        return e, s, None
+    if dim == x.ndim - 1:
+        bad = ~ok[..., 0]
+        xb = x[bad]
+        mb = np.max(xb, axis=-1, keepdims=True)
+        eb = np.exp(np.subtract(xb, mb, out=np.empty_like(xb)))
+        e[bad] = eb
+        s[bad] = sum_keepdim(eb, -1)
+        shift = np.zeros_like(s)
+        shift[bad] = mb
+        return e, s, shift
+    shift = np.where(ok, 0, np.max(x, axis=dim, keepdims=True)).astype(x.dtype, copy=False)
+    np.exp(np.subtract(x, shift, out=e), out=e)
+    return e, sum_keepdim(e, dim), shift
+
+
+def _vecdot_keepdim(a, b, dim):
+    """sum(a * b, dim) keepdims, without the product temporary."""
+    return np.expand_dims(np.vecdot(a, b, axis=dim), dim)
+
+
 class Softmax(Function):
     _raw = True
     _node_name = "SoftmaxBackward0"
@@ -188,34 +265,56 @@ class Softmax(Function):
         if x.size == 0:
             out = x.copy()
         else:
-            out = np.subtract(x, np.max(x, axis=dim, keepdims=True), out=np.empty_like(x))
-            np.exp(out, out=out)
-            out *= 1 / np.sum(out, axis=dim, keepdims=True)  # torch multiplies by the reciprocal sum too
+            with row_buffers(x, dim):
+                out, s, _ = exp_sum(x, dim)
+                np.multiply(out, 1 / s, out=out)  # torch multiplies by the reciprocal sum too
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
+        if STATE.enabled or out._data.size == 0 or out._data.ndim == 0:
+            return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
+        o, gd = out._data, g._data
+        with row_buffers(o, ctx.dim):
+            gx = np.subtract(gd, _vecdot_keepdim(gd, o, ctx.dim))
+            np.multiply(gx, o, out=gx)
+        return Tensor._make(gx), None
 
 
 class LogSoftmax(Function):
+    """x - log(sum(exp(x))); the exp pass's result is kept, so backward (g - softmax * sum(g)) needs no exp."""
+
     _raw = True
     _node_name = "LogSoftmaxBackward0"
 
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
+        ctx.es = None
         if x.size == 0:
             out = x.copy()
         else:
-            out = np.subtract(x, np.max(x, axis=dim, keepdims=True), out=np.empty_like(x))
-            out -= np.log(np.sum(np.exp(out), axis=dim, keepdims=True))
+            with row_buffers(x, dim):
+                e, s, shift = exp_sum(x, dim)
+                if shift is None:
+                    out = np.subtract(x, np.log(s))
+                else:
+                    out = np.subtract(x, shift)
+                    out -= np.log(s)  # (x - max) - log(sum), rounded as PyTorch rounds it
+            ctx.es = (e, s)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
-        return g - E.exp(out) * g.sum(ctx.dim, keepdim=True), None
+        if STATE.enabled or ctx.es is None or out._data.ndim == 0:
+            return g - E.exp(out) * g.sum(ctx.dim, keepdim=True), None
+        e, s = ctx.es
+        gd = g._data
+        with row_buffers(e, ctx.dim):
+            gx = np.multiply(e, sum_keepdim(gd, ctx.dim) / s)
+            np.subtract(gd, gx, out=gx)
+        return Tensor._make(gx), None

@@ -17,7 +17,7 @@ class Embedding(Function):
             raise IndexError("index out of range in self")
         flat = idx.reshape(-1)
         ctx.args = (weight.shape, flat, idx.shape, padding_idx, scale_grad_by_freq)
-        return weight[flat].reshape(idx.shape + weight.shape[1:])
+        return np.take(weight, flat, axis=0).reshape(idx.shape + weight.shape[1:])
 
     @staticmethod
     def backward(ctx, g):
@@ -34,22 +34,37 @@ class Embedding(Function):
         return EmbeddingGradient.apply(rows, flat, shape), None, None, None
 
 
+def _repeated_positions(flat, n_rows):
+    """The positions i whose index flat[i] occurs more than once (by counting, unless the table dwarfs flat)."""
+    if n_rows <= 64 * len(flat):
+        return np.flatnonzero(np.bincount(flat)[flat] > 1)
+    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+    return np.flatnonzero(counts[inverse] > 1)
+
+
 def _scatter_rows(out, flat, rows):
-    """out[flat[i]] += rows[i] into a zero table: rows with a unique index are assigned, duplicates summed
-    (in index order, by one reduceat over just the duplicated rows)."""
+    """out[flat[i]] += rows[i] into a zero table: every row is assigned at once, then the indices that repeat get
+    the sum of their rows, added in index order (PyTorch's index_add order)."""
     if not len(flat):
         return
-    order = np.argsort(flat, kind="stable")
+    out[flat] = rows
+    repeated = _repeated_positions(flat, out.shape[0])
+    if not len(repeated):
+        return
+    order = repeated[np.argsort(flat[repeated], kind="stable")]
     sflat = flat[order]
     starts = np.flatnonzero(np.r_[True, sflat[1:] != sflat[:-1]])
     counts = np.diff(np.r_[starts, len(sflat)])
-    single = counts == 1
-    out[sflat[starts[single]]] = rows[order[starts[single]]]
-    if not single.all():
-        multi = ~single
-        dup_rows = rows[order[np.repeat(multi, counts)]]
-        dup_starts = np.r_[0, np.cumsum(counts[multi])[:-1]]
-        out[sflat[starts[multi]]] = np.add.reduceat(dup_rows, dup_starts, axis=0)
+    srows = rows[order]
+    if counts.max() > 16:
+        out[sflat[starts]] = np.add.reduceat(srows, starts, axis=0)
+        return
+    # Few repeats each: add the k-th occurrences of all repeated indices at once (reduceat costs ~1us per index).
+    acc = srows[starts]
+    for k in range(1, counts.max()):
+        more = counts > k
+        acc[more] += srows[starts[more] + k]
+    out[sflat[starts]] = acc
 
 
 class EmbeddingGradient(Function):

@@ -5,7 +5,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as E
 from ._util import sum_to
-from .activation import Softmax
+from .activation import Softmax, exp_sum, row_buffers
 from ..autograd.grad_mode import STATE
 
 
@@ -45,6 +45,15 @@ def _nll_coef(ctx, g):
     return Tensor._make(-w) * (g if batched else g.reshape(1))
 
 
+def _nll_coef_array(ctx, g):
+    """_nll_coef on arrays, for a backward that records no graph."""
+    shape, st, w, vm, reduction, batched = ctx.geom
+    if reduction == "mean":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(vm, -w * (g / ctx.wsum), 0).astype(w.dtype, copy=False)
+    return -w * (g if batched or reduction == "sum" else g.reshape(1))
+
+
 class NLLLoss(Function):
     """-w[t] * logp[t] per position; 'mean' divides by the total weight of non-ignored targets."""
 
@@ -66,8 +75,8 @@ class NLLLoss(Function):
 
 
 class CrossEntropy(Function):
-    """nll_loss(log_softmax(x, 1)) for class-index targets in one kernel: one exp pass, whose normalised result
-    (the softmax) is kept, so the backward is p * w - onehot * w without another exp."""
+    """nll_loss(log_softmax(x, 1)) for class-index targets in one kernel: one exp pass (exp_sum), whose result is
+    kept unnormalised, so the backward is e * (coef / sum) - onehot * coef: one pass and no exp."""
 
     _raw = True
     _node_name = "NllLossBackward0"
@@ -77,29 +86,33 @@ class CrossEntropy(Function):
         batched = x.ndim > 1
         x2 = x if batched else x[None]
         st, vm = _targets(target, ignore_index, x2.shape[1], batched)
-        e = np.subtract(x2, x2.max(axis=1, keepdims=True)) if x2.size else x2.copy()
-        picked = np.take_along_axis(e, st[:, None], 1)[:, 0]
-        np.exp(e, out=e)
-        total = e.sum(axis=1, keepdims=True)
-        picked = picked - np.log(total[:, 0])
-        e *= 1 / total
-        ctx.p = e
+        rows = np.arange(len(st))
+        with row_buffers(x2, 1):
+            if x2.size:
+                e, s, shift = exp_sum(x2, 1)
+            else:
+                e, s, shift = x2.copy(), np.ones((len(st), 1), x2.dtype), None
+            picked = x2[rows, st] if shift is None else x2[rows, st] - shift[:, 0]
+            picked -= np.log(s[:, 0])
+        ctx.es = (e, s)
         ctx.save_for_backward(x)
         return _nll_forward(ctx, picked, st, vm, weight, reduction, x.dtype, x.shape, batched)
 
     @staticmethod
     def backward(ctx, g):
         shape, st, _, _, _, batched = ctx.geom
-        coef = _nll_coef(ctx, g)
         if STATE.enabled:
             (x,) = ctx.saved_tensors
+            coef = _nll_coef(ctx, g)
             p = Softmax.apply(x if batched else x.reshape(1, -1), 1)
             grad = NLLScatter.apply(coef, st, p.shape, True) - p * coef.unsqueeze(1)
-        else:
-            c = coef._data
-            grad = ctx.p * -c[:, None]
-            grad[np.arange(len(st)), st] += c
-            grad = Tensor._make(grad.astype(ctx.p.dtype, copy=False))
+            return (grad if batched else grad.reshape(shape)), None, None, None, None
+        e, s = ctx.es
+        c = _nll_coef_array(ctx, g._data)
+        with row_buffers(e, 1):
+            grad = np.multiply(e, (-c / s[:, 0])[:, None])
+        grad[np.arange(len(st)), st] += c
+        grad = Tensor._make(grad.astype(e.dtype, copy=False))
         return (grad if batched else grad.reshape(shape)), None, None, None, None
 
 
@@ -265,7 +278,6 @@ class CTCLoss(Function):
         init[rows[has], 2 * tgt_len[has] - 1] = emit[last_t[has], rows[has], 2 * tgt_len[has] - 1]
         skip_next = np.zeros((n, L), bool)
         skip_next[:, :-2] = skip[:, 2:]
-        cur = init
         for t in range(t_max - 1, -1, -1):
             at_end = (t == last_t)[:, None]
             active = (t < last_t)[:, None]

@@ -3,16 +3,27 @@
 _NormFn works on x viewed as `group_shape`: x_hat = (x - mean) / sqrt(var + eps) over `dims` of that view, then
 y = x_hat * weight + bias with weight/bias broadcast as `affine_shape` (in the same view). It also returns the
 (non-differentiable) mean and biased variance, for running statistics. Backward:
-g_x = rstd * (g' - mean(g') - x_hat * mean(g' * x_hat)) with g' = g * weight. When the affine parameters are
-constant over each normalised group (batch norm: the weight/bias sums are the same reductions), those sums are
-shared. With create_graph the backward is recomposed from ember ops so double backward works.
+g_x = rstd * (g' - mean(g') - x_hat * mean(g' * x_hat)) with g' = g * weight. With create_graph the backward is
+recomposed from ember ops so double backward works.
+
+A pass over the data costs about as much as its arithmetic, so each layout has a kernel that makes few passes and
+keeps one full-size array for backward (`saved`): batch norm ((N, C, L), statistics over (0, 2)) keeps the centred
+input and runs its elementwise passes block by block, so a block is reused from cache; layer norm ((R, K),
+statistics and affine along the last axis) keeps x_hat, and so does the generic kernel (group and instance norm).
+Reductions go through einsum's contiguous kernels and BLAS dot products instead of NumPy's strided reductions.
 """
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from .activation import UFUNC_BUFFER, row_buffers
 from .shape import cat
+
+_BLOCK = 1 << 17  # elements per block: the few arrays of one block's passes stay in cache between the passes
+_ROW_BLOCK, _ROW_WHOLE = 1 << 18, 1 << 21  # layer norm: block size, and the largest input done in one piece
 
 
 def _dsum(a, dims):
@@ -26,76 +37,256 @@ def _dsum(a, dims):
     return s.sum(axis=rest, keepdims=True) if rest else s
 
 
+def _blocks(n, inner, size=None):
+    """Slices of an axis of length n into blocks of about `size` (_BLOCK) elements, given `inner` per index."""
+    step = max(1, (size or _BLOCK) // max(inner, 1))
+    return [slice(i, i + step) for i in range(0, n, step)]
+
+
+def _channel_sum(a, b=None):
+    """sum(a), or sum(a * b) without forming the product, over axes 0 and 2 of (N, C, L) arrays: BLAS dots along
+    long rows; short rows leave many terms to add one after another, so they accumulate in float64 (as PyTorch's
+    CPU kernels accumulate)."""
+    if a.shape[2] >= 128:
+        return np.einsum("ncl->c", a) if b is None else np.vecdot(a, b).sum(0)
+    if b is None:
+        return np.einsum("ncl->c", a, dtype=np.float64).astype(a.dtype)
+    return np.einsum("ncl,ncl->c", a, b, dtype=np.float64).astype(a.dtype)
+
+
+class _RowVector:
+    """A (K,) vector to combine with (R, K) arrays, also tiled q times: q rows at a time then form one row of q * K
+    elements, so NumPy's inner loop runs as long as for same-shape operands (~30% faster)."""
+
+    def __init__(self, v):
+        self.v = v.reshape(-1)
+        k = self.v.shape[0]
+        self.q = UFUNC_BUFFER // k if k else 0
+        self.tiled = np.tile(self.v, self.q) if self.q >= 2 else None
+
+    def apply(self, ufunc, a, out):
+        """ufunc(a, v, out=out)."""
+        r, k = a.shape
+        q = self.q
+        if self.tiled is None or r < q or not (a.flags.c_contiguous and out.flags.c_contiguous):
+            return ufunc(a, self.v, out=out)
+        m = r // q * q
+        ufunc(a[:m].reshape(-1, q * k), self.tiled, out=out[:m].reshape(-1, q * k))
+        if m < r:
+            ufunc(a[m:], self.v, out=out[m:])
+        return out
+
+
+class _Channel:
+    """Batch norm on (N, C, L), statistics over (0, 2) and affine parameters per channel. Saves xc = x - mean0,
+    centred on a first float32 mean; the mean of xc (what that mean's rounding left, summed over small centred
+    values) corrects mean, var, y and the gradients without another pass (the corrected two-pass algorithm)."""
+
+    @staticmethod
+    def forward(x3, w, b, eps, dims, affine_shape):
+        n, c, l = x3.shape
+        count = max(n * l, 1)
+        mean0 = (_channel_sum(x3) / count).reshape(1, c, 1)
+        xc = np.empty_like(x3)
+        sq = np.zeros(c)
+        lin = np.zeros(c)
+        blocks = _blocks(n, c * l)
+        with row_buffers(x3):
+            for s in blocks:
+                blk = np.subtract(x3[s], mean0, out=xc[s])
+                sq += _channel_sum(blk, blk)
+                lin += _channel_sum(blk)
+        lin /= count
+        resid = lin.astype(x3.dtype).reshape(1, c, 1)
+        var = (sq / count - lin * lin).astype(x3.dtype).reshape(1, c, 1)
+        rstd = 1.0 / np.sqrt(var + eps)
+        scale = rstd * w.reshape(1, c, 1) if w is not None else rstd
+        shift = -resid * scale if b is None else b.reshape(1, c, 1) - resid * scale
+        y = np.empty_like(x3)
+        with row_buffers(x3):
+            for s in blocks:
+                blk = np.multiply(xc[s], scale, out=y[s])
+                blk += shift
+        return y, (xc, resid), mean0 + resid, var, rstd
+
+    @staticmethod
+    def backward(g3, saved, rstd, w, gx, dims, affine_shape, need_w, need_b):
+        """PyTorch's form: g_x = (g - mean(g) - (x - mean) * rstd * mean(g * x_hat)) * rstd * w, into gx."""
+        xc, resid = saved
+        n, c, l = xc.shape
+        count = max(n * l, 1)
+        gsum = _channel_sum(g3)
+        gdot = (_channel_sum(g3, xc) - resid.reshape(c) * gsum) * rstd.reshape(c)  # sum(g * x_hat): dweight
+        k_xc = (-gdot / count).reshape(1, c, 1) * rstd
+        k_const = (-gsum / count).reshape(1, c, 1) - resid * k_xc
+        scale = rstd * w.reshape(1, c, 1) if w is not None else rstd
+        with row_buffers(xc):
+            for s in _blocks(n, c * l):
+                blk = np.multiply(xc[s], k_xc, out=gx[s])
+                blk += k_const
+                blk += g3[s]
+                blk *= scale
+        return gdot, gsum
+
+
+class _Row:
+    """Layer norm on (R, K), statistics and affine parameters along the last axis; saves x_hat. Inputs too large
+    for the cache go in blocks of rows, so each block's passes reuse it from cache."""
+
+    @staticmethod
+    def forward(x2, w, b, eps, dims, affine_shape):
+        r, k = x2.shape
+        xhat, y = np.empty_like(x2), np.empty_like(x2)
+        mean, var, rstd = (np.empty((r, 1), x2.dtype) for _ in range(3))
+        wv = _RowVector(w) if w is not None else None
+        bv = _RowVector(b) if b is not None else None
+        with row_buffers(x2):
+            for s in _row_blocks(x2):
+                _Row._forward_block(x2[s], wv, bv, eps, xhat[s], y[s], mean[s], var[s], rstd[s])
+        return y, xhat, mean, var, rstd
+
+    @staticmethod
+    def _forward_block(x, w, b, eps, xhat, y, mean, var, rstd):
+        k = max(x.shape[1], 1)
+        np.divide(np.einsum("rk->r", x)[:, None], k, out=mean)
+        np.subtract(x, mean, out=xhat)
+        np.divide(np.vecdot(xhat, xhat)[:, None], k, out=var)
+        np.divide(1.0, np.sqrt(var + eps), out=rstd)
+        xhat *= rstd
+        if w is not None:
+            w.apply(np.multiply, xhat, y)
+            if b is not None:
+                b.apply(np.add, y, y)
+        elif b is not None:
+            b.apply(np.add, xhat, y)
+        else:
+            np.copyto(y, xhat)
+
+    @staticmethod
+    def backward(g2, xhat, rstd, w, gx, dims, affine_shape, need_w, need_b):
+        k = xhat.shape[1]
+        wv = _RowVector(w) if w is not None else None
+        gw = np.zeros(k, xhat.dtype) if need_w else None
+        gb = np.zeros(k, xhat.dtype) if need_b else None
+        blocks = _row_blocks(xhat)
+        tmp = np.empty_like(xhat[blocks[0]])
+        with row_buffers(xhat):
+            for s in blocks:
+                g, xh = g2[s], xhat[s]
+                if need_w:
+                    gw += np.einsum("rk,rk->k", g, xh)
+                if need_b:
+                    gb += np.ones(g.shape[0], g.dtype) @ g
+                _Row._backward_block(g, xh, rstd[s], wv, gx[s], tmp[:g.shape[0]])
+        return gw, gb
+
+    @staticmethod
+    def _backward_block(g, xhat, rstd, w, gx, tmp):
+        """g_x = rstd * (g' - mean(g') - x_hat * mean(g' * x_hat)), g' = g * w, into gx."""
+        k = max(xhat.shape[1], 1)
+        if w is not None:
+            w.apply(np.multiply, g, gx)
+        else:
+            np.copyto(gx, g)
+        gp_mean = np.einsum("rk->r", gx)[:, None] / k
+        gx -= np.multiply(xhat, np.vecdot(gx, xhat)[:, None] / k, out=tmp)
+        gx -= gp_mean
+        gx *= rstd
+
+
+def _row_blocks(a):
+    """Row slices of (R, K) `a`: the whole array when it fits in cache, else blocks of about _ROW_BLOCK elements."""
+    r, k = a.shape
+    if a.size <= _ROW_WHOLE:
+        return [slice(0, r)]
+    return _blocks(r, k, _ROW_BLOCK)
+
+
+class _Generic:
+    """Any other grouping (group and instance norm), by keepdims reductions over `dims`; saves x_hat."""
+
+    @staticmethod
+    def forward(xv, w, b, eps, dims, affine_shape):
+        n = max(math.prod(xv.shape[d] for d in dims), 1)
+        mean = _dsum(xv, dims) / n
+        xhat = np.subtract(xv, mean)
+        y = np.multiply(xhat, xhat)
+        var = _dsum(y, dims) / n
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat *= rstd
+        if w is not None:
+            np.multiply(xhat, w.reshape(affine_shape), out=y)
+            if b is not None:
+                y += b.reshape(affine_shape)
+        elif b is not None:
+            np.add(xhat, b.reshape(affine_shape), out=y)
+        else:
+            np.copyto(y, xhat)
+        return y, xhat, mean, var, rstd
+
+    @staticmethod
+    def backward(gd, xhat, rstd, w, gx, dims, affine_shape, need_w, need_b):
+        n = max(math.prod(gd.shape[d] for d in dims), 1)
+        red = tuple(i for i, sz in enumerate(affine_shape) if sz == 1)
+        prod = np.multiply(gd, xhat)
+        gw = _dsum(prod, red) if need_w else None
+        gb = _dsum(gd, red) if need_b else None
+        gp = np.multiply(gd, w.reshape(affine_shape)) if w is not None else gd
+        gp_sum = _dsum(gp, dims)
+        np.multiply(gp, xhat, out=prod)
+        gpx_sum = _dsum(prod, dims)
+        np.multiply(xhat, gpx_sum * (rstd / n), out=prod)
+        np.multiply(gp, rstd, out=gx)
+        gx -= prod
+        gx -= gp_sum * (rstd / n)
+        return gw, gb
+
+
+def _kernel(group_shape, dims, affine_shape):
+    """The kernel class for a grouping (see the module docstring)."""
+    if len(group_shape) == 3 and tuple(dims) == (0, 2) and affine_shape[0] == affine_shape[2] == 1:
+        return _Channel
+    if len(group_shape) == 2 and tuple(dims) == (1,) and affine_shape[0] == 1:
+        return _Row
+    return _Generic
+
+
 class _NormFn(Function):
     _raw = True
 
     @staticmethod
     def forward(ctx, x, w, b, group_shape, dims, eps, affine_shape):
         xv = x.reshape(group_shape)
-        n = max(int(np.prod([xv.shape[d] for d in dims])), 1)
-        mean = _dsum(xv, dims) / n
-        xhat = np.subtract(xv, mean)
-        buf = np.multiply(xhat, xhat)
-        var = _dsum(buf, dims) / n
-        rstd = 1.0 / np.sqrt(var + eps)
-        np.multiply(xhat, rstd, out=xhat)
-        if w is not None:
-            out = np.multiply(xhat, w.reshape(affine_shape), out=buf)
-            if b is not None:
-                out += b.reshape(affine_shape)
-        elif b is not None:
-            out = np.add(xhat, b.reshape(affine_shape), out=buf)
-        else:
-            out = xhat.copy()
-        red = tuple(i for i, sz in enumerate(affine_shape) if sz == 1)
-        ctx.geom = (xv.shape, dims, eps, affine_shape, red, n)
+        kernel = _kernel(group_shape, dims, affine_shape)
+        out, saved, mean, var, rstd = kernel.forward(xv, w, b, eps, dims, affine_shape)
+        ctx.geom = (xv.shape, dims, eps, affine_shape, kernel)
         ctx.shapes = (w.shape if w is not None else None, b.shape if b is not None else None)
-        ctx.rstd, ctx.xhat = rstd, xhat
+        ctx.rstd, ctx.saved = rstd, saved
         ctx.save_for_backward(x, w)
         ctx.mark_non_differentiable(mean, var)
         return out.reshape(x.shape), mean, var
 
     @staticmethod
     def backward(ctx, g, _gm, _gv):
-        group_shape, dims, eps, affine_shape, red, n = ctx.geom
+        group_shape, dims, eps, affine_shape, kernel = ctx.geom
         w_shape, b_shape = ctx.shapes
         x, w = ctx.saved_tensors
-        need = ctx.needs_input_grad
         if STATE.enabled:
             return _norm_backward_graph(ctx, g, x, w) + (None,) * 4
-        gd = g._data.reshape(group_shape)
-        xhat, rstd = ctx.xhat, ctx.rstd
-        wb = w._data.reshape(affine_shape) if w is not None else None
-        if red == tuple(dims):
-            # Batch norm: the stats reductions are the affine ones, so sum(g) and sum(g * x_hat) serve both.
-            gsum = _dsum(gd, dims)
-            prod = np.multiply(gd, xhat)
-            gxsum = _dsum(prod, dims)
-            scale = rstd * wb if wb is not None else rstd
-            gx = np.multiply(xhat, gxsum * (scale / n), out=prod)
-            np.subtract(gd * scale, gx, out=gx)
-            gx -= gsum * (scale / n)
-            gw = gxsum.reshape(w_shape) if w is not None and need[1] else None
-            gb = gsum.reshape(b_shape) if b_shape is not None and need[2] else None
-        else:
-            gw = _dsum(np.multiply(gd, xhat), red).reshape(w_shape) if w is not None and need[1] else None
-            gb = _dsum(gd, red).reshape(b_shape) if b_shape is not None and need[2] else None
-            gp = np.multiply(gd, wb) if wb is not None else gd.copy()
-            gpsum = _dsum(gp, dims)
-            prod = np.multiply(gp, xhat)
-            gpxsum = _dsum(prod, dims)
-            gx = np.multiply(xhat, gpxsum * (rstd / n), out=prod)
-            gp *= rstd
-            np.subtract(gp, gx, out=gx)
-            gx -= gpsum * (rstd / n)
-        gx = Tensor._make(gx.reshape(x.shape).astype(gd.dtype, copy=False))
-        return (gx, None if gw is None else Tensor._make(gw), None if gb is None else Tensor._make(gb),
-                None, None, None, None)
+        need_w = w is not None and ctx.needs_input_grad[1]
+        need_b = b_shape is not None and ctx.needs_input_grad[2]
+        gx = np.empty(x.shape, ctx.rstd.dtype)  # owns its memory, so the engine can make it .grad uncopied
+        gw, gb = kernel.backward(g._data.reshape(group_shape), ctx.saved, ctx.rstd,
+                                 w._data if w is not None else None, gx.reshape(group_shape), dims, affine_shape,
+                                 need_w, need_b)
+        return (Tensor._make(gx), Tensor._make(gw.reshape(w_shape)) if need_w else None,
+                Tensor._make(gb.reshape(b_shape)) if need_b else None, None, None, None, None)
 
 
 def _norm_backward_graph(ctx, g, x, w):
     """The backward as ember ops (for create_graph): recomputes the statistics from x."""
-    group_shape, dims, eps, affine_shape, red, n = ctx.geom
+    group_shape, dims, eps, affine_shape, _ = ctx.geom
+    red = tuple(i for i, sz in enumerate(affine_shape) if sz == 1)
     w_shape, b_shape = ctx.shapes
     need = ctx.needs_input_grad
     xv = x.reshape(group_shape)

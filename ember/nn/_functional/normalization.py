@@ -1,4 +1,6 @@
 """Functional normalisation: batch/instance/layer/group/RMS norm, local response norm, normalize."""
+import math
+
 import numpy as np
 
 from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn
@@ -18,7 +20,7 @@ def _update_running(running, batch_value, momentum):
 
 
 def _verify_batch_size(size):
-    if int(np.prod((size[0],) + tuple(size[2:]))) == 1:
+    if math.prod((size[0],) + tuple(size[2:])) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
 
 
@@ -47,7 +49,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 def _ncl(x):
     """x viewed as (N, C, L): batch, channel, everything else."""
-    return tuple(x.shape[:2]) + (int(np.prod(x.shape[2:])),)
+    shape = x._data.shape
+    return shape[:2] + (math.prod(shape[2:]),)
 
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -81,11 +84,12 @@ def _check_shape_arg(name, normalized_shape):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     normalized_shape = _check_shape_arg("layer_norm", normalized_shape)
     k = len(normalized_shape)
-    if tuple(input.shape[input.dim() - k:]) != normalized_shape or k > input.dim():
+    shape = input._data.shape
+    if shape[len(shape) - k:] != normalized_shape or k > len(shape):
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
-    inner = int(np.prod(normalized_shape))
-    rows = int(np.prod(input.shape[:input.dim() - k]))
+    inner = math.prod(normalized_shape)
+    rows = math.prod(shape[:len(shape) - k])
     return LayerNormFn.apply(input, weight, bias, (rows, inner), (1,), eps, (1, inner))[0]
 
 
