@@ -566,7 +566,7 @@ class ConvNd(Function):
         ctx.geom = (x.shape, ks, strides, pads, dilations, groups, outs)
         ctx.has_bias = b is not None
         ctx.save_for_backward(x, w)
-        ctx.plan = _Columns(x.shape, ks, strides, pads, dilations, outs, w.shape[0], groups)
+        ctx.plan = _blocked_if_finite(x, x.shape, ks, strides, pads, dilations, outs, w.shape[0], groups)
         ctx.rows = _ShiftedRows(x.shape[1:], ks, pads, dilations, outs) \
             if groups == 1 and _ShiftedRows.applies(ctx.plan, x, w) else None
         if ctx.rows is not None:
@@ -599,7 +599,10 @@ class ConvNd(Function):
             gx = _shifted_input_grad(g, w, xshape, pads, dilations) if ctx.rows is not None and _finite(g) \
                 else _unit_stride_input_grad(g, w, xshape, pads, dilations, groups)
         elif need[0]:
-            gx = plan.accumulate(_gemm_t(plan.weight(w), plan.to_onl(g) if ctx.rows is not None else g2, groups))
+            gplan = _blocked_if_finite(g, xshape, ks, strides, pads, dilations, outs, o, groups) \
+                if plan.r > 1 else plan
+            g_onl = g2 if ctx.rows is None and gplan is plan else gplan.to_onl(g)
+            gx = gplan.accumulate(_gemm_t(gplan.weight(w), g_onl, groups))
         return tuple(None if a is None else Tensor._make(a) for a in (gx, gw, gb)) + (None,) * 4
 
 
@@ -624,6 +627,15 @@ def _shifted_weight_grad(rows, g, x, w):
     return np.ascontiguousarray(rows.weight_grad(acc))
 
 
+def _blocked_if_finite(data, xshape, ks, strides, pads, dilations, outs, rows, groups):
+    """The _Columns plan of a convolution reading `data`; shared (blocked) columns only when data is finite, since
+    a blocked weight holds zeros for the taps a neighbour does not read and 0 * inf is NaN."""
+    plan = _Columns(xshape, ks, strides, pads, dilations, outs, rows, groups)
+    if plan.r > 1 and not _finite(data):
+        plan = _Columns(xshape, ks, strides, pads, dilations, outs, None, groups)
+    return plan
+
+
 def _input_grad_as_conv(xshape, o, strides, outs):
     """Stride 1 and no bigger columns than col2im's (O * input size vs C * output size, within 2x). (The caller also
     requires a finite weight: the convolution multiplies it by the zero padding of g, and inf * 0 is NaN.)"""
@@ -639,7 +651,7 @@ def _unit_stride_input_grad(g, w, xshape, pads, dilations, groups):
     wt = w.reshape((groups, o // groups, cg) + ks).swapaxes(1, 2)[(Ellipsis,) + (slice(None, None, -1),) * nd]
     wt = wt.reshape((groups * cg, o // groups) + ks)
     gpads = tuple((d * (k - 1) - lo, d * (k - 1) - hi) for k, d, (lo, hi) in zip(ks, dilations, pads))
-    plan = _Columns(g.shape, ks, (1,) * nd, gpads, dilations, tuple(xshape[2:]), groups * cg, groups)
+    plan = _blocked_if_finite(g, g.shape, ks, (1,) * nd, gpads, dilations, tuple(xshape[2:]), groups * cg, groups)
     return plan.to_nol(_gemm(plan.weight(wt), plan.columns(g), groups)).reshape(xshape)
 
 

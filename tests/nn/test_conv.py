@@ -10,20 +10,22 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import ember
-from parity import assert_same, check, check_raises
+from ember.ops import conv as conv_ops
+from parity import _table, assert_same, check, check_raises
 from .nnparity import same, same_error, sync
 
 F32 = dict(rtol=1e-4, atol=1e-5)  # float32 convs are long sums: summation order differs from torch's kernels
+F32_LONG = dict(rtol=1e-3, atol=1e-3)  # weight gradients summed over ~30k positions (torch's own error: ~5e-4)
 
 
 def r(*shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def check_both(fn, inputs, **kw):
+def check_both(fn, inputs, tol32=F32, **kw):
     """float64 with parity's tight tolerance, float32 with the summation tolerance."""
     check(fn, inputs, dtypes=["float64"], **kw)
-    check(fn, inputs, dtypes=["float32"], tol=F32, **kw)
+    check(fn, inputs, dtypes=["float32"], tol=tol32, **kw)
 
 
 def conv_fn(name, **kw):
@@ -203,6 +205,260 @@ def test_conv2d_random_geometry(n, c, g, o, h, w, k, s, p, d, transposed):
         check_raises(lambda t: fn(t, *[t.from_numpy(a.copy()) for a in inputs]), RuntimeError)
         return
     check(fn, inputs, dtypes=["float64"])
+
+
+# ---- the fast paths of ember/ops/conv.py, each asserted taken by a spy -----------------------------------------------
+@pytest.fixture
+def conv_paths(monkeypatch):
+    """The set of ember.ops.conv code paths that ran, as tags (recorded by wrapping its functions):
+    shifted       ConvNd ran _ShiftedRows (one GEMM per kernel row): 2-d, groups 1, stride 1, kernel > 1x1, output
+                  width > 16, finite x and weight, unblocked columns (r == 1; always so with >= 13 output channels)
+    blocked       ConvNd's columns are shared by r > 1 neighbouring outputs (few output channels, _block_factor)
+    batch_last    the columns run over (positions, batch): batch > 1 and output rows (per block) of at most 16
+    phased        the last dim is read (conv) or accumulated (conv_transpose) split into stride phases
+    staged        a transposing copy went through a padded staging buffer (a power-of-two byte stride)
+    shifted_xgrad the input gradient ran as a _ShiftedRows convolution (_shifted_input_grad)
+    conv_xgrad    the input gradient ran as a columns convolution (_unit_stride_input_grad); with neither, col2im
+    """
+    seen = set()
+
+    def record(cls):
+        forward = cls.forward
+
+        def spy(ctx, *args):
+            out = forward(ctx, *args)
+            plan = ctx.plan
+            seen.update(tag for tag, on in (("shifted", getattr(ctx, "rows", None) is not None),
+                                            ("blocked", plan.r > 1), ("batch_last", plan.batch_last),
+                                            ("phased", plan.phase > 1)) if on)
+            return out
+        monkeypatch.setattr(cls, "forward", staticmethod(spy))
+
+    def flag(name, tag, when=lambda out: True):
+        fn = getattr(conv_ops, name)
+
+        def spy(*args, **kw):
+            out = fn(*args, **kw)
+            if when(out):
+                seen.add(tag)
+            return out
+        monkeypatch.setattr(conv_ops, name, spy)
+
+    record(conv_ops.ConvNd)
+    record(conv_ops.ConvTransposeNd)
+    flag("_shifted_input_grad", "shifted_xgrad")
+    flag("_unit_stride_input_grad", "conv_xgrad")
+    flag("_aliasing", "staged", bool)
+    return seen
+
+
+def assert_paths(seen, tags):
+    """Every tag in the space-separated `tags` was seen; every "!tag" was not."""
+    for tag in tags.split():
+        if tag.startswith("!"):
+            assert tag[1:] not in seen, f"path {tag[1:]!r} taken (paths: {sorted(seen)})"
+        else:
+            assert tag in seen, f"path {tag!r} not taken (paths: {sorted(seen)})"
+
+
+def _conv_call(name, xs, ws, bias=True, view=None, **kw):
+    """fn(lib, x, w[, b]) = F.<name>(view(x), w, b, **kw), and random inputs of shapes xs, ws (bias sized for name)."""
+    def fn(t, x, w, *b):
+        return getattr(t.nn.functional, name)(view(x) if view else x, w, b[0] if b else None, **kw)
+    nb = ws[1] * kw.get("groups", 1) if "transpose" in name else ws[0]
+    return fn, [r(*xs), r(*ws, seed=1)] + ([r(nb, seed=2)] if bias else [])
+
+
+def path_case(case_id, name, xs, ws, tags="", grad_inputs=None, tol32=F32, **kw):
+    """A PATH_CASES row (kw: bias, view and F.<name>'s keywords)."""
+    return (case_id, *_conv_call(name, xs, ws, **kw), tags, grad_inputs, tol32)
+
+
+PATH_CASES = [
+    # _ShiftedRows (see conv_paths for the condition). Its "no column blocks" part (r == 1) holds for >= 13 output
+    # channels (_block_factor then has no room: 13 * 2 > MAX_BLOCK_ROWS), a kernel width of 1, or an output width
+    # with no block factor; grouped convolutions never take the path (rows "groups_*" check they stay correct)
+    path_case("rows_basic", "conv2d", (2, 3, 5, 20), (13, 3, 3, 3), padding=1, tags="shifted !conv_xgrad"),
+    path_case("rows_input_grad_shifted", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), padding=1,
+              tags="shifted shifted_xgrad"),
+    path_case("rows_width_17", "conv2d", (2, 16, 4, 19), (16, 16, 3, 3), padding=(1, 0), tags="shifted shifted_xgrad"),
+    path_case("rows_width_16_not_taken", "conv2d", (2, 8, 4, 18), (16, 8, 3, 3), tags="!shifted batch_last"),
+    path_case("rows_dilation_asym_pad", "conv2d", (2, 8, 7, 22), (16, 8, 2, 4), padding=(3, 5), dilation=(2, 3),
+              tags="shifted shifted_xgrad"),
+    path_case("rows_padding_beyond_kernel", "conv2d", (1, 8, 3, 18), (14, 8, 3, 2), padding=(4, 6), bias=False,
+              tags="shifted shifted_xgrad"),
+    path_case("rows_same_even_kernel", "conv2d", (2, 4, 6, 21), (13, 4, 2, 4), padding="same", dilation=(1, 2),
+              tags="shifted"),
+    path_case("rows_kernel_row", "conv2d", (2, 5, 4, 19), (13, 5, 1, 5), padding=(0, 2), bias=False, tags="shifted"),
+    path_case("rows_kernel_column_few_outputs", "conv2d", (2, 3, 6, 20), (2, 3, 3, 1), padding=(1, 0),
+              tags="shifted !blocked"),
+    path_case("rows_odd_width_few_outputs", "conv2d", (2, 3, 5, 19), (6, 3, 3, 3), padding=(0, 0),
+              tags="shifted !blocked"),
+    path_case("rows_unbatched", "conv2d", (3, 5, 20), (13, 3, 3, 3), padding=1, tags="shifted"),
+    path_case("rows_weight_only", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), padding=1, grad_inputs=[1, 2],
+              tags="shifted !shifted_xgrad"),
+    path_case("rows_transposed_input", "conv2d", (2, 4, 20, 6), (13, 4, 3, 3), padding=1,
+              view=lambda x: x.transpose(2, 3), tags="shifted"),
+    path_case("rows_channels_last", "conv2d", (2, 5, 18, 8), (16, 8, 3, 2), padding=(2, 1),
+              view=lambda x: x.permute(0, 3, 1, 2), tags="shifted shifted_xgrad"),
+    path_case("rows_strided_slice", "conv2d", (2, 6, 9, 44), (13, 3, 3, 3), padding=(1, 0),
+              view=lambda x: x[:, ::2, ::2, 3:], tags="shifted"),
+    path_case("groups_wide_padded_not_rows", "conv2d", (2, 8, 5, 20), (14, 4, 3, 3), padding=1, groups=2,
+              tags="!shifted !blocked conv_xgrad"),
+    path_case("groups_wide_unpadded_not_rows", "conv2d", (2, 8, 4, 20), (16, 2, 2, 3), groups=4,
+              tags="!shifted !blocked"),
+    path_case("rows_batch32_32x32", "conv2d", (32, 3, 32, 32), (16, 3, 3, 3), padding=1, tol32=F32_LONG,
+              tags="shifted"),
+    # blocked columns: few output channels share one column across r neighbouring outputs
+    path_case("blocked_3to6", "conv2d", (2, 3, 6, 24), (6, 3, 3, 3), padding=1, tags="blocked conv_xgrad"),
+    path_case("blocked_3to6_long_rows", "conv2d", (1, 3, 3, 72), (6, 3, 3, 3), padding=(1, 1),
+              tags="blocked !batch_last"),
+    path_case("blocked_1to4", "conv2d", (2, 1, 5, 40), (4, 1, 3, 3), tags="blocked"),
+    path_case("blocked_1to4_weight_only", "conv2d", (2, 1, 5, 40), (4, 1, 3, 3), padding=2, grad_inputs=[1, 2],
+              tags="blocked !conv_xgrad"),
+    path_case("blocked_stride2_k5", "conv2d", (2, 3, 6, 40), (4, 3, 3, 5), stride=2, padding=2,
+              tags="blocked phased !conv_xgrad"),
+    path_case("blocked_stride_1x3_pad", "conv2d", (2, 2, 5, 50), (3, 2, 2, 7), stride=(1, 3), padding=(0, 2),
+              bias=False, tags="blocked phased"),
+    path_case("blocked_dilation", "conv2d", (2, 3, 5, 28), (3, 3, 2, 3), padding=(1, 2), dilation=2,
+              tags="blocked"),
+    path_case("blocked_weight_only_stride2", "conv2d", (2, 3, 7, 41), (6, 3, 3, 5), stride=2, padding=(1, 2),
+              grad_inputs=[1, 2], tags="blocked"),
+    path_case("blocked_noncontiguous", "conv2d", (2, 30, 5, 3), (4, 3, 3, 3), padding=1,
+              view=lambda x: x.permute(0, 3, 2, 1), tags="blocked"),
+    path_case("blocked_1d", "conv1d", (2, 2, 40), (3, 2, 5), padding=2, tags="blocked"),
+    path_case("blocked_3d", "conv3d", (1, 2, 3, 3, 30), (2, 2, 2, 2, 3), padding=(0, 1, 1), tags="blocked"),
+    # batch 32 / 64 with 32x32 images: power-of-two strides, transposing copies through a padded staging buffer
+    path_case("batch32_32x32_stride2", "conv2d", (32, 3, 32, 32), (8, 3, 3, 3), stride=2, padding=1,
+              tol32=F32_LONG, tags="batch_last staged"),
+    path_case("batch64_32x32_stride2_no_bias", "conv2d", (64, 4, 32, 32), (8, 4, 3, 3), stride=2, padding=1,
+              bias=False, tol32=F32_LONG, tags="batch_last staged"),
+    path_case("batch32_transpose_16_to_32", "conv_transpose2d", (32, 8, 16, 16), (8, 3, 4, 4), stride=2,
+              padding=1, tol32=F32_LONG, tags="batch_last staged phased"),
+    # strided conv_transpose: accumulated in stride phases (batch_last for short input rows)
+    path_case("t1d_phases_long", "conv_transpose1d", (2, 4, 20), (4, 3, 3), stride=3, padding=1,
+              output_padding=2, dilation=2, tags="phased !batch_last"),
+    path_case("t1d_phases_groups", "conv_transpose1d", (2, 4, 7), (4, 2, 4), stride=2, groups=2, padding=2,
+              tags="phased batch_last"),
+    path_case("t1d_stride_gt_kernel", "conv_transpose1d", (1, 3, 6), (3, 2, 2), stride=3, output_padding=1,
+              tags="phased"),
+    path_case("t2d_phases_everything", "conv_transpose2d", (2, 4, 3, 18), (4, 2, 3, 2), stride=(2, 3),
+              padding=(1, 2), output_padding=(1, 2), dilation=(1, 2), groups=2, tags="phased !batch_last"),
+    path_case("t2d_dcgan", "conv_transpose2d", (2, 6, 5, 5), (6, 3, 4, 4), stride=2, padding=1,
+              tags="phased batch_last"),
+    path_case("t2d_stride_h_only", "conv_transpose2d", (2, 3, 4, 5), (3, 2, 3, 3), stride=(2, 1), padding=1,
+              output_padding=(1, 0), tags="!phased"),
+    path_case("t2d_no_bias_dilated", "conv_transpose2d", (2, 3, 4, 6), (3, 4, 3, 2), stride=(1, 4),
+              dilation=(2, 3), output_padding=(1, 2), bias=False, tags="phased"),
+    path_case("t3d_phases", "conv_transpose3d", (2, 4, 2, 3, 4), (4, 1, 2, 3, 2), stride=2, padding=(0, 1, 1),
+              output_padding=(1, 0, 1), dilation=(1, 1, 2), groups=2, tags="phased"),
+    path_case("t2d_input_no_grad", "conv_transpose2d", (2, 3, 4, 17), (3, 2, 3, 3), stride=2, padding=1,
+              grad_inputs=[1, 2], tags="phased"),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,tags,grad_inputs,tol32", _table(PATH_CASES))
+def test_conv_fast_paths(fn, inputs, tags, grad_inputs, tol32, conv_paths):
+    """Each fast path of ember/ops/conv.py (taken as the spy shows) gives torch's outputs and gradients."""
+    check_both(fn, inputs, tol32=tol32, grad_inputs=grad_inputs)
+    assert_paths(conv_paths, tags)
+
+
+# ---- inf and NaN in the input, the weight or the upstream gradient ---------------------------------------------------
+ONEDNN_PAD = ("torch's float32 CPU kernel for batch > 1 (oneDNN) skips taps in the zero padding, so an inf/NaN "
+              "there never meets 0; torch's float64 (and batch-1) im2col kernel forms inf * 0 = NaN as ember does")
+
+
+def nonfinite_case(case_id, name, xs, ws, target, at, values, tags="", xfail=None, **kw):
+    """Rows for both dtypes: F.<name>(x, w, b, **kw) with `values` put at the multi-indices `at` of the input
+    `target` ("x", "w" or "g", the upstream gradient). xfail: {dtype: reason} of known mismatches."""
+    fn, inputs = _conv_call(name, xs, ws, **kw)
+    if target in "xw":
+        inputs["xw".index(target)] = _poisoned(inputs["xw".index(target)], at, values)
+    rows = []
+    for dt in ("float64", "float32"):
+        reason = (xfail or {}).get(dt)
+        marks = [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)] if reason else []
+        rows.append(pytest.param(f"{case_id}-{dt}", fn, inputs, (at, values) if target == "g" else None, dt, tags,
+                                 marks=marks))
+    return rows
+
+
+def _poisoned(a, at, values):
+    a = a.copy()
+    for i, v in zip(at, values):
+        a[i] = v
+    return a
+
+
+NONFINITE_CASES = sum([
+    # the _ShiftedRows geometry: non-finite x or weight falls back to the columns path
+    nonfinite_case("rows_x_inf", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "x",
+                   [(0, 1, 2, 7), (0, 2, 2, 8), (1, 0, 4, 19)], [np.inf, -np.inf, np.inf], padding=1,
+                   tags="!shifted"),
+    nonfinite_case("rows_x_nan", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "x", [(1, 3, 0, 0)], [np.nan], padding=1,
+                   tags="!shifted"),
+    nonfinite_case("rows_w_inf_centre", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "w", [(2, 1, 1, 1), (5, 0, 1, 1)],
+                   [np.inf, -np.inf], padding=1, tags="!shifted"),
+    nonfinite_case("rows_w_nan_corner_in_padding", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "w", [(4, 7, 2, 0)],
+                   [np.nan], padding=1, tags="!shifted", xfail=dict(float32=ONEDNN_PAD)),
+    nonfinite_case("rows_w_inf_corner_in_padding", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "w", [(0, 0, 0, 0)],
+                   [np.inf], padding=1, tags="!shifted", xfail=dict(float32=ONEDNN_PAD)),
+    nonfinite_case("rows_g_inf", "conv2d", (2, 3, 5, 20), (13, 3, 3, 3), "g", [(0, 0, 2, 7), (1, 4, 3, 10)],
+                   [np.inf, -np.inf], padding=1, tags="shifted"),
+    nonfinite_case("rows_g_nan", "conv2d", (2, 3, 5, 20), (13, 3, 3, 3), "g", [(1, 12, 2, 15)], [np.nan],
+                   padding=1, tags="shifted"),
+    nonfinite_case("rows_g_inf_border", "conv2d", (2, 3, 5, 20), (13, 3, 3, 3), "g", [(0, 2, 0, 0)], [np.inf],
+                   padding=1, tags="shifted", xfail=dict(float32=ONEDNN_PAD)),
+    nonfinite_case("rows_g_inf_input_grad_as_conv", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "g",
+                   [(0, 0, 2, 7), (1, 4, 3, 10)], [np.inf, -np.inf], padding=1, tags="shifted conv_xgrad"),
+    nonfinite_case("rows_g_nan_input_grad_as_conv", "conv2d", (2, 8, 5, 20), (13, 8, 3, 3), "g",
+                   [(1, 3, 2, 9)], [np.nan], padding=1, tags="shifted conv_xgrad"),
+    # blocked columns (few output channels)
+    nonfinite_case("blocked_x_inf", "conv2d", (2, 3, 5, 24), (4, 3, 3, 3), "x", [(0, 1, 2, 9)], [np.inf],
+                   padding=1, tags="!blocked"),
+    nonfinite_case("blocked_x_nan", "conv2d", (2, 3, 5, 24), (4, 3, 3, 3), "x", [(1, 0, 3, 14)], [np.nan],
+                   tags="!blocked"),
+    nonfinite_case("lenet_conv1_x_inf", "conv2d", (2, 1, 28, 28), (6, 1, 5, 5), "x", [(0, 0, 10, 13)], [np.inf],
+                   tags="!blocked"),
+    nonfinite_case("blocked_w_inf", "conv2d", (2, 3, 5, 24), (4, 3, 3, 3), "w", [(1, 2, 1, 1)], [-np.inf],
+                   padding=1, tags="blocked"),
+    nonfinite_case("blocked_w_nan_strided", "conv2d", (2, 3, 6, 40), (4, 3, 3, 5), "w", [(3, 0, 1, 2)], [np.nan],
+                   stride=2, padding=(0, 2), tags="blocked"),
+    nonfinite_case("blocked_g_inf", "conv2d", (2, 3, 5, 24), (4, 3, 3, 3), "g", [(0, 2, 2, 9)], [np.inf],
+                   padding=1, tags="blocked conv_xgrad"),
+    nonfinite_case("blocked_g_nan_strided", "conv2d", (2, 3, 6, 40), (4, 3, 3, 5), "g", [(1, 1, 1, 9)], [np.nan],
+                   stride=2, padding=(0, 2), tags="blocked !conv_xgrad"),
+    # neither: strided columns (batch_last), and the phase-split transposed convolution
+    nonfinite_case("strided_x_inf_nan", "conv2d", (2, 3, 7, 9), (13, 3, 3, 3), "x", [(0, 0, 3, 4), (1, 2, 5, 5)],
+                   [np.inf, np.nan], stride=2, tags="!blocked batch_last"),
+    nonfinite_case("strided_g_inf", "conv2d", (2, 3, 7, 9), (13, 3, 3, 3), "g", [(0, 5, 1, 2)], [-np.inf],
+                   stride=2, tags="!blocked batch_last"),
+    nonfinite_case("t2d_x_inf", "conv_transpose2d", (2, 3, 4, 5), (3, 2, 3, 3), "x", [(1, 2, 1, 3)], [np.inf],
+                   stride=2, padding=1, tags="phased"),
+    nonfinite_case("t2d_w_nan", "conv_transpose2d", (2, 3, 4, 5), (3, 2, 3, 3), "w", [(0, 1, 2, 2)], [np.nan],
+                   stride=2, padding=1, tags="phased", xfail=dict(float32=ONEDNN_PAD)),
+    nonfinite_case("t2d_g_inf", "conv_transpose2d", (2, 3, 4, 5), (3, 2, 3, 3), "g", [(0, 1, 3, 4), (0, 0, 3, 5)],
+                   [np.inf, -np.inf], stride=2, padding=1, tags="phased"),
+], [])
+
+
+@pytest.mark.parametrize("fn,inputs,upstream,dtype,tags", _table(NONFINITE_CASES))
+def test_conv_nonfinite(fn, inputs, upstream, dtype, tags, conv_paths):
+    """inf/NaN in x, the weight or the upstream gradient: outputs and gradients equal torch's, inf and NaN at the same
+    places (the _ShiftedRows path must fall back where it would form 0 * inf)."""
+    res = []
+    for lib in (ember, torch):
+        xs = [lib.tensor(a.astype(dtype), requires_grad=True) for a in inputs]
+        y = fn(lib, *xs)
+        g = r(*y.shape, seed=3)
+        if upstream:
+            g = _poisoned(g, *upstream)
+        y.backward(lib.from_numpy(g.astype(dtype)))
+        res.append([y] + [x.grad for x in xs])
+    for k, (e, t) in enumerate(zip(*res)):
+        assert_same(e, t, None if dtype == "float64" else F32, what="output" if k == 0 else f"grad of input {k - 1}")
+    assert_paths(conv_paths, tags)
 
 
 # ---- modules: Conv / ConvTranspose with every option ---------------------------------------------------------------
@@ -488,14 +744,25 @@ GRADCHECK_CASES = [
         x, w, b, stride=2, padding=1, groups=2, dilation=(1, 2)), [(1, 4, 3, 3), (4, 1, 3, 2), (2,)]),
     ("conv_transpose3d", lambda x, w: ember.nn.functional.conv_transpose3d(x, w, stride=(2, 1, 1)),
      [(1, 2, 2, 2, 2), (2, 2, 2, 1, 2)]),
+    # one case per fast path of ember/ops/conv.py (the paths, asserted by the spy, are listed after the shapes)
+    ("conv2d_shifted_rows", lambda x, w, b: ember.nn.functional.conv2d(x, w, b, padding=(0, 1)),
+     [(1, 1, 2, 17), (13, 1, 2, 2), (13,)], "shifted"),
+    ("conv1d_blocked", lambda x, w, b: ember.nn.functional.conv1d(x, w, b, padding=1),
+     [(1, 2, 10), (2, 2, 3), (2,)], "blocked !batch_last"),
+    ("conv2d_batch_last_staged", lambda x, w: ember.nn.functional.conv2d(x, w, stride=2),
+     [(8, 1, 4, 4), (2, 1, 2, 2)], "batch_last staged"),
+    ("conv_transpose2d_phased", lambda x, w, b: ember.nn.functional.conv_transpose2d(
+        x, w, b, stride=(1, 2), padding=(0, 1)), [(1, 1, 2, 17), (1, 1, 1, 3), (1,)], "phased !batch_last"),
 ]
 
 
-@pytest.mark.parametrize("fn,shapes", [c[1:] for c in GRADCHECK_CASES], ids=[c[0] for c in GRADCHECK_CASES])
-def test_gradcheck_gradgradcheck(fn, shapes):
+@pytest.mark.parametrize("fn,shapes,tags", [(c[1], c[2], c[3] if len(c) > 3 else "") for c in GRADCHECK_CASES],
+                         ids=[c[0] for c in GRADCHECK_CASES])
+def test_gradcheck_gradgradcheck(fn, shapes, tags, conv_paths):
     inputs = [ember.tensor(r(*s, seed=i), requires_grad=True) for i, s in enumerate(shapes)]
     assert ember.autograd.gradcheck(fn, inputs)
     assert ember.autograd.gradgradcheck(fn, inputs)
+    assert_paths(conv_paths, tags)
 
 
 # (id, conv fn(lib, x, w, b))

@@ -7,6 +7,7 @@ import torch
 from hypothesis import assume, given, settings, strategies as st
 
 import ember
+from ember.ops import pooling as pooling_ops
 from parity import assert_same, check, check_raises
 from .nnparity import same, same_error
 
@@ -49,10 +50,17 @@ MAX_CASES = [
     ("2d_unbatched", "max_pool2d", (3, 7, 6), ((3, 2),), dict(stride=(2, 1), padding=(1, 0))),
     ("2d_kernel_is_input", "max_pool2d", (2, 3, 4, 5), ((4, 5),), {}),
     ("2d_empty_batch", "max_pool2d", (0, 3, 6, 6), (2,), {}),
+    ("2d_k3_s1_overlap", "max_pool2d", (2, 3, 7, 8), (3, 1), {}),
+    ("2d_k2_s1_ceil", "max_pool2d", (2, 3, 6, 7), (2, 1), dict(ceil_mode=True)),
+    ("2d_k3_s1_p1_dilation2", "max_pool2d", (2, 3, 9, 8), (3, 1, 1), dict(dilation=2)),
+    ("2d_k3_s2_p1_dilation2_ceil", "max_pool2d", (1, 3, 11, 10), (3, 2, 1), dict(dilation=2, ceil_mode=True)),
+    ("2d_k3_s2_p1_ceil_odd", "max_pool2d", (2, 3, 10, 11), (3, 2, 1), dict(ceil_mode=True)),
+    ("2d_k4_s2_p2_wide", "max_pool2d", (2, 2, 6, 40), (4, 2, 2), {}),
     ("3d_basic", "max_pool3d", (2, 2, 4, 5, 6), (2,), {}),
     ("3d_options", "max_pool3d", (1, 2, 5, 6, 7), ((2, 3, 2), (1, 2, 2), (1, 1, 0)), dict(ceil_mode=True)),
     ("3d_dilation", "max_pool3d", (1, 2, 5, 6, 5), (2,), dict(stride=1, dilation=(2, 1, 2))),
     ("3d_unbatched", "max_pool3d", (2, 4, 4, 5), (3, 2, 1), {}),
+    ("3d_k3_s1_p1", "max_pool3d", (1, 2, 4, 5, 4), (3, 1, 1), {}),
 ]
 
 
@@ -80,19 +88,64 @@ def test_max_pool_nan_and_inf(name, shape):
     check(call(name, 2, return_indices=True), [x], dtypes=F64_32)
 
 
-@pytest.mark.parametrize("args", [(2,), (3, 2, 1)], ids=["k2s2", "k3s2p1"])
-def test_max_pool_nonfinite_upstream_grad(args):
-    """inf/NaN upstream gradients reach exactly the argmax positions (no NaN from inf * 0 elsewhere)."""
+@pytest.fixture
+def index_scatters(monkeypatch):
+    """A list that gets one entry per call of ember's max-pool index scatter (ember.ops.pooling._scatter_add)."""
+    calls = []
+    scatter = pooling_ops._scatter_add
+
+    def spy(*args):
+        calls.append(args[0].shape)
+        return scatter(*args)
+    monkeypatch.setattr(pooling_ops, "_scatter_add", spy)
+    return calls
+
+
+# (id, max_pool2d args, kwargs, whether windows overlap): overlapping windows have a backward of one scatter by index
+# (several windows may pick the same input); disjoint ones go through the kernel offsets
+POOL2D_GEOMETRIES = [
+    ("k2_s2_disjoint", (2,), {}, False),
+    ("k3_s2_p1", (3, 2, 1), {}, True),
+    ("k3_s1", (3, 1), {}, True),
+    ("k3_s1_p1_dilation2", (3, 1, 1), dict(dilation=2), True),
+    ("k3_s2_p1_ceil", (3, 2, 1), dict(ceil_mode=True), True),
+    ("k2_s1_ceil", (2, 1), dict(ceil_mode=True), True),
+]
+
+
+def nonfinite_planes(n, c, h, w):
+    """Ties, a 5x5 corner block of -inf (whole windows of -inf, also with padding), NaN and +inf entries."""
+    x = ties(n, c, h, w)
+    x[0, 0, :5, :5] = -np.inf
+    x[0, 1, 4, 4] = x[1, 0, 0, 0] = x[1, 1, 6, 2] = np.nan
+    x[1, 1, 2:4, 3] = np.inf
+    x[1, 0, 3:, 4:] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("args,kw,overlap", [c[1:] for c in POOL2D_GEOMETRIES], ids=[c[0] for c in POOL2D_GEOMETRIES])
+def test_max_pool2d_nonfinite_data(args, kw, overlap, index_scatters):
+    """Ties, all -inf windows, NaN and inf in the input: torch's values, indices and gradients."""
+    check(call("max_pool2d", *args, return_indices=True, **kw), [nonfinite_planes(2, 2, 8, 9)], dtypes=F64_32)
+    assert bool(index_scatters) == overlap
+
+
+@pytest.mark.parametrize("data", [r, ties])
+@pytest.mark.parametrize("args,kw,overlap", [c[1:] for c in POOL2D_GEOMETRIES], ids=[c[0] for c in POOL2D_GEOMETRIES])
+def test_max_pool_nonfinite_upstream_grad(args, kw, overlap, data, index_scatters):
+    """inf/NaN upstream gradients reach exactly the argmax positions (no NaN from inf * 0 elsewhere; where windows
+    share an argmax, their gradients add up: inf + -inf = NaN as in torch)."""
     def fn(t):
-        x = t.tensor(r(2, 2, 6, 6), requires_grad=True)
-        y = t.nn.functional.max_pool2d(x, *args)
+        x = t.tensor(data(2, 2, 6, 6), requires_grad=True)
+        y = t.nn.functional.max_pool2d(x, *args, **kw)
         g = r(*y.shape, seed=1)
-        g.reshape(-1)[[0, 5]] = np.inf
-        g.reshape(-1)[[3]] = -np.inf
+        g.reshape(-1)[[0, 5, 20]] = np.inf
+        g.reshape(-1)[[1, 3, 21]] = -np.inf
         g.reshape(-1)[[7]] = np.nan
         y.backward(t.from_numpy(g))
         return x.grad
     same(fn)
+    assert bool(index_scatters) == overlap
 
 
 def test_max_pool_integer_input():
