@@ -52,6 +52,11 @@ def best_time(fn, min_time=0.2, repeats=5):
     return min(timeit.repeat(fn, number=n, repeat=repeats)) / n
 
 
+def _fmt(seconds):
+    """A time in the unit that keeps three significant digits readable (µs below 1 ms)."""
+    return f"{seconds * 1e6:.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
 def main(argv):
     wanted = [a for a in argv if not a.startswith("-")]
     rows = []
@@ -67,7 +72,7 @@ def main(argv):
     if "--markdown" in argv:
         print("\n| case | ember | PyTorch | ratio |\n|---|---:|---:|---:|")
         for name, te, tt in rows:
-            print(f"| {name} | {te * 1e3:.3f} ms | {tt * 1e3:.3f} ms | {te / tt:.2f} |")
+            print(f"| {name} | {_fmt(te)} | {_fmt(tt)} | {te / tt:.2f} |")
     return rows
 
 
