@@ -67,7 +67,22 @@ def build_command(args):
     cmd += [args.training_script] + list(args.training_script_args)
     env = dict(os.environ, MASTER_ADDR=args.master_addr, MASTER_PORT=str(args.master_port),
                GROUP_RANK=str(args.node_rank))
+    for var, value in MALLOC_TUNING.items():
+        env.setdefault(var, value)
+    if n > 1 and "OMP_NUM_THREADS" not in env:
+        # as torchrun: one BLAS/OpenMP thread per rank unless asked otherwise (ranks that each start a thread per
+        # core oversubscribe the machine, and OpenBLAS's spinning threads then run several times slower)
+        print("Setting OMP_NUM_THREADS environment variable for each process to be 1 in default, to avoid your "
+              "system being overloaded, please further tune the variable for optimal performance in your "
+              "application as needed.", file=sys.stderr)
+        env["OMP_NUM_THREADS"] = "1"
     return cmd, env
+
+
+# glibc malloc keeps freed arrays of up to 128 MB (instead of unmapping anything over its mmap threshold), so
+# each training step reuses memory instead of page-faulting fresh pages; with several ranks on one machine those
+# faults cost more than the step's arithmetic. Set in the ranks' environment unless the user set them.
+MALLOC_TUNING = {"MALLOC_MMAP_THRESHOLD_": str(128 << 20), "MALLOC_TRIM_THRESHOLD_": str(512 << 20)}
 
 
 def run(args):

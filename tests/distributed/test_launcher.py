@@ -98,6 +98,22 @@ def test_command_line():
     assert cmd == [os.path.join(os.path.dirname(sys.executable), "mpiexec"), "-n", "3", sys.executable, "-m",
                    "ember.distributed._worker", "train.py", "--epochs", "2"]
     assert env["MASTER_ADDR"] == "127.0.0.1" and env["MASTER_PORT"] == "29500"
+    assert env["MALLOC_MMAP_THRESHOLD_"] == str(128 << 20) and env["MALLOC_TRIM_THRESHOLD_"] == str(512 << 20)
+
+
+def test_one_thread_per_rank_unless_set(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    _, env = launcher.build_command(launcher.get_args_parser().parse_args(["--nproc-per-node", "2", "train.py"]))
+    assert env["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    _, env = launcher.build_command(launcher.get_args_parser().parse_args(["--nproc-per-node", "2", "train.py"]))
+    assert env["OMP_NUM_THREADS"] == "3"
+
+
+def test_user_malloc_settings_win(monkeypatch):
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    _, env = launcher.build_command(launcher.get_args_parser().parse_args(["train.py"]))
+    assert env["MALLOC_MMAP_THRESHOLD_"] == "65536"
 
 
 @pytest.mark.parametrize("argv,error", [(["--nnodes", "2", "x.py"], NotImplementedError),
