@@ -33,10 +33,8 @@ def _key(edge):
     return id(edge[0]) if type(edge) is tuple else id(edge)
 
 
-def _collect(root_edges, want_parents):
-    """How many edges point at every node and leaf reachable from the roots (and, if asked, their parents)."""
-    deps = {}
-    parents = {} if want_parents else None
+def reachable_nodes(root_edges):
+    """Every graph node reachable from the edges (each once, depth first); leaves are the non-tuple edges of them."""
     stack = []
     seen = set()
     for e in root_edges:
@@ -45,17 +43,22 @@ def _collect(root_edges, want_parents):
             stack.append(e[0])
     while stack:
         node = stack.pop()
+        yield node
+        for e in node._edges:
+            if type(e) is tuple and id(e[0]) not in seen:
+                seen.add(id(e[0]))
+                stack.append(e[0])
+
+
+def _collect(root_edges, want_parents):
+    """How many edges point at every node and leaf reachable from the roots (and, if asked, their parents)."""
+    deps = {}
+    parents = {} if want_parents else None
+    for node in reachable_nodes(root_edges):
         for e in node._edges:
             if e is None:
                 continue
-            if type(e) is tuple:
-                child = e[0]
-                cid = id(child)
-                if cid not in seen:
-                    seen.add(cid)
-                    stack.append(child)
-            else:
-                cid = id(e)
+            cid = id(e[0]) if type(e) is tuple else id(e)
             deps[cid] = deps.get(cid, 0) + 1
             if parents is not None:
                 parents.setdefault(cid, []).append(id(node))

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..._tensor import Tensor
+from ...autograd.engine import reachable_nodes
 from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ..modules.module import Module
@@ -86,28 +87,10 @@ def _pass_through_sink(output):
 
 def _reachable_leaves(outputs):
     """The ids of the leaf tensors that backward from these outputs can reach (the parameters in use)."""
-    leaves = set()
-    seen = set()
-    stack = []
-    for t in outputs:
-        fn = t.grad_fn
-        if fn is None:
-            if t.requires_grad:
-                leaves.add(id(t))
-        elif id(fn) not in seen:
-            seen.add(id(fn))
-            stack.append(fn)
-    while stack:
-        node = stack.pop()
-        for e in node._edges:
-            if e is None:
-                continue
-            if type(e) is tuple:
-                if id(e[0]) not in seen:
-                    seen.add(id(e[0]))
-                    stack.append(e[0])
-            else:
-                leaves.add(id(e))
+    leaves = {id(t) for t in outputs if t.grad_fn is None and t.requires_grad}
+    roots = [(t.grad_fn, 0) for t in outputs if t.grad_fn is not None]
+    for node in reachable_nodes(roots):
+        leaves.update(id(e) for e in node._edges if e is not None and type(e) is not tuple)
     return leaves
 
 
