@@ -1,7 +1,7 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (the `mu_product` state)."""
 import numpy as np
 
-from .optimizer import Optimizer, _hyper, _scalar_step, _increment, _zeros_state, _check_capturable, _check_lr
+from .optimizer import Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state, _check_capturable, _check_lr
 from ._functional import blockwise, effective_grad, lerp_, addcmul_, addcdiv_
 
 __all__ = ["NAdam"]
@@ -12,14 +12,7 @@ class NAdam(Optimizer):
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
         _check_lr(lr)
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_args(eps, betas, weight_decay)
         if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay,

@@ -97,6 +97,18 @@ def _hyper(value):
     return value._data.reshape(())[()] if isinstance(value, Tensor) else value
 
 
+def _check_adam_args(eps, betas, weight_decay):
+    """PyTorch's checks of the Adam family's eps, betas and weight_decay (each with its own ValueError)."""
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def _check_lr(lr):
     """PyTorch's learning-rate validation: a 1-element tensor or a non-negative number."""
     if isinstance(lr, Tensor) and lr.numel() != 1:
