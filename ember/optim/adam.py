@@ -2,7 +2,8 @@
 import numpy as np
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state, _check_capturable, _check_fused
+from .optimizer import (Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state,
+                        _check_capturable, _check_fused)
 from ._functional import blockwise, effective_grad, lerp_, addcmul_, addcdiv_
 
 __all__ = ["Adam"]

@@ -1,7 +1,8 @@
 """Adamax: Adam with the infinity norm of past gradients in the denominator."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state, _check_capturable, _check_lr
+from .optimizer import (Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state,
+                        _check_capturable, _check_lr)
 from ._functional import blockwise, effective_grad, lerp_, addcdiv_
 
 __all__ = ["Adamax"]

@@ -1,7 +1,8 @@
 """NAdam: Adam with Nesterov momentum and a momentum-decay schedule (the `mu_product` state)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state, _check_capturable, _check_lr
+from .optimizer import (Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state,
+                        _check_capturable, _check_lr)
 from ._functional import blockwise, effective_grad, lerp_, addcmul_, addcdiv_
 
 __all__ = ["NAdam"]

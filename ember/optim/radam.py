@@ -1,7 +1,8 @@
 """RAdam: Adam with the variance of the adaptive learning rate rectified (plain momentum SGD early on)."""
 import numpy as np
 
-from .optimizer import Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state, _check_capturable, _check_lr
+from .optimizer import (Optimizer, _check_adam_args, _hyper, _scalar_step, _increment, _zeros_state,
+                        _check_capturable, _check_lr)
 from ._functional import blockwise, effective_grad, lerp_, addcmul_
 
 __all__ = ["RAdam"]
