@@ -43,6 +43,11 @@ class Tensor:
     _is_param = False
     __array_priority__ = 1000
 
+    def __init_subclass__(cls, **kwargs):
+        """Graph nodes free instances of subclasses (Parameter, user tensors) after backward, as they do Tensors."""
+        super().__init_subclass__(**kwargs)
+        _function.HELD_TYPES.add(cls)
+
     # ---- construction ---------------------------------------------------------------------------
     @classmethod
     def _make(cls, arr, requires_grad=False):
@@ -728,5 +733,6 @@ def _rebuild_tensor(data, requires_grad, cls=Tensor):
 
 
 _function.Tensor = Tensor
+_function.HELD_TYPES.add(Tensor)
 _engine.Tensor = Tensor
 _tensor_str._get_default_dtype = get_default_dtype

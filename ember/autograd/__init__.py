@@ -3,18 +3,14 @@ import numpy as np
 
 from .grad_mode import no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled, \
     is_inference_mode_enabled, set_multithreading_enabled
-from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable
+from .function import Function, FunctionCtx, InplaceFunction, NestedIOFunction, once_differentiable, \
+    _tensor_cls
 from .anomaly_mode import detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled, \
     set_anomaly_enabled
 from . import engine, function, grad_mode, graph
 from .variable import Variable
 from .gradcheck import gradcheck, gradgradcheck
 from . import functional, forward_ad, profiler
-
-
-def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
 
 
 def _make_grads(outputs, grad_outputs):

@@ -179,21 +179,26 @@ class _Run:
 
         As in PyTorch, a captured node that must also run is captured before its tensor hooks.
         """
-        if self.needed is not None and k not in self.needed:
+        needed = self.needed
+        if needed is not None and k not in needed:
             self.capture(k, _run_tensor_hooks(node, grads))
             return
         if self.captures:
             self.capture(k, grads)
         grad_inputs = _call_node(node, grads, self.retain_graph)
+        deps = self.deps
         for e, g in zip(node._edges, grad_inputs):
             if e is None:
                 continue
-            ck = _key(e)
-            if not self.should_run(ck):
-                continue
-            self.add(e, g)
-            left = self.deps[ck] - 1
-            self.deps[ck] = left
+            if needed is None:
+                ck = self.add(e, g)
+            else:
+                ck = _key(e)
+                if not self.should_run(ck):
+                    continue
+                self.add(e, g)
+            left = deps[ck] - 1
+            deps[ck] = left
             if left == 0:
                 self.push(ck)
 
@@ -263,7 +268,8 @@ def _run_tensor_hooks(node, grads):
 
 def _call_node(node, grads, retain_graph):
     """Run one node: tensor hooks, pre-hooks, backward, output checks, post-hooks; then free its buffers."""
-    grads = _run_tensor_hooks(node, grads)
+    if node._tensor_hooks or node._retain:
+        grads = _run_tensor_hooks(node, grads)
     if node._pre_hooks:
         for hook in tuple(node._pre_hooks.values()):
             r = hook(tuple(grads))
@@ -341,22 +347,29 @@ def _apply_backward(node, grads, missing=True):
 
 def _validate(node, result):
     """Check each gradient against its input: a Tensor, of a shape that sums to the input's, in its dtype."""
-    out = list(result)
-    for i, (g, meta) in enumerate(zip(out, node._in_meta)):
-        if g is None or meta is None:
+    out = None
+    for i, (g, e) in enumerate(zip(result, node._edges)):
+        if g is None or e is None:
             continue
         if not isinstance(g, Tensor):
             raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
-        shape, dtype = meta
-        if g._data.shape != shape:
-            if not _expandable(shape, g._data.shape):
+        if type(e) is tuple:
+            shape, dtype = e[0]._out_meta[e[1]]
+        else:
+            shape, dtype = e._data.shape, e._data.dtype
+        d = g._data
+        if d.shape == shape and d.dtype == dtype:
+            continue
+        if d.shape != shape:
+            if not _expandable(shape, d.shape):
                 raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                                   f"{list(g._data.shape)} but expected shape compatible with {list(shape)}")
+                                   f"{list(d.shape)} but expected shape compatible with {list(shape)}")
             g = _sum_to_shape(g, shape)
         if g._data.dtype != dtype:
             g = g.to(from_numpy_dtype(dtype))
+        out = list(result) if out is None else out
         out[i] = g
-    return tuple(out)
+    return result if out is None else tuple(out)
 
 
 def _sum_to_shape(g, shape):

@@ -39,13 +39,18 @@ class _Saved:
                                "inference mode in computation tracked by autograd. To work around this, you can make a "
                                "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "
                                "of `torch.inference_mode()`.")
-        vc = tensor._vc_get()
-        self.vc, self.version = vc, vc[0]
+        vc = tensor._vc
+        if vc is None:
+            vc = tensor._vc = [0]
+        self.vc = vc
+        self.version = vc[0]
         self.output_nr = output_nr
         if output_nr is None:
-            self.tensor, self.data = tensor, None
+            self.tensor = tensor
+            self.data = None
         else:
-            self.tensor, self.data = None, tensor._data
+            self.tensor = None
+            self.data = tensor._data
 
     def unpack(self, node):
         if self.vc[0] != self.version:
@@ -74,6 +79,10 @@ class _Saved:
 
 
 SAVED_TENSORS_HOOKS = {"stack": [], "disabled": None}
+_HOOK_STACK = SAVED_TENSORS_HOOKS["stack"]
+
+# The types whose instances a node frees after backward (ndarray, Tensor and its subclasses, added by Tensor).
+HELD_TYPES = {np.ndarray}
 
 
 class _PackedSaved:
@@ -111,9 +120,8 @@ class _PackedSaved:
 
 def _saved(tensor, output_nr=None):
     """How one tensor passed to save_for_backward is kept (through the innermost saved_tensors_hooks, if any)."""
-    hooks = SAVED_TENSORS_HOOKS["stack"]
-    if hooks:
-        return _PackedSaved(tensor, hooks[-1], output_nr)
+    if _HOOK_STACK:
+        return _PackedSaved(tensor, _HOOK_STACK[-1], output_nr)
     return _Saved(tensor, output_nr)
 
 
@@ -131,6 +139,21 @@ def adopt_saved_output(result, target):
     for s in saved:
         if type(s) is _Saved and s.vc is rvc:
             s.vc, s.version, s.data = vc, vc[0], target._data
+
+
+def record(cls, args, raw):
+    """Run internal op cls's forward on the arrays `raw` and record it as a node whose inputs are `args`: the fast
+    paths' Function.apply, for calls known to need a graph and to return one ndarray."""
+    ctx = _new(cls._backward_cls)
+    return ctx._build_single(args, cls.forward(ctx, *raw))
+
+
+def _input_holding(args, arr):
+    """The Tensor among args whose data is arr (a saved input), or arr itself as a new Tensor."""
+    for a in args:
+        if isinstance(a, Tensor) and a._data is arr:
+            return a
+    return Tensor._make(arr) if isinstance(arr, np.ndarray) else arr
 
 
 def _legacy_type_name(np_dtype):
@@ -306,6 +329,8 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         if STATE.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._rg:
+                    if type(out) is np.ndarray and not ctx._non_diff:
+                        return ctx._build_single(args, out)
                     return ctx._build(args, out if type(out) is tuple else (out,), type(out) is tuple)
         if type(out) is np.ndarray:
             return _wrap(out)
@@ -352,12 +377,49 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
             self._saved = self._resolve_saved(to_save, args, outs, results)
         return tuple(results) if is_tuple else results[0]
 
+    def _build_single(self, args, out):
+        """_build for an internal op with one ndarray output, in one pass (the common case, kept lean)."""
+        self._seq = next(_seq_counter)
+        if _anomaly_enabled[0]:
+            self.metadata["traceback_"] = anomaly_mode.forward_stack()
+        edges = []
+        is_tensor = []
+        needs = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if a._base is not None:
+                    a._sync_view()
+                is_tensor.append(True)
+                if a._rg:
+                    fn = a._grad_fn
+                    edges.append(a if fn is None else (fn, a._output_nr))
+                    needs.append(True)
+                    continue
+            else:
+                is_tensor.append(False)
+            edges.append(None)
+            needs.append(False)
+        self._edges = edges
+        self._tensor_args = is_tensor
+        self.needs_input_grad = tuple(needs)
+        self._out_meta = ((out.shape, out.dtype),)
+        t = _new(Tensor)
+        t._data = out
+        if out.dtype.kind in "fc":
+            t._rg = True
+            t._grad_fn = self
+        to_save = self.__dict__.pop("_to_save", None)
+        if to_save is not None:
+            self._saved = [None if s is None else
+                           (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
+                           _saved(_input_holding(args, s)) for s in to_save]
+        return t
+
     def _connect_inputs(self, args):
         """One edge per argument: (node, output_nr), a leaf Tensor, or None when no gradient flows there."""
         n = len(args)
         edges = [None] * n
         needs = [False] * n
-        in_meta = [None] * n
         is_tensor = [isinstance(a, Tensor) for a in args]
         for i in range(n):
             if is_tensor[i]:
@@ -368,10 +430,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     fn = a._grad_fn
                     edges[i] = a if fn is None else (fn, a._output_nr)
                     needs[i] = True
-                    d = a._data
-                    in_meta[i] = (d.shape, d.dtype)
         self._edges = edges
-        self._in_meta = in_meta
         self._tensor_args = is_tensor
         self.needs_input_grad = tuple(needs)
 
@@ -481,10 +540,10 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._saved = None
         if self._raw:
             d = self.__dict__
-            arrays = [k for k, v in d.items() if isinstance(v, (np.ndarray, Tensor))]
-            for k in arrays:
-                del d[k]
-            freed = freed or bool(arrays)
+            if not HELD_TYPES.isdisjoint(map(type, d.values())):
+                for k in [k for k, v in d.items() if isinstance(v, (np.ndarray, Tensor))]:
+                    del d[k]
+                freed = True
         if freed:
             self._freed = True
 
@@ -550,6 +609,11 @@ class _DelayedError(Function):
     @staticmethod
     def backward(ctx, *grads):
         raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+
+def _tensor_cls():
+    """ember.Tensor, for modules of this package that ember._tensor imports before Tensor exists."""
+    return Tensor
 
 
 def _wrap(arr):

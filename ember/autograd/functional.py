@@ -3,11 +3,7 @@
 jvp and hvp use the double-backward trick (PyTorch does the same), so they need no forward-mode AD.
 """
 from .grad_mode import enable_grad, set_grad_enabled, is_grad_enabled
-
-
-def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
+from .function import _tensor_cls
 
 
 def _zeros_like(t, requires_grad=False):

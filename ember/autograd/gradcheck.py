@@ -6,15 +6,11 @@ inherent; gradcheck is a testing tool for small inputs, as in PyTorch.
 import warnings
 
 import numpy as np
+from .function import _tensor_cls
 
 
 class GradcheckError(RuntimeError):
     """Raised by gradcheck/gradgradcheck when the analytical and numerical gradients disagree."""
-
-
-def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
 
 
 def _as_tuple(x):

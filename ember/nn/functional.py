@@ -27,6 +27,8 @@ def _rows(shape):
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, with PyTorch's checks (fused addmm path or matmul + add_ path)."""
+    if _plain_2d(input, weight, bias):
+        return _linear_ops.linear(input, weight, bias)
     _check_tensor(input, "linear")
     _check_tensor(weight, "linear", "weight", 2)
     in_dim, w_dim = input.dim(), weight.dim()
@@ -49,6 +51,22 @@ def linear(input, weight, bias=None):
     if bias is not None and not fused:
         out = out.add_(bias)
     return out
+
+
+def _plain_2d(input, weight, bias):
+    """Whether linear's arguments are the common valid case that needs no other check: a 2-D input and weight of
+    one dtype with matching inner sizes, and no bias or a 1-D bias of the output size in that dtype."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return False
+    x, w = input._data, weight._data
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype is not w.dtype:
+        return False
+    if bias is None:
+        return True
+    if not isinstance(bias, Tensor):
+        return False
+    b = bias._data
+    return b.ndim == 1 and b.shape[0] == w.shape[0] and b.dtype is x.dtype
 
 
 def _bias_fusable(bias):

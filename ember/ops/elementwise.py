@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function
+from ..autograd.function import Function, record
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm
@@ -69,6 +69,9 @@ def _operand(a, np_dtype):
 # ---------------------------------------------------------------------------------------------
 # binary ops
 # ---------------------------------------------------------------------------------------------
+_NO_SCALARS = (None, None)
+
+
 class _Binary(Function):
     """Base of broadcasting binary ops: forward casts both operands to the computation dtype and calls np_fn.
 
@@ -85,6 +88,23 @@ class _Binary(Function):
 
     @classmethod
     def forward(cls, ctx, a, b, nd):
+        if type(a) is np.ndarray and a.dtype is nd:
+            tb = type(b)
+            if tb is np.ndarray and b.dtype is nd:
+                ctx.shapes = (a.shape, b.shape)
+                ctx.scalars = _NO_SCALARS
+                if cls.save:
+                    ctx._to_save = (a, b)
+                out = cls.np_fn(a, b)
+                return out if type(out) is np.ndarray else np.asarray(out)
+            if (tb is float or tb is int) and nd.kind == "f" and _fast_dtype(cls, nd):
+                # A Python number beside a float array: the ufunc casts it to nd, as _operand would.
+                ctx.shapes = (a.shape, ())
+                ctx.scalars = (None, b)
+                if cls.save:
+                    ctx._to_save = (a, None)
+                out = cls.np_fn(a, b)
+                return out if type(out) is np.ndarray else np.asarray(out)
         a_arr, b_arr = isinstance(a, np.ndarray), isinstance(b, np.ndarray)
         ctx.shapes = (a.shape if a_arr else np.shape(a), b.shape if b_arr else np.shape(b))
         ctx.scalars = (None if a_arr else a, None if b_arr else b)
@@ -155,7 +175,7 @@ def _binary(cls, a, b, name, nd=None):
             dt = ad.dtype
             if dt is bd.dtype and ad.shape == bd.shape and _fast_dtype(cls, dt):
                 if graph:
-                    return cls.apply(a, b, dt)
+                    return record(cls, (a, b, dt), (ad, bd, dt))
                 out = cls.np_fn(ad, bd)
                 t = _new(Tensor)
                 t._data = out if type(out) is np.ndarray else np.asarray(out)
@@ -163,7 +183,7 @@ def _binary(cls, a, b, name, nd=None):
         elif (tb is float or tb is int) and ad.dtype.kind == "f" and cls.scalar_args != "tensors" and \
                 _fast_dtype(cls, ad.dtype):
             if graph:
-                return cls.apply(a, b, ad.dtype)
+                return record(cls, (a, b, ad.dtype), (ad, b, ad.dtype))
             out = cls.np_fn(ad, b)
             t = _new(Tensor)
             t._data = out if type(out) is np.ndarray else np.asarray(out)
@@ -771,17 +791,18 @@ def _unary(name, compute, grad, uses="x", float_out=True, node=None, errors=None
     fast = {} if "f" in "".join(errors) else {np.dtype(c) for c in "efd"}
 
     def op(input, *, out=None):
-        if type(input) is Tensor and out is None and STATE.fast and not (input._rg and STATE.enabled):
+        if type(input) is Tensor and out is None and STATE.fast and input._data.dtype in fast:
             d = input._data
-            if d.dtype in fast:
-                r = compute(d)
-                if type(r) is not np.ndarray or r.dtype != d.dtype:
-                    r = np.asarray(r)
-                    if r.dtype != d.dtype and r.dtype.kind == d.dtype.kind:
-                        r = r.astype(d.dtype)
-                t = _new(Tensor)
-                t._data = r
-                return t
+            if input._rg and STATE.enabled:
+                return record(cls, (input,), (d,))
+            r = compute(d)
+            if type(r) is not np.ndarray or r.dtype != d.dtype:
+                r = np.asarray(r)
+                if r.dtype != d.dtype and r.dtype.kind == d.dtype.kind:
+                    r = r.astype(d.dtype)
+            t = _new(Tensor)
+            t._data = r
+            return t
         _check_tensor(input, name)
         _reject(input.dtype, errors)
         return _out(cls.apply(input), out, name)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, _wrap
+from ..autograd.function import Function, _wrap, record
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim
 
@@ -172,12 +172,16 @@ def _matmul_grads(g, a, b, need):
 _NODES = {}
 
 
-def _product(a, b, node):
-    """Apply MatMul under the backward-node name PyTorch's kernel would give."""
+def _node_cls(node):
+    """MatMul under the backward-node name PyTorch's kernel would give."""
     cls = _NODES.get(node)
     if cls is None:
         cls = _NODES[node] = type(node, (MatMul,), {"_node_name": node})
-    return cls.apply(a, b)
+    return cls
+
+
+def _product(a, b, node):
+    return _node_cls(node).apply(a, b)
 
 
 def _finish(r, out):
@@ -188,10 +192,11 @@ def _finish(r, out):
 
 
 def matmul(input, other, *, out=None):
-    if out is None and type(input) is Tensor and type(other) is Tensor and STATE.fast and \
-            not ((input._rg or other._rg) and STATE.enabled):
+    if out is None and type(input) is Tensor and type(other) is Tensor and STATE.fast:
         a, b = input._data, other._data
         if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]:
+            if (input._rg or other._rg) and STATE.enabled:
+                return record(_node_cls("MmBackward0"), (input, other), (a, b))
             t = _new(Tensor)
             t._data = np.matmul(a, b)
             return t

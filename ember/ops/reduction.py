@@ -1,6 +1,7 @@
 """Reductions, scans and sorting: sum, mean, max/min, var/std, norm, logsumexp, cumsum, sort, topk, ..."""
 import builtins
 import functools
+import math
 import warnings
 
 import numpy as np
@@ -8,7 +9,7 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, _wrap
+from ..autograd.function import Function, _wrap, record
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
 
@@ -17,10 +18,17 @@ NAN = float("nan")
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------------
+# Up to this many elements, the gradient of a full reduction is a filled array rather than a broadcast view: quicker
+# to make than np.broadcast_to, and a leaf's .grad can take it without the copy a view needs.
+_SMALL = 4096
+
+
 def _expand_back(g, shape, dims, keepdim):
     """Broadcast a reduced gradient back to the input shape."""
     if not STATE.enabled:
         d = g._data
+        if d.ndim == 0 and math.prod(shape) <= _SMALL:
+            return _wrap(np.full(shape, d))
         if not keepdim and dims and len(shape):
             d = d.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
         return _wrap(np.broadcast_to(d, shape))
@@ -129,15 +137,14 @@ def _add_reduce(x, dims, keepdim, nd):
     return np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd)
 
 
-def _no_graph_float(input):
-    """A float tensor whose reduction records nothing (the fast path may skip Function.apply)."""
-    return type(input) is Tensor and input._data.dtype.kind == "f" and STATE.fast and \
-        not (input._rg and STATE.enabled)
-
-
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
-    if dim is None and dtype is None and out is None and _no_graph_float(input):
-        return _wrap(np.asarray(np.add.reduce(input._data, axis=None)))
+    if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
+        d = input._data
+        if d.dtype.kind == "f":
+            if input._rg and STATE.enabled:
+                dims = tuple(range(d.ndim))
+                return record(SumAll, (input, dims, False, d.dtype), (d, dims, False, d.dtype))
+            return _wrap(np.asarray(np.add.reduce(d, axis=None)))
     cls = SumAll if dim is None else Sum
     dims = _all_dims(dim, input._data.ndim)
     return _out(cls.apply(input, dims, keepdim, _sum_dtype(input._data, dtype)), out, "sum")
