@@ -62,14 +62,16 @@ class _RowVector:
         self.v = v.reshape(-1)
         k = self.v.shape[0]
         self.q = UFUNC_BUFFER // k if k else 0
-        self.tiled = np.tile(self.v, self.q) if self.q >= 2 else None
+        self.tiled = None  # built on first use: most calls on small inputs never tile
 
     def apply(self, ufunc, a, out):
         """ufunc(a, v, out=out)."""
         r, k = a.shape
         q = self.q
-        if self.tiled is None or r < q or not (a.flags.c_contiguous and out.flags.c_contiguous):
+        if q < 2 or r < q or not (a.flags.c_contiguous and out.flags.c_contiguous):
             return ufunc(a, self.v, out=out)
+        if self.tiled is None:
+            self.tiled = np.tile(self.v, q)
         m = r // q * q
         ufunc(a[:m].reshape(-1, q * k), self.tiled, out=out[:m].reshape(-1, q * k))
         if m < r:
