@@ -75,7 +75,7 @@ def _float_binop(cls, name, slow):
 Tensor.__add__ = _float_binop(E.Add, "add", E.add)
 Tensor.__radd__ = _float_binop(E.Add, "add", E.add)
 Tensor.__sub__ = _float_binop(E.Sub, "sub", E.sub)
-Tensor.__rsub__ = _binop(_rev(E.sub))
+Tensor.__rsub__ = _binop(E.rsub)
 Tensor.__mul__ = _float_binop(E.Mul, "mul", E.mul)
 Tensor.__rmul__ = _float_binop(E.Mul, "mul", E.mul)
 Tensor.__truediv__ = _float_binop(E.Div, "div", E.div)

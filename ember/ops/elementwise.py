@@ -85,6 +85,7 @@ class _Binary(Function):
     errors = {}
     scalar_args = "any"
     float_out = False
+    ufunc_like = False   # np_fn is not a ufunc but computes in its operands' dtype as one (may take the fast paths)
 
     @classmethod
     def forward(cls, ctx, a, b, nd):
@@ -154,7 +155,7 @@ def _fast_dtype(cls, np_dtype):
     ok = cache.get(np_dtype.char)
     if ok is None:
         kind = _kind(_dtype.from_numpy_dtype(np_dtype))
-        ok = cache[np_dtype.char] = isinstance(cls.np_fn, np.ufunc) and not any(
+        ok = cache[np_dtype.char] = (isinstance(cls.np_fn, np.ufunc) or cls.ufunc_like) and not any(
             kind in kinds for kinds in cls.errors) and not (cls.float_out and np_dtype.kind not in "fc")
     return ok
 
@@ -164,25 +165,29 @@ _new = object.__new__
 
 def _binary(cls, a, b, name, nd=None):
     """Apply binary op cls after PyTorch's operand and dtype checks; nd forces the computation dtype."""
-    if nd is None and type(a) is Tensor and STATE.fast:
-        # Fast paths: same-dtype same-shape tensors, or a float tensor and a Python number, need no dtype or
-        # broadcasting checks; with no graph to record they skip Function.apply too.
+    if nd is None and STATE.fast and isinstance(a, Tensor):
+        # Fast paths: tensors of one dtype, or a float tensor and a Python number, need no dtype checks and NumPy
+        # broadcasts as torch does (a shape mismatch goes on to the checks below, which raise torch's error); with
+        # no graph to record they skip Function.apply too.
         ad = a._data
         tb = type(b)
-        graph = STATE.enabled and (a._rg or (tb is Tensor and b._rg))
-        if tb is Tensor:
+        if isinstance(b, Tensor):
             bd = b._data
             dt = ad.dtype
-            if dt is bd.dtype and ad.shape == bd.shape and _fast_dtype(cls, dt):
-                if graph:
-                    return record(cls, (a, b, dt), (ad, bd, dt))
-                out = cls.np_fn(ad, bd)
-                t = _new(Tensor)
-                t._data = out if type(out) is np.ndarray else np.asarray(out)
-                return t
+            if dt is bd.dtype and _fast_dtype(cls, dt):
+                try:
+                    if STATE.enabled and (a._rg or b._rg):
+                        return record(cls, (a, b, dt), (ad, bd, dt))
+                    out = cls.np_fn(ad, bd)
+                except ValueError:
+                    pass
+                else:
+                    t = _new(Tensor)
+                    t._data = out if type(out) is np.ndarray else np.asarray(out)
+                    return t
         elif (tb is float or tb is int) and ad.dtype.kind == "f" and cls.scalar_args != "tensors" and \
                 _fast_dtype(cls, ad.dtype):
-            if graph:
+            if STATE.enabled and a._rg:
                 return record(cls, (a, b, ad.dtype), (ad, b, ad.dtype))
             out = cls.np_fn(ad, b)
             t = _new(Tensor)
@@ -228,6 +233,22 @@ class Sub(_Binary):
 
     def grads(self, g, a, b):
         return g, -g
+
+
+class Rsub(_Binary):
+    """other - input, with the inputs in torch's order (input, other)."""
+    _node_name = "RsubBackward0"
+    scalar_args = "scalars"
+    np_fn = staticmethod(lambda a, b: np.subtract(b, a))
+    ufunc_like = True
+    save = False
+
+    def grads(self, g, a, b):
+        return -g, g
+
+
+class RsubScalar(Rsub):
+    _node_name = "RsubBackward1"
 
 
 class Mul(_Binary):
@@ -553,7 +574,15 @@ subtract = sub
 
 
 def rsub(input, other, *, alpha=1):
-    return sub(other, input, alpha=alpha)
+    """other - alpha * input; recorded as torch records it (RsubBackward0, or RsubBackward1 for a Python number)."""
+    if alpha != 1:
+        return sub(other, input, alpha=alpha)
+    cls = Rsub if isinstance(other, Tensor) else RsubScalar
+    if type(input) is Tensor and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f":
+        return _binary(cls, input, other, "rsub")
+    a, b = as_tensor_arg(input), as_tensor_arg(other)
+    _check_bool_sub(b, a)
+    return _binary(cls, a, b, "rsub")
 
 
 def mul(input, other, *, out=None):

@@ -137,15 +137,29 @@ def _add_reduce(x, dims, keepdim, nd):
     return np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+class _Whole:
+    """The default of sum's and mean's dim: left out, they record torch's whole-tensor node (SumBackward0), while an
+    explicit dim=None records the dim-list node (SumBackward1), as torch's two overloads do."""
+
+    def __repr__(self):
+        return "None"
+
+
+_WHOLE = _Whole()
+
+
+def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
+    whole = dim is _WHOLE
+    if whole:
+        dim = None
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
             if input._rg and STATE.enabled:
                 dims = tuple(range(d.ndim))
-                return record(SumAll, (input, dims, False, d.dtype), (d, dims, False, d.dtype))
+                return record(SumAll if whole else Sum, (input, dims, False, d.dtype), (d, dims, False, d.dtype))
             return _wrap(np.asarray(np.add.reduce(d, axis=None)))
-    cls = SumAll if dim is None else Sum
+    cls = SumAll if whole else Sum
     dims = _all_dims(dim, input._data.ndim)
     return _out(cls.apply(input, dims, keepdim, _sum_dtype(input._data, dtype)), out, "sum")
 
@@ -198,12 +212,15 @@ class MeanAll(Mean):
     _node_name = "MeanBackward0"
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+def mean(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
+    whole = dim is _WHOLE
+    if whole:
+        dim = None
     if dtype is not None:
         input = input.to(dtype)
     _require_float(input, "mean", "could not infer output dtype. Input dtype must be either a floating point or "
                    "complex dtype. Got:")
-    cls = MeanAll if dim is None else Mean
+    cls = MeanAll if whole else Mean
     return _out(cls.apply(input, _all_dims(dim, input._data.ndim), keepdim), out, "mean")
 
 

@@ -178,3 +178,31 @@ def test_hooks_and_inplace_loop_keeps_count_flat(no_gc):
             counts.append((_live(ember.Tensor), _live(Function)))
     assert counts[0] == counts[1]
     assert len(seen) == 100
+
+
+def _graph_nodes(t):
+    """Every node reachable from t.grad_fn (AccumulateGrad views excluded)."""
+    seen, todo = {}, [t.grad_fn]
+    while todo:
+        n = todo.pop()
+        if n is None or id(n) in seen or not hasattr(n, "_edges"):
+            continue
+        seen[id(n)] = n
+        todo.extend(f for f, _ in n.next_functions)
+    return list(seen.values())
+
+
+def test_backward_frees_arrays_and_tensors_held_by_nodes():
+    """After backward, no node keeps an ndarray or Tensor (Parameters included) of its forward alive."""
+    ember.manual_seed(0)
+    net = ember.nn.Sequential(ember.nn.Conv2d(1, 2, 3), ember.nn.ReLU(), ember.nn.MaxPool2d(2), ember.nn.Flatten(),
+                              ember.nn.Dropout(0.5), ember.nn.Linear(8, 3))
+    loss = ember.nn.functional.cross_entropy(net(ember.randn(2, 1, 6, 6)), ember.tensor([0, 2]))
+    nodes = _graph_nodes(loss)
+    held = [(type(n).__name__, k) for n in nodes for k, v in vars(n).items()
+            if isinstance(v, (np.ndarray, ember.Tensor))]
+    assert held, "the forward should keep arrays or tensors on some node (else this test checks nothing)"
+    loss.backward()
+    held = [(type(n).__name__, k) for n in nodes for k, v in vars(n).items()
+            if isinstance(v, (np.ndarray, ember.Tensor))]
+    assert held == []

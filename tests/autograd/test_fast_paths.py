@@ -1,0 +1,114 @@
+"""The per-op fast paths (no graph to record, or a graph recorded through function.record) against torch.
+
+Each case runs three ways: without requires_grad (the no-graph path), with it (the recording path: values,
+grad_fn name and gradients), and with it under no_grad. Cases that must leave the fast paths (mixed dtypes,
+broadcasting, integer tensors, Parameters, keepdim) sit in the same table.
+"""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.parity import check, r, ri
+
+F32, F64 = np.float32, np.float64
+
+CASES = {
+    "add": (lambda t, a, b: a + b, [r(3, 4), r(3, 4, seed=1)]),
+    "mul same tensor": (lambda t, a: a * a, [r(3, 4)]),
+    "sub": (lambda t, a, b: a - b, [r(3, 4), r(3, 4, seed=1)]),
+    "div": (lambda t, a, b: a / b, [r(3, 4), r(3, 4, seed=1) + 3]),
+    "add scalar": (lambda t, a: a + 1, [r(3, 4)]),
+    "mul float scalar": (lambda t, a: a * 2.5, [r(3, 4)]),
+    "rsub scalar": (lambda t, a: 1 - a, [r(3, 4)]),
+    "pow scalar": (lambda t, a: a ** 2, [r(3, 4)]),
+    "div by int": (lambda t, a: a / 3, [r(3, 4)]),
+    "add broadcast": (lambda t, a, b: a + b, [r(3, 4), r(4, seed=1)]),
+    "add mixed dtypes": (lambda t, a, b: a + b.double(), [r(3, 4), r(3, 4, seed=1)]),
+    "add int tensor": (lambda t, a, b: a + b, [r(3, 4), ri(3, 4)]),
+    "add 0-d": (lambda t, a, b: a + b, [r(), r(seed=1)]),
+    "exp": (lambda t, a: a.exp(), [r(3, 4)]),
+    "tanh": (lambda t, a: t.tanh(a), [r(3, 4)]),
+    "sigmoid of view": (lambda t, a: a.t().sigmoid(), [r(3, 4)]),
+    "exp 0-d": (lambda t, a: a.exp(), [r()]),
+    "matmul": (lambda t, a, b: a @ b, [r(3, 4), r(4, 2, seed=1)]),
+    "matmul transposed": (lambda t, a, b: a.t() @ b, [r(4, 3), r(4, 2, seed=1)]),
+    "matmul 1-D": (lambda t, a, b: a @ b, [r(3, 4), r(4, seed=1)]),
+    "sum": (lambda t, a: a.sum(), [r(3, 4)]),
+    "sum keepdim": (lambda t, a: a.sum(None, keepdim=True), [r(3, 4)]),
+    "sum 0-d": (lambda t, a: a.sum(), [r()]),
+    "sum large": (lambda t, a: (a * 2).sum(), [r(70, 70)]),
+    "sum int": (lambda t, a, b: (a + b.sum()).sum(), [r(3), ri(3, 4)]),
+    "view": (lambda t, a: a.view(12) * 2, [r(3, 4)]),
+    "getitem": (lambda t, a: a[1:] * 2, [r(3, 4)]),
+    "linear": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(5, 4), r(3, 4, seed=1), r(3, seed=2)]),
+    "linear no bias": (lambda t, x, w: t.nn.functional.linear(x, w), [r(5, 4), r(3, 4, seed=1)]),
+    "linear 3-D": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(2, 5, 4), r(3, 4, seed=1), r(3, seed=2)]),
+    "linear 2-D bias": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(5, 4), r(3, 4, seed=1), r(5, 3)]),
+    "linear parameter": (lambda t, x, w: t.nn.functional.linear(x, t.nn.Parameter(w)), [r(5, 4), r(3, 4, seed=1)]),
+}
+
+
+def _grad_fn_name(t):
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("dt", [F64, F32])
+def test_fast_path_parity(name, dt):
+    fn, inputs = CASES[name]
+    check(fn, inputs, grad=False, dtypes=[dt])
+    check(fn, inputs, grad=True, dtypes=[dt])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_fast_path_grad_fn_names(name):
+    fn, inputs = CASES[name]
+    floats = [i for i, a in enumerate(inputs) if a.dtype.kind == "f"]
+    outs = {}
+    for lib in (ember, torch):
+        args = [lib.tensor(a, requires_grad=i in floats) for i, a in enumerate(inputs)]
+        outs[lib] = fn(lib, *args)
+        with lib.no_grad():
+            quiet = fn(lib, *args)
+        assert quiet.grad_fn is None and not quiet.requires_grad
+    assert _grad_fn_name(outs[ember]) == _grad_fn_name(outs[torch])
+    assert outs[ember].requires_grad == outs[torch].requires_grad
+
+
+def test_recorded_add_keeps_in_place_checks():
+    """A saved input changed in place after a recorded fast-path op raises torch's error in backward."""
+    for lib in (ember, torch):
+        a = lib.ones(3, requires_grad=True)
+        b = a * 2
+        c = b * b
+        b.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            c.sum().backward()
+
+
+@pytest.mark.parametrize("expr", ["x.sum()", "x.sum(None)", "x.sum(None, keepdim=True)", "x.sum(dtype=lib.float64)",
+                                  "x.mean()", "x.mean(None)", "x.mean(None, keepdim=True)", "1 - x", "2.5 - x",
+                                  "lib.rsub(x, y)", "lib.rsub(x, 3)", "x + p", "p * x"])
+def test_node_names_follow_torch_overloads(expr):
+    """The node a call records follows torch's overload: sum() vs sum(dim=None), rsub with a number or a tensor."""
+    names, values = [], []
+    for lib in (ember, torch):
+        x = lib.tensor(r(3, 4), requires_grad=True)
+        y = lib.tensor(r(3, 4, seed=1))
+        p = lib.nn.Parameter(lib.tensor(r(4, seed=2)))
+        out = eval(expr)
+        names.append(type(out.grad_fn).__name__)
+        out.backward(lib.ones_like(out))
+        values.append((out.detach().numpy(), x.grad.numpy()))
+    assert names[0] == names[1]
+    for e, t in zip(*values):
+        np.testing.assert_allclose(e, t, rtol=1e-12)
+
+
+@pytest.mark.parametrize("shapes", [((3,), (4,)), ((2, 3), (3, 2)), ((2, 1, 3), (4, 2))])
+def test_fast_path_shape_mismatch_raises_torch_error(shapes):
+    from tests.parity import raises
+    for rg in (False, True):
+        raises(lambda t: t.ones(*shapes[0], requires_grad=rg) + t.ones(*shapes[1]), RuntimeError,
+               "must match the size of tensor b")
