@@ -267,8 +267,6 @@ def _gelu(e, x, approximate, dt):
 def _activation(e, op):
     name, x, p = op.name, x0(e, op), op.args[1:]
     dt, g = out_dtype(op), e.g
-    if name == "Relu":
-        return g.op("Relu", [x])
     if name in ("Elu", "EluResult"):
         return _elu(e, op)
     if name == "LeakyRelu":
@@ -305,6 +303,11 @@ def _activation(e, op):
 @reg.op(A._Pointwise)
 def activation(e, op):
     e.set(op, 0, _activation(e, op))
+
+
+@reg.op(A.Relu)
+def relu(e, op):
+    e.set(op, 0, e.g.op("Relu", [x0(e, op)]))
 
 
 @reg.op(A.Prelu)

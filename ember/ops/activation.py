@@ -67,7 +67,28 @@ def _elu_result_deriv(x, out, alpha, scale, input_scale, bw_input_scale):
     return pos * scale + (1 - pos) * ((out + alpha * scale) * bw_input_scale)
 
 
-Relu = _pointwise("Relu", lambda x: np.maximum(x, 0), lambda x, out: _const(x._data > 0, x))
+class Relu(Function):
+    """max(x, 0), saving only the result: backward passes g where the result is not <= 0 (so NaN inputs pass
+    their gradient and NaN gradients of negative inputs become 0), as torch's threshold_backward does."""
+
+    _raw = True
+    _node_name = "ReluBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, x.dtype.type(0))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        if STATE.enabled:
+            return E.where(Tensor._make(out._data <= 0), 0.0, g)
+        gd = g._data
+        return Tensor._make(np.where(out._data <= 0, gd.dtype.type(0), gd))
+
+
 Elu = _pointwise("Elu", _elu_compute, _elu_deriv)
 EluResult = _pointwise("EluResult", _elu_compute, _elu_result_deriv, node="EluBackward1")
 LeakyRelu = _pointwise("LeakyRelu", lambda x, s: np.where(x > 0, x, x * s),
@@ -79,12 +100,12 @@ Hardsigmoid = _pointwise("Hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1),
 Hardswish = _pointwise("Hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
                        lambda x, out: E.where(Tensor._make(x._data <= -3), 0.0,
                                               E.where(Tensor._make(x._data < 3), x / 3 + 0.5, 1.0)))
-Hardshrink = _pointwise("Hardshrink", lambda x, l: np.where(np.abs(x) > l, x, 0),
-                        lambda x, out, l: _const(np.abs(x._data) > l, x))
-Softshrink = _pointwise("Softshrink", lambda x, l: np.where(x > l, x - l, np.where(x < -l, x + l, 0)),
-                        lambda x, out, l: _const(np.abs(x._data) > l, x))
-Threshold = _pointwise("Threshold", lambda x, th, v: np.where(x > th, x, v),
-                       lambda x, out, th, v: _const(x._data > th, x))
+Hardshrink = _pointwise("Hardshrink", lambda x, l: np.where(np.abs(x) <= l, 0, x),
+                        lambda x, out, l: _const(~(np.abs(x._data) <= l), x))
+Softshrink = _pointwise("Softshrink", lambda x, l: np.where(np.abs(x) <= l, 0, x - np.copysign(l, x)),
+                        lambda x, out, l: _const(~(np.abs(x._data) <= l), x))
+Threshold = _pointwise("Threshold", lambda x, th, v: np.where(x <= th, v, x),
+                       lambda x, out, th, v: _const(~(x._data <= th), x))
 Softsign = _pointwise("Softsign", lambda x: x / (1 + np.abs(x)), lambda x, out: (x.abs() + 1).pow(-2))
 Tanhshrink = _pointwise("Tanhshrink", lambda x: x - np.tanh(x), lambda x, out: E.tanh(x).pow(2))
 Silu = _pointwise("Silu", lambda x: x * sm.expit(x),

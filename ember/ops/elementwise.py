@@ -1048,12 +1048,13 @@ class Clamp(Function):
         x, lo_t, hi_t = ctx.saved_tensors
         lo, hi = ctx.bounds
         xd = x._data
-        keep = np.ones(xd.shape, bool)
-        if lo is not None:
-            keep = keep & (xd >= lo)
+        keep = None if lo is None else xd >= lo
         if hi is not None:
-            keep = keep & (xd <= hi)
-        gx = sum_to(where(_mask(keep), g, 0.0), x.shape)
+            keep = xd <= hi if keep is None else keep & (xd <= hi)
+        if STATE.enabled:
+            gx = sum_to(where(_mask(keep), g, 0.0), x.shape)
+        else:
+            gx = sum_to(Tensor._make(np.where(keep, g._data, g._data.dtype.type(0))), x.shape)
         glo = ghi = None
         if lo_t is not None and ctx.needs_input_grad[1]:
             m = (xd < lo) & (lo < hi) if hi is not None else xd < lo
@@ -1078,7 +1079,23 @@ def _check_bound(v, d):
         raise RuntimeError(f"value cannot be converted to type {_C_NAMES[d.name]} without overflow")
 
 
+_FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
+
+
+def _number_bound(v, limit):
+    """A clamp bound that needs no conversion or check: None, or a Python float/int the dtype can hold (or inf)."""
+    if v is None:
+        return True
+    if type(v) is not float and type(v) is not int:
+        return False
+    return builtins.abs(v) <= limit or not math.isfinite(v)
+
+
 def clamp(input, min=None, max=None, *, out=None):
+    if out is None and type(input) is Tensor and (min is not None or max is not None):
+        limit = _FLOAT_MAX.get(input._data.dtype)
+        if limit is not None and _number_bound(min, limit) and _number_bound(max, limit):
+            return Clamp.apply(input, min, max)
     _check_tensor(input, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
