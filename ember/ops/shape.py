@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function
+from ..autograd.function import Function, record
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to
 
@@ -77,14 +77,20 @@ def _view_result(src, out, view_fn):
 
 
 def view(input, *shape):
-    if STATE.fast and type(input) is Tensor and not (input._rg and STATE.enabled):
+    if STATE.fast and type(input) is Tensor:
+        # NumPy's reshape without a copy infers -1 and refuses what torch's view refuses (the checks below then
+        # raise torch's error); with a graph the view is recorded without re-checking.
+        d = input._data
         try:
-            arr = input._data.reshape(*shape, copy=False)
+            arr = d.reshape(*shape, copy=False)
         except (TypeError, ValueError):
             pass
         else:
-            out = _new(Tensor)
-            out._data = arr
+            if input._rg and STATE.enabled:
+                out = record(Reshape, (input, arr.shape, True), (d, arr.shape, True))
+            else:
+                out = _new(Tensor)
+                out._data = arr
             return input._make_view(out, lambda b: b.view(*shape))
     if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype) or isinstance(shape[0], type)):
         return view_dtype(input, shape[0])

@@ -40,6 +40,9 @@ CASES = {
     "sum large": (lambda t, a: (a * 2).sum(), [r(70, 70)]),
     "sum int": (lambda t, a, b: (a + b.sum()).sum(), [r(3), ri(3, 4)]),
     "view": (lambda t, a: a.view(12) * 2, [r(3, 4)]),
+    "view inferred": (lambda t, a: a.view(2, -1) * 2, [r(3, 4)]),
+    "view of transposed": (lambda t, a: a.t().view(3, 2, 2) * 2, [r(4, 3)]),
+    "view of view": (lambda t, a: a.view(12).view(2, 6) * 2, [r(3, 4)]),
     "getitem": (lambda t, a: a[1:] * 2, [r(3, 4)]),
     "linear": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(5, 4), r(3, 4, seed=1), r(3, seed=2)]),
     "linear no bias": (lambda t, x, w: t.nn.functional.linear(x, w), [r(5, 4), r(3, 4, seed=1)]),
@@ -112,3 +115,10 @@ def test_fast_path_shape_mismatch_raises_torch_error(shapes):
     for rg in (False, True):
         raises(lambda t: t.ones(*shapes[0], requires_grad=rg) + t.ones(*shapes[1]), RuntimeError,
                "must match the size of tensor b")
+
+
+def test_view_refused_on_the_fast_path_raises_torch_error():
+    from tests.parity import raises
+    for rg in (False, True):
+        raises(lambda t: t.ones(4, 3, requires_grad=rg).t().view(12), RuntimeError, "view size is not compatible")
+        raises(lambda t: t.ones(4, 3, requires_grad=rg).view(5, -1), RuntimeError, "is invalid for input of size 12")
