@@ -382,6 +382,22 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._seq = next(_seq_counter)
         if _anomaly_enabled[0]:
             self.metadata["traceback_"] = anomaly_mode.forward_stack()
+        self._connect_inputs(args)
+        self._out_meta = ((out.shape, out.dtype),)
+        t = _new(Tensor)
+        t._data = out
+        if out.dtype.kind in "fc":
+            t._rg = True
+            t._grad_fn = self
+        to_save = self.__dict__.pop("_to_save", None)
+        if to_save is not None:
+            self._saved = [None if s is None else
+                           (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
+                           _saved(_input_holding(args, s)) for s in to_save]
+        return t
+
+    def _connect_inputs(self, args):
+        """One edge per argument: (node, output_nr), a leaf Tensor, or None when no gradient flows there."""
         edges = []
         is_tensor = []
         needs = []
@@ -399,37 +415,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 is_tensor.append(False)
             edges.append(None)
             needs.append(False)
-        self._edges = edges
-        self._tensor_args = is_tensor
-        self.needs_input_grad = tuple(needs)
-        self._out_meta = ((out.shape, out.dtype),)
-        t = _new(Tensor)
-        t._data = out
-        if out.dtype.kind in "fc":
-            t._rg = True
-            t._grad_fn = self
-        to_save = self.__dict__.pop("_to_save", None)
-        if to_save is not None:
-            self._saved = [None if s is None else
-                           (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
-                           _saved(_input_holding(args, s)) for s in to_save]
-        return t
-
-    def _connect_inputs(self, args):
-        """One edge per argument: (node, output_nr), a leaf Tensor, or None when no gradient flows there."""
-        n = len(args)
-        edges = [None] * n
-        needs = [False] * n
-        is_tensor = [isinstance(a, Tensor) for a in args]
-        for i in range(n):
-            if is_tensor[i]:
-                a = args[i]
-                if a._base is not None:
-                    a._sync_view()
-                if a._rg:
-                    fn = a._grad_fn
-                    edges[i] = a if fn is None else (fn, a._output_nr)
-                    needs[i] = True
         self._edges = edges
         self._tensor_args = is_tensor
         self.needs_input_grad = tuple(needs)
@@ -517,12 +502,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                     break
             else:
                 if self._raw:
-                    for a in args:
-                        if isinstance(a, Tensor) and a._data is s:
-                            saved.append(_saved(a))
-                            break
-                    else:
-                        saved.append(_saved(Tensor._make(s) if isinstance(s, np.ndarray) else s))
+                    saved.append(_saved(_input_holding(args, s)))
                 else:
                     if not isinstance(s, Tensor):
                         raise TypeError(f"save_for_backward can only save variables, but argument {k} is of type "

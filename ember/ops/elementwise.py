@@ -90,20 +90,19 @@ class _Binary(Function):
     @classmethod
     def forward(cls, ctx, a, b, nd):
         if type(a) is np.ndarray and a.dtype is nd:
+            # No casts needed: b is an array in nd, or a Python number the ufunc casts to float nd as _operand would.
             tb = type(b)
             if tb is np.ndarray and b.dtype is nd:
-                ctx.shapes = (a.shape, b.shape)
-                ctx.scalars = _NO_SCALARS
+                b_shape, scalars, b_saved = b.shape, _NO_SCALARS, b
+            elif (tb is float or tb is int) and nd.kind == "f" and _fast_dtype(cls, nd):
+                b_shape, scalars, b_saved = (), (None, b), None
+            else:
+                b_shape = None
+            if b_shape is not None:
+                ctx.shapes = (a.shape, b_shape)
+                ctx.scalars = scalars
                 if cls.save:
-                    ctx._to_save = (a, b)
-                out = cls.np_fn(a, b)
-                return out if type(out) is np.ndarray else np.asarray(out)
-            if (tb is float or tb is int) and nd.kind == "f" and _fast_dtype(cls, nd):
-                # A Python number beside a float array: the ufunc casts it to nd, as _operand would.
-                ctx.shapes = (a.shape, ())
-                ctx.scalars = (None, b)
-                if cls.save:
-                    ctx._to_save = (a, None)
+                    ctx.save_for_backward(a, b_saved)
                 out = cls.np_fn(a, b)
                 return out if type(out) is np.ndarray else np.asarray(out)
         a_arr, b_arr = isinstance(a, np.ndarray), isinstance(b, np.ndarray)
@@ -1070,7 +1069,7 @@ def _check_bound(v, d):
     if v is None or isinstance(v, bool) or d is _dtype.bool_:
         return
     if d.is_floating_point:
-        bad = math.isfinite(v) and builtins.abs(v) > np.finfo(d.np).max
+        bad = not _fits_float(v, np.finfo(d.np).max)
     else:
         info = np.iinfo(d.np)
         lowest = -info.max if info.min == 0 else info.min  # unsigned types accept negatives that wrap around
@@ -1082,13 +1081,14 @@ def _check_bound(v, d):
 _FLOAT_MAX = {np.dtype(t): float(np.finfo(t).max) for t in (np.float16, np.float32, np.float64)}
 
 
-def _number_bound(v, limit):
-    """A clamp bound that needs no conversion or check: None, or a Python float/int the dtype can hold (or inf)."""
-    if v is None:
-        return True
-    if type(v) is not float and type(v) is not int:
-        return False
+def _fits_float(v, limit):
+    """Whether number v converts to a float type whose largest value is limit (inf and NaN do)."""
     return builtins.abs(v) <= limit or not math.isfinite(v)
+
+
+def _number_bound(v, limit):
+    """A clamp bound that needs no conversion or check: None, or a Python float/int the dtype can hold."""
+    return v is None or (type(v) is float or type(v) is int) and _fits_float(v, limit)
 
 
 def clamp(input, min=None, max=None, *, out=None):
