@@ -21,7 +21,8 @@ import ember  # noqa: E402
 
 from benchmarks import cases  # noqa: E402
 
-SUITES = ["cases", "conv_cases", "layer_cases", "seq_cases", "optim_cases"]
+SUITES = ["cases", "elementwise_cases", "activation_cases", "reduction_cases", "conv_cases", "layer_cases", "seq_cases",
+          "optim_cases"]
 
 
 def all_cases():
