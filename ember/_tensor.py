@@ -447,6 +447,7 @@ class Tensor:
             out._view_ver = vc[0]
         elif base._rg:
             out._no_grad_view = True
+            out._rg = True  # as in PyTorch: a leaf that requires grad, whose gradient goes nowhere
         return out
 
     def _sync_view(self):

@@ -171,7 +171,7 @@ class _Run:
         g = _call_hooks(t._hooks, g)
         if self.needed is not None and k not in self.needed:
             self.capture(k, (g,))
-        elif g is not None:
+        elif g is not None and not t._no_grad_view:
             accumulate_grad(t, g)
 
     def run_node(self, k, node, grads):

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record
+from ..autograd.function import Function, record, record_result
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to
 
@@ -69,29 +69,74 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape), None, None
 
 
-def _view_result(src, out, view_fn):
-    """Mark `out` as a view of `src` when its array shares src's memory."""
-    if np.may_share_memory(out._data, src._data):
-        src._make_view(out, view_fn)
-    return out
+class Unsqueeze(Reshape):
+    _node_name = "UnsqueezeBackward0"
+
+
+class SqueezeAll(Reshape):
+    _node_name = "SqueezeBackward0"
+
+
+class SqueezeDim(Reshape):
+    _node_name = "SqueezeBackward1"
+
+
+class SqueezeDims(Reshape):
+    _node_name = "SqueezeBackward2"
+
+
+class UnsafeView(Reshape):
+    """The reshape of a copy (reshape of an input that no view can give): PyTorch's clone + _unsafe_view."""
+
+    _node_name = "UnsafeViewBackward0"
+
+
+def _reshape_view(cls, input, shape, view_fn):
+    """input's data reshaped to `shape` as a view of input, recorded as node cls (a Reshape) when it needs a graph."""
+    d = input._data
+    if STATE.fast and type(input) is Tensor:
+        if input._rg and STATE.enabled:
+            out = record(cls, (input, shape, False), (d, shape, False))
+        else:
+            out = _new(Tensor)
+            out._data = d.reshape(shape)
+    else:
+        out = cls.apply(input, shape, False)
+    return input._make_view(out, view_fn)
+
+
+def _numpy_view(d, shape):
+    """d reshaped by NumPy without a copy, or None: NumPy infers -1 and refuses what torch's view refuses (the
+    checked paths then raise torch's errors)."""
+    dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+    if dims and min(dims) < -1:  # NumPy reads any negative size as -1
+        return None
+    try:
+        return d.reshape(*shape, copy=False)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fast_view(input, shape, view_fn):
+    """view/reshape of a plain Tensor that NumPy can view: recorded without re-checking; else None."""
+    if not (STATE.fast and type(input) is Tensor):
+        return None
+    d = input._data
+    arr = _numpy_view(d, shape)
+    if arr is None:
+        return None
+    if input._rg and STATE.enabled:
+        out = record_result(Reshape, (input, arr.shape, True), arr, in_shape=d.shape)
+    else:
+        out = _new(Tensor)
+        out._data = arr
+    return input._make_view(out, view_fn)
 
 
 def view(input, *shape):
-    if STATE.fast and type(input) is Tensor:
-        # NumPy's reshape without a copy infers -1 and refuses what torch's view refuses (the checks below then
-        # raise torch's error); with a graph the view is recorded without re-checking.
-        d = input._data
-        try:
-            arr = d.reshape(*shape, copy=False)
-        except (TypeError, ValueError):
-            pass
-        else:
-            if input._rg and STATE.enabled:
-                out = record(Reshape, (input, arr.shape, True), (d, arr.shape, True))
-            else:
-                out = _new(Tensor)
-                out._data = arr
-            return input._make_view(out, lambda b: b.view(*shape))
+    out = _fast_view(input, shape, lambda b: b.view(*shape))
+    if out is not None:
+        return out
     if len(shape) == 1 and (isinstance(shape[0], _dtype.dtype) or isinstance(shape[0], type)):
         return view_dtype(input, shape[0])
     shape = _infer_shape(_shape_arg(shape), input._data.size)
@@ -105,12 +150,13 @@ def view_dtype(input, d):
 
 
 def reshape(input, *shape):
+    out = _fast_view(input, shape, lambda b: b.reshape(*shape))
+    if out is not None:
+        return out
     shape = _infer_shape(_shape_arg(shape), input._data.size)
-    if shape == input._data.shape:
-        out = Reshape.apply(input, shape, False)
-        return input._make_view(out, lambda b: b.reshape(shape))
-    out = Reshape.apply(input, shape, False)
-    return _view_result(input, out, lambda b: b.reshape(shape))
+    if _numpy_view(input._data, shape) is None:
+        return UnsafeView.apply(contiguous(input), shape, False)
+    return _reshape_view(Reshape, input, shape, lambda b: b.reshape(shape))
 
 
 def ravel(input):
@@ -167,16 +213,14 @@ def squeeze(input, dim=None):
     else:
         dims = wrap_dims(dim, len(shp)) if len(shp) else ()
         new = tuple(s for i, s in enumerate(shp) if not (i in dims and s == 1))
-    out = Reshape.apply(input, new, False)
-    return input._make_view(out, lambda b: b.reshape(new))
+    cls = SqueezeAll if dim is None else SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return _reshape_view(cls, input, new, lambda b: b.reshape(new))
 
 
 def unsqueeze(input, dim):
     shp = input._data.shape
     d = wrap_dim(dim, len(shp) + 1)
-    new = shp[:d] + (1,) + shp[d:]
-    out = Reshape.apply(input, new, False)
-    return input._make_view(out, lambda b: b.unsqueeze(d))
+    return _reshape_view(Unsqueeze, input, shp[:d] + (1,) + shp[d:], lambda b: b.unsqueeze(d))
 
 
 class Permute(Function):
@@ -193,6 +237,30 @@ class Permute(Function):
         return g.permute(tuple(np.argsort(ctx.dims))), None
 
 
+class Transpose(Permute):
+    """A permute that swaps two dims (transpose, swapaxes, mT), named as PyTorch names it."""
+
+    _node_name = "TransposeBackward0"
+
+
+class T(Permute):
+    _node_name = "TBackward0"
+
+
+def _permute_view(cls, input, perm, view_fn):
+    """input's data permuted by `perm` as a view of input, recorded as node cls (a Permute) when it needs a graph."""
+    d = input._data
+    if STATE.fast and type(input) is Tensor:
+        if input._rg and STATE.enabled:
+            out = record(cls, (input, perm), (d, perm))
+        else:
+            out = _new(Tensor)
+            out._data = d.transpose(perm)
+    else:
+        out = cls.apply(input, perm)
+    return input._make_view(out, view_fn)
+
+
 def permute(input, *dims):
     dims = _shape_arg(dims)
     nd = input._data.ndim
@@ -203,23 +271,22 @@ def permute(input, *dims):
     dims = tuple(wrap_dim(d, nd) for d in dims)
     if len(set(dims)) != nd:
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    out = Permute.apply(input, dims)
-    return input._make_view(out, lambda b: b.permute(dims))
+    return _permute_view(Permute, input, dims, lambda b: b.permute(dims))
+
+
+def _swap(nd, d0, d1):
+    perm = list(range(nd))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return tuple(perm)
 
 
 def transpose(input, dim0, dim1):
     nd = input._data.ndim
     if nd == 0:
-        return input._make_view(Reshape.apply(input, (), False), lambda b: b)
+        wrap_dim(dim0, 0), wrap_dim(dim1, 0)
+        return _permute_view(Transpose, input, (), lambda b: b)
     d0, d1 = wrap_dim(dim0, nd), wrap_dim(dim1, nd)
-    if STATE.fast and type(input) is Tensor and not (input._rg and STATE.enabled):
-        out = _new(Tensor)
-        out._data = input._data.swapaxes(d0, d1)
-        return input._make_view(out, lambda b: b.transpose(d0, d1))
-    perm = list(range(nd))
-    perm[d0], perm[d1] = perm[d1], perm[d0]
-    out = Permute.apply(input, tuple(perm))
-    return input._make_view(out, lambda b: b.transpose(d0, d1))
+    return _permute_view(Transpose, input, _swap(nd, d0, d1), lambda b: b.transpose(d0, d1))
 
 
 swapaxes = swapdims = transpose
@@ -229,8 +296,7 @@ def t(input):
     nd = input._data.ndim
     if nd > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {nd}D")
-    return transpose(input, 0, 1) if nd == 2 else input._make_view(Reshape.apply(input, input._data.shape, False),
-                                                                    lambda b: b)
+    return _permute_view(T, input, (1, 0) if nd == 2 else tuple(range(nd)), lambda b: b.t())
 
 
 def movedim(input, source, destination):

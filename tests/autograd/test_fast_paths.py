@@ -44,6 +44,31 @@ CASES = {
     "view of transposed": (lambda t, a: a.t().view(3, 2, 2) * 2, [r(4, 3)]),
     "view of view": (lambda t, a: a.view(12).view(2, 6) * 2, [r(3, 4)]),
     "getitem": (lambda t, a: a[1:] * 2, [r(3, 4)]),
+    "t": (lambda t, a: a.t(), [r(3, 4)]),
+    "t 1-D": (lambda t, a: a.t(), [r(4)]),
+    "t 0-d": (lambda t, a: a.t(), [r()]),
+    "transpose": (lambda t, a: a.transpose(0, 2), [r(2, 3, 4)]),
+    "transpose negative dims": (lambda t, a: a.transpose(-1, -2), [r(2, 3, 4)]),
+    "transpose same dim": (lambda t, a: a.transpose(1, 1), [r(3, 4)]),
+    "transpose 0-d": (lambda t, a: a.transpose(0, -1), [r()]),
+    "swapaxes": (lambda t, a: a.swapaxes(0, 1), [r(3, 4)]),
+    "mT": (lambda t, a: a.mT, [r(2, 3, 4)]),
+    "T": (lambda t, a: a.T, [r(3, 4)]),
+    "permute": (lambda t, a: a.permute(2, 0, 1), [r(2, 3, 4)]),
+    "movedim": (lambda t, a: a.movedim(0, -1), [r(2, 3, 4)]),
+    "unsqueeze": (lambda t, a: a.unsqueeze(1), [r(3, 4)]),
+    "unsqueeze negative": (lambda t, a: a.unsqueeze(-1), [r(3, 4)]),
+    "unsqueeze 0-d": (lambda t, a: a.unsqueeze(0), [r()]),
+    "squeeze": (lambda t, a: a.squeeze(), [r(3, 1, 4, 1)]),
+    "squeeze nothing": (lambda t, a: a.squeeze(), [r(3, 4)]),
+    "squeeze dim": (lambda t, a: a.squeeze(1), [r(3, 1, 4)]),
+    "squeeze dims": (lambda t, a: a.squeeze((1, 3)), [r(3, 1, 4, 1)]),
+    "reshape": (lambda t, a: a.reshape(2, 6), [r(3, 4)]),
+    "reshape same shape": (lambda t, a: a.reshape(3, 4), [r(3, 4)]),
+    "reshape list": (lambda t, a: a.reshape([4, -1]), [r(3, 4)]),
+    "reshape of transposed (copy)": (lambda t, a: a.t().reshape(12), [r(3, 4)]),
+    "flatten": (lambda t, a: a.flatten(), [r(2, 3, 4)]),
+    "view_as": (lambda t, a: a.view_as(a), [r(3, 4)]),
     "linear": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(5, 4), r(3, 4, seed=1), r(3, seed=2)]),
     "linear no bias": (lambda t, x, w: t.nn.functional.linear(x, w), [r(5, 4), r(3, 4, seed=1)]),
     "linear 3-D": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(2, 5, 4), r(3, 4, seed=1), r(3, seed=2)]),
@@ -68,15 +93,16 @@ def test_fast_path_parity(name, dt):
 def test_fast_path_grad_fn_names(name):
     fn, inputs = CASES[name]
     floats = [i for i, a in enumerate(inputs) if a.dtype.kind == "f"]
-    outs = {}
+    outs, quiet = {}, {}
     for lib in (ember, torch):
         args = [lib.tensor(a, requires_grad=i in floats) for i, a in enumerate(inputs)]
         outs[lib] = fn(lib, *args)
         with lib.no_grad():
-            quiet = fn(lib, *args)
-        assert quiet.grad_fn is None and not quiet.requires_grad
+            quiet[lib] = fn(lib, *args)
+        assert quiet[lib].grad_fn is None
     assert _grad_fn_name(outs[ember]) == _grad_fn_name(outs[torch])
     assert outs[ember].requires_grad == outs[torch].requires_grad
+    assert quiet[ember].requires_grad == quiet[torch].requires_grad  # a view keeps it, other results drop it
 
 
 def test_recorded_add_keeps_in_place_checks():
@@ -115,6 +141,19 @@ def test_fast_path_shape_mismatch_raises_torch_error(shapes):
     for rg in (False, True):
         raises(lambda t: t.ones(*shapes[0], requires_grad=rg) + t.ones(*shapes[1]), RuntimeError,
                "must match the size of tensor b")
+
+
+def test_view_taken_under_no_grad_requires_grad_but_gets_no_gradient():
+    """As in PyTorch: a view of a tensor requiring grad, taken under no_grad, is a leaf with requires_grad=True
+    whose gradient is not accumulated; backward through it leaves the base's .grad untouched."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.ones(3, 4, requires_grad=True)
+        with lib.no_grad():
+            v, s, u = x.t(), x[1:], x.unsqueeze(0)
+        (v * 2).sum().backward()
+        results.append([(t.requires_grad, t.is_leaf, t.grad is None) for t in (v, s, u)] + [x.grad is None, repr(s)])
+    assert results[0] == results[1]
 
 
 def test_view_refused_on_the_fast_path_raises_torch_error():

@@ -254,6 +254,9 @@ ERRORS = [
     ("reshape_bad", lambda t: t.zeros(2, 3).reshape(5, -1),
      RuntimeError, r"shape '\[5, -1\]' is invalid for input of size 6"),
     ("reshape_neg", lambda t: t.zeros(2, 3).reshape(-2, 3), RuntimeError, "invalid shape dimension -2"),
+    ("view_neg", lambda t: t.zeros(2, 3).view(-2, 3), RuntimeError, "invalid shape dimension -2"),
+    ("view_neg_tuple", lambda t: t.zeros(2, 3, requires_grad=True).view((3, -3)), RuntimeError,
+     "invalid shape dimension -3"),
     ("reshape_empty_infer", lambda t: t.zeros(0, 3).reshape(0, -1),
      RuntimeError, "cannot reshape tensor of 0 elements into shape \\[0, -1\\] because the unspecified dimension "
                    "size -1 can be any value"),
