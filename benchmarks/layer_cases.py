@@ -1,7 +1,7 @@
 """Layer benchmark cases (cross-entropy, batch/layer norm, embedding, softmax), in the format of benchmarks/cases.py.
 
 Each maker takes the library module (ember or torch) and returns a no-arg callable; norm layers run in training mode.
-usage: BENCH_THREADS=1 python benchmarks/run.py cross_entropy BatchNorm2d LayerNorm Embedding softmax
+usage: BENCH_THREADS=1 python benchmarks/run.py cross_entropy BatchNorm2d LayerNorm GroupNorm Embedding softmax
 """
 
 import numpy as np
@@ -69,6 +69,8 @@ ALL = [
     ("BatchNorm2d train fwd+bwd 32x256x14x14", _norm_step(lambda lib: lib.nn.BatchNorm2d(256), (32, 256, 14, 14))),
     ("LayerNorm fwd+bwd 16x64x512", _norm_step(lambda lib: lib.nn.LayerNorm(512), (16, 64, 512))),
     ("LayerNorm fwd+bwd 32x128x768", _norm_step(lambda lib: lib.nn.LayerNorm(768), (32, 128, 768))),
+    ("GroupNorm(8, 64) fwd+bwd 8x64x32x32", _norm_step(lambda lib: lib.nn.GroupNorm(8, 64), (8, 64, 32, 32))),
+    ("GroupNorm(32, 128) fwd+bwd 16x128x16x16", _norm_step(lambda lib: lib.nn.GroupNorm(32, 128), (16, 128, 16, 16))),
     ("Embedding bwd 50000x128, 4096 indices", embedding_backward),
     ("softmax 256x1000", softmax_forward),
 ]

@@ -3,6 +3,8 @@ import builtins as _builtins
 
 import numpy as _np
 
+from . import _allocator  # noqa: F401  (malloc settings for array workloads; EMBER_MALLOC_TUNING=0 turns off)
+
 __version__ = "0.1.0"
 
 from ._dtype import (dtype, Size, device, bool_ as bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64,

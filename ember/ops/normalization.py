@@ -149,12 +149,7 @@ class _Row:
 
     @staticmethod
     def _forward_block(x, w, b, eps, xhat, y, mean, var, rstd):
-        k = max(x.shape[1], 1)
-        np.divide(np.einsum("rk->r", x)[:, None], k, out=mean)
-        np.subtract(x, mean, out=xhat)
-        np.divide(np.vecdot(xhat, xhat)[:, None], k, out=var)
-        np.divide(1.0, np.sqrt(var + eps), out=rstd)
-        xhat *= rstd
+        _row_stats(x, eps, xhat, mean, var, rstd)
         if w is not None:
             w.apply(np.multiply, xhat, y)
             if b is not None:
@@ -185,15 +180,70 @@ class _Row:
     @staticmethod
     def _backward_block(g, xhat, rstd, w, gx, tmp):
         """g_x = rstd * (g' - mean(g') - x_hat * mean(g' * x_hat)), g' = g * w, into gx."""
-        k = max(xhat.shape[1], 1)
         if w is not None:
             w.apply(np.multiply, g, gx)
         else:
             np.copyto(gx, g)
-        gp_mean = np.einsum("rk->r", gx)[:, None] / k
-        gx -= np.multiply(xhat, np.vecdot(gx, xhat)[:, None] / k, out=tmp)
-        gx -= gp_mean
-        gx *= rstd
+        _row_input_grad(gx, xhat, rstd, tmp)
+
+
+def _row_stats(x, eps, xhat, mean, var, rstd):
+    """Statistics of each row of (R, K) x into the (R, 1) arrays, and x_hat = (x - mean) * rstd into xhat."""
+    k = max(x.shape[1], 1)
+    np.divide(np.einsum("rk->r", x)[:, None], k, out=mean)
+    np.subtract(x, mean, out=xhat)
+    np.divide(np.vecdot(xhat, xhat)[:, None], k, out=var)
+    np.divide(1.0, np.sqrt(var + eps), out=rstd)
+    xhat *= rstd
+
+
+def _row_input_grad(gp, xhat, rstd, tmp):
+    """In place, gp <- rstd * (gp - mean(gp) - x_hat * mean(gp * x_hat)) along the rows of (R, K) arrays."""
+    k = max(xhat.shape[1], 1)
+    gp_mean = np.einsum("rk->r", gp)[:, None] / k
+    gp -= np.multiply(xhat, np.vecdot(gp, xhat)[:, None] / k, out=tmp)
+    gp -= gp_mean
+    gp *= rstd
+
+
+class _Group:
+    """Group norm on (N, G, C/G, L), statistics over (2, 3), affine parameters per channel: the row kernel's
+    statistics on (N * G, C/G * L) rows, and the affine step on (N, C, L). Saves x_hat."""
+
+    @staticmethod
+    def forward(xv, w, b, eps, dims, affine_shape):
+        n, groups, cg, l = xv.shape
+        x2 = xv.reshape(n * groups, cg * l)
+        xhat = np.empty_like(x2)
+        mean, var, rstd = (np.empty((n * groups, 1), xv.dtype) for _ in range(3))
+        with row_buffers(x2):
+            _row_stats(x2, eps, xhat, mean, var, rstd)
+        xhat3 = xhat.reshape(n, groups * cg, l)
+        if w is not None:
+            y = np.multiply(xhat3, w.reshape(1, -1, 1))
+            if b is not None:
+                y += b.reshape(1, -1, 1)
+        elif b is not None:
+            y = np.add(xhat3, b.reshape(1, -1, 1))
+        else:
+            y = xhat3.copy()
+        shape4 = (n, groups, 1, 1)
+        return y.reshape(xv.shape), xhat, mean.reshape(shape4), var.reshape(shape4), rstd
+
+    @staticmethod
+    def backward(gd, xhat, rstd, w, gx, dims, affine_shape, need_w, need_b):
+        n, groups, cg, l = gd.shape
+        g3, xhat3, gx3 = (a.reshape(n, groups * cg, l) for a in (gd, xhat, gx))
+        gw = _channel_sum(g3, xhat3).reshape(affine_shape) if need_w else None
+        gb = _channel_sum(g3).reshape(affine_shape) if need_b else None
+        if w is not None:
+            np.multiply(g3, w.reshape(1, -1, 1), out=gx3)
+        else:
+            np.copyto(gx3, g3)
+        gx2 = gx.reshape(n * groups, cg * l)
+        with row_buffers(gx2):
+            _row_input_grad(gx2, xhat, rstd, np.empty_like(gx2))
+        return gw, gb
 
 
 def _row_blocks(a):
@@ -250,6 +300,8 @@ def _kernel(group_shape, dims, affine_shape):
         return _Channel
     if len(group_shape) == 2 and tuple(dims) == (1,) and affine_shape[0] == 1:
         return _Row
+    if len(group_shape) == 4 and tuple(dims) == (2, 3) and affine_shape[0] == affine_shape[3] == 1:
+        return _Group
     return _Generic
 
 
