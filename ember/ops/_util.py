@@ -91,3 +91,17 @@ def cast(a, np_dtype):
 def float_dtype_for(d):
     """The dtype a float-valued op returns for input dtype d (integers -> the default float)."""
     return d if d.is_floating_point or d.is_complex else _dtype.get_default_dtype()
+
+
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def zero_where(drop, a):
+    """A new array: a, with +0 where bool array `drop` is True (torch's `drop ? 0 : a`, NaN included). Done by
+    masking bits, because np.where branches per element and runs ~10x slower on unpredictable masks."""
+    it = _SAME_SIZE_INT.get(a.itemsize) if a.dtype.kind == "f" else None
+    if it is None or drop.shape != a.shape or not a.ndim:
+        return np.where(drop, a.dtype.type(0), a)
+    mask = np.subtract(drop.view(np.int8), 1, dtype=it)  # drop -> 0, keep -> -1 (all bits set)
+    np.bitwise_and(a.view(it), mask, out=mask)
+    return mask.view(a.dtype)
