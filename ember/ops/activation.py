@@ -1,6 +1,8 @@
-"""Activation kernels: one fused Function per activation, with a backward written in ember ops
-(so double backward works); softmax/log_softmax are stable and fused: one exp pass per element, shifted by the
-max only where the plain exponentials would leave float range, and none in backward."""
+"""Activation kernels: one fused Function per activation. Forward and (when no graph is recorded) backward run on
+the arrays in the input's dtype, in torch's CPU formulas, with blends done bitwise rather than by np.where (which is
+~20x slower on random masks); with create_graph the backward is written in ember ops, so double backward works.
+softmax/log_softmax are stable and fused: one exp pass per element, shifted by the max only where the plain
+exponentials would leave float range, and none in backward."""
 import math
 
 import numpy as np
@@ -9,7 +11,17 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import special_math as sm
 from . import elementwise as E
+from .shape import cat
 from ..autograd.grad_mode import STATE
+
+try:
+    from numpy._core.umath import clip as _clip  # the ufunc behind np.clip, without its ~2.5 us Python wrapper
+except ImportError:  # pragma: no cover
+    _clip = np.clip
+
+_WORD = {2: np.int16, 4: np.int32, 8: np.int64}
+_INF = float("inf")
+SMALL = 512  # arrays up to this size take the plain NumPy forms (np.where, log1p, expm1): fewer calls, same values
 
 
 def _const(mask, like):
@@ -17,16 +29,103 @@ def _const(mask, like):
     return Tensor._make(np.asarray(mask, dtype=like._data.dtype))
 
 
+def _1d(a):
+    """a, with a 0-d array as 1-d (NumPy ufuncs turn 0-d results into scalars, which take no `out=`)."""
+    return a.reshape(1) if a.ndim == 0 else a
+
+
+def _mask(cond, width, invert=False):
+    """cond as `width`-byte words: all ones where cond (or where not cond, if invert), zeros elsewhere."""
+    c = cond.view(np.int8)
+    return (np.subtract(c, 1) if invert else np.negative(c)).astype(_WORD[width])
+
+
+def _keep(a, cond, invert=False):
+    """a where cond (where not cond, if invert), +0 elsewhere: a bitwise AND, as torch's `mask & value`, so NaN or
+    inf in the dropped elements of a never leak into the result."""
+    if a.size <= SMALL:
+        zero = a.dtype.type(0)
+        return np.where(cond, zero, a) if invert else np.where(cond, a, zero)
+    it = _WORD[a.dtype.itemsize]
+    m = _mask(cond, a.dtype.itemsize, invert)
+    return np.bitwise_and(a.view(it), m, out=m).view(a.dtype)
+
+
+def _put(dst, src, cond):
+    """dst = src where cond, in place and exactly (src an array or a scalar): a masked copy when few elements are
+    selected (fast for sparse masks), else a bitwise blend (fast for any mask)."""
+    if dst.size <= SMALL:
+        np.copyto(dst, src, where=cond)
+        return dst
+    n = np.count_nonzero(cond)
+    if n == 0:
+        return dst
+    if n * 32 < cond.size:
+        np.copyto(dst, src, where=cond)
+        return dst
+    it = _WORD[dst.itemsize]
+    d = dst.view(it)
+    s = np.asarray(src, dst.dtype).view(it)
+    m = _mask(cond, dst.itemsize)
+    m &= np.bitwise_xor(s, d)
+    d ^= m
+    return dst
+
+
+def _two_values(cond, a, b, dtype):
+    """An array of dtype holding exactly a where cond and b elsewhere (bitwise, no float rounding)."""
+    if cond.size <= SMALL:
+        return np.where(cond, dtype.type(a), dtype.type(b))
+    it = _WORD[dtype.itemsize]
+    wa, wb = np.array([a, b], dtype).view(it)
+    m = _mask(cond, dtype.itemsize)
+    m &= wa ^ wb
+    m ^= wb
+    return m.view(dtype)
+
+
+def _log1p(y):
+    """log1p of a float array y >= 0 (inf allowed), to ~3 ulp: log(1 + y) corrected by the rounding of 1 + y
+    (numpy's float32 log is vectorised, its log1p is not)."""
+    if y.dtype != np.float32 or y.size <= SMALL:
+        return np.log1p(y)
+    w = y + 1
+    out = np.log(w)
+    c = np.subtract(w, 1)
+    c -= y
+    c /= w
+    out -= c
+    return _put(out, _INF, y == _INF)  # the correction is NaN there
+
+
+def _expm1_nonpos(z):
+    """expm1 of a float array z <= 0 (or -inf, NaN), to ~3 ulp: 2t / (1 - t) with t = tanh(z / 2) (numpy's float32
+    tanh is vectorised, its expm1 is not); other dtypes use np.expm1."""
+    if z.dtype != np.float32 or z.size <= SMALL:
+        return np.expm1(z)
+    t = np.multiply(z, 0.5)
+    np.tanh(t, out=t)
+    d = np.subtract(1, t)
+    t += t
+    t /= d
+    return t
+
+
 class _Pointwise(Function):
-    """forward: `compute(x, *params)`; backward: g * `deriv(x_tensor, out_tensor, *params)`."""
+    """An elementwise activation. forward: `compute(ctx, x, *params)` on float arrays in their dtype (it may keep
+    intermediates on ctx for the backward); backward: `grad(ctx, g, x, out, *params)` on arrays when no graph is
+    recorded, else g * `deriv(x_tensor, out_tensor, *params)` in ember ops (so double backward works). x and the
+    result are saved for backward as torch saves them (in-place changes before backward raise torch's error)."""
 
     _raw = True
+    grad = None
 
     @classmethod
     def forward(cls, ctx, x, *params):
-        out = cls.compute(x, *params)
-        if out.dtype != x.dtype:
-            out = out.astype(x.dtype)
+        if x.ndim and x.dtype.kind == "f":
+            out = cls.compute(ctx, x, *params)
+        else:
+            out = cls.compute(ctx, _1d(x).astype(np.float64, copy=False), *params).astype(x.dtype).reshape(x.shape)
         ctx.params = params
         ctx.save_for_backward(x, out)
         return out
@@ -34,13 +133,22 @@ class _Pointwise(Function):
     @classmethod
     def backward(cls, ctx, g):
         x, out = ctx.saved_tensors
-        return (g * cls.deriv(x, out, *ctx.params),) + (None,) * len(ctx.params)
+        if STATE.enabled or cls.grad is None or g._data.dtype != x._data.dtype:
+            gx = g * cls.deriv(x, out, *ctx.params)
+        else:
+            gd = g._data
+            if gd.ndim:
+                gx = Tensor._make(cls.grad(ctx, gd, x._data, out._data, *ctx.params))
+            else:
+                gx = Tensor._make(cls.grad(ctx, _1d(gd), _1d(x._data), _1d(out._data), *ctx.params).reshape(()))
+        return (gx,) + (None,) * len(ctx.params)
 
 
-def _pointwise(name, compute, deriv, node=None):
-    cls = type(name, (_Pointwise,), {"compute": staticmethod(compute), "deriv": staticmethod(deriv),
-                                     "_node_name": node or name + "Backward0"})
-    return cls
+def _pointwise(name, compute, deriv, grad=None, node=None):
+    attrs = {"compute": staticmethod(compute), "deriv": staticmethod(deriv), "_node_name": node or name + "Backward0"}
+    if grad is not None:
+        attrs["grad"] = staticmethod(grad)
+    return type(name, (_Pointwise,), attrs)
 
 
 SQRT_2 = math.sqrt(2.0)
@@ -49,11 +157,57 @@ INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 ONE_SIXTH_F32 = float(np.float32(1.0 / 6.0))  # PyTorch's hardsigmoid backward uses the float constant
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
+# torch's GELU constants (M_SQRT1_2, M_2_SQRTPI * M_SQRT1_2 * 0.5, M_SQRT2 * M_2_SQRTPI * 0.5, 0.044715)
+GELU_ALPHA = 1.0 / math.sqrt(2.0)
+GELU_PDF = 2.0 / math.sqrt(math.pi) / math.sqrt(2.0) * 0.5
+GELU_TANH_BETA = math.sqrt(2.0) * 2.0 / math.sqrt(math.pi) * 0.5
+GELU_TANH_KAPPA = 0.044715
 
 
-def _elu_compute(x, alpha, scale, input_scale, bw_input_scale):
-    neg = alpha * np.expm1(np.minimum(x, 0) * input_scale)
-    return scale * np.where(x > 0, x, neg)
+# ---- ELU, SELU, CELU: x > 0 ? scale x : alpha scale expm1(input_scale x) ---------------------------------------
+def _elu_coefs(dt, alpha, scale, input_scale):
+    """(negcoef, poscoef, negiptcoef) in the input's dtype, multiplied as torch multiplies them."""
+    t = dt.type
+    return t(alpha) * t(scale), t(scale), t(input_scale)
+
+
+def _elu_compute(ctx, x, alpha, scale, input_scale, bw_input_scale):
+    neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, input_scale)
+    z = _clip(x, -_INF, 0)
+    if ipt != 1:
+        z *= ipt
+    out = _expm1_nonpos(z)
+    if neg != 1:
+        out *= neg
+    p = _clip(x, 0, _INF)  # x where x > 0, else zero: the sum picks each branch exactly
+    if pos != 1:
+        p *= pos
+    out += p
+    return out
+
+
+def _elu_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
+    """x > 0 ? g * scale : g * input_scale * alpha * scale * exp(x * input_scale), in torch's order."""
+    neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, bw_input_scale)
+    e = _clip(x, -_INF, 0)
+    if ipt != 1:
+        e *= ipt
+    np.exp(e, out=e)  # exactly 1 where x > 0
+    r = np.multiply(g, ipt) if ipt != 1 else g
+    r = np.multiply(r, neg) if neg != 1 else r
+    r = np.multiply(r, e, out=e)
+    if pos != 1 or ipt != 1 or neg != 1:
+        _put(r, np.multiply(g, pos), x > 0)
+    return r
+
+
+def _elu_result_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
+    """The in-place (elu_) backward, from the result: out > 0 ? g * scale : g * input_scale * (out + alpha scale)."""
+    neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, bw_input_scale)
+    r = np.add(out, neg)
+    r *= np.multiply(g, ipt)
+    _put(r, np.multiply(g, pos), out > 0)
+    return r
 
 
 def _elu_deriv(x, out, alpha, scale, input_scale, bw_input_scale):
@@ -76,7 +230,10 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, x.dtype.type(0))
+        if x.dtype.kind == "f":
+            out = _clip(x, 0, _INF) if x.ndim else _clip(x.reshape(1), 0, _INF).reshape(())  # keeps -0.0, as torch
+        else:
+            out = np.maximum(x, x.dtype.type(0))
         ctx.save_for_backward(out)
         return out
 
@@ -85,49 +242,250 @@ class Relu(Function):
         (out,) = ctx.saved_tensors
         if STATE.enabled:
             return E.where(Tensor._make(out._data <= 0), 0.0, g)
-        gd = g._data
-        return Tensor._make(np.where(out._data <= 0, gd.dtype.type(0), gd))
+        gd, o = g._data, out._data
+        if gd.ndim:
+            return Tensor._make(_keep(gd, o <= 0, invert=True))
+        return Tensor._make(_keep(gd.reshape(1), o.reshape(1) <= 0, invert=True).reshape(()))
 
 
-Elu = _pointwise("Elu", _elu_compute, _elu_deriv)
-EluResult = _pointwise("EluResult", _elu_compute, _elu_result_deriv, node="EluBackward1")
-LeakyRelu = _pointwise("LeakyRelu", lambda x, s: np.where(x > 0, x, x * s),
-                       lambda x, out, s: _const(np.where(x._data > 0, 1.0, s), x))
-Hardtanh = _pointwise("Hardtanh", lambda x, lo, hi: np.clip(x, lo, hi),
-                      lambda x, out, lo, hi: _const((x._data > lo) & (x._data < hi), x))
-Hardsigmoid = _pointwise("Hardsigmoid", lambda x: np.clip(x / 6 + 0.5, 0, 1),
-                         lambda x, out: _const(((x._data > -3) & (x._data < 3)) * ONE_SIXTH_F32, x))
-Hardswish = _pointwise("Hardswish", lambda x: x * np.clip(x + 3, 0, 6) / 6,
-                       lambda x, out: E.where(Tensor._make(x._data <= -3), 0.0,
-                                              E.where(Tensor._make(x._data < 3), x / 3 + 0.5, 1.0)))
-Hardshrink = _pointwise("Hardshrink", lambda x, l: np.where(np.abs(x) <= l, 0, x),
-                        lambda x, out, l: _const(~(np.abs(x._data) <= l), x))
-Softshrink = _pointwise("Softshrink", lambda x, l: np.where(np.abs(x) <= l, 0, x - np.copysign(l, x)),
-                        lambda x, out, l: _const(~(np.abs(x._data) <= l), x))
-Threshold = _pointwise("Threshold", lambda x, th, v: np.where(x <= th, v, x),
-                       lambda x, out, th, v: _const(~(x._data <= th), x))
-Softsign = _pointwise("Softsign", lambda x: x / (1 + np.abs(x)), lambda x, out: (x.abs() + 1).pow(-2))
-Tanhshrink = _pointwise("Tanhshrink", lambda x: x - np.tanh(x), lambda x, out: E.tanh(x).pow(2))
-Silu = _pointwise("Silu", lambda x: x * sm.expit(x),
-                  lambda x, out: E.sigmoid(x) * (x * (1 - E.sigmoid(x)) + 1))
+# ---- piecewise-linear activations ----------------------------------------------------------------------------------
+def _leaky_compute(ctx, x, s):
+    """x * (x > 0 ? 1 : s), as torch; the exact factor is kept, so the backward is one multiply."""
+    ctx.factor = _two_values(x > 0, 1, s, x.dtype)
+    return np.multiply(x, ctx.factor)
 
 
-def _softplus_compute(x, beta, threshold):
-    bx = x * beta
-    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
+def _hardtanh_compute(ctx, x, lo, hi):
+    t = x.dtype.type
+    return _clip(x, t(lo), t(hi))
+
+
+def _hardtanh_grad(ctx, g, x, out, lo, hi):
+    t = x.dtype.type
+    inside = np.greater(x, t(lo))
+    inside &= np.less(x, t(hi))
+    return _keep(g, inside)
+
+
+def _hardsigmoid_compute(ctx, x):
+    """min(max(x + 3, 0), 6) / 6, as torch."""
+    out = np.add(x, 3)
+    _clip(out, 0, 6, out=out)
+    out /= 6
+    return out
+
+
+def _hardsigmoid_grad(ctx, g, x, out):
+    inside = np.greater(x, -3)
+    inside &= np.less(x, 3)
+    return _keep(np.multiply(g, x.dtype.type(ONE_SIXTH_F32)), inside)
+
+
+def _hardswish_compute(ctx, x):
+    """x * min(max(x + 3, 0), 6) / 6, as torch."""
+    out = np.add(x, 3)
+    _clip(out, 0, 6, out=out)
+    np.multiply(x, out, out=out)
+    out /= 6
+    return out
+
+
+def _hardswish_grad(ctx, g, x, out):
+    """x <= -3 ? 0 : x < 3 ? g (x / 3 + 0.5) : g (NaN inputs give NaN, as torch's vectorised kernel)."""
+    d = np.divide(x, 3)
+    d += 0.5
+    _put(d, 1, x >= 3)
+    d *= g
+    return _keep(d, x <= -3, invert=True)
+
+
+def _shrink_grad(ctx, g, x, out, lambd):
+    """g where x < -lambd or x > lambd, else 0 (NaN inputs give 0, as torch's vectorised kernel)."""
+    lam = x.dtype.type(lambd)
+    outside = np.less(x, -lam)
+    outside |= np.greater(x, lam)
+    return _keep(g, outside)
+
+
+def _hardshrink_compute(ctx, x, lambd):
+    lam = x.dtype.type(lambd)
+    band = np.greater_equal(x, -lam)
+    band &= np.less_equal(x, lam)
+    return _keep(x, band, invert=True)
+
+
+def _softshrink_compute(ctx, x, lambd):
+    """x - clamp(x, -lambd, lambd): x - lambd above, x + lambd below, +0 inside (NaN stays NaN), as torch."""
+    lam = x.dtype.type(lambd)
+    out = _clip(x, -lam, lam)
+    return np.subtract(x, out, out=out)
+
+
+def _threshold_compute(ctx, x, th, v):
+    t = x.dtype.type
+    return _put(x.copy(), t(v), x <= t(th))
+
+
+def _threshold_grad(ctx, g, x, out, th, v):
+    return _keep(g, x <= x.dtype.type(th), invert=True)
+
+
+def _hardswish_deriv(x, out):
+    return E.where(Tensor._make(x._data <= -3), 0.0, E.where(Tensor._make(x._data < 3), x / 3 + 0.5, 1.0))
+
+
+def _shrink_deriv(x, out, l):
+    return _const(~(np.abs(x._data) <= l), x)
+
+
+Elu = _pointwise("Elu", _elu_compute, _elu_deriv, _elu_grad)
+EluResult = _pointwise("EluResult", _elu_compute, _elu_result_deriv, _elu_result_grad, node="EluBackward1")
+LeakyRelu = _pointwise("LeakyRelu", _leaky_compute, lambda x, out, s: _const(np.where(x._data > 0, 1.0, s), x),
+                       lambda ctx, g, x, out, s: np.multiply(g, ctx.factor))
+Hardtanh = _pointwise("Hardtanh", _hardtanh_compute, lambda x, out, lo, hi: _const((x._data > lo) & (x._data < hi), x),
+                      _hardtanh_grad)
+Hardsigmoid = _pointwise("Hardsigmoid", _hardsigmoid_compute,
+                         lambda x, out: _const(((x._data > -3) & (x._data < 3)) * ONE_SIXTH_F32, x), _hardsigmoid_grad)
+Hardswish = _pointwise("Hardswish", _hardswish_compute, _hardswish_deriv, _hardswish_grad)
+Hardshrink = _pointwise("Hardshrink", _hardshrink_compute, _shrink_deriv, _shrink_grad)
+Softshrink = _pointwise("Softshrink", _softshrink_compute, _shrink_deriv, _shrink_grad)
+Threshold = _pointwise("Threshold", _threshold_compute, lambda x, out, th, v: _const(~(x._data <= th), x),
+                       _threshold_grad)
+
+
+# ---- smooth activations --------------------------------------------------------------------------------------------
+def _softsign_compute(ctx, x):
+    d = np.abs(x)
+    d += 1
+    return np.divide(x, d, out=d)
+
+
+def _softsign_grad(ctx, g, x, out):
+    """g / d + (-g ((x / d) / d)) sgn(x), d = 1 + |x|: torch's composite x / (1 + |x|) differentiated in its order
+    (NaN at +-inf)."""
+    d = np.abs(x)
+    d += 1
+    r = np.divide(g, d)
+    q = np.divide(x, d)
+    q /= d
+    q *= np.negative(g, out=d)
+    q *= np.sign(x)
+    r += q
+    return r
+
+
+def _tanhshrink_compute(ctx, x):
+    ctx.tanh = np.tanh(x)
+    return np.subtract(x, ctx.tanh)
+
+
+def _tanhshrink_grad(ctx, g, x, out):
+    r = np.multiply(ctx.tanh, ctx.tanh)
+    r *= g
+    return r
+
+
+def _silu_compute(ctx, x):
+    """x / (1 + exp(-x)), as torch; the denominator is kept for the backward."""
+    d = np.negative(x)
+    np.exp(d, out=d)
+    d += 1
+    ctx.den = d
+    return np.divide(x, d)
+
+
+def _silu_grad(ctx, g, x, out):
+    """g * sigmoid * (1 + x * (1 - sigmoid)), sigmoid = 1 / (1 + exp(-x)), as torch."""
+    sig = np.divide(1, ctx.den)
+    r = np.multiply(g, sig)
+    np.subtract(1, sig, out=sig)
+    sig *= x
+    sig += 1
+    r *= sig
+    return r
+
+
+def _softplus_compute(ctx, x, beta, threshold):
+    """x * beta > threshold ? x : log1p(exp(x * beta)) / beta, as torch; exp(x * beta) is kept for the backward."""
+    t = x.dtype.type
+    b, th = t(beta), t(threshold)
+    bx = np.multiply(x, b) if b != 1 else x
+    e = np.exp(bx)
+    ctx.exp = e
+    out = _log1p(e)
+    if b != 1:
+        out /= b
+    return _put(out, x, bx > th)
+
+
+def _softplus_grad(ctx, g, x, out, beta, threshold):
+    """x * beta > threshold ? g : g * z / (z + 1), z = exp(x * beta), as torch."""
+    t = x.dtype.type
+    b, th = t(beta), t(threshold)
+    z = ctx.exp
+    r = np.multiply(g, z)
+    r /= z + 1
+    bx = np.multiply(x, b) if b != 1 else x
+    return _put(r, g, bx > th)
 
 
 def _softplus_deriv(x, out, beta, threshold):
     return E.where(Tensor._make(x._data * beta > threshold), 1.0, E.sigmoid(x * beta))
 
 
-Softplus = _pointwise("Softplus", _softplus_compute, _softplus_deriv)
-LogSigmoid = _pointwise("LogSigmoid", lambda x: np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))),
-                        lambda x, out: E.sigmoid(-x), node="LogSigmoidBackward0")
+def _logsigmoid_compute(ctx, x):
+    """min(x, 0) - log1p(exp(-|x|)), as torch; exp(-|x|) is kept for the backward (torch's buffer)."""
+    b = np.abs(x)
+    np.negative(b, out=b)
+    np.exp(b, out=b)
+    ctx.buffer = b
+    out = _clip(x, -_INF, 0)
+    out -= _log1p(b)
+    return out
 
 
-def _mish_compute(x):
-    return x * np.tanh(_softplus_compute(x, 1.0, 20.0))
+def _logsigmoid_grad(ctx, g, x, out):
+    """(x < 0 ? 1 - s : s) * g with s = b / (1 + b), as torch's (max_deriv - sign * s) * g (exact in both branches)."""
+    b = ctx.buffer
+    s = np.add(b, 1)
+    np.divide(b, s, out=s)
+    neg = np.less(x, 0).astype(x.dtype)
+    sign = np.multiply(neg, 2)
+    sign -= 1
+    sign *= s
+    np.subtract(neg, sign, out=neg)
+    neg *= g
+    return neg
+
+
+MISH_CLIP = 20.0  # tanh(softplus(x)) is 1 in float64 from x ~ 18.7 on
+
+
+def _mish_compute(ctx, x):
+    """x * tanh(softplus(x)), with tanh(log1p(e)) = n / (n + 2), n = e (e + 2), e = exp(x) (one exp, no log or tanh;
+    within a few ulp of torch's x * tanh(log1p(exp(x)))); e and the tanh are kept for the backward."""
+    e = _clip(x, -_INF, MISH_CLIP)
+    np.exp(e, out=e)
+    n = np.add(e, 2)
+    n *= e
+    r = np.add(n, 2)
+    np.divide(n, r, out=r)
+    ctx.exp, ctx.tsp = e, r
+    return np.multiply(x, r, out=n)
+
+
+def _mish_grad(ctx, g, x, out):
+    """g * (tsp + x * sigmoid(x) * (1 - tsp^2)), as torch (sigmoid(x) = e / (1 + e))."""
+    e, tsp = ctx.exp, ctx.tsp
+    sig = np.add(e, 1)
+    np.divide(e, sig, out=sig)
+    sig *= x
+    q = np.multiply(tsp, tsp)
+    np.subtract(1, q, out=q)
+    sig *= q
+    sig += tsp
+    sig *= g
+    return sig
 
 
 def _mish_deriv(x, out):
@@ -136,13 +494,59 @@ def _mish_deriv(x, out):
     return t + x * E.sigmoid(x) * (1 - t * t)
 
 
-Mish = _pointwise("Mish", _mish_compute, _mish_deriv)
+def _erf(x):
+    """special_math.erf in x's dtype."""
+    return np.asarray(sm.erf(x)).astype(x.dtype, copy=False)
 
 
-def _gelu_compute(x, approximate):
+def _gelu_compute(ctx, x, approximate):
+    t = x.dtype.type
     if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x ** 3)))
-    return 0.5 * x * (1 + sm.erf(x / SQRT_2))
+        # 0.5 x (1 + tanh(beta (x + kappa x^3))), as torch; the tanh is kept for the backward
+        inner = np.multiply(x, x)
+        inner *= x
+        inner *= t(GELU_TANH_KAPPA)
+        inner += x
+        inner *= t(GELU_TANH_BETA)
+        np.tanh(inner, out=inner)
+        ctx.tanh = inner
+        right = np.add(inner, 1)
+    else:
+        # x * 0.5 * (1 + erf(x * M_SQRT1_2)), as torch; 1 + erf is kept for the backward
+        right = _erf(np.multiply(x, t(GELU_ALPHA)))
+        right += 1
+        ctx.cdf2 = right
+    out = np.multiply(x, 0.5)
+    out *= right
+    return out
+
+
+def _gelu_grad(ctx, g, x, out, approximate):
+    t = x.dtype.type
+    if approximate == "tanh":
+        th = ctx.tanh
+        r = np.add(th, 1)
+        r *= 0.5                                     # left derivative 0.5 (1 + tanh)
+        q = np.multiply(th, th)
+        np.subtract(1, q, out=q)                      # tanh derivative
+        inner = np.multiply(x, x)
+        inner *= t(3) * t(GELU_TANH_KAPPA)
+        inner += 1
+        inner *= t(GELU_TANH_BETA)                    # inner derivative
+        left = np.multiply(x, 0.5)
+        left *= q
+        left *= inner
+        r += left
+    else:
+        pdf = np.multiply(x, x)
+        pdf *= -0.5
+        np.exp(pdf, out=pdf)
+        pdf *= t(GELU_PDF)
+        pdf *= x
+        r = np.multiply(ctx.cdf2, 0.5)               # cdf
+        r += pdf
+    r *= g
+    return r
 
 
 def _gelu_deriv(x, out, approximate):
@@ -153,40 +557,96 @@ def _gelu_deriv(x, out, approximate):
     return (E.erf(x * (1 / SQRT_2)) + 1) * 0.5 + x * E.exp(x * x * -0.5) * INV_SQRT_2PI
 
 
-Gelu = _pointwise("Gelu", _gelu_compute, _gelu_deriv)
+Softsign = _pointwise("Softsign", _softsign_compute, lambda x, out: (x.abs() + 1).pow(-2), _softsign_grad)
+Tanhshrink = _pointwise("Tanhshrink", _tanhshrink_compute, lambda x, out: E.tanh(x).pow(2), _tanhshrink_grad)
+Silu = _pointwise("Silu", _silu_compute, lambda x, out: E.sigmoid(x) * (x * (1 - E.sigmoid(x)) + 1), _silu_grad)
+Softplus = _pointwise("Softplus", _softplus_compute, _softplus_deriv, _softplus_grad)
+LogSigmoid = _pointwise("LogSigmoid", _logsigmoid_compute, lambda x, out: E.sigmoid(-x), _logsigmoid_grad,
+                        node="LogSigmoidBackward0")
+Mish = _pointwise("Mish", _mish_compute, _mish_deriv, _mish_grad)
+Gelu = _pointwise("Gelu", _gelu_compute, _gelu_deriv, _gelu_grad)
+
+
+class Glu(Function):
+    """a * sigmoid(b) for the two halves of x along dim, sigmoid = 1 / (1 + exp(-b)) as torch; sigmoid(b) is kept,
+    so the backward (g sigmoid(b) for a, g a sigmoid(b) (1 - sigmoid(b)) for b) needs no exp."""
+
+    _raw = True
+    _node_name = "GluBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        a, b = np.split(x, 2, axis=dim)
+        sig = np.negative(b)
+        np.exp(sig, out=sig)
+        sig += 1
+        np.divide(1, sig, out=sig)
+        ctx.dim, ctx.sig = dim, sig
+        ctx.save_for_backward(x)
+        return np.multiply(a, sig)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if STATE.enabled:
+            a, b = x.chunk(2, ctx.dim)
+            s = E.sigmoid(b)
+            return cat([g * s, g * a * s * (1 - s)], ctx.dim), None
+        gd, sig = g._data, ctx.sig
+        gx = np.empty(x._data.shape, gd.dtype)
+        ga, gb = np.split(gx, 2, axis=ctx.dim)
+        np.multiply(sig, gd, out=ga)
+        np.subtract(1, sig, out=gb)                    # (1 - s) * s * a * g, as torch's glu_backward
+        gb *= sig
+        gb *= np.split(x._data, 2, axis=ctx.dim)[0]
+        gb *= gd
+        return Tensor._make(gx), None
+
+
+def _channel_view(w, ndim):
+    """PReLU's weight broadcast against the input: one per channel (dim 1), or a single slope."""
+    return w.reshape((1, -1) + (1,) * (ndim - 2)) if w.size > 1 else w.reshape(())
 
 
 class Prelu(Function):
-    """PReLU with one weight, or one per channel (dim 1)."""
+    """PReLU with one weight, or one per channel (dim 1): x > 0 ? x : w x."""
 
     _raw = True
     _node_name = "PreluKernelBackward0"
 
     @staticmethod
     def forward(ctx, x, w):
-        wb = w.reshape((1, -1) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
         ctx.save_for_backward(x, w)
-        return np.where(x > 0, x, wb * x).astype(x.dtype, copy=False)
+        out = np.multiply(_1d(x), _channel_view(w, x.ndim)).astype(x.dtype, copy=False)
+        return _put(out, _1d(x), _1d(x) > 0).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
-        pos = _const(x._data > 0, x)
-        wb = w.reshape((1, -1) + (1,) * (x.dim() - 2)) if w.numel() > 1 else w.reshape(())
-        gx = g * (pos + (1 - pos) * wb)
+        if STATE.enabled or g._data.dtype != x._data.dtype:
+            pos = _const(x._data > 0, x)
+            wb = w.reshape((1, -1) + (1,) * (x.dim() - 2)) if w.numel() > 1 else w.reshape(())
+            gx = g * (pos + (1 - pos) * wb)
+            contrib = g * x * (1 - pos) if ctx.needs_input_grad[1] else None
+        else:
+            xd, gd = _1d(x._data), _1d(g._data)
+            pos = xd > 0
+            gx = np.multiply(gd, _channel_view(w._data, x.dim())).astype(gd.dtype, copy=False)
+            gx = Tensor._make(_put(gx, gd, pos).reshape(x.shape))
+            contrib = None
+            if ctx.needs_input_grad[1]:
+                contrib = Tensor._make(_keep(np.multiply(gd, xd), pos, invert=True).reshape(x.shape))
         gw = None
-        if ctx.needs_input_grad[1]:
-            contrib = g * x * (1 - pos)
+        if contrib is not None:
             if w.numel() > 1:
-                dims = (0,) + tuple(range(2, x.dim()))
-                gw = contrib.sum(dims).reshape(w.shape)
+                gw = contrib.sum((0,) + tuple(range(2, x.dim()))).reshape(w.shape)
             else:
                 gw = contrib.sum().reshape(w.shape)
         return gx, gw
 
 
 class RreluWithNoise(Function):
-    """RReLU in training mode: negative inputs scaled by per-element random slopes (`noise`)."""
+    """RReLU in training mode: x * noise, with noise 1 where x >= 0 and the random slope elsewhere."""
 
     _raw = True
     _node_name = "RreluWithNoiseBackward0"
@@ -194,11 +654,14 @@ class RreluWithNoise(Function):
     @staticmethod
     def forward(ctx, x, noise):
         ctx.noise = noise
-        return np.where(x >= 0, x, x * noise).astype(x.dtype, copy=False)
+        return np.multiply(_1d(x), _1d(noise)).astype(x.dtype, copy=False).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        return g * _const(ctx.noise, g), None
+        if STATE.enabled:
+            return g * _const(ctx.noise, g), None
+        gd = g._data
+        return Tensor._make(np.multiply(_1d(gd), _1d(ctx.noise)).astype(gd.dtype, copy=False).reshape(gd.shape)), None
 
 
 # Plain sums of exp(x) in [lo, hi] need no max shift (softmax is shift-invariant): nothing overflows, 1 / sum is a

@@ -5,8 +5,10 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as E
 from ._util import sum_to
-from .activation import Softmax, exp_sum, row_buffers
+from .activation import Softmax, exp_sum, row_buffers, _clip, _log1p
 from ..autograd.grad_mode import STATE
+
+_INF = float("inf")
 
 
 def _targets(target, ignore_index, c, batched):
@@ -139,35 +141,73 @@ BCE_EPS = float(np.float32(1e-12))  # torch clamps (1 - x) * x at the float cons
 
 
 def _log_sigmoid(x):
-    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    """min(x, 0) - log1p(exp(-|x|)) in x's dtype, as torch's log_sigmoid."""
+    b = np.abs(x)
+    np.negative(b, out=b)
+    np.exp(b, out=b)
+    out = _clip(x, -_INF, 0)
+    out -= _log1p(b)
+    return out
+
+
+def _sigmoid(x):
+    """1 / (1 + exp(-x)) in x's dtype, as torch's sigmoid."""
+    e = np.negative(x)
+    np.exp(e, out=e)
+    e += 1
+    return np.divide(1, e, out=e)
 
 
 class BCEWithLogits(Function):
-    """(1 - y) x - (1 + (pos_weight - 1) y) log_sigmoid(x), times weight; torch's fused gradients
-    (sigmoid(x) - y for the input), which stay exact at x = 0 and at |x| up to 1e4."""
+    """(1 - y) x - (1 + (pos_weight - 1) y) log_sigmoid(x), times weight, in x's dtype as torch; torch's fused
+    gradients (sigmoid(x) - y for the input), which stay exact at x = 0 and at |x| up to 1e4."""
 
     _raw = True
     _node_name = "BinaryCrossEntropyWithLogitsBackward0"
 
     @staticmethod
     def forward(ctx, x, y, weight, pos_weight):
-        log_weight = 1 if pos_weight is None else (pos_weight - 1) * y + 1
-        loss = (1 - y) * x - log_weight * _log_sigmoid(x)
+        ctx.save_for_backward(x, y, weight, pos_weight)
+        dt = np.result_type(x, y)
+        ls = _log_sigmoid(np.atleast_1d(x).astype(dt, copy=False))
+        if pos_weight is not None:
+            ls = ls * ((pos_weight - 1) * y + 1)
+        loss = np.subtract(1, y, dtype=dt) * x
+        loss = loss - ls
         if weight is not None:
             loss = loss * weight
-        ctx.save_for_backward(x, y, weight, pos_weight)
-        return loss.astype(np.result_type(x, y), copy=False)
+        loss = np.asarray(loss, dt)
+        if x.ndim:
+            return loss
+        return loss.reshape(np.broadcast_shapes(x.shape, y.shape, *(a.shape for a in (weight, pos_weight)
+                                                                     if a is not None)))
 
     @staticmethod
     def backward(ctx, g):
         x, y, w, pw = ctx.saved_tensors
-        if pw is not None:
-            t = pw * y
-            gx = ((t + 1 - y) * E.sigmoid(x) - t) * g
+        if STATE.enabled:
+            if pw is not None:
+                t = pw * y
+                gx = ((t + 1 - y) * E.sigmoid(x) - t) * g
+            else:
+                gx = (E.sigmoid(x) - y) * g
+            if w is not None:
+                gx = gx * w
         else:
-            gx = (E.sigmoid(x) - y) * g
-        if w is not None:
-            gx = gx * w
+            xd, yd, gd = x._data, y._data, g._data
+            sig = _sigmoid(np.atleast_1d(xd)).reshape(xd.shape)
+            if pw is not None:
+                t = pw._data * yd
+                gxd = (t + 1 - yd) * sig
+                gxd -= t
+                gxd = gxd * gd
+            else:
+                gxd = np.subtract(sig, yd, out=sig) if sig.shape == np.broadcast_shapes(sig.shape, yd.shape) \
+                    else sig - yd
+                gxd = gxd * gd
+            if w is not None:
+                gxd = gxd * w._data
+            gx = Tensor._make(np.asarray(gxd, gd.dtype))
         gy = None
         if ctx.needs_input_grad[1]:
             gy = (_ls(-x) - _ls(x) * pw) * g if pw is not None else -x * g
@@ -307,3 +347,153 @@ class CTCLoss(Function):
             grad = np.where(bad[None, :, None], 0, grad)
         grad = np.nan_to_num(grad, nan=0.0) if zero_infinity else grad
         return g.reshape(1, n, 1) * Tensor._make(grad.astype(lp.dtype, copy=False)), None, None, None, None
+
+
+class _Regression(Function):
+    """A pointwise regression loss of d = x - y (same shapes and dtype), reduced ('none' | 'mean' | 'sum') in one
+    kernel: forward `elementwise(d, param)`, backward `slope(d, param)` times the upstream gradient (and -that for
+    y), with d kept from the forward. With create_graph the backward is `slope_ops` in ember ops."""
+
+    _raw = True
+
+    @classmethod
+    def forward(cls, ctx, x, y, reduction, param):
+        d = np.subtract(np.atleast_1d(x), np.atleast_1d(y))
+        loss = cls.elementwise(d, param)
+        ctx.d, ctx.reduction, ctx.param = d, reduction, param
+        ctx.save_for_backward(x, y)
+        if reduction == "none":
+            return loss.reshape(x.shape)
+        total = np.add.reduce(loss, axis=None)
+        return np.asarray(total / loss.size if reduction == "mean" else total, x.dtype)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        x, y = ctx.saved_tensors
+        n = max(ctx.d.size, 1)  # an empty input's gradient is empty whatever the scale
+        if STATE.enabled:
+            gx = cls.slope_ops(x - y, ctx.param) * (g / n if ctx.reduction == "mean" else g)
+        else:
+            gd = g._data
+            dt = ctx.d.dtype
+            scale = dt.type(1 / n) * gd if ctx.reduction == "mean" else gd if ctx.reduction == "sum" else None
+            r = cls.slope(ctx.d, ctx.param)
+            r *= scale if scale is not None else np.atleast_1d(gd)
+            gx = Tensor._make(r.reshape(x.shape))
+        return gx, (-gx if ctx.needs_input_grad[1] else None), None, None
+
+
+class MSELoss(_Regression):
+    """(x - y)^2; gradient 2 (x - y) g (/ numel for 'mean'), as torch's mse_loss_backward."""
+
+    _node_name = "MseLossBackward0"
+
+    @staticmethod
+    def elementwise(d, param):
+        return np.multiply(d, d)
+
+    @staticmethod
+    def slope(d, param):
+        return np.multiply(d, 2)
+
+    @staticmethod
+    def slope_ops(d, param):
+        return d * 2
+
+
+class HuberLoss(_Regression):
+    """|d| < delta ? 0.5 d^2 : delta (|d| - 0.5 delta), as 0.5 c^2 + delta (|d| - c) with c = min(|d|, delta) (the
+    same value, without a select); gradient clamp(d, -delta, delta) g, as torch's huber_loss_backward."""
+
+    _node_name = "HuberLossBackward0"
+
+    @staticmethod
+    def elementwise(d, delta):
+        t = d.dtype.type(delta)
+        z = np.abs(d)
+        c = _clip(z, 0, t)
+        z -= c
+        if delta != 1:
+            z *= t
+        q = np.multiply(c, 0.5)
+        q *= c
+        q += z
+        return q
+
+    @staticmethod
+    def slope(d, delta):
+        t = d.dtype.type(delta)
+        return _clip(d, -t, t)
+
+    @staticmethod
+    def slope_ops(d, delta):
+        return d.clamp(-delta, delta)
+
+
+class SmoothL1Loss(_Regression):
+    """|d| < beta ? 0.5 d^2 / beta : |d| - 0.5 beta, as 0.5 c^2 / beta + (|d| - c), c = min(|d|, beta); gradient
+    clamp(d, -beta, beta) / beta g, as torch's smooth_l1_loss_backward (beta > 0)."""
+
+    _node_name = "SmoothL1LossBackward0"
+
+    @staticmethod
+    def elementwise(d, beta):
+        b = d.dtype.type(beta)
+        z = np.abs(d)
+        c = _clip(z, 0, b)
+        z -= c
+        q = np.multiply(c, 0.5)
+        q *= c
+        if beta != 1:
+            q /= b
+        q += z
+        return q
+
+    @staticmethod
+    def slope(d, beta):
+        b = d.dtype.type(beta)
+        r = _clip(d, -b, b)
+        if beta != 1:
+            r /= b
+        return r
+
+    @staticmethod
+    def slope_ops(d, beta):
+        return d.clamp(-beta, beta) / beta
+
+
+class SoftMarginLoss(Function):
+    """log1p(exp(-y x)), reduced, in x's dtype as torch; exp(-y x) is kept, so the gradient
+    -y z / (1 + z) g (/ numel for 'mean') needs no exp."""
+
+    _raw = True
+    _node_name = "SoftMarginLossBackward0"
+
+    @staticmethod
+    def forward(ctx, x, y, reduction):
+        z = np.negative(np.atleast_1d(x))
+        z *= np.atleast_1d(y)
+        np.exp(z, out=z)
+        loss = _log1p(z)
+        ctx.z, ctx.reduction = z, reduction
+        ctx.save_for_backward(x, y)
+        if reduction == "none":
+            return loss.reshape(x.shape)
+        total = np.add.reduce(loss, axis=None)
+        return np.asarray(total / loss.size if reduction == "mean" else total, x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        n = max(ctx.z.size, 1)
+        gs = g / n if ctx.reduction == "mean" else g
+        if STATE.enabled:
+            z = E.exp(-y * x)
+            return -y * z / (z + 1) * gs, None, None
+        z = ctx.z
+        r = np.add(z, 1)
+        np.divide(z, r, out=r)
+        r *= np.atleast_1d(y._data)
+        np.negative(r, out=r)
+        r *= np.atleast_1d(gs._data)
+        return Tensor._make(r.reshape(x.shape)), None, None

@@ -541,3 +541,79 @@ CTC_ERRORS = [
 @pytest.mark.parametrize("name,fn", CTC_ERRORS, ids=[e[0] for e in CTC_ERRORS])
 def test_ctc_errors(name, fn):
     same_error(fn)
+
+
+# ---- fused kernels (huber, smooth L1, MSE, soft margin, BCE with logits) on large inputs and special values -------
+_SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, 1e4, -1e4, 100.0, -100.0, 0.5, -0.5, 1.0, -1.0, 0.7])
+_BIG_X = np.random.default_rng(3).permutation(np.concatenate([np.tile(_SPECIAL, 40), r(400, seed=4) * 3])).reshape(
+    20, -1)
+_BIG_Y = r(20, _BIG_X.shape[1], seed=5)
+_BIG_SIGN = np.sign(r(20, _BIG_X.shape[1], seed=6) + 0.01)
+FUSED = [
+    ("huber", lambda t, x, y, red: t.nn.functional.huber_loss(x, y, reduction=red), _BIG_Y, None),
+    ("huber_delta", lambda t, x, y, red: t.nn.functional.huber_loss(x, y, reduction=red, delta=0.3), _BIG_Y, None),
+    ("smooth_l1", lambda t, x, y, red: t.nn.functional.smooth_l1_loss(x, y, reduction=red), _BIG_Y, None),
+    ("smooth_l1_beta", lambda t, x, y, red: t.nn.functional.smooth_l1_loss(x, y, reduction=red, beta=2.5), _BIG_Y,
+     None),
+    ("mse", lambda t, x, y, red: t.nn.functional.mse_loss(x, y, reduction=red), _BIG_Y, None),
+    ("soft_margin", lambda t, x, y, red: t.nn.functional.soft_margin_loss(x, y, reduction=red), _BIG_SIGN, [0]),
+    ("bcel", lambda t, x, y, red: t.nn.functional.binary_cross_entropy_with_logits(x, y, reduction=red),
+     (_BIG_Y > 0).astype(float), [0]),
+    ("bcel_soft_target", lambda t, x, y, red: t.nn.functional.binary_cross_entropy_with_logits(x, y, reduction=red),
+     1 / (1 + np.exp(-_BIG_Y)), [0]),
+]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("name,fn,target,gi", FUSED, ids=[c[0] for c in FUSED])
+def test_fused_large(name, fn, target, gi, reduction):
+    """Finite inputs: values and gradients (input and, for the regression losses, target) as torch's."""
+    x = np.nan_to_num(_BIG_X, nan=0.3, posinf=50.0, neginf=-50.0)
+    check(lambda t, a, b: fn(t, a, b, reduction), [x, target], dtypes=F64_32, grad_inputs=gi)
+    check(lambda t, a, b: fn(t, a.t(), b.t(), reduction), [x, target], dtypes=F64_32, grad_inputs=gi)
+
+
+@pytest.mark.parametrize("name,fn,target,gi", FUSED, ids=[c[0] for c in FUSED])
+def test_fused_special_values(name, fn, target, gi):
+    """NaN, +-inf, +-0 and huge inputs, elementwise ('none') and reduced, as torch."""
+    check(lambda t, a, b: fn(t, a, b, "none"), [_BIG_X, target], dtypes=F64_32, grad_inputs=gi)
+    check(lambda t, a, b: fn(t, a, b, "sum"), [_BIG_X, target], dtypes=F64_32, grad=False)
+
+
+@pytest.mark.parametrize("name,fn,target,gi", FUSED, ids=[c[0] for c in FUSED])
+def test_fused_scalar_and_empty(name, fn, target, gi):
+    for red in REDUCTIONS:
+        check(lambda t, a, b: fn(t, a, b, red), [np.array(0.7), np.array(float(target.flat[0]))], dtypes=F64_32,
+              grad_inputs=gi)
+        check(lambda t, a, b: fn(t, a, b, red), [np.zeros((0, 3)), np.zeros((0, 3))], dtypes=F64_32, grad_inputs=gi)
+
+
+@pytest.mark.parametrize("name,fn,target,gi", FUSED, ids=[c[0] for c in FUSED])
+def test_fused_double_backward(name, fn, target, gi):
+    x = r(6, 5, seed=8) * 2
+    y = target[:6, :5]
+
+    def run(t):
+        a, b = t.tensor(x, requires_grad=True), t.tensor(y)
+        g, = t.autograd.grad(fn(t, a, b, "mean"), a, create_graph=True)
+        (g * g * g).sum().backward()
+        return g, a.grad
+    same(run)
+
+
+def test_mse_weight():
+    w = np.abs(r(6, 5, seed=9))
+    for red in REDUCTIONS:
+        check(lambda t, a, b, c: t.nn.functional.mse_loss(a, b, reduction=red, weight=c), [X, Y, w], dtypes=F64_32,
+              grad_inputs=[0, 1])
+    same_error(lambda t: t.nn.functional.mse_loss(t.ones(3), t.ones(3), weight=t.ones(2)))
+
+
+def test_fused_dtype_preserved():
+    x, y = ember.tensor(r(30, 40).astype(np.float32), requires_grad=True), ember.tensor(r(30, 40, seed=1).astype(
+        np.float32))
+    for f in ("huber_loss", "smooth_l1_loss", "mse_loss", "soft_margin_loss", "binary_cross_entropy_with_logits"):
+        loss = getattr(ember.nn.functional, f)(x, (y > 0).float() if f.startswith("binary") else y)
+        loss.backward()
+        assert loss.dtype == ember.float32 and x.grad.dtype == ember.float32, f
+        x.grad = None

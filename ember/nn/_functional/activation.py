@@ -7,6 +7,7 @@ from ..._tensor import Tensor
 from ...ops import activation as A
 from ...ops import elementwise as E
 from ...ops._util import wrap_dim
+from ...autograd.grad_mode import STATE
 from ... import random as _random
 
 
@@ -159,7 +160,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         return _apply(A.LeakyRelu, input, inplace, (lower + upper) / 2)
     noise = _random.rng(None).uniform(lower, upper, input.shape).astype(input._data.dtype)
-    noise = np.where(input._data >= 0, 1, noise).astype(input._data.dtype)
+    A._put(noise, 1, input._data >= 0)
     return _apply(A.RreluWithNoise, input, inplace, noise)
 
 
@@ -174,8 +175,10 @@ def glu(input, dim=-1):
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size "
                            f"{input.shape[dim]}")
-    a, b = input.chunk(2, dim)
-    return a * E.sigmoid(b)
+    if STATE.tracing:  # the exporter knows the composite form
+        a, b = input.chunk(2, dim)
+        return a * E.sigmoid(b)
+    return A.Glu.apply(input, dim)
 
 
 def _get_softmax_dim(name, ndim, stacklevel):

@@ -31,7 +31,25 @@ def _pointwise_loss(name, elementwise):
 
 
 l1_loss = _pointwise_loss("l1_loss", lambda x, y: (x - y).abs())
-mse_loss = _pointwise_loss("mse_loss", lambda x, y: (x - y) ** 2)
+
+
+def _fused(input, target):
+    """The fused regression kernels take same-shape, same-dtype float tensors (others broadcast/promote first)."""
+    a, b = input._data, target._data
+    return a.shape == b.shape and a.dtype == b.dtype and a.dtype.kind == "f"
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    reduction = R.resolve(size_average, reduce, reduction)
+    _check_target_size(input, target, "mse_loss")
+    if weight is None:
+        if _fused(input, target):
+            return _loss.MSELoss.apply(input, target, reduction, None)
+        return R.apply((input - target) ** 2, reduction)
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    loss = (input - target) ** 2 * weight
+    return loss.sum() / weight.sum() if reduction == "mean" else R.apply(loss, reduction)
 
 
 def _smooth_l1(x, y, beta=1.0):
@@ -46,6 +64,8 @@ def _smooth_l1(x, y, beta=1.0):
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     reduction = R.resolve(size_average, reduce, reduction)
     _check_target_size(input, target, "smooth_l1_loss")
+    if beta > 0 and _fused(input, target):
+        return _loss.SmoothL1Loss.apply(input, target, reduction, beta)
     return R.apply(_smooth_l1(input, target, beta), reduction)
 
 
@@ -53,6 +73,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     _check_target_size(input, target, "huber_loss")
+    if weight is None and _fused(input, target):
+        return _loss.HuberLoss.apply(input, target, R.resolve(None, None, reduction), delta)
     d = (input - target).abs()
     loss = E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
     if weight is not None:
@@ -259,6 +281,8 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
+    if _fused(input, target):
+        return _loss.SoftMarginLoss.apply(input, target, reduction)
     return R.apply(E.log1p(E.exp(-target.to(input.dtype) * input)), reduction)
 
 
