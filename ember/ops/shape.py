@@ -8,7 +8,7 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function, record, record_result
 from ..autograd.grad_mode import STATE
-from ._util import wrap_dim, wrap_dims, sum_to
+from ._util import wrap_dim, wrap_dims, sum_to, zero_where
 
 _new = object.__new__
 
@@ -783,12 +783,15 @@ def rot90(input, k=1, dims=(0, 1)):
 
 
 class _Tri(Function):
+    """Keeps one triangle of the last two dims; the other becomes +0 (NaN and inf included, as in PyTorch)."""
+
     _raw = True
 
     @classmethod
     def forward(cls, ctx, x, k):
         ctx.k = k
-        return cls.np_fn(x, k)
+        n, m = x.shape[-2:]
+        return zero_where(cls.dropped(n, m, k), x)
 
     @classmethod
     def backward(cls, ctx, g):
@@ -797,12 +800,18 @@ class _Tri(Function):
 
 class Tril(_Tri):
     _node_name = "TrilBackward0"
-    np_fn = staticmethod(np.tril)
+
+    @staticmethod
+    def dropped(n, m, k):
+        return ~np.tri(n, m, k, dtype=bool)
 
 
 class Triu(_Tri):
     _node_name = "TriuBackward0"
-    np_fn = staticmethod(np.triu)
+
+    @staticmethod
+    def dropped(n, m, k):
+        return np.tri(n, m, k - 1, dtype=bool)
 
 
 def tril(input, diagonal=0):
