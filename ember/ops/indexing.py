@@ -1,4 +1,6 @@
 """Indexing: __getitem__/__setitem__, gather/scatter, index_select/index_add/index_fill, masks, nonzero."""
+import functools
+import math
 import warnings
 
 import numpy as np
@@ -22,45 +24,95 @@ def _tname(a):
     return _TYPE_NAMES.get(a.dtype.name, a.dtype.name)
 
 
-# ---- accumulation kernels (duplicates add up; no np.add.at) ---------------------------------------------------
-def add_rows(out, idx, rows):
-    """out[idx[i]] += rows[i] along axis 0, summing duplicate indices (sort + reduceat)."""
-    idx = idx.reshape(-1)
-    if idx.size == 0:
-        return out
-    rows = rows.reshape((idx.size,) + out.shape[1:])
-    uniq = np.unique(idx)
-    if uniq.size == idx.size:
-        out[idx] += rows
-        return out
-    order = np.argsort(idx, kind="stable")
-    sidx = idx[order]
-    starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
-    out[sidx[starts]] += np.add.reduceat(rows[order], starts, axis=0)
-    return out
+# ---- accumulation kernels (duplicates add up in index order, as PyTorch's sequential CPU loops) -------------------
+# np.ufunc.at has a fast indexed loop for 1-D arrays with one integer index (NumPy >= 1.25): sequential, so float32
+# sums of repeated indices round exactly as PyTorch's scatter_add/index_put loops do.
+_ROUNDS_MAX = 16
+
+
+# Index offsets of up to this many positions are cached by shape (shapes repeat from step to step).
+_OFFSETS_CACHED = 16384
+
+
+def _offsets(ishape, dim, shape):
+    """(base, step): the flat offset, in a C-contiguous array of `shape`, of every position of an index of shape
+    `ishape` with its entry along dim taken as 0 (None when all are 0), and the flat step of one along dim."""
+    strides, acc = [], 1
+    for s in reversed(shape):
+        strides.append(acc)
+        acc *= s
+    strides.reverse()
+    base = None
+    for i, n in enumerate(ishape):
+        if i != dim and n > 1:
+            r = np.arange(0, n * strides[i], strides[i]).reshape([n if j == i else 1 for j in range(len(ishape))])
+            base = r if base is None else base + r
+    if base is not None:
+        base.setflags(write=False)
+    return base, strides[dim] if ishape else 1
+
+
+_cached_offsets = functools.lru_cache(maxsize=64)(_offsets)
 
 
 def _linear_index(idx, dim, shape):
-    """Flat indices into an array of `shape` for placing idx-shaped values along `dim`."""
-    coords = list(np.indices(idx.shape, sparse=True))
-    coords[dim] = idx
-    return np.ravel_multi_index(tuple(coords), shape, mode="raise")
+    """Flat positions, in a C-contiguous array of `shape`, of the elements that idx addresses along dim (the
+    positions of gather/scatter); idx holds in-range, non-negative indices."""
+    ishape = idx.shape
+    small = idx.size <= _OFFSETS_CACHED * (ishape[dim] if ishape else 1)
+    base, step = (_cached_offsets if small else _offsets)(ishape, dim, tuple(shape))
+    if base is None:
+        return np.multiply(idx, step, dtype=np.int64)
+    if step == 1:
+        return np.add(idx, base, dtype=np.int64)
+    lin = np.multiply(idx, step, dtype=np.int64)
+    lin += base
+    return lin
 
 
-def _coords(idx, dim):
-    """The advanced key that addresses position (..., idx[...], ...) along `dim` for every element of idx."""
-    coords = list(np.indices(idx.shape, sparse=True))
-    coords[dim] = idx
-    return tuple(coords)
+def _add_rows(out, idx, rows):
+    """out[idx[i]] += rows[i] for a 2-D out, one fancy `+=` per occurrence rank of an index (so repeats are added in
+    index order); falls back to np.add.at on flat positions when an index repeats very often."""
+    order = np.argsort(idx, kind="stable")
+    s = idx[order]
+    new = np.empty(s.size, bool)
+    new[:1] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    if new.all():
+        out[idx] += rows
+        return
+    pos = np.arange(s.size)
+    rank = pos - np.maximum.accumulate(np.where(new, pos, 0))
+    top = int(rank.max())
+    if top >= _ROUNDS_MAX:
+        lin = np.multiply(idx, out.shape[1])[:, None] + np.arange(out.shape[1])
+        np.add.at(out.reshape(-1), lin.reshape(-1), rows.reshape(-1))
+        return
+    for r in range(top + 1):
+        sel = order[rank == r]
+        out[idx[sel]] += rows[sel]
 
 
-def scatter_add_array(shape, dim, idx, src, dtype):
-    """zeros(shape) with src added at idx along dim (torch.scatter_add semantics)."""
-    out = np.zeros(int(np.prod(shape)), dtype)
-    if idx.size:
-        lin = _linear_index(idx, dim, shape).reshape(-1)
-        add_rows(out, lin, np.ascontiguousarray(src[tuple(slice(0, s) for s in idx.shape)]).reshape(-1))
-    return out.reshape(shape)
+def index_add_into(out, dim, idx, src):
+    """out.index_add_(dim, idx, src) on a C-contiguous `out` (idx non-negative and in range); src has out's shape
+    with idx.size along dim."""
+    if idx.size == 0:
+        return out
+    shape = out.shape
+    pre, n, post = math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:])
+    if pre == 1 and post >= 16:
+        _add_rows(out.reshape(n, post), idx, src.reshape(idx.size, post))
+    elif pre == 1 and post == 1:
+        np.add.at(out.reshape(-1), idx, src.reshape(-1))
+    else:
+        lin = np.arange(0, pre * n * post, n * post)[:, None, None] + np.multiply(idx, post)[None, :, None]
+        np.add.at(out.reshape(-1), (lin + np.arange(post)).reshape(-1), src.reshape(-1))
+    return out
+
+
+def _fit(src, shape):
+    """src cut to `shape` (scatter and gather-backward use only the leading part of a larger src)."""
+    return src if src.shape == tuple(shape) else src[tuple(slice(0, s) for s in shape)]
 
 
 def _first_bad(idx, size, allow_negative):
@@ -71,10 +123,28 @@ def _first_bad(idx, size, allow_negative):
     return int(idx.reshape(-1)[np.argmax(bad.reshape(-1))]) if bad.any() else None
 
 
+_UNSIGNED = {np.dtype(np.int64): np.uint64, np.dtype(np.int32): np.uint32}
+
+
+def _in_range(idx, size, allow_negative=False):
+    """Every index is in [0, size) (or [-size, size)): one unsigned max for the usual int64/int32 index."""
+    if not idx.size:
+        return True
+    unsigned = None if allow_negative else _UNSIGNED.get(idx.dtype)
+    if unsigned is not None:
+        return idx.view(unsigned).max() < size
+    return idx.min() >= (-size if allow_negative else 0) and idx.max() < size
+
+
 def _check_range(idx, size, dim, allow_negative=False, exc=RuntimeError, prefix=""):
-    bad = _first_bad(idx, size, allow_negative)
-    if bad is not None:
-        raise exc(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+    if not _in_range(idx, size, allow_negative):
+        raise exc(f"{prefix}index {_first_bad(idx, size, allow_negative)} is out of bounds for dimension {dim} with "
+                  f"size {size}")
+
+
+def _wrap_negative(idx, size):
+    """idx with negative entries wrapped by size (no copy when there are none)."""
+    return np.where(idx < 0, idx + size, idx) if idx.size and idx.min() < 0 else idx
 
 
 # ---- __getitem__ / __setitem__ -------------------------------------------------------------------------------
@@ -147,9 +217,10 @@ def _key_error(shape, key):
             shapes.append((int(k.sum()),))
             dim += k.ndim
         elif isinstance(k, (np.ndarray, int)) and not isinstance(k, bool):
-            bad = _first_bad(np.asarray(k), shape[dim], True)
-            if bad is not None:
-                return IndexError(f"index {bad} is out of bounds for dimension {dim} with size {shape[dim]}")
+            k = np.asarray(k)
+            if not _in_range(k, shape[dim], True):
+                return IndexError(f"index {_first_bad(k, shape[dim], True)} is out of bounds for dimension {dim} with "
+                                  f"size {shape[dim]}")
             if isinstance(k, np.ndarray):
                 shapes.append(k.shape)
             dim += 1
@@ -217,14 +288,18 @@ class IndexPutZeros(Function):
 
 def _accumulate_at(out, key, g):
     """out[key] += g where an advanced key may repeat positions (out is C-contiguous)."""
-    first = key[0] if key else None
+    if not any(isinstance(k, np.ndarray) and k.dtype.kind in "iu" for k in key):
+        out[key] += g                       # slices, ints and masks never address a position twice
+        return
+    first = key[0]
     if isinstance(first, np.ndarray) and first.dtype.kind in "iu" and out.ndim and \
             all(isinstance(k, slice) and k == slice(None) for k in key[1:]):
-        rows = np.where(first < 0, first + out.shape[0], first)
-        add_rows(out, rows, np.broadcast_to(g, rows.shape + out.shape[1:]))
+        rows = _wrap_negative(first, out.shape[0]).reshape(-1)
+        vals = np.broadcast_to(g, first.shape + out.shape[1:]).reshape((rows.size,) + out.shape[1:])
+        index_add_into(out, 0, rows, vals)
         return
     flat_ids = np.arange(out.size).reshape(out.shape)[key]
-    add_rows(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1))
+    np.add.at(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1))
 
 
 def _basic_no_graph(self, key):
@@ -394,19 +469,24 @@ class Gather(Function):
     _node_name = "GatherBackward0"
 
     @staticmethod
-    def forward(ctx, x, dim, idx):
+    def forward(ctx, x, dim, idx, lin=None):
+        """lin: idx's flat positions in x when the caller already has them (backward passes of scatters)."""
         ctx.args = (x.shape, dim)
         ctx.idx = idx
         if x.ndim == 0:
             _check_range(idx, 1, dim)
+            ctx.lin = None
             return x.reshape(idx.shape).copy() if idx.ndim == 0 else np.broadcast_to(x, idx.shape).copy()
-        _check_range(idx, x.shape[dim], dim)
-        return x[_coords(idx, dim)]
+        if lin is None:
+            _check_range(idx, x.shape[dim], dim)
+            lin = _linear_index(idx, dim, x.shape)
+        ctx.lin = lin
+        return np.take(x.reshape(-1), lin)
 
     @staticmethod
     def backward(ctx, g):
         shape, dim = ctx.args
-        return ScatterAdd.apply(g, Tensor._make(ctx.idx), shape, dim), None, None
+        return ScatterAdd.apply(g, Tensor._make(ctx.idx), shape, dim, ctx.lin), None, None, None
 
 
 class ScatterAdd(Function):
@@ -416,17 +496,22 @@ class ScatterAdd(Function):
     _node_name = "ScatterAddBackward0"
 
     @staticmethod
-    def forward(ctx, src, idx, shape, dim):
+    def forward(ctx, src, idx, shape, dim, lin=None):
         ctx.args = (dim,)
         ctx.idx = idx
+        ctx.lin = None
         if len(shape) == 0:
             return src.sum().reshape(()).astype(src.dtype) if src.size else np.zeros((), src.dtype)
-        return scatter_add_array(shape, dim, idx, src, src.dtype)
+        out = np.zeros(math.prod(shape), src.dtype)
+        if idx.size:
+            ctx.lin = lin = _linear_index(idx, dim, shape) if lin is None else lin
+            np.add.at(out, lin.reshape(-1), _fit(src, idx.shape).reshape(-1))
+        return out.reshape(shape)
 
     @staticmethod
     def backward(ctx, g):
         (dim,) = ctx.args
-        return Gather.apply(g, dim, ctx.idx), None, None, None
+        return Gather.apply(g, dim, ctx.idx, ctx.lin), None, None, None, None
 
 
 def scatter_grad_along(g, idx, shape, dim):
@@ -446,6 +531,25 @@ def _pad_grad(g, shape):
     return IndexPutZeros.apply(g, tuple(shape), key, False)
 
 
+def _zero_at(g, lin):
+    """g with the flat positions lin set to 0 (PyTorch's grad.scatter(dim, index, 0)), differentiably."""
+    if not STATE.enabled:
+        out = np.array(g._data, order="C")
+        out.reshape(-1)[lin.reshape(-1)] = 0
+        return Tensor._make(out)
+    from .elementwise import where
+    keep = np.ones(g._data.shape, bool)
+    keep.reshape(-1)[lin.reshape(-1)] = False
+    return where(Tensor._make(keep), g, 0.0)
+
+
+def _scatter_values(src, idx, dtype):
+    """The values a scatter writes, one per index, flat: src cut to idx's shape, or a scalar repeated."""
+    if isinstance(src, np.ndarray) and src.ndim:
+        return _fit(src, idx.shape).reshape(-1)
+    return np.broadcast_to(np.asarray(src).astype(dtype), idx.shape).reshape(-1)
+
+
 class Scatter(Function):
     _raw = True
     _node_name = "ScatterBackward0"
@@ -456,18 +560,15 @@ class Scatter(Function):
             ctx._node_name = "ScatterAddBackward0"
         out = x.copy()
         ctx.args = (dim, reduce, src.shape if isinstance(src, np.ndarray) else None)
-        ctx.idx = idx
+        ctx.idx, ctx.lin = idx, None
         if idx.size:
             _check_range(idx, x.shape[dim] if x.ndim else 1, dim)
-            coords = _coords(idx, dim) if x.ndim else ()
-            vals = src[tuple(slice(0, s) for s in idx.shape)] if isinstance(src, np.ndarray) and src.ndim else src
+            ctx.lin = lin = _linear_index(idx, dim, x.shape) if x.ndim else np.zeros(idx.shape, np.int64)
+            flat, vals = out.reshape(-1), _scatter_values(src, idx, x.dtype)
             if reduce is None:
-                out[coords] = vals
-            elif reduce == "add":
-                lin = _linear_index(idx, dim, x.shape).reshape(-1) if x.ndim else np.zeros(idx.size, np.int64)
-                add_rows(out.reshape(-1), lin, np.broadcast_to(vals, idx.shape).reshape(-1).astype(x.dtype))
+                flat[lin.reshape(-1)] = vals
             else:
-                np.multiply.at(out, coords, vals)
+                (np.add if reduce == "add" else np.multiply).at(flat, lin.reshape(-1), vals)
         return out
 
     @staticmethod
@@ -477,13 +578,9 @@ class Scatter(Function):
         if reduce == "multiply":
             raise NotImplementedError("ember does not differentiate scatter with reduce='multiply'")
         if ctx.needs_input_grad[0]:
-            gx = g
-            if reduce is None and ctx.idx.size:
-                mask = np.ones(g._data.shape, g._data.dtype)
-                mask[_coords(ctx.idx, dim)] = 0
-                gx = g * Tensor._make(mask)
+            gx = _zero_at(g, ctx.lin) if reduce is None and ctx.lin is not None else g
         if ctx.needs_input_grad[1]:
-            gs = _pad_grad(Gather.apply(g, dim, ctx.idx), src_shape)
+            gs = _pad_grad(Gather.apply(g, dim, ctx.idx, ctx.lin), src_shape)
         return gx, gs, None, None, None
 
 
@@ -518,25 +615,27 @@ def scatter_add_(input, dim, index, src):
 
 
 def _scatter_reduce_array(x, s, d, idx, reduce, include_self):
-    """NumPy kernel of scatter_reduce: (result, per-position count of contributions incl. self when included)."""
-    coords = _coords(idx, d)
+    """NumPy kernel of scatter_reduce on a C-contiguous copy of x: (result, the flat positions of idx)."""
     lin = _linear_index(idx, d, x.shape).reshape(-1)
-    cnt = np.full(x.shape, 1 if include_self else 0, np.int64)
-    add_rows(cnt.reshape(-1), lin, np.ones(lin.size, np.int64))
     out = x.copy()
-    if reduce in ("sum", "mean"):
-        if not include_self:
-            out[coords] = 0
-        add_rows(out.reshape(-1), lin, s.reshape(-1))
-        if reduce == "mean":
-            n = np.maximum(cnt, 1)
-            out = (out / n).astype(x.dtype) if x.dtype.kind in "fc" else np.floor_divide(out, n).astype(x.dtype)
-    else:
-        ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
-        if not include_self:
-            out[coords] = _reduce_identity(reduce, x.dtype)
-        ufunc.at(out, coords, s)
-    return out, cnt
+    flat = out.reshape(-1)
+    if not include_self:
+        flat[lin] = 0 if reduce in ("sum", "mean") else _reduce_identity(reduce, x.dtype)
+    ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+    ufunc.at(flat, lin, np.ascontiguousarray(s).reshape(-1))
+    if reduce == "mean":
+        n = _scatter_counts(lin, x.shape, include_self)
+        if x.dtype.kind in "fc":
+            out /= n.astype(x.dtype)
+        else:
+            out = np.floor_divide(out, n).astype(x.dtype)
+    return out, lin
+
+
+def _scatter_counts(lin, shape, include_self):
+    """Per position of `shape`, the number of values a scatter_reduce 'mean' averaged (at least 1)."""
+    n = np.bincount(lin, minlength=math.prod(shape)).reshape(shape)
+    return n + 1 if include_self else np.maximum(n, 1)
 
 
 class ScatterReduce(Function):
@@ -548,10 +647,10 @@ class ScatterReduce(Function):
         _check_range(idx, x.shape[dim] if x.ndim else 1, dim)
         xs = x.reshape(x.shape or (1,))
         s = src.reshape(src.shape or (1,))[tuple(slice(0, n) for n in (idx.shape or (1,)))]
-        out, cnt = _scatter_reduce_array(xs, s, dim, idx.reshape(idx.shape or (1,)), reduce, include_self)
+        out, lin = _scatter_reduce_array(xs, s, dim, idx.reshape(idx.shape or (1,)), reduce, include_self)
         out = out.reshape(x.shape)
         ctx.args = (dim, reduce, include_self, src.shape)
-        ctx.idx, ctx.cnt = idx, cnt.reshape(x.shape)
+        ctx.idx, ctx.lin = idx, lin.reshape(idx.shape)
         ctx.save_for_backward(x, src, out)
         return out
 
@@ -560,23 +659,24 @@ class ScatterReduce(Function):
         dim, reduce, include_self, src_shape = ctx.args
         x, src, out = ctx.saved_tensors
         idx = Tensor._make(ctx.idx)
+        at = lambda t: Gather.apply(t, dim, ctx.idx, ctx.lin)      # t.gather(dim, idx) for t of x's shape
         s = src[tuple(slice(0, n) for n in ctx.idx.shape)] if src._data.ndim else src
-        touched = Tensor._make(ctx.cnt > (1 if include_self else 0))
         if reduce == "sum":
-            gx, gs = g, g.gather(dim, idx)
+            gx, gs = g, at(g)
         elif reduce == "mean":
-            gx = g / Tensor._make(np.maximum(ctx.cnt, 1).astype(g._data.dtype))
-            gs = gx.gather(dim, idx)
+            cnt = _scatter_counts(ctx.lin.reshape(-1), x._data.shape or (1,), include_self).reshape(x._data.shape)
+            gx = g / Tensor._make(cnt.astype(g._data.dtype))
+            gs = at(gx)
         elif reduce == "prod":
             gx, gs = _prod_grads(g, x, s, out, dim, idx, include_self)
         else:
-            value = out.gather(dim, idx)
+            value = at(out)
             x_hit = (x == out).to(g.dtype)
             s_hit = (s == value).to(g.dtype)
-            share = g / x_hit.scatter_add(dim, idx, s_hit)
-            gx, gs = x_hit * share, s_hit * share.gather(dim, idx)
+            share = g / ScatterAdd.apply(s_hit, idx, tuple(x._data.shape), dim, ctx.lin).add(x_hit)
+            gx, gs = x_hit * share, s_hit * at(share)
         if not include_self:
-            gx = gx.masked_fill(touched, 0)
+            gx = _zero_at(gx, ctx.lin)
         return gx, _pad_grad(gs, src_shape), None, None, None, None
 
 
@@ -666,9 +766,11 @@ class IndexSelect(Function):
             if idx[0] != 0:
                 raise IndexError("index out of range in self")
             return x.copy()
-        bad = _first_bad(idx, x.shape[dim], False)
-        if bad is not None:
-            raise RuntimeError(f"INDICES element is out of DATA bounds, id={bad} axis_dim={x.shape[dim]}")
+        if not _in_range(idx, x.shape[dim]):
+            if dim != 1:                        # PyTorch checks dim 1 in a kernel of its own, with its own message
+                raise IndexError("index out of range in self")
+            raise RuntimeError(f"INDICES element is out of DATA bounds, id={_first_bad(idx, x.shape[dim], False)} "
+                               f"axis_dim={x.shape[dim]}")
         return np.take(x, idx, axis=dim).reshape(out_shape)
 
     @staticmethod
@@ -690,9 +792,7 @@ class IndexAddZeros(Function):
         if len(shape) == 0:
             return g.sum().reshape(()).astype(g.dtype)
         out = np.zeros(shape, g.dtype)
-        gm = np.moveaxis(g.reshape(shape[:dim] + (idx.size,) + shape[dim + 1:]), dim, 0)
-        add_rows(np.moveaxis(out, dim, 0), idx, gm)
-        return out
+        return index_add_into(out, dim, idx, g.reshape(shape[:dim] + (idx.size,) + shape[dim + 1:]))
 
     @staticmethod
     def backward(ctx, gg):
@@ -749,8 +849,7 @@ class IndexAdd(Function):
         s = src * alpha if alpha != 1 else src
         if x.ndim == 0:
             return (out + s.sum()).astype(x.dtype)
-        add_rows(np.moveaxis(out, dim, 0), idx, np.moveaxis(s.astype(x.dtype, copy=False), dim, 0))
-        return out
+        return index_add_into(out, dim, idx, s.astype(x.dtype, copy=False))
 
     @staticmethod
     def backward(ctx, g):
@@ -995,10 +1094,9 @@ def _flat_index(index, n, name):
     idx = index._data
     if idx.dtype != np.int64:
         raise RuntimeError(f"{name}(): Expected a long tensor for index, but got {_tname(idx)}")
-    bad = _first_bad(idx, n, True)
-    if bad is not None:
-        raise _out_of_range(bad, n)
-    return np.where(idx < 0, idx + n, idx)
+    if not _in_range(idx, n, True):
+        raise _out_of_range(_first_bad(idx, n, True), n)
+    return _wrap_negative(idx, n)
 
 
 def take(input, index):
@@ -1032,10 +1130,8 @@ def put(input, index, source, accumulate=False):
         raise IndexError(f"put_(): Expected source and index to have the same number of elements, but got "
                          f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     flat = _flat_index(index, input.numel(), "put_").reshape(-1)
-    key = np.unravel_index(flat, input._data.shape) if input._data.ndim else (flat,)
-    if not input._data.ndim:
-        return IndexPut.apply(input.reshape(1), source.reshape(-1), key, True, accumulate).reshape(())
-    return IndexPut.apply(input, source.reshape(-1), key, True, accumulate)
+    shape = input._data.shape
+    return IndexPut.apply(input.reshape(-1), source.reshape(-1), (flat,), True, accumulate).reshape(shape)
 
 
 def put_(input, index, source, accumulate=False):

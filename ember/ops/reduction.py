@@ -126,15 +126,51 @@ class SumAll(Sum):
     _node_name = "SumBackward0"
 
 
+# Whole-array float sums are split into rows of this many elements: einsum's SIMD loop sums each row, NumPy's pairwise
+# sum adds the row sums (faster than one pairwise pass, error of the same order as PyTorch's cascade sum).
+_ROW = 4096
+
+
+def _simd_rows(x, dims, nd):
+    """(rows, tail): x as 2-D rows whose sums over the last axis give the reduction over dims, plus the elements
+    left over by a whole reduction; None when einsum's fast path does not apply. It applies to float32/64
+    C-contiguous data reduced over its last axis (rows of 256..16384 elements) or over every axis."""
+    if nd != x.dtype or x.dtype.kind != "f" or x.dtype.itemsize < 4 or x.size < 65536 or not x.flags.c_contiguous:
+        return None
+    if len(dims) == x.ndim:
+        flat = x.reshape(-1)
+        head = x.size - x.size % _ROW
+        return flat[:head].reshape(-1, _ROW), flat[head:]
+    n = x.shape[-1]
+    return (x.reshape(-1, n), None) if dims == (x.ndim - 1,) and 256 <= n <= 16384 else None
+
+
+def _finish_rows(out, tail, x, keepdim, ufunc=np.add):
+    """Shape the row results of _simd_rows as the reduction (combining the row results of a whole reduction)."""
+    if tail is not None:
+        out = ufunc.reduce(np.append(out, tail) if tail.size else out)
+        return np.reshape(out, (1,) * x.ndim) if keepdim else out
+    out = out.reshape(x.shape[:-1])
+    return out[..., None] if keepdim else out
+
+
 def _add_reduce(x, dims, keepdim, nd):
-    """np.add.reduce over dims; rows of 256..16384 floats summed over the last axis go through einsum's SIMD loop
-    (3-4x faster than NumPy's per-row pairwise sum, with float32 error of the same order as PyTorch's)."""
-    n = x.shape[-1] if x.ndim else 0
-    if dims == (x.ndim - 1,) and nd == x.dtype and x.dtype.kind == "f" and x.dtype.itemsize >= 4 and \
-            256 <= n <= 16384 and x.size >= 65536 and x.flags.c_contiguous:
-        out = np.einsum("ij->i", x.reshape(-1, n)).reshape(x.shape[:-1])
-        return out[..., None] if keepdim else out
-    return np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd)
+    """np.add.reduce over dims, through einsum's SIMD loop where _simd_rows applies (2-4x faster than NumPy's
+    pairwise sum, with float32 error of the same order as PyTorch's)."""
+    fast = _simd_rows(x, dims, nd)
+    if fast is None:
+        return np.add.reduce(x, axis=dims, keepdims=keepdim, dtype=nd)
+    rows, tail = fast
+    return _finish_rows(np.einsum("ij->i", rows), tail, x, keepdim)
+
+
+def _sum_squares(x, dims, keepdim):
+    """Sum of x*x over dims (float x), as BLAS dot products of the rows where _simd_rows applies."""
+    fast = _simd_rows(x, dims, x.dtype)
+    if fast is None:
+        return np.add.reduce(x * x, axis=dims, keepdims=keepdim)
+    rows, tail = fast
+    return _finish_rows(np.vecdot(rows, rows), None if tail is None else tail * tail, x, keepdim)
 
 
 class _Whole:
@@ -158,7 +194,9 @@ def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
             if input._rg and STATE.enabled:
                 dims = tuple(range(d.ndim))
                 return record(SumAll if whole else Sum, (input, dims, False, d.dtype), (d, dims, False, d.dtype))
-            return _wrap(np.asarray(np.add.reduce(d, axis=None)))
+            if d.size < 65536:
+                return _wrap(np.asarray(np.add.reduce(d, axis=None)))
+            return _wrap(np.asarray(_add_reduce(d, tuple(range(d.ndim)), False, d.dtype)))
     cls = SumAll if whole else Sum
     dims = _all_dims(dim, input._data.ndim)
     return _out(cls.apply(input, dims, keepdim, _sum_dtype(input._data, dtype)), out, "sum")
@@ -238,7 +276,7 @@ class Prod(Function):
     def forward(ctx, x, dim, keepdim, nd):
         dims = tuple(range(x.ndim)) if dim is None else (dim,)
         ctx.meta = (x.shape, dim, keepdim)
-        out = np.asarray(np.prod(x, axis=dims, keepdims=keepdim, dtype=nd))
+        out = np.asarray(_mul_reduce(x, dims, keepdim, nd))
         ctx.save_for_backward(x, out)
         return out
 
@@ -257,6 +295,32 @@ class Prod(Function):
         if dim is None:
             return _prod_safe_zeros_backward(g.reshape(1), x.reshape(-1), 0).reshape(shape), None, None, None
         return _prod_safe_zeros_backward(g, x, dim), None, None, None
+
+
+def _mul_reduce(x, dims, keepdim, nd):
+    """np.multiply.reduce over dims. Where _simd_rows applies, the product is vectorized (NumPy multiplies element
+    by element): a whole array as per-lane products down its rows, rows by halving; as in PyTorch's vectorized
+    kernel the factors are grouped differently from a left-to-right product (equal up to rounding)."""
+    fast = _simd_rows(x, dims, nd)
+    if fast is None:
+        return np.multiply.reduce(x, axis=dims, keepdims=keepdim, dtype=nd)
+    rows, tail = fast
+    with np.errstate(over="ignore", invalid="ignore"):
+        if tail is None:
+            return _finish_rows(_halving_product(rows), None, x, keepdim)
+        return _finish_rows(np.multiply.reduce(rows, axis=0), tail, x, keepdim, np.multiply)
+
+
+def _halving_product(rows):
+    """The product of each row of a 2-D array: multiply the two halves of the rows until they are short."""
+    while rows.shape[1] > 16:
+        w = rows.shape[1]
+        h = w // 2
+        half = rows[:, :h] * rows[:, h:2 * h]
+        if w % 2:
+            half[:, -1] *= rows[:, -1]
+        rows = half
+    return np.multiply.reduce(rows, axis=1)
 
 
 class ProdAll(Prod):
@@ -690,21 +754,8 @@ class VectorNorm(Function):
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
-        a = np.abs(x)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            if p == 2:
-                out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
-            elif p == INF:
-                out = np.max(a, axis=dims, keepdims=keepdim)
-            elif p == -INF:
-                out = np.min(a, axis=dims, keepdims=keepdim)
-            elif p == 0:
-                out = np.sum(a != 0, axis=dims, keepdims=keepdim)
-            elif p == 1:
-                out = np.sum(a, axis=dims, keepdims=keepdim)
-            else:
-                out = np.sum(a ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
-        out = np.asarray(out).astype(a.dtype, copy=False)
+            out = _vector_norm_array(x, p, dims, keepdim)
         ctx.meta = (x.shape, p, dims, keepdim)
         ctx.save_for_backward(x, out)
         return out
@@ -716,6 +767,26 @@ class VectorNorm(Function):
         return _norm_backward(g, x, out, p, dims, keepdim, shape), None, None, None
 
 
+def _vector_norm_array(x, p, dims, keepdim):
+    """The p-norm of x over dims, in x's real dtype (sums of squares and of |x| through the SIMD row sums)."""
+    if p == 2 and x.dtype.kind == "f":
+        return np.asarray(np.sqrt(_sum_squares(x, dims, keepdim)))
+    a = np.abs(x)
+    if p == 2:
+        out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+    elif p == INF:
+        out = np.max(a, axis=dims, keepdims=keepdim)
+    elif p == -INF:
+        out = np.min(a, axis=dims, keepdims=keepdim)
+    elif p == 0:
+        out = np.sum(a != 0, axis=dims, keepdims=keepdim)
+    elif p == 1:
+        out = _add_reduce(a, dims, keepdim, a.dtype)
+    else:
+        out = np.sum(a ** p, axis=dims, keepdims=keepdim) ** (1.0 / p)
+    return np.asarray(out).astype(a.dtype, copy=False)
+
+
 def _norm_backward(g, x, norm, p, dims, keepdim, shape):
     """PyTorch's norm_backward, in ember ops."""
     if len(shape):
@@ -725,6 +796,8 @@ def _norm_backward(g, x, norm, p, dims, keepdim, shape):
     if p == 1:
         return x.sgn() * g
     if p == 2:
+        if not STATE.enabled:
+            return Tensor._make(_norm2_backward_array(g._data, x._data, norm._data))
         return g * (x / norm).masked_fill(norm == 0, 0)
     if p in (INF, -INF):
         a = x.abs()
@@ -735,6 +808,18 @@ def _norm_backward(g, x, norm, p, dims, keepdim, shape):
         return scaled * g * norm.pow(1 - p)
     scaled = x.sgn() * x.abs().pow(p - 1) if p < 2 else x * x.abs().pow(p - 2)
     return scaled * (g / norm.pow(p - 1)).masked_fill(norm == 0, 0)
+
+
+def _norm2_backward_array(g, x, norm):
+    """g * (x / norm), 0 where the norm is 0: PyTorch's 2-norm backward, on arrays."""
+    zero = norm == 0
+    if zero.any():
+        r = x / np.where(zero, norm.dtype.type(1), norm)
+        r[np.broadcast_to(zero, r.shape)] = 0
+    else:
+        r = x / norm
+    r *= g
+    return r
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -777,14 +862,19 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             if x.size:
                 m = np.max(x, axis=dims, keepdims=True)
-                m = np.where(np.isinf(m), 0, m).astype(x.dtype)
+                if not np.isfinite(m).all():
+                    m = np.where(np.isinf(m), 0, m).astype(x.dtype)
+                e = np.asarray(np.subtract(x, m))
+                np.exp(e, out=e)
             else:
-                m = np.zeros([1] * x.ndim, x.dtype)
-            out = np.log(np.sum(np.exp(x - m), axis=dims, keepdims=True)) + m
-        res = np.asarray(out if keepdim else np.squeeze(out, dims))
+                m, e = np.zeros([1] * x.ndim, x.dtype), x
+            out = np.asarray(_add_reduce(e, dims, True, e.dtype))
+            np.log(out, out=out)
+            out += m
+        res = out if keepdim else np.squeeze(out, dims)
         ctx.meta = (x.shape, dims, keepdim)
         ctx.save_for_backward(x, res)
         return res
@@ -794,7 +884,12 @@ class LogSumExp(Function):
         x, out = ctx.saved_tensors
         shape, dims, keepdim = ctx.meta
         g, out = _unsqueeze_back(g, shape, dims, keepdim), _unsqueeze_back(out, shape, dims, keepdim)
-        return g * (x - out).exp(), None, None
+        if STATE.enabled:
+            return g * (x - out).exp(), None, None
+        with np.errstate(invalid="ignore", over="ignore"):
+            e = np.asarray(np.subtract(x._data, out._data))
+            np.exp(e, out=e)
+        return Tensor._make(np.multiply(g._data, e, out=e)), None, None
 
 
 def logsumexp(input, dim=None, keepdim=False, *, out=None):
@@ -804,9 +899,46 @@ def logsumexp(input, dim=None, keepdim=False, *, out=None):
 
 
 # ---- scans -----------------------------------------------------------------------------------------------------------
+# A scan runs as one vectorized ufunc call per position along dim when the slices across dim hold at least this many
+# elements (NumPy's accumulate otherwise steps element by element, 3-8x slower).
+_WIDE_SCAN = 32
+
+
 def _scan_acc(nd):
-    """Accumulator dtype of cumsum/cumprod: float64 for narrower floats (as PyTorch's CPU scans), else nd itself."""
-    return np.dtype(np.float64) if np.dtype(nd).kind == "f" and np.dtype(nd).itemsize < 8 else nd
+    """Accumulator dtype of cumsum/cumprod, PyTorch's CPU acc_type: double for float32, float for float16, complex
+    double for complex float, else nd itself."""
+    nd = np.dtype(nd)
+    return {np.dtype(np.float32): np.dtype(np.float64), np.dtype(np.float16): np.dtype(np.float32),
+            np.dtype(np.complex64): np.dtype(np.complex128)}.get(nd, nd)
+
+
+def _scan(ufunc, x, dim, nd, reverse=False):
+    """ufunc.accumulate of x along dim in PyTorch's CPU order: sequential, in _scan_acc(nd), rounded to nd at the end
+    (reverse=True accumulates from the end: the backward of cumsum). Returns a new C-contiguous array."""
+    acc = np.array(x, dtype=_scan_acc(nd), order="C")
+    if acc.dtype.kind not in "fc":
+        if acc.shape[dim] > 1:
+            _scan_inplace(ufunc, acc, dim, reverse)
+        return acc if acc.dtype == nd else acc.astype(nd)
+    with np.errstate(over="ignore", invalid="ignore"):      # inf - inf, overflow: PyTorch gives NaN/inf silently
+        if acc.shape[dim] > 1:
+            _scan_inplace(ufunc, acc, dim, reverse)
+        return acc if acc.dtype == nd else acc.astype(nd)
+
+
+def _scan_inplace(ufunc, acc, dim, reverse):
+    n, post = acc.shape[dim], math.prod(acc.shape[dim + 1:])
+    if post < _WIDE_SCAN:
+        view = np.flip(acc, dim) if reverse else acc
+        ufunc.accumulate(view, axis=dim, out=view)
+        return
+    slices = list(np.moveaxis(acc.reshape(math.prod(acc.shape[:dim]), n, post), 1, 0))
+    if reverse:
+        slices.reverse()
+    prev = slices[0]
+    for cur in slices[1:]:
+        ufunc(prev, cur, out=cur)
+        prev = cur
 
 
 class CumSum(Function):
@@ -818,7 +950,7 @@ class CumSum(Function):
         ctx.meta = (dim, x.dtype)
         if x.ndim == 0:
             return x.astype(nd)
-        return np.cumsum(x, axis=dim, dtype=_scan_acc(nd)).astype(nd, copy=False)
+        return _scan(np.add, x, dim, nd)
 
     @staticmethod
     def backward(ctx, g):
@@ -827,6 +959,8 @@ class CumSum(Function):
             g = g.to(_dtype.from_numpy_dtype(src))
         if g.dim() == 0:
             return g, None, None
+        if not STATE.enabled:
+            return Tensor._make(_scan(np.add, g._data, dim, g._data.dtype, reverse=True)), None, None
         return g.flip(dim).cumsum(dim).flip(dim), None, None
 
 
@@ -841,7 +975,7 @@ class CumProd(Function):
     @staticmethod
     def forward(ctx, x, dim, nd):
         ctx.meta = (dim, x.dtype)
-        out = x.astype(nd) if x.ndim == 0 else np.cumprod(x, axis=dim, dtype=_scan_acc(nd)).astype(nd, copy=False)
+        out = x.astype(nd) if x.ndim == 0 else _scan(np.multiply, x, dim, nd)
         ctx.save_for_backward(x, out)
         return out
 
@@ -854,6 +988,10 @@ class CumProd(Function):
         if x.numel() <= 1 or x.shape[d] == 1:
             return g, None, None
         if not (x._data == 0).any():
+            if not STATE.enabled and out._data.dtype == src:
+                w = out._data * g._data
+                res = _scan(np.add, w, d, w.dtype, reverse=True)
+                return Tensor._make(np.divide(res, x._data, out=res)), None, None
             return (out * g).flip(d).cumsum(d).flip(d) / x, None, None
         if STATE.enabled:
             return _cumprod_grad_quadratic(g, x, d), None, None
@@ -978,15 +1116,73 @@ def count_nonzero(input, dim=None):
 
 
 # ---- sorting and selection -------------------------------------------------------------------------------------------
+# From this many elements, topk/kthvalue/median select with np.partition (O(n)) instead of a full stable argsort.
+_PARTITION_MIN = 1024
+
+
 def _argsort(x, dim, descending):
     """Stable argsort along dim in PyTorch's order: NaN is the largest value; ties keep their original order."""
     if x.ndim == 0:
         return np.zeros((), np.int64)
     if not descending:
-        return np.argsort(x, axis=dim, kind="stable").astype(np.int64)
+        return np.argsort(x, axis=dim, kind="stable")
     n = x.shape[dim]
     r = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
-    return (n - 1 - np.flip(r, dim)).astype(np.int64)
+    return n - 1 - np.flip(r, dim)
+
+
+def _partitionable(x, dim):
+    """Big enough, with a real or integer dtype, for the np.partition paths of topk/kthvalue/median."""
+    return x.ndim and x.size >= _PARTITION_MIN and x.shape[dim] > 1 and x.dtype.kind in "iuf"
+
+
+def _rows(x, dim):
+    """x with dim moved last, as C-contiguous 2-D rows."""
+    return np.ascontiguousarray(np.moveaxis(x, dim, -1)).reshape(-1, x.shape[dim])
+
+
+def _from_rows(idx, x, dim):
+    """Per-row indices (rows, k) back in x's layout, with k along dim."""
+    shape = tuple(s for i, s in enumerate(x.shape) if i != dim) + (idx.shape[-1],)
+    return np.moveaxis(idx.reshape(shape), -1, dim)
+
+
+def _order_stat(rows, kth):
+    """The kth smallest of each row (NaN largest, as np.partition and PyTorch order them), as a column."""
+    return np.partition(rows, kth, axis=-1)[:, kth:kth + 1]
+
+
+def _tied(rows, v):
+    """Mask of the elements equal to their row's value v (NaN equal to NaN)."""
+    eq = rows == v
+    if rows.dtype.kind == "f" and np.isnan(v).any():
+        eq |= np.isnan(rows) & np.isnan(v)
+    return eq
+
+
+def _topk_rows(rows, k, largest):
+    """Indices (rows, k) of the k largest (smallest) of each row in PyTorch's sorted order, ties by lowest index:
+    one partition finds the kth value; elements ranked before it and the first ties after them are picked."""
+    n = rows.shape[1]
+    v = _order_stat(rows, n - k if largest else k - 1)
+    before = rows > v if largest else rows < v
+    if rows.dtype.kind == "f":
+        nan, vnan = np.isnan(rows), np.isnan(v)
+        if vnan.any() or nan.any():
+            before |= (nan & ~vnan) if largest else (~nan & vnan)
+    eq = _tied(rows, v)
+    need = k - np.count_nonzero(before, axis=1)[:, None]
+    if (np.count_nonzero(eq, axis=1)[:, None] != need).any():
+        eq &= np.cumsum(eq, axis=1) <= need
+    before |= eq
+    pos = np.flatnonzero(before).reshape(-1, k) - (np.arange(rows.shape[0]) * n)[:, None]
+    order = _argsort(np.take_along_axis(rows, pos, 1), 1, largest)
+    return np.take_along_axis(pos, order, 1)
+
+
+def _first_at_rank(rows, kth):
+    """Per row, the lowest index holding the kth smallest value."""
+    return np.argmax(_tied(rows, _order_stat(rows, kth)), axis=1)
 
 
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
@@ -1011,9 +1207,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
-    idx = _argsort(x, d, largest)
-    if x.ndim:
-        idx = np.take(idx, np.arange(k), axis=d)
+    if k and _partitionable(x, d):
+        idx = _from_rows(_topk_rows(_rows(x, d), k, largest), x, d)
+    else:
+        idx = _argsort(x, d, largest)
+        if x.ndim:
+            idx = np.take(idx, np.arange(k), axis=d)
     return _out(_select(TopkSelect, return_types.topk, input, idx, d), out, "topk")
 
 
@@ -1025,7 +1224,10 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     n = x.shape[d] if x.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    idx = np.take(_argsort(x, d, False), [k - 1], axis=d) if x.ndim else np.zeros((), np.int64)
+    if _partitionable(x, d):
+        idx = _from_rows(_first_at_rank(_rows(x, d), k - 1)[:, None], x, d)
+    else:
+        idx = np.take(_argsort(x, d, False), [k - 1], axis=d) if x.ndim else np.zeros((), np.int64)
     return _out(_select(KthvalueSelect, return_types.kthvalue, input, idx, d, keepdim), out, "kthvalue")
 
 
@@ -1060,8 +1262,12 @@ def _median_dim(input, dim, keepdim, ignore_nan, cls, rt, name):
     if x.ndim == 0:
         return _select(cls, rt, input, np.zeros((), np.int64), 0, keepdim)
     _check_nonempty(x, (d,), name)
-    order = _argsort(x, d, False)
     n = x.shape[d]
+    if _partitionable(x, d):
+        idx = _median_rows(_rows(x, d), ignore_nan)
+        if idx is not None:
+            return _select(cls, rt, input, _from_rows(idx[:, None], x, d), d, keepdim)
+    order = _argsort(x, d, False)
     nan = np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
     count = n - np.sum(nan, axis=d)
     if ignore_nan:
@@ -1070,6 +1276,18 @@ def _median_dim(input, dim, keepdim, ignore_nan, cls, rt, name):
         pos = np.where(count < n, count, (n - 1) // 2)    # with a NaN: the first NaN (sorted stably after numbers)
     idx = np.take_along_axis(order, np.expand_dims(pos, d), d)
     return _select(cls, rt, input, idx, d, keepdim)
+
+
+def _median_rows(rows, ignore_nan):
+    """Index of each row's lower median (of a row with NaN: its first NaN), or None for nanmedian of rows with NaN
+    (left to the sorting path)."""
+    nan = np.isnan(rows) if rows.dtype.kind == "f" else None
+    has = nan.any(axis=1) if nan is not None else None
+    if has is not None and has.any():
+        if ignore_nan:
+            return None
+        return np.where(has, np.argmax(nan, axis=1), _first_at_rank(rows, (rows.shape[1] - 1) // 2))
+    return _first_at_rank(rows, (rows.shape[1] - 1) // 2)
 
 
 def median(input, dim=None, keepdim=False, *, out=None):

@@ -638,3 +638,108 @@ def test_gather_scatter_random(shape, data):
     idx = np.random.default_rng(0).integers(0, shape[d], ishape)
     check(lambda t, x, i: (x.gather(d, i), x.scatter_add(d, i, x.gather(d, i).exp()), x.index_select(d, i.reshape(-1))),
           [r(*shape), idx], dtypes=["float64"])
+
+
+# ---- large inputs: flat-position kernels (np.take / ufunc.at), per-rank row adds --------------------------------------
+def _big_idx(shape, hi, seed=0):
+    return np.random.default_rng(seed).integers(0, hi, shape)
+
+
+XB, SB = r(300, 200, seed=3), r(300, 200, seed=4)
+IB1, IB0 = _big_idx((300, 200), 200, 5), _big_idx((300, 200), 300, 6)
+X3, S3, I3 = r(6, 40, 50, seed=7), r(6, 40, 50, seed=8), _big_idx((6, 40, 50), 40, 9)
+# ~1.3 repeats per index: a few per-rank rounds. (Few repeats also keep index_put/put comparable: on several threads
+# PyTorch adds a large accumulating index_put atomically, so long sums of repeats round in no fixed order.)
+ROWS = _big_idx(400, 300, 10)
+HOT = np.r_[np.zeros(40, np.int64), ROWS[:60]]      # index 0 repeated 40 times: past the per-rank limit
+SPIKE = np.where(np.random.default_rng(11).random((300, 200)) < 0.01, np.inf, SB)
+
+LARGE_OPS = [
+    ("gather_dim1", lambda t, x, i: x.gather(1, i), [XB, IB1]),
+    ("gather_dim0", lambda t, x, i: x.gather(0, i), [XB, IB0]),
+    ("gather_3d_middle", lambda t, x, i: x.gather(1, i), [X3, I3]),
+    ("gather_noncontig", lambda t, x, i: x.t().gather(0, i[:, :100].t()), [XB, IB1]),
+    ("gather_smaller_idx", lambda t, x, i: x.gather(1, i[:150, :7]), [XB, IB1]),
+    ("gather_int32", lambda t, x, i: x.gather(1, i.int()), [XB, IB1]),
+    ("scatter_add_dim1", lambda t, x, i, s: x.scatter_add(1, i, s), [XB, IB1, SB]),
+    ("scatter_add_dim0", lambda t, x, i, s: t.scatter_add(x, 0, i, s), [XB, IB0, SB]),
+    ("scatter_add_3d", lambda t, x, i, s: x.scatter_add(1, i, s), [X3, I3, S3]),
+    ("scatter_add_inf", lambda t, x, i, s: x.scatter_add(1, i, s), [XB, IB1, SPIKE]),
+    ("scatter_dim1", lambda t, x, i, s: x.scatter(1, i, s), [XB, IB1, SB]),
+    ("scatter_value", lambda t, x, i: x.scatter(0, i, -2.0), [XB, IB0]),
+    ("index_add_rows", lambda t, x, s: x.index_add(0, t.from_numpy(ROWS), s), [XB, r(400, 200, seed=12)]),
+    ("index_add_hot_rows", lambda t, x, s: x.index_add(0, t.from_numpy(HOT), s, alpha=0.5), [XB, r(100, 200, seed=13)]),
+    ("index_add_cols", lambda t, x, s: x.index_add(1, t.from_numpy(ROWS[:250] % 200), s), [XB, r(300, 250, seed=14)]),
+    ("index_add_3d_middle", lambda t, x, s: x.index_add(1, t.from_numpy(ROWS[:60] % 40), s), [X3, r(6, 60, 50)]),
+    ("index_select_rows", lambda t, x: x.index_select(0, t.from_numpy(ROWS)), [XB]),
+    ("index_select_hot", lambda t, x: x.index_select(0, t.from_numpy(HOT)), [XB]),
+    ("index_select_cols", lambda t, x: x.index_select(1, t.from_numpy(ROWS % 200)), [XB]),
+    ("getitem_rows", lambda t, x: x[t.from_numpy(ROWS)], [XB]),
+    ("getitem_neg_rows", lambda t, x: x[t.from_numpy(ROWS - 300)], [XB]),
+    ("getitem_pairs", lambda t, x: x[t.from_numpy(ROWS), t.from_numpy(ROWS % 200)], [XB]),
+    ("getitem_mask", lambda t, x: x[x > 0.5], [XB]),
+    ("index_put_acc", lambda t, x, v: x.index_put((t.from_numpy(ROWS),), v, accumulate=True),
+     [XB, r(400, 200, seed=15)]),
+    ("index_put_acc_pairs", lambda t, x, v: x.index_put((t.from_numpy(ROWS - 300), t.from_numpy(ROWS % 200)), v,
+                                                        accumulate=True), [XB, r(400, seed=16)]),
+    ("take", lambda t, x, i: x.take(i), [XB, IB1 * 300 - 30000]),
+    ("put_acc", lambda t, x, i, s: x.put(i, s, accumulate=True), [XB, IB0 * 200 + IB1, SB]),
+    ("masked_scatter", lambda t, x, s: x.masked_scatter(x > 0, s), [XB, SB]),
+]
+
+
+@pytest.mark.parametrize("fn,inputs", _table(LARGE_OPS))
+def test_index_ops_large(fn, inputs):
+    check(fn, inputs, dtypes=F)
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_large(reduce, include_self):
+    s = 1 + 0.01 * SB if reduce == "prod" else np.round(SB, 1)    # coarse values: amax/amin ties
+    check(lambda t, x, i, s: x.scatter_reduce(1, i, s, reduce, include_self=include_self), [XB, IB1, s], dtypes=F)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, x, i, s: x.scatter_add(1, i, s),
+    lambda t, x, i, s: x.scatter_add(0, i, s),
+    lambda t, x, i, s: x.index_add(0, t.from_numpy(ROWS), s[:, :200].repeat(2, 1)[:400]),
+    lambda t, x, i, s: x.gather(1, i),
+])
+def test_accumulation_float32_exact(fn):
+    """Repeated indices are summed in float32 in index order, as PyTorch's CPU loops: results and gradients are
+    bit-identical. (Not index_put: on several threads PyTorch adds large index_puts atomically, in no fixed order.)"""
+    check(fn, [100 * XB, IB1 % 150, SB], dtypes=["float32"], tol=dict(rtol=0, atol=0))
+
+
+def test_gather_scatter_large_double_backward():
+    def prog(t, x, s, u):
+        y = x.gather(1, t.from_numpy(IB1)) * s + x.scatter_add(0, t.from_numpy(IB0), s) + \
+            x.scatter_reduce(1, t.from_numpy(IB1), s, "mean")
+        g = t.autograd.grad(y, (x, s), u, create_graph=True)
+        return g[0] * x + g[1] * s.exp()
+    check(prog, [XB, SB, r(300, 200, seed=20)], dtypes=F)
+
+
+@pytest.mark.parametrize("fn,exc,match", [
+    (lambda t: t.zeros(300, 200).gather(1, t.from_numpy(np.where(IB1 == 7, -2, IB1))), RuntimeError,
+     "index -2 is out of bounds for dimension 1 with size 200"),
+    (lambda t: t.zeros(300, 200).gather(1, t.from_numpy(IB1 + 1).int()), RuntimeError,
+     "index 200 is out of bounds for dimension 1 with size 200"),
+    (lambda t: t.zeros(300, 200).scatter_add(0, t.from_numpy(IB0 + 1), t.ones(300, 200)), RuntimeError,
+     "index 300 is out of bounds for dimension 0 with size 300"),
+    (lambda t: t.zeros(300, 200).index_select(1, t.from_numpy(np.r_[ROWS % 200, -1])), RuntimeError,
+     "INDICES element is out of DATA bounds, id=-1 axis_dim=200"),
+    (lambda t: t.zeros(300, 200).index_select(0, t.from_numpy(np.r_[ROWS, 300])), IndexError,
+     "index out of range in self"),
+    (lambda t: t.zeros(2, 3, 4).index_select(-1, t.from_numpy(np.r_[0, 4])), IndexError, "index out of range in self"),
+    (lambda t: t.zeros(3).index_select(0, t.from_numpy(np.r_[-1])), IndexError, "index out of range in self"),
+    (lambda t: t.zeros(300, 200).index_add(0, t.from_numpy(np.r_[ROWS, -1]), t.ones(401, 200)), RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 300"),
+    (lambda t: t.zeros(300, 200)[t.from_numpy(np.r_[ROWS, -301])], IndexError,
+     "index -301 is out of bounds for dimension 0 with size 300"),
+    (lambda t: t.zeros(300, 200).take(t.from_numpy(np.r_[ROWS, 60000])), IndexError,
+     "out of range: tried to access index 60000 on a tensor of 60000 elements"),
+])
+def test_index_errors_large(fn, exc, match):
+    raises(fn, exc, match)

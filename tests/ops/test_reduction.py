@@ -1,4 +1,6 @@
 """Reductions, scans and sorting against torch: values, dtypes, index outputs, gradients, errors, repr."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -832,6 +834,12 @@ def test_gradcheck(fn, a):
     (lambda t, x: x.prod(0), rnd(3, 2)),
     (lambda t, x: x.cumprod(1), np.array([[1., 0., 3., 2.], [0.5, 2., 3., 4.], [0., 2., 0., 4.]])),
     (lambda t, x: x.cumprod(0), rnd(3, 4)),
+    (lambda t, x: x.cumsum(1), rnd(3, 4)),
+    (lambda t, x: x.cumsum(0), rnd(40, 33)),
+    (lambda t, x: x.cumprod(0), 1 + 0.1 * rnd(40, 33)),
+    (lambda t, x: x.norm(dim=1), np.where(np.arange(40)[:, None] % 7 == 0, 0.0, rnd(40, 300))),
+    (lambda t, x: x.logsumexp(1), rnd(40, 300)),
+    (lambda t, x: x.topk(3, 1).values, distinct(40, 64)),
     (lambda t, x: x.var(1), rnd(3, 4)),
     (lambda t, x: x.std(1, correction=0), rnd(3, 4)),
     (lambda t, x: t.var_mean(x, 0)[0] + 2 * t.var_mean(x, 0)[1], rnd(3, 4)),
@@ -919,3 +927,162 @@ def test_float32_stays_float32(op):
     kw = {"dim": 1} if op == "logsumexp" else {}
     assert getattr(x, op)(**kw).dtype == ember.float32
     assert getattr(x, op)(**kw).numpy().dtype == np.float32
+
+
+# ---- large inputs: the vectorized paths (SIMD row sums, BLAS sums of squares, split products, wide scans, partition
+# selection), which only run from a few thousand elements up ----------------------------------------------------------
+def spiky(*shape, seed=0, lo=-INF):
+    """Standard normals with a sprinkle of NaN, +inf, `lo` (default -inf), huge and tiny magnitudes and zeros."""
+    a = rnd(*shape, seed=seed)
+    flat = a.reshape(-1)
+    idx = np.random.default_rng(seed + 100).permutation(flat.size)[:30]
+    flat[idx[:3]], flat[idx[3:6]], flat[idx[6:9]] = NAN, INF, lo
+    flat[idx[9:15]] *= 1e30
+    flat[idx[15:21]] *= 1e-30
+    flat[idx[21:]] = 0.0
+    return a
+
+
+BIG = rnd(256, 330, seed=11)                     # 84480 elements: whole-array rows of 4096 and a tail
+BIG3 = rnd(3, 64, 400, seed=12)
+NEAR1 = 1 + 1e-3 * rnd(256, 300, seed=13)        # products stay finite
+SPIKY = spiky(256, 300, seed=14)
+ZROWS = np.where(np.arange(256)[:, None] % 50 == 0, 0.0, rnd(256, 300, seed=15))   # rows of zeros: norm 0
+
+
+def _nan_rows(x, rows, step=7):
+    """x with NaN every `step` elements along the rows `rows` (one NaN per row when step is the row length)."""
+    x = x.copy()
+    x[rows, 1::step] = NAN
+    return x
+
+
+LARGE_CASES = [
+    case("sum-all", lambda t, x: x.sum(), BIG),
+    case("sum-last", lambda t, x: x.sum(-1, keepdim=True), BIG3),
+    case("sum-spiky", lambda t, x: x.sum(1), SPIKY),
+    case("sum-all-spiky", lambda t, x: x.sum(), SPIKY),
+    case("sum-transposed", lambda t, x: x.t().sum(), BIG),
+    case("mean-all", lambda t, x: x.mean(), BIG),
+    case("mean-last", lambda t, x: t.mean(x, 2), BIG3),
+    case("prod-all", lambda t, x: x.prod(), NEAR1),
+    case("prod-last", lambda t, x: x.prod(1, keepdim=True), NEAR1),
+    case("prod-last-odd", lambda t, x: x[:, :299].contiguous().prod(1), NEAR1),
+    case("prod-zeros", lambda t, x: x.prod(1), np.where(ZROWS == 0, 0.0, NEAR1)),
+    case("prod-special", lambda t, x: x.prod(1), np.where(ZROWS == 0, 0.0, np.where(SPIKY > 1e20, INF, NEAR1)),
+         grad=False),
+    case("prod-overflow", lambda t, x: x.prod(1), np.full((64, 1024), 3.0), grad=False),
+    case("norm-all", lambda t, x: x.norm(), BIG),
+    case("norm-last", lambda t, x: t.linalg.vector_norm(x, dim=-1, keepdim=True), BIG3),
+    case("norm-zero-rows", lambda t, x: x.norm(dim=1), ZROWS),
+    case("norm-first", lambda t, x: x.norm(dim=0), ZROWS),
+    case("norm-spiky", lambda t, x: x.norm(dim=1), SPIKY, grad=False),
+    case("norm-huge", lambda t, x: x.norm(dim=1), 1e20 * BIG, grad=False),
+    case("norm-p1", lambda t, x: x.norm(1, dim=1), BIG),
+    case("logsumexp-last", lambda t, x: x.logsumexp(1), BIG),
+    case("logsumexp-first", lambda t, x: t.logsumexp(x, 0, keepdim=True), BIG),
+    case("logsumexp-all", lambda t, x: x.logsumexp((0, 1)), BIG),
+    case("logsumexp-neginf-rows", lambda t, x: x.logsumexp(1),
+         np.where(np.arange(256)[:, None] % 40 == 0, -INF, BIG)),
+    case("logsumexp-spiky", lambda t, x: x.logsumexp(1), SPIKY, grad=False),
+    case("cumsum-last", lambda t, x: x.cumsum(1), BIG),
+    case("cumsum-wide-dim0", lambda t, x: x.cumsum(0), BIG),
+    case("cumsum-wide-middle", lambda t, x: t.cumsum(x, 1), BIG3),
+    case("cumsum-transposed", lambda t, x: x.t().cumsum(1), BIG),
+    case("cumsum-spiky", lambda t, x: x.cumsum(0), SPIKY),
+    case("cumsum-int", lambda t, x: x.cumsum(0), ints(200, 64, lo=-1000, hi=1000)),
+    case("cumsum-dtype", lambda t, x: x.cumsum(0, dtype=t.float64), BIG),
+    case("cumprod-last", lambda t, x: x.cumprod(1), NEAR1),
+    case("cumprod-wide-dim0", lambda t, x: x.cumprod(0), NEAR1),
+    case("cumprod-zeros", lambda t, x: x.cumprod(0), np.where(ZROWS == 0, 0.0, NEAR1)),
+    case("cumprod-spiky", lambda t, x: x.cumprod(0), SPIKY, grad=False),
+    case("cumprod-overflow", lambda t, x: x.cumprod(0), np.full((200, 64), 10.0), grad=False),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,kw", LARGE_CASES)
+def test_large_inputs(fn, inputs, kw):
+    """Large inputs take the vectorized paths; NaN/inf/huge values and overflow give torch's values, silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check(fn, list(inputs), **kw)
+
+
+@pytest.mark.parametrize("fn,a", [
+    (lambda t, x: x.cumsum(1), 100 * BIG),
+    (lambda t, x: x.cumsum(0), 100 * BIG),
+    (lambda t, x: x.cumprod(0), NEAR1),
+    (lambda t, x: x.cumprod(1), NEAR1),
+])
+def test_scan_float32_exact(fn, a):
+    """cumsum/cumprod accumulate float32 in double in PyTorch's order: results and gradients are bit-identical."""
+    check(fn, [a], dtypes=["float32"], tol=dict(rtol=0, atol=0))
+
+
+D2 = distinct(40, 64, seed=21)                   # 2560 elements: the partition path of topk/kthvalue/median
+T2 = ties(40, 64, seed=22, hi=5)
+N2 = _nan_rows(distinct(40, 64, seed=23), [0, 5, 17], step=64)
+NALL = np.where(np.arange(40)[:, None] == 3, NAN, distinct(40, 64, seed=24))
+
+
+SELECT_LARGE = [
+    case("topk", lambda t, x: x.topk(5, 1), D2),
+    case("topk-smallest", lambda t, x: x.topk(7, 1, largest=False), D2),
+    case("topk-dim0", lambda t, x: x.topk(3, 0), D2),
+    case("topk-transposed", lambda t, x: x.t().topk(4, 1), D2),
+    case("topk-k1", lambda t, x: x.topk(1, 1), D2),
+    case("topk-kn-1", lambda t, x: x.topk(63, 1), D2),
+    case("topk-kn", lambda t, x: x.topk(64, 1), D2),
+    case("topk-nan", lambda t, x: x.topk(5, 1), N2),
+    case("topk-nan-smallest", lambda t, x: x.topk(60, 1, largest=False), N2),
+    case("topk-int", lambda t, x: x.topk(5, 1), distinct(40, 64, seed=25).astype(np.int64)),
+    case("topk-3d", lambda t, x: x.topk(2, 1), distinct(4, 30, 20, seed=26)),
+    case("kthvalue", lambda t, x: x.kthvalue(10, 1), D2),
+    case("kthvalue-dim0-keepdim", lambda t, x: x.kthvalue(40, 0, keepdim=True), D2),
+    case("kthvalue-nan", lambda t, x: x.kthvalue(62, 1), N2),
+    case("kthvalue-int", lambda t, x: x.kthvalue(3, 1), distinct(40, 64, seed=27).astype(np.int32)),
+    case("median", lambda t, x: x.median(1), D2),
+    case("median-odd", lambda t, x: x.median(0), distinct(65, 40, seed=28)),
+    case("median-nan", lambda t, x: x.median(1), N2),
+    case("median-int", lambda t, x: x.median(1, keepdim=True), distinct(40, 64, seed=29).astype(np.int64)),
+    case("nanmedian-no-nan", lambda t, x: x.nanmedian(1), D2),
+    case("nanmedian-nan", lambda t, x: x.nanmedian(1), N2),
+]
+
+
+@pytest.mark.parametrize("fn,inputs,kw", SELECT_LARGE)
+def test_selection_large(fn, inputs, kw):
+    check(fn, list(inputs), **kw)
+
+
+@pytest.mark.parametrize("fn,dim,x", [
+    (lambda t, x: t.topk(x, 6), -1, _nan_rows(T2, [2, 9])),
+    (lambda t, x: t.topk(x, 50, largest=False), -1, _nan_rows(T2, [2, 9])),
+    (lambda t, x: t.topk(x, 2, dim=0), 0, _nan_rows(T2, [2, 9])),
+    (lambda t, x: t.kthvalue(x, 30, 1, keepdim=True), 1, _nan_rows(T2, [2, 9])),
+    (lambda t, x: t.median(x, 1), 1, _nan_rows(T2, [2, 9])),
+    (lambda t, x: t.median(x, 0, keepdim=True), 0, _nan_rows(T2, [2, 9])),
+    (lambda t, x: t.topk(x, 5, 1, largest=False), 1, NALL),
+    (lambda t, x: t.topk(x, 5, 1), 1, NALL),
+])
+def test_selection_large_with_ties(fn, dim, x):
+    """Partition path with ties (NaN ties NaN): values match torch; the indices select those values, each position
+    at most once."""
+    e, t = fn(ember, to_ember(x)), fn(torch, to_torch(x))
+    assert_same(e.values, t.values)
+    idx = e.indices.numpy() if e.indices.dim() == x.ndim else np.expand_dims(e.indices.numpy(), dim)
+    got = np.take_along_axis(x, idx, dim).reshape(t.values.shape)
+    np.testing.assert_array_equal(got, t.values.numpy())
+    srt = np.sort(np.moveaxis(idx, dim, -1), -1)
+    assert (np.diff(srt, axis=-1) > 0).all()
+
+
+def test_selection_large_gradient_with_ties():
+    """topk's gradient lands on the selected indices (one position per selected value)."""
+    x = to_ember(T2, True)
+    v, i = x.topk(9, 1)
+    g = rnd(40, 9, seed=5)
+    v.backward(ember.from_numpy(g))
+    want = np.zeros_like(T2)
+    np.put_along_axis(want, i.numpy(), g, 1)
+    np.testing.assert_array_equal(x.grad.numpy(), want)
