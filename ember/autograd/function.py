@@ -148,12 +148,12 @@ def record(cls, args, raw):
     return ctx._build_single(args, cls.forward(ctx, *raw))
 
 
-def record_result(cls, args, out, **ctx_state):
-    """Record internal op cls as the node of `out`, a result its forward would give (computed by a fast path);
-    ctx_state is what forward would have kept on ctx."""
+def record_result(cls, inputs, out, **ctx_state):
+    """Record internal op cls as the node of `out`, the result its forward would give for `inputs` (computed by a
+    fast path); ctx_state is what forward would have kept on ctx."""
     ctx = _new(cls._backward_cls)
     ctx.__dict__.update(ctx_state)
-    return ctx._build_single(args, out)
+    return ctx._build_single(inputs, out)
 
 
 def _input_holding(args, arr):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, record_result
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, sum_to, as_tensor_arg
 
@@ -264,6 +264,46 @@ class GetItem(Function):
         return IndexPutZeros.apply(g, shape, key, advanced), None, None
 
 
+def _view_node(name):
+    return type(name, (GetItem,), {"_node_name": name, "__module__": __name__, "__qualname__": name})
+
+
+# Basic indexing records the node PyTorch's indexing records last: a select, a slice, an unsqueeze for None, or an
+# alias when every index is a no-op (PyTorch chains one node per index; ember records the chain as one node).
+_BASIC_NODES = {name: _view_node(name) for name in
+                ("SelectBackward0", "SliceBackward0", "UnsqueezeBackward0", "AliasBackward0")}
+
+
+SLICE, SELECT = _BASIC_NODES["SliceBackward0"], _BASIC_NODES["SelectBackward0"]
+
+
+def _basic_node(shape, key, bare):
+    """The node class for basic key (ints, slices, None, Ellipsis) on an array of `shape`, named as PyTorch's: a
+    slice that keeps a whole dim counts only when it is the whole (bare, not tuple) key."""
+    if bare:
+        return SLICE if type(key[0]) is slice else SELECT if type(key[0]) is int else _basic_node(shape, key, False)
+    name = "AliasBackward0"
+    dim = 0
+    for k in key:
+        if k is Ellipsis:
+            dim += len(shape) - sum(1 for j in key if j is not None and j is not Ellipsis)
+        elif k is None:
+            name = "UnsqueezeBackward0"
+        elif type(k) is slice:
+            if dim < len(shape) and k.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+            dim += 1
+    return _BASIC_NODES[name]
+
+
+def basic_index(x, key, node):
+    """x[key] for a converted basic key, recorded as `node` (a GetItem class), as a view of x."""
+    return x._make_view(node.apply(x, key, False), lambda b: b[key])
+
+
 class IndexPutZeros(Function):
     """zeros(shape) with g accumulated at key: the backward of indexing."""
 
@@ -302,8 +342,9 @@ def _accumulate_at(out, key, g):
     np.add.at(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1))
 
 
-def _basic_no_graph(self, key):
-    """self[key] for an int or a plain slice when nothing is recorded (the fast path), else None."""
+def _basic_fast(self, key):
+    """self[key] for an int or a plain slice (the fast path, recording its node when self needs a graph), else
+    None."""
     d = self._data
     tk = type(key)
     if tk is slice:
@@ -317,21 +358,24 @@ def _basic_no_graph(self, key):
         out = d[key, ...]
     else:
         return None
-    t = _new(Tensor)
-    t._data = out
+    if self._rg and STATE.enabled:
+        k = (key,)
+        t = record_result(SLICE if tk is slice else SELECT, (self, k, False), out, args=(d.shape, k, False))
+    else:
+        t = _new(Tensor)
+        t._data = out
     return self._make_view(t, lambda b: b[key])
 
 
 def getitem(self, key):
-    if STATE.fast and type(self) is Tensor and not (self._rg and STATE.enabled):
-        out = _basic_no_graph(self, key)
+    if STATE.fast and type(self) is Tensor:
+        out = _basic_fast(self, key)
         if out is not None:
             return out
     k, advanced = _convert_key(key)
-    out = GetItem.apply(self, k, advanced)
-    if not advanced:
-        self._make_view(out, lambda b: b[key])
-    return out
+    if advanced:
+        return GetItem.apply(self, k, True)
+    return basic_index(self, k, _basic_node(self._data.shape, k, not isinstance(key, tuple)))
 
 
 def _value_shape_error(x, key, advanced, value):

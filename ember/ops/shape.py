@@ -9,6 +9,7 @@ from .. import _dtype
 from ..autograd.function import Function, record, record_result
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to, zero_where
+from .indexing import basic_index, SLICE, SELECT
 
 _new = object.__new__
 
@@ -584,8 +585,7 @@ def narrow(input, dim, start, length):
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    key = (slice(None),) * d + (slice(start, start + length),)
-    return input[key]
+    return basic_index(input, (slice(None),) * d + (slice(start, start + length),), SLICE)
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -698,7 +698,7 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input._data.shape)} at "
                          f"dimension {d}")
-    return input[(slice(None),) * d + (int(index),)]
+    return basic_index(input, (slice(None),) * d + (index,), SELECT)
 
 
 # ---- copies with structure -------------------------------------------------------------------------------------
