@@ -282,11 +282,37 @@ def _int_power(a, b):
     return np.where(neg, small, out).astype(out.dtype)
 
 
+def _pow_scalar(a, e):
+    """a ** e for a float array and the exponents torch's CPU kernel special-cases (x*x, x*x*x, 1/(x*x), sqrt,
+    1/sqrt, 1/x), or None for the others."""
+    if e == 2:
+        return np.multiply(a, a)
+    if e == 3:
+        out = np.multiply(a, a)
+        return np.multiply(out, a, out=out)
+    if e == -2:
+        out = np.multiply(a, a)
+        return np.divide(1, out, out=out)
+    if e == 0.5:
+        return np.sqrt(a)
+    if e == -0.5:
+        out = np.sqrt(a)
+        return np.divide(1, out, out=out)
+    if e == -1:
+        return np.divide(1, a)
+    return None
+
+
 class Pow(_Binary):
     _node_name = "PowBackward0"
 
     @staticmethod
     def np_fn(a, b):
+        if a.dtype.kind == "f" and (b.ndim == 0 if type(b) is np.ndarray else type(b) is float or type(b) is int) \
+                and a.ndim:
+            out = _pow_scalar(a, float(b))
+            if out is not None:
+                return out
         if a.dtype == np.bool_:
             return a | ~b
         if a.dtype.kind in "iu":
@@ -311,9 +337,14 @@ class Pow(_Binary):
         return ga, gb
 
 
+def _atan2(a, b):
+    return sm.atan2_f32(a, b) if _fast_pair(a, b) and type(b) is np.ndarray else np.arctan2(a, b)
+
+
 class Atan2(_Binary):
     _node_name = "Atan2Backward0"
-    np_fn = np.arctan2
+    np_fn = staticmethod(_atan2)
+    ufunc_like = True
     errors = _nyi("c", "atan2_cpu")
     scalar_args = "tensors"
     float_out = True
@@ -381,17 +412,35 @@ class Fmin(_FMaxMin):
 
 
 def _check_int_divisor(b):
-    if b.dtype.kind in "iu" and (b == 0).any():
+    if type(b) is np.ndarray and b.dtype.kind in "iu" and (b == 0).any():
         raise RuntimeError("ZeroDivisionError")
+
+
+_FAST_MIN = 4096   # below this many elements NumPy's single libm loop beats a float32 kernel's ~20 ufunc calls
+
+
+def _fast_pair(a, b):
+    """Whether float32 kernel fns of special_math may take (a, b): large float32 a with a float32 b of a's shape or a
+    finite non-zero Python number b."""
+    if a.dtype != np.float32 or a.size < _FAST_MIN:
+        return False
+    if type(b) is np.ndarray:
+        return b.dtype == np.float32 and b.shape == a.shape
+    return (type(b) is float or type(b) is int) and b != 0 and math.isfinite(b)
 
 
 class Remainder(_Binary):
     _node_name = "RemainderBackward0"
     errors = _nyi("bc", "remainder_cpu")
+    ufunc_like = True
 
     @staticmethod
     def np_fn(a, b):
+        if _fast_pair(a, b):
+            return sm.remainder_f32(a, b)
         _check_int_divisor(b)
+        if a.dtype.kind == "f":
+            return sm._remainder_exact(a, b)
         return np.remainder(a, b)
 
     def grads(self, g, a, b):
@@ -404,9 +453,12 @@ class Fmod(_Binary):
     _node_name = "FmodBackward0"
     errors = _nyi("bc", "fmod_cpu")
     scalar_args = "self"
+    ufunc_like = True
 
     @staticmethod
     def np_fn(a, b):
+        if _fast_pair(a, b):
+            return sm.fmod_f32(a, b)
         _check_int_divisor(b)
         return np.fmod(a, b)
 
@@ -420,9 +472,12 @@ class _DivFloor(_Binary):
     save = False
     scalar_args = "scalars"
     errors = _nyi("bc", "div_floor_cpu")
+    ufunc_like = True
 
     @staticmethod
     def np_fn(a, b):
+        if _fast_pair(a, b):
+            return sm.floor_divide_f32(a, b)
         _check_int_divisor(b)
         return np.floor_divide(a, b)
 
@@ -445,7 +500,8 @@ class _DivTrunc(_DivFloor):
     @staticmethod
     def np_fn(a, b):
         if a.dtype.kind == "f":
-            return np.trunc(np.true_divide(a, b))
+            out = np.true_divide(a, b)
+            return np.trunc(out, out=out) if type(out) is np.ndarray else np.trunc(out)
         _check_int_divisor(b)
         q = np.floor_divide(a, b)
         return q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
@@ -463,6 +519,8 @@ class Hypot(_Binary):
 
 
 def _logaddexp(a, b):
+    if _fast_pair(a, b) and type(b) is np.ndarray:
+        return sm.logaddexp_f32(a, b)
     if a.dtype.kind != "c":
         return np.logaddexp(a, b)
     m = np.where(a.real >= b.real, a, b)
@@ -479,9 +537,16 @@ class Logaddexp(_Binary):
         return g / (exp(b - a) + 1), g / (exp(a - b) + 1)
 
 
+def _logaddexp2(a, b):
+    if _fast_pair(a, b) and type(b) is np.ndarray:
+        return sm.logaddexp_f32(a, b, base2=True)
+    return np.logaddexp2(a, b)
+
+
 class Logaddexp2(_Binary):
     _node_name = "Logaddexp2Backward0"
-    np_fn = np.logaddexp2
+    np_fn = staticmethod(_logaddexp2)
+    ufunc_like = True
     errors = _nyi("bic", "logaddexp2_cpu")
     scalar_args = "tensors"
 
@@ -846,9 +911,14 @@ def _on_real(real_fn, complex_fn):
 
 
 def _sign(x):
+    """torch's (0 < x) - (x < 0): 0 for NaN and +0 for -0.0."""
     if x.dtype == np.bool_:
         return x.copy()
-    return np.where(np.isnan(x), 0, np.sign(x)).astype(x.dtype) if x.dtype.kind == "f" else np.sign(x)
+    if x.dtype.kind != "f":
+        return np.sign(x)
+    out = (x > 0).astype(x.dtype)
+    out -= x < 0
+    return out
 
 
 def _complex_sgn(x):
@@ -884,32 +954,93 @@ def _int_identity(np_fn):
     return lambda x: np_fn(x) if x.dtype.kind in "fc" else x.copy()
 
 
-exp = _unary("exp", np.exp, lambda g, out: g * out, "out")
+def _fast32(fast, slow):
+    """A compute function: the float32 kernel `fast` on large float32 arrays, NumPy's `slow` ufunc otherwise."""
+    return lambda x: fast(x) if x.dtype == np.float32 and x.size >= _FAST_MIN else slow(x)
+
+
+def _rsqrt(x):
+    out = np.sqrt(x)
+    return np.divide(1, out, out=out) if type(out) is np.ndarray else 1 / out
+
+
+def _frac(x):
+    out = np.trunc(x)
+    return np.subtract(x, out, out=out) if type(out) is np.ndarray else x - out
+
+
+def _raw_grad(np_grad, grad):
+    """A unary gradient: np_grad(g, saved) on the arrays in a plain backward (no graph being recorded), the ember
+    expression grad(g, saved) otherwise (create_graph, so double backward works)."""
+    def fn(g, saved):
+        if STATE.enabled:
+            return grad(g, saved)
+        return Tensor._make(np_grad(g._data, saved._data))
+    return fn
+
+
+def _times_g(fn):
+    """np_grad computing fn(saved) into a fresh array and multiplying it by g in place."""
+    def np_grad(g, saved):
+        out = np.asarray(fn(saved))
+        if out.dtype != g.dtype or out.shape != g.shape or not out.flags.writeable:
+            return g * out
+        out *= g
+        return out
+    return np_grad
+
+
+def _exp_neg_square(x, scale):
+    """scale * exp(-x*x) in x's dtype (the derivative of erf, up to scale)."""
+    out = np.multiply(x, x)
+    if type(out) is not np.ndarray:
+        return scale * np.exp(-out)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    out *= scale
+    return out
+
+
+def _sigmoid_slope(out):
+    """out * (1 - out): the derivative of sigmoid from its result."""
+    d = np.subtract(1, out)
+    return np.multiply(d, out, out=d) if type(d) is np.ndarray else d * out
+
+
+def _tanh_slope(out):
+    d = np.multiply(out, out)
+    return np.subtract(1, d, out=d) if type(d) is np.ndarray else 1 - d
+
+
+exp = _unary("exp", np.exp, _raw_grad(np.multiply, lambda g, out: g * out), "out")
 exp2 = _unary("exp2", np.exp2, lambda g, out: g * out * LN2, "out")
-expm1 = _unary("expm1", np.expm1, lambda g, out: g * (out + 1), "out")
-log = _unary("log", np.log, lambda g, x: g / x)
+expm1 = _unary("expm1", _fast32(sm.expm1_f32, np.expm1), lambda g, out: g * (out + 1), "out")
+log = _unary("log", np.log, _raw_grad(np.divide, lambda g, x: g / x))
 log2 = _unary("log2", np.log2, lambda g, x: g / (x * LN2))
 log10 = _unary("log10", np.log10, lambda g, x: g / (x * LN10))
-log1p = _unary("log1p", np.log1p, lambda g, x: g / (x + 1))
+log1p = _unary("log1p", _fast32(sm.log1p_f32, np.log1p), lambda g, x: g / (x + 1))
 sqrt = _unary("sqrt", np.sqrt, lambda g, out: g / (out * 2), "out")
-rsqrt = _unary("rsqrt", lambda x: 1 / np.sqrt(x), lambda g, out: g * out * out * out * -0.5, "out")
+rsqrt = _unary("rsqrt", _rsqrt, lambda g, out: g * out * out * out * -0.5, "out")
 sin = _unary("sin", np.sin, lambda g, x: g * cos(x))
 cos = _unary("cos", np.cos, lambda g, x: -g * sin(x))
-tan = _unary("tan", np.tan, lambda g, out: g * (out * out + 1), "out")
+tan = _unary("tan", _fast32(sm.tan_f32, np.tan), lambda g, out: g * (out * out + 1), "out")
 asin = _unary("asin", np.arcsin, lambda g, x: g * rsqrt(-x * x + 1))
 acos = _unary("acos", np.arccos, lambda g, x: -g * rsqrt(-x * x + 1))
-atan = _unary("atan", np.arctan, lambda g, x: g / (x * x + 1))
-sinh = _unary("sinh", np.sinh, lambda g, x: g * cosh(x))
-cosh = _unary("cosh", np.cosh, lambda g, x: g * sinh(x))
-tanh = _unary("tanh", np.tanh, lambda g, out: g * (-out * out + 1), "out")
+atan = _unary("atan", _fast32(sm.atan_f32, np.arctan), lambda g, x: g / (x * x + 1))
+sinh = _unary("sinh", _fast32(sm.sinh_f32, np.sinh), lambda g, x: g * cosh(x))
+cosh = _unary("cosh", _fast32(sm.cosh_f32, np.cosh), lambda g, x: g * sinh(x))
+tanh = _unary("tanh", np.tanh, _raw_grad(_times_g(_tanh_slope), lambda g, out: g * (-out * out + 1)), "out")
 asinh = _unary("asinh", np.arcsinh, lambda g, x: g * rsqrt(x * x + 1))
 acosh = _unary("acosh", np.arccosh, lambda g, x: g * rsqrt(x * x - 1))
-atanh = _unary("atanh", np.arctanh, lambda g, x: g / (-x * x + 1))
+atanh = _unary("atanh", _fast32(sm.atanh_f32, np.arctanh), lambda g, x: g / (-x * x + 1))
 sigmoid = _unary("sigmoid", _on_real(sm.expit, lambda x: 1 / (1 + np.exp(-x))),
-                 lambda g, out: g * out * (-out + 1), "out")
-erf = _unary("erf", sm.erf, lambda g, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
+                 _raw_grad(_times_g(_sigmoid_slope), lambda g, out: g * out * (-out + 1)), "out")
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+erf = _unary("erf", sm.erf, _raw_grad(_times_g(lambda x: _exp_neg_square(x, _TWO_OVER_SQRT_PI)),
+                                      lambda g, x: g * _TWO_OVER_SQRT_PI * exp(-x * x)),
              errors=_nyi("c", "erf_vml_cpu"))
-erfc = _unary("erfc", sm.erfc, lambda g, x: g * (-2 / math.sqrt(math.pi)) * exp(-x * x),
+erfc = _unary("erfc", sm.erfc, _raw_grad(_times_g(lambda x: _exp_neg_square(x, -_TWO_OVER_SQRT_PI)),
+                                         lambda g, x: g * -_TWO_OVER_SQRT_PI * exp(-x * x)),
               errors=_nyi("c", "erfc_vml_cpu"))
 erfinv = _unary("erfinv", sm.erfinv, lambda g, out: g * (math.sqrt(math.pi) / 2) * exp(out * out), "out",
                 errors=_nyi("c", "erfinv_vml_cpu"))
@@ -928,7 +1059,7 @@ abs = _unary("abs", np.abs, lambda g, x: g * sgn(x), float_out=False, errors=_ny
 absolute = abs
 neg = _unary("neg", np.negative, lambda g, x: -g, None, float_out=False, errors=_NEG_BOOL)
 negative = neg
-frac = _unary("frac", lambda x: x - np.trunc(x), lambda g, x: g, None, float_out=False,
+frac = _unary("frac", _frac, lambda g, x: g, None, float_out=False,
               errors=_nyi("bic", "frac_cpu"))
 sinc = _unary("sinc", _on_real(sm.sinc, np.sinc), _sinc_grad)
 i0 = _unary("i0", sm.i0, lambda g, x: g * _i1(x), errors=_nyi("c", "i0_vml_cpu"))
@@ -1036,8 +1167,16 @@ class Clamp(Function):
         ctx._node_name = "ClampBackward0" if tensors else "ClampBackward1"
         lo_d = None if lo is None else _operand(lo, x.dtype)
         hi_d = None if hi is None else _operand(hi, x.dtype)
-        out = np.maximum(x, lo_d) if lo_d is not None else x
-        out = np.minimum(out, hi_d) if hi_d is not None else out
+        inf, ninf = _INF.get(x.dtype, (None, None))
+        if inf is not None and x.ndim and lo_d is not None and hi_d is not None:
+            out = sm.clip(x, lo_d, hi_d)            # one pass; NaN propagates and -0.0 stays, as in torch
+        elif inf is not None and x.ndim and lo_d is not None and lo_d.ndim == 0:
+            out = sm.clip(x, lo_d, inf)
+        elif inf is not None and x.ndim and hi_d is not None and hi_d.ndim == 0:
+            out = sm.clip(x, ninf, hi_d)
+        else:
+            out = np.maximum(x, lo_d) if lo_d is not None else x
+            out = np.minimum(out, hi_d) if hi_d is not None else out
         ctx.save_for_backward(x, lo if isinstance(lo, np.ndarray) else None, hi if isinstance(hi, np.ndarray) else None)
         ctx.bounds = (lo_d, hi_d)
         return out
@@ -1053,7 +1192,7 @@ class Clamp(Function):
         if STATE.enabled:
             gx = sum_to(where(_mask(keep), g, 0.0), x.shape)
         else:
-            gx = sum_to(Tensor._make(np.where(keep, g._data, g._data.dtype.type(0))), x.shape)
+            gx = sum_to(Tensor._make(_keep(g._data, keep)), x.shape)
         glo = ghi = None
         if lo_t is not None and ctx.needs_input_grad[1]:
             m = (xd < lo) & (lo < hi) if hi is not None else xd < lo
@@ -1062,6 +1201,21 @@ class Clamp(Function):
             m = (xd > hi) | (hi < lo) if lo is not None else xd > hi
             ghi = sum_to(where(_mask(m), g, 0.0), hi_t.shape)
         return gx, glo, ghi
+
+
+_INF = {np.dtype(t): (np.asarray(np.inf, t), np.asarray(-np.inf, t)) for t in (np.float16, np.float32, np.float64)}
+
+
+def _keep(a, mask):
+    """a where mask, +0.0 elsewhere (a bitwise AND, so NaN/inf in dropped entries never leak), as a new array."""
+    if a.dtype.kind != "f" or a.size < _FAST_MIN:
+        return np.where(mask, a, a.dtype.type(0))
+    if a.shape != mask.shape:
+        a, mask = np.broadcast_arrays(a, mask)
+    it = sm._INT_OF[a.dtype.itemsize]
+    m = mask.astype(it)
+    np.negative(m, out=m)
+    return np.bitwise_and(a.view(it), m, out=m).view(a.dtype)
 
 
 def _check_bound(v, d):
@@ -1169,6 +1323,28 @@ def where(condition, input=None, other=None, *, out=None):
     return _out(Where.apply(condition if cond is condition._data else Tensor._make(cond), a, b, nd.np), out, "where")
 
 
+def _lerp(x, end, w):
+    """torch's lerp: x + w * (end - x) where |w| < 1/2, end - (end - x) * (1 - w) elsewhere (exact at both ends)."""
+    diff = np.subtract(end, x)
+    if diff.ndim and w.ndim == 0:                   # a number weight: one branch, in place
+        if builtins.abs(float(w)) < 0.5:
+            diff *= w
+            diff += x
+            return diff
+        diff *= 1 - w
+        return np.subtract(end, diff, out=diff)
+    small = np.abs(w) < 0.5
+    if x.shape == end.shape == w.shape and x.dtype.kind == "f" and x.size >= _FAST_MIN:
+        near = np.multiply(w, diff)
+        near += x
+        far = np.subtract(1, w)
+        far *= diff
+        del diff
+        np.subtract(end, far, out=far)
+        return sm.select(small, near, far)
+    return np.asarray(np.where(small, x + w * diff, end - diff * (1 - w)), x.dtype)
+
+
 class Lerp(Function):
     """lerp(x, end, w) with PyTorch's two-sided formula (exact at both ends)."""
     _raw = True
@@ -1179,9 +1355,7 @@ class Lerp(Function):
         ctx.shapes = (x.shape, end.shape, np.shape(w))
         ctx.save_for_backward(x, end, w if isinstance(w, np.ndarray) else None)
         ctx.weight = w
-        wd = _operand(w, x.dtype)
-        small = np.abs(wd) < 0.5
-        return np.where(small, x + wd * (end - x), end - (end - x) * (1 - wd)).astype(x.dtype)
+        return _lerp(x, end, _operand(w, x.dtype))
 
     @staticmethod
     def backward(ctx, g):
@@ -1217,6 +1391,36 @@ def _short_name(d):
                                                                                                           d.name)
 
 
+class NanToNum(Function):
+    """nan_to_num as a clip to the finite range (or copies where infinite) and a fill of the few NaNs; the gradient
+    passes where the input is finite (torch: grad * isfinite(self))."""
+    _raw = True
+    _node_name = "NanToNumBackward0"
+
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        ctx.save_for_backward(x)
+        if x.dtype.kind != "f" or not x.ndim:
+            return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+        fi = np.finfo(x.dtype)
+        if posinf == fi.max and neginf == fi.min:
+            out = sm.clip(x, neginf, posinf)        # +-inf -> the finite extremes; NaN stays for the next step
+        else:
+            out = x.copy()
+            np.copyto(out, posinf, where=x == np.inf)
+            np.copyto(out, neginf, where=x == -np.inf)
+        np.copyto(out, nan, where=np.isnan(x))      # where= is cheap when few entries are selected
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        finite = np.isfinite(x._data)
+        if STATE.enabled:
+            return where(_mask(finite), g, 0.0), None, None, None
+        return Tensor._make(_keep(g._data, finite)), None, None, None
+
+
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     _check_tensor(input, "nan_to_num")
     d = input._data
@@ -1225,8 +1429,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     fi = np.finfo(d.dtype)
     posinf = fi.max if posinf is None else posinf
     neginf = fi.min if neginf is None else neginf
-    repl = Tensor._make(np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf))
-    return _out(where(_mask(np.isfinite(d)), input, repl), out, "nan_to_num")
+    return _out(NanToNum.apply(input, nan, posinf, neginf), out, "nan_to_num")
 
 
 class Logit(Function):

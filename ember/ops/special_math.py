@@ -2,8 +2,10 @@
 
 Every public function maps ndarray(s) to an ndarray of the input's float dtype; integer and
 bool inputs give float32 (torch's default dtype).  Python scalars next to an array do not
-promote it (like torch's wrapped numbers).  All work is done in float64 and cast back at the
-end, so float16/float32 results are correctly rounded float64 values.
+promote it (like torch's wrapped numbers).  Work is done in float64 and cast back at the end,
+so float16/float32 results are correctly rounded float64 values; the exceptions are expit
+(torch's 1 / (1 + exp(-x)) in the input's dtype) and erf, erfc, erfinv on float32 arrays, which
+run float32 kernels accurate to a few ulp (torch's own float32 results are within 1 ulp).
 
 Edge-case conventions follow torch (e.g. digamma(+0) = -inf, digamma(-0) = +inf, digamma at
 negative integers = nan, lgamma at poles = +inf, erfinv(+-1) = +-inf).  Where torch's value is
@@ -13,6 +15,7 @@ zeta(inf, q > 1) = 0 (torch: nan), i0/i1 stay finite up to |x| ~ 713.98 (torch o
 sinc(k) = 0 exactly for integers k (torch: ~1e-17).
 """
 import functools
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -173,12 +176,348 @@ def _erf(x):
     return np.where(y <= _ERF_THRESH, _erf_small(x), np.copysign(1.0 - tail, x))
 
 
+# float32 kernels: a few passes of float32 ufuncs (NumPy's float32 exp/log are vectorised, its float64 ones are not).
+
+# erf(x) / x = 2/sqrt(pi) sum_n (-x^2)^n / (n! (2n+1)), n <= 5: relative truncation error < 3e-8 for |x| < 1/2.
+_ERF_TAYLOR = tuple(2 / math.sqrt(math.pi) * (-1) ** n / (_factorial(n) * (2 * n + 1)) for n in range(5, -1, -1))
+# Abramowitz-Stegun 7.1.26 (torch's vectorised erf): 1 - t P(t) exp(-a^2), t = 1/(1 + p a), |error| < 1.5e-7.
+_AS_P = 0.3275911
+_AS = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+# Numerical Recipes' erfcc: erfc(a) = t exp(-a^2 + P(t)), t = 1/(1 + a/2), relative error < 1.2e-7 for all a >= 0.
+_ERFCC = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+          1.00002368, -1.26551223)
+_ERF_SMALL = 0.5
+_ERFC_ZERO = 11.0       # erfc(11) ~ 1e-54 is 0 in float32
+_INT_OF = {2: np.int16, 4: np.int32, 8: np.int64}
+clip = getattr(np._core.umath, "clip", np.clip)      # the ufunc: np.clip adds ~2 us of Python per call
+
+
+def select(mask, a, b):
+    """where(mask, a, b) written into b, for same-dtype float arrays of one shape, by bit operations (np.where and
+    where= are ~6x slower on unpredictable masks).  Exact for every value (NaN, inf, -0.0); a is left unchanged."""
+    it = _INT_OF[a.dtype.itemsize]
+    ai, bi = a.view(it), b.view(it)
+    m = mask.astype(it)
+    m -= 1                                                # 0 where mask, all ones elsewhere
+    bi &= m
+    np.invert(m, out=m)
+    m &= ai
+    bi |= m
+    return b
+
+
+def _with_sign_of(out, x):
+    """Copy the sign bits of x into the non-negative float array out, in place."""
+    it = _INT_OF[x.dtype.itemsize]
+    oi = out.view(it)
+    oi |= np.bitwise_and(x.view(it), it(np.iinfo(it).min))
+    return out
+
+
+def _poly(coefs, z, out=None):
+    """sum c_k z^k (coefs from the highest degree down) by Horner's rule in z's dtype, into out (not z)."""
+    p = np.multiply(z, coefs[0], out=out)
+    p += coefs[1]
+    for c in coefs[2:]:
+        p *= z
+        p += c
+    return p
+
+
+def _reciprocal_affine(a, slope):
+    """1 / (1 + slope * a) in a's dtype."""
+    t = np.multiply(a, slope)
+    t += 1
+    return np.divide(1, t, out=t)
+
+
+def _erf_taylor(x, z, out):
+    """x * (Taylor series of erf(x)/x) into out, for |x| <= 1/2; z is a scratch buffer of x's shape."""
+    np.multiply(x, x, out=z)
+    p = _poly(_ERF_TAYLOR, z, out=out)
+    p *= x
+    return p
+
+
+# Large float32 kernels keep at most three 1-array temporaries alive: with more, glibc returns the freed memory to
+# the OS after each call and the next call pays page faults (~2 ms for 256k floats).
+
+def _erfc_pos32(a):
+    """erfc(a) for float32 a in [0, 11] by erfcc, overwriting a; -a^2 + P is formed in float64 (hi + lo) so that
+    deep-tail values keep a few-ulp accuracy instead of losing |a^2| * 2^-24 to the rounding of the exponent."""
+    t = _reciprocal_affine(a, 0.5)
+    arg = a.astype(np.float64)
+    np.multiply(arg, arg, out=arg)
+    p = _poly(_ERFCC, t, out=a)
+    np.subtract(p, arg, out=arg)
+    np.copyto(p, arg, casting="same_kind")               # hi
+    arg -= p
+    np.exp(p, out=p)
+    p *= t
+    np.copyto(t, arg, casting="same_kind")               # lo
+    del arg
+    t += 1
+    p *= t
+    return p
+
+
+def _erf32(x):
+    """erf for float32: Taylor series for |x| < 1/2, Abramowitz-Stegun 7.1.26 above (within 6 ulp of erf)."""
+    a = np.abs(x)
+    clip(a, 0.0, 4.0, out=a)                              # erf(4) rounds to 1 in float32
+    small = a < _ERF_SMALL
+    t = _reciprocal_affine(a, _AS_P)
+    big = _poly(_AS, t)
+    big *= t
+    np.multiply(a, a, out=t)
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    big *= t
+    np.subtract(1, big, out=big)
+    p = _erf_taylor(x, t, out=a)
+    del t
+    _with_sign_of(big, x)
+    return select(small, p, big)
+
+
+def _erfc32(x):
+    """erfc for float32: erfcc(|x|), reflected as 2 - erfcc(|x|) for x < 0; 1 - erf(x) for |x| < 1/2."""
+    a = np.abs(x)
+    clip(a, 0.0, _ERFC_ZERO, out=a)
+    small = a < _ERF_SMALL
+    big = _erfc_pos32(a)
+    p = np.subtract(2, big)
+    select(np.signbit(x), p, big)
+    p = _erf_taylor(x, np.empty_like(x), out=p)
+    np.subtract(1, p, out=p)
+    return select(small, p, big)
+
+
+# ----------------------------------------------------------------------------- elementary float32 kernels
+# NumPy's float32 expm1, log1p, sinh, cosh, tan, atan, atanh, arctan2, fmod, remainder, floor_divide and logaddexp
+# call libm element by element (5-40 ns each); these forms use its vectorised exp, log, sin, cos, sqrt and
+# arithmetic instead and stay within a few ulp of the correctly rounded value, as torch's Sleef/MKL kernels do.
+
+def _is_f32(x):
+    return type(x) is np.ndarray and x.dtype == np.float32
+
+
+def expm1_f32(x):
+    """exp(x) - 1 by Kahan's (u - 1) * x / log(u), u = exp(x); exact at u == 1 and at the -1 / inf limits."""
+    u = np.exp(x)
+    d = np.subtract(u, 1, out=np.empty_like(u))
+    at_one, limit = d == 0, (d == -1) | (d == np.inf)
+    np.log(u, out=u)
+    np.divide(x, u, out=u)
+    u *= d
+    select(limit, d, u)
+    return select(at_one, x, u)
+
+
+def log1p_f32(x):
+    """log(1 + x) by Goldberg's log(w) * x / (w - 1), w = 1 + x; exact where w == 1 and at x = inf."""
+    w = np.add(x, 1)
+    d = np.subtract(w, 1)
+    keep_x = (d == 0) | (x == np.inf)
+    np.log(w, out=w)
+    np.divide(x, d, out=d)
+    w *= d
+    return select(keep_x, x, w)
+
+
+def sinh_f32(x):
+    """sinh(x) = (E + E / (E + 1)) / 2 with E = expm1(|x|), then x's sign (inf above 88.72, as torch's vector loop)."""
+    a = np.abs(x)
+    e = expm1_f32(a)
+    r = np.add(e, 1)
+    np.divide(e, r, out=r)
+    r += e
+    r *= 0.5
+    select(e == np.inf, e, r)
+    return _with_sign_of(r, x)
+
+
+def cosh_f32(x):
+    """cosh(x) = (e + 1 / e) / 2 with e = exp(|x|) (inf above 88.72, as torch's vector loop)."""
+    e = np.abs(x)
+    np.exp(e, out=e)
+    r = np.divide(1, e)
+    r += e
+    r *= 0.5
+    return r
+
+
+def tan_f32(x):
+    """tan(x) = sin(x) / cos(x) (NumPy's float32 sin and cos are vectorised and accurate)."""
+    r = np.sin(x)
+    return np.divide(r, np.cos(x), out=r)
+
+
+def atanh_f32(x):
+    """atanh(x) = log1p(2a / (1 - a)) / 2 for a = |x| (1 - a is exact near 1), with x's sign."""
+    a = np.abs(x)
+    d = np.subtract(1, a)
+    np.divide(a, d, out=d)
+    d *= 2
+    r = log1p_f32(d)
+    r *= 0.5
+    return _with_sign_of(r, x)
+
+
+# atan(t) = t P(t^2) on [0, 1]: relative-error least-squares fit, max relative error 1.7e-8.
+_ATAN = (0.0028429784910392053, -0.01603843036044507, 0.0426371727388722, -0.07499109376350153, 0.10638125043668355,
+         -0.14202787822545765, 0.19992483395724353, -0.33333064118960776, 0.999999983243542)
+_HALF_PI = 1.5707963267948966
+
+
+def _atan_unit(t):
+    """atan(t) for float32 t in [0, 1] (NaN passes through), overwriting nothing."""
+    p = _poly(_ATAN, np.multiply(t, t))
+    p *= t
+    return p
+
+
+def atan_f32(x):
+    """atan(x): atan(|x|) for |x| <= 1, pi/2 - atan(1/|x|) above, with x's sign (atan(+-inf) = +-pi/2)."""
+    a = np.abs(x)
+    swap = a > 1
+    inv = np.divide(1, a)
+    select(swap, inv, a)
+    del inv
+    r = _atan_unit(a)
+    np.subtract(_HALF_PI, r, out=a)
+    select(swap, a, r)
+    return _with_sign_of(r, x)
+
+
+def atan2_f32(y, x):
+    """atan2(y, x) by octant reduction to atan(min/max) on [0, 1]; NaN ratios (0/0, inf/inf, NaN) go to NumPy."""
+    ax, ay = np.abs(x), np.abs(y)
+    swap = ay > ax
+    t = np.minimum(ax, ay)
+    m = np.maximum(ax, ay)
+    np.divide(t, m, out=t)
+    del ax, ay
+    odd = np.isnan(t)
+    r = _atan_unit(t)
+    np.subtract(_HALF_PI, r, out=m)
+    select(swap, m, r)
+    np.subtract(np.pi, r, out=m)
+    select(np.signbit(x), m, r)
+    del m
+    _with_sign_of(r, y)
+    if odd.any():
+        r[odd] = np.arctan2(*[np.broadcast_to(v, r.shape)[odd] for v in (y, x)])
+    return r
+
+
+def logaddexp_f32(a, b, base2=False):
+    """log(e^a + e^b) = max + log1p(exp(-|a - b|)) as torch computes it (base2: max + log1p(2^-|a - b|) / ln 2);
+    equal infinities give that infinity."""
+    d = np.subtract(a, b)
+    m = np.maximum(a, b)
+    same_inf = np.isinf(m) & (d != d)
+    np.abs(d, out=d)
+    np.negative(d, out=d)
+    if base2:
+        d *= math.log(2)
+    np.exp(d, out=d)
+    r = log1p_f32(d)
+    if base2:
+        r *= 1 / math.log(2)
+    r += m
+    return select(same_inf, m, r)
+
+
+def _float_division(a, b, rounding):
+    """floor or trunc of a / b for float32 a, b in float64, where it is exact for |a / b| < 2**24 (the quotient is
+    an integer of <= 24 bits); returns the float64 quotient and the mask of entries NumPy must redo (b = +-inf,
+    a = +-inf, b = 0, |a / b| >= 2**24 or NaN)."""
+    if type(b) is not np.ndarray:
+        b = float(np.float32(b))                          # the divisor torch sees: the number cast to float32
+    q = np.divide(a, b, dtype=np.float64)
+    rounding(q, out=q)
+    redo = np.abs(q) < 2 ** 24
+    np.logical_not(redo, out=redo)
+    if type(b) is np.ndarray:
+        redo |= np.isinf(b)
+    return q, redo
+
+
+def _redo(out, redo, fn, a, b):
+    """Recompute out where redo with the exact NumPy fn."""
+    if redo.any():
+        shape = out.shape
+        out[redo] = fn(np.broadcast_to(a, shape)[redo], np.broadcast_to(b, shape)[redo] if type(b) is np.ndarray else b)
+    return out
+
+
+def _fmod_exact(a, b):
+    return np.fmod(a, b)
+
+
+def _remainder_exact(a, b):
+    """torch's remainder (fmod, plus b where the signs of the result and b differ): NumPy's, whose zeros take b's
+    sign where torch's keep a's (those of fmod)."""
+    r = np.remainder(a, b)
+    if type(r) is np.ndarray and r.ndim:
+        return np.copysign(r, a, out=r, where=r == 0)
+    return np.asarray(np.copysign(r, a) if r == 0 else r)
+
+
+def _residue(a, b, rounding, exact):
+    """a - rounding(a / b) * b for float32 a, b: exact in float64 for |a / b| < 2**24, then one rounding to float32
+    (the value torch's fmod-based kernels give); a zero result takes a's sign, as fmod's does."""
+    q, redo = _float_division(a, b, rounding)
+    b = b if type(b) is np.ndarray else float(np.float32(b))
+    q *= b
+    np.subtract(a, q, out=q)
+    r = q.astype(np.float32)
+    del q
+    zero = (r == 0).astype(np.int32)
+    np.left_shift(zero, 31, out=zero)                     # the sign bit where r == 0
+    zero &= np.broadcast_to(a, r.shape).view(np.int32)
+    ri = r.view(np.int32)
+    ri |= zero
+    return _redo(r, redo, exact, a, b)
+
+
+def fmod_f32(a, b):
+    """fmod for float32 (a, b arrays of one shape, or b a Python number)."""
+    return _residue(a, b, np.trunc, _fmod_exact)
+
+
+def remainder_f32(a, b):
+    """Python-style remainder (sign of b) for float32 (a, b arrays of one shape, or b a Python number)."""
+    return _residue(a, b, np.floor, _remainder_exact)
+
+
+def floor_divide_f32(a, b):
+    """floor(a / b) for float32 (a, b arrays of one shape, or b a Python number), as torch's div_floor."""
+    q, redo = _float_division(a, b, np.floor)
+    return _redo(q.astype(np.float32), redo, np.floor_divide, a, b)
+
+
+def _float32_kernel(fast):
+    """Decorator: float32 arrays go to `fast` (a float32 kernel), everything else to the decorated kernel."""
+    def deco(slow):
+        @functools.wraps(slow)
+        def wrapper(x):
+            if type(x) is np.ndarray and x.dtype == np.float32:
+                return fast(x) if x.ndim else fast(x.reshape(1)).reshape(())
+            return slow(x)
+        return wrapper
+    return deco
+
+
+@_float32_kernel(_erf32)
 @_elementwise(1)
 def erf(x):
-    """Error function (W. J. Cody's rational Chebyshev approximations)."""
+    """Error function (W. J. Cody's rational Chebyshev approximations; float32: see _erf32)."""
     return _erf(x)
 
 
+@_float32_kernel(_erfc32)
 @_elementwise(1)
 def erfc(x):
     """Complementary error function (Cody's rational approximations; exact-split exp(-x^2) tail)."""
@@ -229,6 +568,35 @@ def _erfcinv_small(c):
     return y
 
 
+# Giles, "Approximating the erfinv function" (2010): erfinv(y) = y P(w), w = -log(1 - y^2), rel. error < 1.3e-7.
+_GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503,
+                  -0.00417768164, 0.246640727, 1.50140941)
+_GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+               0.00943887047, 1.00167406, 2.83297682)
+
+
+def _erfinv32(y):
+    """erfinv for float32 by Giles' single-precision polynomials (central w < 5, tail in sqrt(w)); both polynomials
+    are positive, so |P| * y also gives +-inf at y = +-1, where the tail polynomial is -inf."""
+    t = np.add(1, y)
+    w = np.subtract(1, y)
+    w *= t
+    np.log(w, out=w)
+    np.negative(w, out=w)
+    np.subtract(w, 2.5, out=t)
+    central = _poly(_GILES_CENTRAL, t)
+    use_tail = w >= 5
+    np.sqrt(w, out=t)
+    t -= 3
+    tail = _poly(_GILES_TAIL, t, out=w)
+    del t, w
+    out = select(use_tail, tail, central)
+    np.abs(out, out=out)
+    out *= y
+    return out
+
+
+@_float32_kernel(_erfinv32)
 @_elementwise(1)
 def erfinv(x):
     """Inverse error function: Acklam initial guess refined by Halley steps on Cody's erf/erfc."""
@@ -406,10 +774,44 @@ def _polygamma(x, n):
     return (-1.0) ** (n + 1) * float(_factorial(n)) * _zeta(np.float64(n + 1), x)
 
 
+def _trigamma32(x):
+    """polygamma(1, x) for float32 as torch computes it: pi^2 / sin^2(pi x) - trigamma(1 - x) below 1/2, six
+    recurrence steps, then the asymptotic series (1 + 1/(2y) + B2/y^2 + B4/y^4 + B6/y^6) / y."""
+    refl = x < 0.5
+    s = np.multiply(x, np.float32(_PI))
+    np.sin(s, out=s)
+    np.multiply(s, s, out=s)
+    np.divide(np.float32(_PI * _PI), s, out=s)
+    y = np.subtract(1, x)
+    select(~refl, x, y)
+    acc = np.zeros_like(y)
+    t = np.empty_like(y)
+    for _ in range(6):
+        np.multiply(y, y, out=t)
+        np.divide(1, t, out=t)
+        acc += t
+        y += 1
+    np.multiply(y, y, out=t)
+    np.divide(1, t, out=t)                                  # 1 / y^2
+    p = _poly((-1 / 42, 1 / 30, -1 / 6), t)
+    np.negative(p, out=p)
+    p *= t
+    np.divide(0.5, y, out=t)
+    p += t
+    p += 1
+    p /= y
+    acc += p
+    np.subtract(s, acc, out=s)
+    return select(refl, s, acc)
+
+
 def polygamma(n, x):
-    """n-th derivative of digamma: (-1)^(n+1) n! zeta(n+1, x) via the Hurwitz zeta (Euler-Maclaurin)."""
+    """n-th derivative of digamma: (-1)^(n+1) n! zeta(n+1, x) via the Hurwitz zeta (Euler-Maclaurin); float32
+    trigamma (digamma's derivative) uses torch's own float32 formula."""
     if int(n) != n or n < 0:
         raise ValueError(f"polygamma(n, x) does not support negative n (got {n})")
+    if n == 1 and type(x) is np.ndarray and x.dtype == np.float32 and x.ndim:
+        return _trigamma32(x)
     return _polygamma(x, int(n))
 
 
@@ -512,8 +914,14 @@ def _logit(x):
     return np.where(x < 0.25, np.log(x) - np.log1p(-x), np.where(x <= 0.75, mid, np.log(x / (1.0 - x))))
 
 
-@_elementwise(1)
 def expit(x):
-    """Logistic sigmoid, evaluated as 1/(1+e^-x) or e^x/(1+e^x) so that exp never overflows."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    """Logistic sigmoid as torch's CPU kernel computes it, 1 / (1 + exp(-x)), in the input's float dtype (float16 via
+    float32); exp(-x) overflows harmlessly to inf for very negative x, giving 0 as in torch."""
+    x = np.asarray(x)
+    dtype = _result_dtype((x,))
+    out = np.empty(x.shape, np.float64 if dtype == np.float64 else np.float32)
+    np.negative(x if x.dtype.kind == "f" else x.astype(out.dtype), out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(1, out, out=out)
+    return out if out.dtype == dtype else out.astype(dtype)

@@ -1075,3 +1075,157 @@ def test_broadcasting_mixed_dtypes_hypothesis(shapes, da, db, op):
     x = (rng.uniform(1, 5, shapes.input_shapes[0])).astype(da)
     y = (rng.uniform(1, 5, shapes.input_shapes[1])).astype(db)
     same_or_raises(lambda t, a, b: getattr(t, op)(a, b), [x, y], grad=False)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# large float32 tensors take dedicated float32 kernels (>= 4096 elements): values to a few ulp, special values
+# (NaN, +-inf, -0.0, overflow edges, huge quotients) bit for bit in kind, gradients with random upstream grads
+# ---------------------------------------------------------------------------------------------------------------
+BIG = (64, 128)
+# (torch's float32 sinh/cosh overflow above 88.72 in its vectorised loop but not in its scalar tail loop, and its
+# log1p flushes 1e-45 to 0: values in those ranges are left out)
+EDGES = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30, 1e-40, -1e-40, 0.5, -0.5, 0.49999997, 1.0,
+                  -1.0, 3.9, -4.5, 9.5, -9.5, 10.1, 88.5, -88.5, 88.8, -88.8, 90.0, 1e30, -1e30, 3e38, 2.0 ** 24,
+                  0.99999994, -0.99999994, 1.5707964, 100.0])
+
+
+def big(domain, key, edges=True):
+    """A BIG float64 array from `domain` with the special values spread through it (rows 0, 17, 40)."""
+    x = UNARY_DOMAINS[domain](BIG, key) if domain in UNARY_DOMAINS else domain(BIG, key)
+    if edges:
+        for row in (0, 17, 40):
+            x[row, :len(EDGES)] = EDGES
+    return x
+
+
+def assert_close_signed(e, t, rtol=1e-6, atol=1e-37):
+    """Same dtype and NaN pattern, equal infinities, zeros of the same sign, finite values to rtol (~8 ulp)."""
+    en, tn = e.detach().numpy(), t.detach().numpy()
+    assert en.dtype == tn.dtype and en.shape == tn.shape
+    np.testing.assert_array_equal(np.isnan(en), np.isnan(tn))
+    zero = tn == 0
+    np.testing.assert_array_equal(np.signbit(en[zero]), np.signbit(tn[zero]), err_msg="sign of zero")
+    np.testing.assert_allclose(en, tn, rtol=rtol, atol=atol, equal_nan=True)
+
+
+WIDE = lambda s, k: uniform(s, -12, 12, k) * np.exp(uniform(s, -3, 3, (k, 1)))     # noqa: E731
+LOOSE32 = dict(rtol=1e-5, atol=1e-6)   # float32 gradients: products of values that are each a few ulp off
+
+
+def check_big(fn, inputs, tol32=LOOSE32):
+    """check() in float64 (default tolerances) and float32 (tol32)."""
+    check(fn, inputs, dtypes=["float64"])
+    check(fn, inputs, dtypes=["float32"], tol=tol32)
+FAST_UNARY = {
+    "sigmoid": WIDE, "erf": WIDE, "erfc": WIDE, "erfinv": "unit", "expm1": WIDE, "log1p": "pos", "sinh": WIDE,
+    "cosh": WIDE, "tan": WIDE, "atan": WIDE, "atanh": "unit", "sign": WIDE, "frac": WIDE, "rsqrt": "pos",
+    "reciprocal": "nz", "exp": WIDE, "log": "pos", "tanh": WIDE,
+}
+FAST_UNARY_RTOL = {"erfc": 2e-6}   # far tail: erfc(9.5) ~ 1e-41 is subnormal in float32, compared to atol
+
+
+@pytest.mark.parametrize("name", list(FAST_UNARY))
+def test_large_float32_unary_values(name):
+    x = big(FAST_UNARY[name], name).astype(np.float32)
+    e, t = getattr(ember, name)(ember.from_numpy(x)), getattr(torch, name)(torch.from_numpy(x))
+    assert_close_signed(e, t, FAST_UNARY_RTOL.get(name, 1e-6))
+
+
+@pytest.mark.parametrize("name", [n for n in FAST_UNARY if n not in ("sign", "frac")])
+def test_large_unary_gradients(name):
+    x = big(FAST_UNARY[name], name, edges=False)
+    x = np.clip(x, -20, 20) if name in ("sinh", "cosh", "expm1", "exp") else x
+    check_big(lambda t, a: getattr(t, name)(a), [x])
+
+
+FAST_BINARY = {
+    "remainder": (lambda t, x, y: t.remainder(x, y), "nz"),
+    "fmod": (lambda t, x, y: t.fmod(x, y), "nz"),
+    "floor_divide": (lambda t, x, y: x // y, "nz"),
+    "div_floor": (lambda t, x, y: t.div(x, y, rounding_mode="floor"), "nz"),
+    "div_trunc": (lambda t, x, y: t.div(x, y, rounding_mode="trunc"), "nz"),
+    "remainder_scalar": (lambda t, x, y: x % 1.7, "nz"),
+    "remainder_neg_scalar": (lambda t, x, y: t.remainder(x, -0.3), "nz"),
+    "fmod_scalar": (lambda t, x, y: t.fmod(x, 2.5), "nz"),
+    "floor_divide_scalar": (lambda t, x, y: x // -0.7, "nz"),
+    "atan2": (lambda t, x, y: t.atan2(x, y), WIDE),
+    "logaddexp": (lambda t, x, y: t.logaddexp(x, y), WIDE),
+    "logaddexp2": (lambda t, x, y: t.logaddexp2(x, y), WIDE),
+    "lerp": (lambda t, x, y: t.lerp(x, y, 0.3), WIDE),
+    "lerp_far": (lambda t, x, y: t.lerp(x, y, 0.8), WIDE),
+    "lerp_tensor": (lambda t, x, y: t.lerp(x, y, t.sigmoid(y) * 2 - 0.5), WIDE),
+    "pow2": (lambda t, x, y: x ** 2, WIDE), "pow3": (lambda t, x, y: x ** 3, WIDE),
+    "pow_half": (lambda t, x, y: x ** 0.5, WIDE), "pow_neg_half": (lambda t, x, y: x ** -0.5, WIDE),
+    "pow_neg1": (lambda t, x, y: x ** -1, WIDE), "pow_neg2": (lambda t, x, y: t.pow(x, -2.0), WIDE),
+    "pow_one": (lambda t, x, y: x ** 1, WIDE), "pow_zero": (lambda t, x, y: x ** 0, WIDE),
+    "pow_other": (lambda t, x, y: t.abs(x) ** 1.7, WIDE),
+    "clamp": (lambda t, x, y: x.clamp(-0.5, 0.5), WIDE), "clamp_min": (lambda t, x, y: x.clamp(min=0.0), WIDE),
+    "clamp_max": (lambda t, x, y: t.clamp(x, max=-0.0), WIDE),
+    "clamp_tensor": (lambda t, x, y: t.clamp(x, min=y), WIDE),
+    "nan_to_num": (lambda t, x, y: t.nan_to_num(x), WIDE),
+    "nan_to_num_args": (lambda t, x, y: t.nan_to_num(x, nan=1.5, posinf=2.0, neginf=-3.0), WIDE),
+}
+
+
+# Where the result cancels (logaddexp near 0, lerp between close values) torch's fused multiply-adds and
+# correctly rounded log1p differ from NumPy's unfused float32 arithmetic by ~1 ulp of the operands.
+FAST_BINARY_TOL = {"logaddexp": dict(atol=1e-6), "logaddexp2": dict(atol=1e-6), "lerp": dict(atol=3e-5),
+                   "lerp_far": dict(atol=3e-5), "lerp_tensor": dict(atol=3e-5)}
+
+
+def _big_pair(domain, name):
+    """Two BIG arrays; the special values meet each other in every order (x's edges against y's rolled edges)."""
+    x, y = big(domain, name), big(domain, name + "y")
+    y[17, :len(EDGES)] = np.roll(EDGES, 5)
+    y[40, :len(EDGES)] = EDGES[::-1]
+    x[5, :6], y[5, :6] = [1e30, 3e8, -7.0, 1e-30, 5.0, -6.0], [3.0, 1e-3, 1e30, 1e30, np.inf, -np.inf]
+    return x, y
+
+
+def _sane_for_sleef_fmod(x, y):
+    """Leave out the pairs where torch's vectorised (Sleef) fmod gives NaN: |x / y| beyond float32's range or a
+    subnormal y (NumPy's and ember's fmod are exact there)."""
+    x[np.abs(x) > 1e36] = 1e30
+    y[np.abs(x.astype(np.float64) / y) > 1e38] = 1.0
+
+
+@pytest.mark.parametrize("name", list(FAST_BINARY))
+def test_large_float32_binary_values(name):
+    fn, domain = FAST_BINARY[name]
+    x, y = (a.astype(np.float32) for a in _big_pair(domain, name))
+    if "mod" in name or "remainder" in name:
+        _sane_for_sleef_fmod(x, y)
+    assert_close_signed(fn(ember, ember.from_numpy(x), ember.from_numpy(y)),
+                        fn(torch, torch.from_numpy(x), torch.from_numpy(y)), **FAST_BINARY_TOL.get(name, {}))
+
+
+@pytest.mark.parametrize("name", [n for n in FAST_BINARY if "floor" not in n and "trunc" not in n])
+def test_large_binary_gradients(name):
+    fn, domain = FAST_BINARY[name]
+    x, y = big(domain, name, edges=False), big(domain, name + "y", edges=False)
+    if name.startswith("pow"):
+        x = np.abs(x) + 0.5
+    check_big(fn, [x, y], dict(LOOSE32, **FAST_BINARY_TOL.get(name, {})))
+
+
+def test_large_float32_results_noncontiguous_and_float64():
+    """The float32 kernels read strided views; float64 keeps NumPy's correctly rounded kernels."""
+    x, y = _big_pair("nz", "nc")
+    _sane_for_sleef_fmod(x, y)
+    for dt, tol in (("float32", (1e-6, 1e-37)), ("float64", (1e-13, 1e-300))):
+        xa, ya = x.astype(dt), y.astype(dt)
+        for fn in (lambda t, a, b: t.remainder(a.t(), b.t()), lambda t, a, b: t.atan2(a[:, ::2], b[:, 1::2]),
+                   lambda t, a, b: t.erf(a[::2]), lambda t, a, b: t.expm1(a.t()), lambda t, a, b: t.tan(a[:, ::2])):
+            assert_close_signed(fn(ember, ember.from_numpy(xa), ember.from_numpy(ya)),
+                                fn(torch, torch.from_numpy(xa), torch.from_numpy(ya)), *tol)
+
+
+@pytest.mark.parametrize("dt", FLOATS)
+@pytest.mark.parametrize("op", ["remainder", "fmod", "floor_divide"])
+def test_division_family_zero_signs_small(op, dt):
+    """Small tensors (NumPy's kernels): a zero remainder keeps a's sign as torch's fmod-based kernel gives it."""
+    x = np.array([-4.0, 4.0, -4.0, 4.0, -0.0, 0.0, -1.0, 1.0, 5.0, -3.0, 0.5, -0.5]).astype(dt)
+    y = np.array([2.0, -2.0, -2.0, 2.0, 3.0, -3.0, np.inf, -np.inf, 0.0, 1.5, -np.inf, np.inf]).astype(dt)
+    fn = getattr(torch, op)
+    assert_close_signed(getattr(ember, op)(ember.from_numpy(x), ember.from_numpy(y)),
+                        fn(torch.from_numpy(x), torch.from_numpy(y)))
