@@ -92,17 +92,3 @@ def float_dtype_for(d):
     """The dtype a float-valued op returns for input dtype d (integers -> the default float)."""
     return d if d.is_floating_point or d.is_complex else _dtype.get_default_dtype()
 
-
-_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
-
-
-def zero_where(drop, a):
-    """A new array: a, with +0 where bool array `drop` (broadcasting to a's shape) is True: torch's `drop ? 0 : a`,
-    NaN included. Done by masking bits, because np.where branches per element and runs ~10x slower on
-    unpredictable masks."""
-    it = _SAME_SIZE_INT.get(a.itemsize) if a.dtype.kind == "f" else None
-    if it is None or not a.ndim or np.broadcast_shapes(drop.shape, a.shape) != a.shape:
-        return np.where(drop, a.dtype.type(0), a)
-    mask = np.subtract(drop.view(np.int8), 1, dtype=it)  # drop -> 0, keep -> -1 (all bits set)
-    out = mask if mask.shape == a.shape else None
-    return np.bitwise_and(a.view(it), mask, out=out).view(a.dtype)

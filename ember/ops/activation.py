@@ -10,18 +10,12 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import special_math as sm
+from ._bits import INT_OF, SMALL, clip, keep, mask_words, put, two_values
 from . import elementwise as E
 from .shape import cat
 from ..autograd.grad_mode import STATE
 
-try:
-    from numpy._core.umath import clip as _clip  # the ufunc behind np.clip, without its ~2.5 us Python wrapper
-except ImportError:  # pragma: no cover
-    _clip = np.clip
-
-_WORD = {2: np.int16, 4: np.int32, 8: np.int64}
 _INF = float("inf")
-SMALL = 512  # arrays up to this size take the plain NumPy forms (np.where, log1p, expm1): fewer calls, same values
 
 
 def _const(mask, like):
@@ -32,56 +26,6 @@ def _const(mask, like):
 def _1d(a):
     """a, with a 0-d array as 1-d (NumPy ufuncs turn 0-d results into scalars, which take no `out=`)."""
     return a.reshape(1) if a.ndim == 0 else a
-
-
-def _mask(cond, width, invert=False):
-    """cond as `width`-byte words: all ones where cond (or where not cond, if invert), zeros elsewhere."""
-    c = cond.view(np.int8)
-    return (np.subtract(c, 1) if invert else np.negative(c)).astype(_WORD[width])
-
-
-def _keep(a, cond, invert=False):
-    """a where cond (where not cond, if invert), +0 elsewhere: a bitwise AND, as torch's `mask & value`, so NaN or
-    inf in the dropped elements of a never leak into the result."""
-    if a.size <= SMALL:
-        zero = a.dtype.type(0)
-        return np.where(cond, zero, a) if invert else np.where(cond, a, zero)
-    it = _WORD[a.dtype.itemsize]
-    m = _mask(cond, a.dtype.itemsize, invert)
-    return np.bitwise_and(a.view(it), m, out=m).view(a.dtype)
-
-
-def _put(dst, src, cond):
-    """dst = src where cond, in place and exactly (src an array or a scalar): a masked copy when few elements are
-    selected (fast for sparse masks), else a bitwise blend (fast for any mask)."""
-    if dst.size <= SMALL:
-        np.copyto(dst, src, where=cond)
-        return dst
-    n = np.count_nonzero(cond)
-    if n == 0:
-        return dst
-    if n * 32 < cond.size:
-        np.copyto(dst, src, where=cond)
-        return dst
-    it = _WORD[dst.itemsize]
-    d = dst.view(it)
-    s = np.asarray(src, dst.dtype).view(it)
-    m = _mask(cond, dst.itemsize)
-    m &= np.bitwise_xor(s, d)
-    d ^= m
-    return dst
-
-
-def _two_values(cond, a, b, dtype):
-    """An array of dtype holding exactly a where cond and b elsewhere (bitwise, no float rounding)."""
-    if cond.size <= SMALL:
-        return np.where(cond, dtype.type(a), dtype.type(b))
-    it = _WORD[dtype.itemsize]
-    wa, wb = np.array([a, b], dtype).view(it)
-    m = _mask(cond, dtype.itemsize)
-    m &= wa ^ wb
-    m ^= wb
-    return m.view(dtype)
 
 
 def _log1p(y):
@@ -95,7 +39,7 @@ def _log1p(y):
     c -= y
     c /= w
     out -= c
-    return _put(out, _INF, y == _INF)  # the correction is NaN there
+    return put(out, _INF, y == _INF)  # the correction is NaN there
 
 
 def _expm1_nonpos(z):
@@ -173,13 +117,13 @@ def _elu_coefs(dt, alpha, scale, input_scale):
 
 def _elu_compute(ctx, x, alpha, scale, input_scale, bw_input_scale):
     neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, input_scale)
-    z = _clip(x, -_INF, 0)
+    z = clip(x, -_INF, 0)
     if ipt != 1:
         z *= ipt
     out = _expm1_nonpos(z)
     if neg != 1:
         out *= neg
-    p = _clip(x, 0, _INF)  # x where x > 0, else zero: the sum picks each branch exactly
+    p = clip(x, 0, _INF)  # x where x > 0, else zero: the sum picks each branch exactly
     if pos != 1:
         p *= pos
     out += p
@@ -189,7 +133,7 @@ def _elu_compute(ctx, x, alpha, scale, input_scale, bw_input_scale):
 def _elu_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
     """x > 0 ? g * scale : g * input_scale * alpha * scale * exp(x * input_scale), in torch's order."""
     neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, bw_input_scale)
-    e = _clip(x, -_INF, 0)
+    e = clip(x, -_INF, 0)
     if ipt != 1:
         e *= ipt
     np.exp(e, out=e)  # exactly 1 where x > 0
@@ -197,7 +141,7 @@ def _elu_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
     r = np.multiply(r, neg) if neg != 1 else r
     r = np.multiply(r, e, out=e)
     if pos != 1 or ipt != 1 or neg != 1:
-        _put(r, np.multiply(g, pos), x > 0)
+        put(r, np.multiply(g, pos), x > 0)
     return r
 
 
@@ -206,7 +150,7 @@ def _elu_result_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
     neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, bw_input_scale)
     r = np.add(out, neg)
     r *= np.multiply(g, ipt)
-    _put(r, np.multiply(g, pos), out > 0)
+    put(r, np.multiply(g, pos), out > 0)
     return r
 
 
@@ -231,7 +175,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         if x.dtype.kind == "f":
-            out = _clip(x, 0, _INF) if x.ndim else _clip(x.reshape(1), 0, _INF).reshape(())  # keeps -0.0, as torch
+            out = clip(x, 0, _INF) if x.ndim else clip(x.reshape(1), 0, _INF).reshape(())  # keeps -0.0, as torch
         else:
             out = np.maximum(x, x.dtype.type(0))
         ctx.save_for_backward(out)
@@ -244,33 +188,33 @@ class Relu(Function):
             return E.where(Tensor._make(out._data <= 0), 0.0, g)
         gd, o = g._data, out._data
         if gd.ndim:
-            return Tensor._make(_keep(gd, o <= 0, invert=True))
-        return Tensor._make(_keep(gd.reshape(1), o.reshape(1) <= 0, invert=True).reshape(()))
+            return Tensor._make(keep(gd, o <= 0, invert=True))
+        return Tensor._make(keep(gd.reshape(1), o.reshape(1) <= 0, invert=True).reshape(()))
 
 
 # ---- piecewise-linear activations ----------------------------------------------------------------------------------
 def _leaky_compute(ctx, x, s):
     """x * (x > 0 ? 1 : s), as torch; the exact factor is kept, so the backward is one multiply."""
-    ctx.factor = _two_values(x > 0, 1, s, x.dtype)
+    ctx.factor = two_values(x > 0, 1, s, x.dtype)
     return np.multiply(x, ctx.factor)
 
 
 def _hardtanh_compute(ctx, x, lo, hi):
     t = x.dtype.type
-    return _clip(x, t(lo), t(hi))
+    return clip(x, t(lo), t(hi))
 
 
 def _hardtanh_grad(ctx, g, x, out, lo, hi):
     t = x.dtype.type
     inside = np.greater(x, t(lo))
     inside &= np.less(x, t(hi))
-    return _keep(g, inside)
+    return keep(g, inside)
 
 
 def _hardsigmoid_compute(ctx, x):
     """min(max(x + 3, 0), 6) / 6, as torch."""
     out = np.add(x, 3)
-    _clip(out, 0, 6, out=out)
+    clip(out, 0, 6, out=out)
     out /= 6
     return out
 
@@ -278,13 +222,13 @@ def _hardsigmoid_compute(ctx, x):
 def _hardsigmoid_grad(ctx, g, x, out):
     inside = np.greater(x, -3)
     inside &= np.less(x, 3)
-    return _keep(np.multiply(g, x.dtype.type(ONE_SIXTH_F32)), inside)
+    return keep(np.multiply(g, x.dtype.type(ONE_SIXTH_F32)), inside)
 
 
 def _hardswish_compute(ctx, x):
     """x * min(max(x + 3, 0), 6) / 6, as torch."""
     out = np.add(x, 3)
-    _clip(out, 0, 6, out=out)
+    clip(out, 0, 6, out=out)
     np.multiply(x, out, out=out)
     out /= 6
     return out
@@ -294,9 +238,9 @@ def _hardswish_grad(ctx, g, x, out):
     """x <= -3 ? 0 : x < 3 ? g (x / 3 + 0.5) : g (NaN inputs give NaN, as torch's vectorised kernel)."""
     d = np.divide(x, 3)
     d += 0.5
-    _put(d, 1, x >= 3)
+    put(d, 1, x >= 3)
     d *= g
-    return _keep(d, x <= -3, invert=True)
+    return keep(d, x <= -3, invert=True)
 
 
 def _shrink_grad(ctx, g, x, out, lambd):
@@ -304,30 +248,30 @@ def _shrink_grad(ctx, g, x, out, lambd):
     lam = x.dtype.type(lambd)
     outside = np.less(x, -lam)
     outside |= np.greater(x, lam)
-    return _keep(g, outside)
+    return keep(g, outside)
 
 
 def _hardshrink_compute(ctx, x, lambd):
     lam = x.dtype.type(lambd)
     band = np.greater_equal(x, -lam)
     band &= np.less_equal(x, lam)
-    return _keep(x, band, invert=True)
+    return keep(x, band, invert=True)
 
 
 def _softshrink_compute(ctx, x, lambd):
     """x - clamp(x, -lambd, lambd): x - lambd above, x + lambd below, +0 inside (NaN stays NaN), as torch."""
     lam = x.dtype.type(lambd)
-    out = _clip(x, -lam, lam)
+    out = clip(x, -lam, lam)
     return np.subtract(x, out, out=out)
 
 
 def _threshold_compute(ctx, x, th, v):
     t = x.dtype.type
-    return _put(x.copy(), t(v), x <= t(th))
+    return put(x.copy(), t(v), x <= t(th))
 
 
 def _threshold_grad(ctx, g, x, out, th, v):
-    return _keep(g, x <= x.dtype.type(th), invert=True)
+    return keep(g, x <= x.dtype.type(th), invert=True)
 
 
 def _hardswish_deriv(x, out):
@@ -415,7 +359,7 @@ def _softplus_compute(ctx, x, beta, threshold):
     out = _log1p(e)
     if b != 1:
         out /= b
-    return _put(out, x, bx > th)
+    return put(out, x, bx > th)
 
 
 def _softplus_grad(ctx, g, x, out, beta, threshold):
@@ -426,7 +370,7 @@ def _softplus_grad(ctx, g, x, out, beta, threshold):
     r = np.multiply(g, z)
     r /= z + 1
     bx = np.multiply(x, b) if b != 1 else x
-    return _put(r, g, bx > th)
+    return put(r, g, bx > th)
 
 
 def _softplus_deriv(x, out, beta, threshold):
@@ -439,7 +383,7 @@ def _logsigmoid_compute(ctx, x):
     np.negative(b, out=b)
     np.exp(b, out=b)
     ctx.buffer = b
-    out = _clip(x, -_INF, 0)
+    out = clip(x, -_INF, 0)
     out -= _log1p(b)
     return out
 
@@ -464,7 +408,7 @@ MISH_CLIP = 20.0  # tanh(softplus(x)) is 1 in float64 from x ~ 18.7 on
 def _mish_compute(ctx, x):
     """x * tanh(softplus(x)), with tanh(log1p(e)) = n / (n + 2), n = e (e + 2), e = exp(x) (one exp, no log or tanh;
     within a few ulp of torch's x * tanh(log1p(exp(x)))); e and the tanh are kept for the backward."""
-    e = _clip(x, -_INF, MISH_CLIP)
+    e = clip(x, -_INF, MISH_CLIP)
     np.exp(e, out=e)
     n = np.add(e, 2)
     n *= e
@@ -618,7 +562,7 @@ class Prelu(Function):
     def forward(ctx, x, w):
         ctx.save_for_backward(x, w)
         out = np.multiply(_1d(x), _channel_view(w, x.ndim)).astype(x.dtype, copy=False)
-        return _put(out, _1d(x), _1d(x) > 0).reshape(x.shape)
+        return put(out, _1d(x), _1d(x) > 0).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -632,10 +576,10 @@ class Prelu(Function):
             xd, gd = _1d(x._data), _1d(g._data)
             pos = xd > 0
             gx = np.multiply(gd, _channel_view(w._data, x.dim())).astype(gd.dtype, copy=False)
-            gx = Tensor._make(_put(gx, gd, pos).reshape(x.shape))
+            gx = Tensor._make(put(gx, gd, pos).reshape(x.shape))
             contrib = None
             if ctx.needs_input_grad[1]:
-                contrib = Tensor._make(_keep(np.multiply(gd, xd), pos, invert=True).reshape(x.shape))
+                contrib = Tensor._make(keep(np.multiply(gd, xd), pos, invert=True).reshape(x.shape))
         gw = None
         if contrib is not None:
             if w.numel() > 1:

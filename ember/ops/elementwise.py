@@ -11,6 +11,7 @@ from ..autograd.function import Function, record
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm
+from . import _bits
 
 np.seterr(all="ignore")  # PyTorch never warns on inf/nan arithmetic; neither do we.
 
@@ -1169,11 +1170,11 @@ class Clamp(Function):
         hi_d = None if hi is None else _operand(hi, x.dtype)
         inf, ninf = _INF.get(x.dtype, (None, None))
         if inf is not None and x.ndim and lo_d is not None and hi_d is not None:
-            out = sm.clip(x, lo_d, hi_d)            # one pass; NaN propagates and -0.0 stays, as in torch
+            out = _bits.clip(x, lo_d, hi_d)            # one pass; NaN propagates and -0.0 stays, as in torch
         elif inf is not None and x.ndim and lo_d is not None and lo_d.ndim == 0:
-            out = sm.clip(x, lo_d, inf)
+            out = _bits.clip(x, lo_d, inf)
         elif inf is not None and x.ndim and hi_d is not None and hi_d.ndim == 0:
-            out = sm.clip(x, ninf, hi_d)
+            out = _bits.clip(x, ninf, hi_d)
         else:
             out = np.maximum(x, lo_d) if lo_d is not None else x
             out = np.minimum(out, hi_d) if hi_d is not None else out
@@ -1192,7 +1193,7 @@ class Clamp(Function):
         if STATE.enabled:
             gx = sum_to(where(_mask(keep), g, 0.0), x.shape)
         else:
-            gx = sum_to(Tensor._make(_keep(g._data, keep)), x.shape)
+            gx = sum_to(Tensor._make(_bits.keep(g._data, keep)), x.shape)
         glo = ghi = None
         if lo_t is not None and ctx.needs_input_grad[1]:
             m = (xd < lo) & (lo < hi) if hi is not None else xd < lo
@@ -1204,18 +1205,6 @@ class Clamp(Function):
 
 
 _INF = {np.dtype(t): (np.asarray(np.inf, t), np.asarray(-np.inf, t)) for t in (np.float16, np.float32, np.float64)}
-
-
-def _keep(a, mask):
-    """a where mask, +0.0 elsewhere (a bitwise AND, so NaN/inf in dropped entries never leak), as a new array."""
-    if a.dtype.kind != "f" or a.size < _FAST_MIN:
-        return np.where(mask, a, a.dtype.type(0))
-    if a.shape != mask.shape:
-        a, mask = np.broadcast_arrays(a, mask)
-    it = sm._INT_OF[a.dtype.itemsize]
-    m = mask.astype(it)
-    np.negative(m, out=m)
-    return np.bitwise_and(a.view(it), m, out=m).view(a.dtype)
 
 
 def _check_bound(v, d):
@@ -1341,7 +1330,7 @@ def _lerp(x, end, w):
         far *= diff
         del diff
         np.subtract(end, far, out=far)
-        return sm.select(small, near, far)
+        return _bits.select(small, near, far)
     return np.asarray(np.where(small, x + w * diff, end - diff * (1 - w)), x.dtype)
 
 
@@ -1404,7 +1393,7 @@ class NanToNum(Function):
             return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
         fi = np.finfo(x.dtype)
         if posinf == fi.max and neginf == fi.min:
-            out = sm.clip(x, neginf, posinf)        # +-inf -> the finite extremes; NaN stays for the next step
+            out = _bits.clip(x, neginf, posinf)        # +-inf -> the finite extremes; NaN stays for the next step
         else:
             out = x.copy()
             np.copyto(out, posinf, where=x == np.inf)
@@ -1418,7 +1407,7 @@ class NanToNum(Function):
         finite = np.isfinite(x._data)
         if STATE.enabled:
             return where(_mask(finite), g, 0.0), None, None, None
-        return Tensor._make(_keep(g._data, finite)), None, None, None
+        return Tensor._make(_bits.keep(g._data, finite)), None, None, None
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):

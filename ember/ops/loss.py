@@ -5,7 +5,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as E
 from ._util import sum_to
-from .activation import Softmax, exp_sum, row_buffers, _clip, _log1p
+from .activation import Softmax, exp_sum, row_buffers, _log1p
+from ._bits import clip
 from ..autograd.grad_mode import STATE
 
 _INF = float("inf")
@@ -145,7 +146,7 @@ def _log_sigmoid(x):
     b = np.abs(x)
     np.negative(b, out=b)
     np.exp(b, out=b)
-    out = _clip(x, -_INF, 0)
+    out = clip(x, -_INF, 0)
     out -= _log1p(b)
     return out
 
@@ -411,7 +412,7 @@ class HuberLoss(_Regression):
     def elementwise(d, delta):
         t = d.dtype.type(delta)
         z = np.abs(d)
-        c = _clip(z, 0, t)
+        c = clip(z, 0, t)
         z -= c
         if delta != 1:
             z *= t
@@ -423,7 +424,7 @@ class HuberLoss(_Regression):
     @staticmethod
     def slope(d, delta):
         t = d.dtype.type(delta)
-        return _clip(d, -t, t)
+        return clip(d, -t, t)
 
     @staticmethod
     def slope_ops(d, delta):
@@ -440,7 +441,7 @@ class SmoothL1Loss(_Regression):
     def elementwise(d, beta):
         b = d.dtype.type(beta)
         z = np.abs(d)
-        c = _clip(z, 0, b)
+        c = clip(z, 0, b)
         z -= c
         q = np.multiply(c, 0.5)
         q *= c
@@ -452,7 +453,7 @@ class SmoothL1Loss(_Regression):
     @staticmethod
     def slope(d, beta):
         b = d.dtype.type(beta)
-        r = _clip(d, -b, b)
+        r = clip(d, -b, b)
         if beta != 1:
             r /= b
         return r

@@ -8,7 +8,8 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function, record, record_result
 from ..autograd.grad_mode import STATE
-from ._util import wrap_dim, wrap_dims, sum_to, zero_where
+from ._util import wrap_dim, wrap_dims, sum_to
+from ._bits import keep
 from .indexing import basic_index, SLICE, SELECT
 
 _new = object.__new__
@@ -110,9 +111,9 @@ def _numpy_view(d, shape):
     """d reshaped by NumPy without a copy, or None: NumPy infers -1 and refuses what torch's view refuses (the
     checked paths then raise torch's errors)."""
     dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    if dims and min(dims) < -1:  # NumPy reads any negative size as -1
-        return None
     try:
+        if dims and min(dims) < -1:  # NumPy reads any negative size as -1
+            return None
         return d.reshape(*shape, copy=False)
     except (TypeError, ValueError):
         return None
@@ -791,7 +792,7 @@ class _Tri(Function):
     def forward(cls, ctx, x, k):
         ctx.k = k
         n, m = x.shape[-2:]
-        return zero_where(cls.dropped(n, m, k), x)
+        return keep(x, cls.dropped(n, m, k), invert=True)
 
     @classmethod
     def backward(cls, ctx, g):

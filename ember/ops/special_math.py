@@ -20,6 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from ._bits import INT_OF, clip, select
+
 __all__ = [
     "erf", "erfc", "erfinv", "lgamma", "gammaln", "digamma", "polygamma", "multigammaln", "zeta",
     "i0", "i0e", "i1", "i1e", "sinc", "xlogy", "xlog1py", "entr", "logit", "expit",
@@ -188,27 +190,11 @@ _ERFCC = (0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628
           1.00002368, -1.26551223)
 _ERF_SMALL = 0.5
 _ERFC_ZERO = 11.0       # erfc(11) ~ 1e-54 is 0 in float32
-_INT_OF = {2: np.int16, 4: np.int32, 8: np.int64}
-clip = getattr(np._core.umath, "clip", np.clip)      # the ufunc: np.clip adds ~2 us of Python per call
-
-
-def select(mask, a, b):
-    """where(mask, a, b) written into b, for same-dtype float arrays of one shape, by bit operations (np.where and
-    where= are ~6x slower on unpredictable masks).  Exact for every value (NaN, inf, -0.0); a is left unchanged."""
-    it = _INT_OF[a.dtype.itemsize]
-    ai, bi = a.view(it), b.view(it)
-    m = mask.astype(it)
-    m -= 1                                                # 0 where mask, all ones elsewhere
-    bi &= m
-    np.invert(m, out=m)
-    m &= ai
-    bi |= m
-    return b
 
 
 def _with_sign_of(out, x):
     """Copy the sign bits of x into the non-negative float array out, in place."""
-    it = _INT_OF[x.dtype.itemsize]
+    it = INT_OF[x.dtype.itemsize]
     oi = out.view(it)
     oi |= np.bitwise_and(x.view(it), it(np.iinfo(it).min))
     return out

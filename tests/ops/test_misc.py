@@ -298,19 +298,3 @@ def test_block_diag_dtypes_and_edges(fn):
 
 def test_block_diag_errors():
     check_raises(lambda t: t.block_diag(t.ones(2, 2, 2)), RuntimeError, "2 or fewer dimensions. Input 0 has 3")
-
-
-@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(0,), (), (7,), (3, 5)])
-def test_zero_where_matches_np_where(dtype, shape):
-    """ops._util.zero_where: the bit-masking select gives np.where's result exactly, NaN, inf and -0.0 included."""
-    from ember.ops._util import zero_where
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal(shape).astype(dtype)
-    drop = rng.random(shape) < 0.5
-    if a.size:
-        a.flat[0], a.flat[-1] = np.nan, -np.inf
-    a = np.where(rng.random(shape) < 0.2, dtype(-0.0), a)
-    got, want = zero_where(drop, a), np.where(drop, dtype(0), a)
-    assert got.dtype == a.dtype and got.shape == a.shape
-    assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))

@@ -1,14 +1,11 @@
 """Accuracy tests for ember/ops/special_math.py against torch (and mpmath where torch is inaccurate).
 
-The module is loaded by file path so that these tests do not depend on the rest of the ember
-package.  Tolerances: rtol 1e-14 where both torch and the module are accurate to a few ulp.
+Tolerances: rtol 1e-14 where both torch and the module are accurate to a few ulp.
 Looser or mixed (absolute) tolerances are used, with the reason given next to them, only where
 the function is ill-conditioned (near a zero of the function, in cancelling reflection formulas) or
 where torch itself is known to be inaccurate (then mpmath at 50 digits is the reference).
 """
-import importlib.util
 import math
-import pathlib
 
 import numpy as np
 import pytest
@@ -16,10 +13,7 @@ import torch
 
 mpmath = pytest.importorskip("mpmath")
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / "ember" / "ops" / "special_math.py"
-_SPEC = importlib.util.spec_from_file_location("ember_special_math_under_test", _PATH)
-sm = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(sm)
+from ember.ops import special_math as sm
 
 RNG = np.random.default_rng(1234)
 INF, NAN = np.inf, np.nan

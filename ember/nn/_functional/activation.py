@@ -7,6 +7,7 @@ from ..._tensor import Tensor
 from ...ops import activation as A
 from ...ops import elementwise as E
 from ...ops._util import wrap_dim
+from ...ops._bits import put
 from ...autograd.grad_mode import STATE
 from ... import random as _random
 
@@ -160,7 +161,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         return _apply(A.LeakyRelu, input, inplace, (lower + upper) / 2)
     noise = _random.rng(None).uniform(lower, upper, input.shape).astype(input._data.dtype)
-    A._put(noise, 1, input._data >= 0)
+    put(noise, 1, input._data >= 0)
     return _apply(A.RreluWithNoise, input, inplace, noise)
 
 
