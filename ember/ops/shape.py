@@ -93,18 +93,24 @@ class UnsafeView(Reshape):
     _node_name = "UnsafeViewBackward0"
 
 
-def _reshape_view(cls, input, shape, view_fn):
-    """input's data reshaped to `shape` as a view of input, recorded as node cls (a Reshape) when it needs a graph."""
+def _view_op(cls, input, args, compute, view_fn):
+    """A view op whose node class cls takes (input, *args): compute(data, args[0]) without re-checking on the fast
+    path (recorded when input needs a graph), marked as a view of input."""
     d = input._data
     if STATE.fast and type(input) is Tensor:
         if input._rg and STATE.enabled:
-            out = record(cls, (input, shape, False), (d, shape, False))
+            out = record(cls, (input,) + args, (d,) + args)
         else:
             out = _new(Tensor)
-            out._data = d.reshape(shape)
+            out._data = compute(d, args[0])
     else:
-        out = cls.apply(input, shape, False)
+        out = cls.apply(input, *args)
     return input._make_view(out, view_fn)
+
+
+def _reshape_view(cls, input, shape, view_fn):
+    """input's data reshaped to `shape`, recorded as node cls (a Reshape)."""
+    return _view_op(cls, input, (shape, False), np.ndarray.reshape, view_fn)
 
 
 def _numpy_view(d, shape):
@@ -250,17 +256,8 @@ class T(Permute):
 
 
 def _permute_view(cls, input, perm, view_fn):
-    """input's data permuted by `perm` as a view of input, recorded as node cls (a Permute) when it needs a graph."""
-    d = input._data
-    if STATE.fast and type(input) is Tensor:
-        if input._rg and STATE.enabled:
-            out = record(cls, (input, perm), (d, perm))
-        else:
-            out = _new(Tensor)
-            out._data = d.transpose(perm)
-    else:
-        out = cls.apply(input, perm)
-    return input._make_view(out, view_fn)
+    """input's data permuted by `perm`, recorded as node cls (a Permute)."""
+    return _view_op(cls, input, (perm,), np.ndarray.transpose, view_fn)
 
 
 def permute(input, *dims):
