@@ -44,6 +44,23 @@ def small_add_grad(lib):
     return lambda: a + b
 
 
+def small_grad(op, *shapes):
+    """op on 4x4 (or the given shapes) tensors that require grad: the forward only, recording a graph node."""
+    def make(lib):
+        ts = [_t(lib, _arr(*shape), True) for shape in shapes or [(4, 4)]]
+        return lambda: op(lib, *ts)
+    return make
+
+
+def small_loss_grad(name):
+    """A loss over 4x4 scores and 4 class targets, requiring grad."""
+    def make(lib):
+        x, y = _t(lib, _arr(4, 4), True), lib.from_numpy(np.array([0, 3, 1, 2]))
+        fn = getattr(lib.nn.functional, name)
+        return lambda: fn(x, y)
+    return make
+
+
 def large_binary(op, n=1_000_000):
     def make(lib):
         a, b = _t(lib, _arr(n)), _t(lib, _arr(n))
@@ -109,6 +126,23 @@ ALL = [
     ("overhead: index a[1:3]", small_unary(lambda a: a[1:3])),
     ("overhead: matmul 4x4", small_binary(lambda a, b: a @ b)),
     ("overhead+autograd: add 4x4 requires_grad", small_add_grad),
+    ("overhead+autograd: mul 4x4 requires_grad", small_grad(lambda L, a, b: a * b, (4, 4), (4, 4))),
+    ("overhead+autograd: tanh 4x4 requires_grad", small_grad(lambda L, a: a.tanh())),
+    ("overhead+autograd: pow 2 4x4 requires_grad", small_grad(lambda L, a: a ** 2)),
+    ("overhead+autograd: sum 4x4 requires_grad", small_grad(lambda L, a: a.sum())),
+    ("overhead+autograd: sum(1) 4x4 requires_grad", small_grad(lambda L, a: a.sum(1))),
+    ("overhead+autograd: mean 4x4 requires_grad", small_grad(lambda L, a: a.mean())),
+    ("overhead+autograd: max(1) 4x4 requires_grad", small_grad(lambda L, a: a.max(1))),
+    ("overhead+autograd: var(1) 4x4 requires_grad", small_grad(lambda L, a: a.var(1))),
+    ("overhead+autograd: matmul 4x4 requires_grad", small_grad(lambda L, a, b: a @ b, (4, 4), (4, 4))),
+    ("overhead+autograd: addmm 4x4 requires_grad", small_grad(lambda L, v, a, b: L.addmm(v, a, b), (4,), (4, 4),
+                                                              (4, 4))),
+    ("overhead+autograd: view 4x4 requires_grad", small_grad(lambda L, a: a.view(16))),
+    ("overhead+autograd: getitem 4x4 requires_grad", small_grad(lambda L, a: a[1:3])),
+    ("overhead+autograd: cat 4x4 requires_grad", small_grad(lambda L, a, b: L.cat([a, b]), (4, 4), (4, 4))),
+    ("overhead+autograd: softmax 4x4 requires_grad", small_grad(lambda L, a: L.softmax(a, 1))),
+    ("overhead+autograd: nll_loss 4x4 requires_grad", small_loss_grad("nll_loss")),
+    ("overhead+autograd: cross_entropy 4x4 requires_grad", small_loss_grad("cross_entropy")),
     ("overhead+autograd: tiny graph fwd+bwd (6 ops)", small_graph),
     ("large: add 1M float32", large_binary(lambda a, b: a + b)),
     ("large: mul 1M float32", large_binary(lambda a, b: a * b)),

@@ -14,6 +14,7 @@ from .utils.hooks import RemovableHandle
 from . import _tensor_str
 
 _new = object.__new__
+_tuple_new = tuple.__new__  # a Size from an ndarray's shape, whose entries are already ints
 
 _NON_LEAF_GRAD_MSG = ("The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
                       "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
@@ -83,11 +84,11 @@ class Tensor:
 
     @property
     def shape(self):
-        return Size(self._data.shape)
+        return _tuple_new(Size, self._data.shape)
 
     def size(self, dim=None):
         if dim is None:
-            return Size(self._data.shape)
+            return _tuple_new(Size, self._data.shape)
         if self._data.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[_wrap_dim(dim, self._data.ndim)]

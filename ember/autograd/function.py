@@ -148,6 +148,18 @@ def record(cls, args, raw):
     return ctx._build_single(args, cls.forward(ctx, *raw))
 
 
+def run(cls, args, raw, rg):
+    """The fast paths' Function.apply for internal op cls with one ndarray result: recorded as a node whose inputs
+    are `args` when rg (grad mode on and an input requires grad, as the caller checked), else forward alone."""
+    ctx = _new(cls._backward_cls)
+    out = cls.forward(ctx, *raw)
+    if rg:
+        return ctx._build_single(args, out)
+    t = _new(Tensor)
+    t._data = out
+    return t
+
+
 def record_result(cls, inputs, out, **ctx_state):
     """Record internal op cls as the node of `out`, the result its forward would give for `inputs` (computed by a
     fast path); ctx_state is what forward would have kept on ctx."""

@@ -614,24 +614,44 @@ _UNSHIFTED_SUM_RANGE = {np.dtype(np.float32): (2.0 ** -30, 2.0 ** 60), np.dtype(
 UFUNC_BUFFER = 8192  # numpy's default ufunc buffer, in elements
 
 
+# Arrays up to this size take the plain paths: at this size a NumPy call's fixed cost, not the data, sets the time.
+SMALL = 1024
+
+
 def sum_keepdim(a, dim):
     """a.sum(dim, keepdims=True); over the last axis by einsum's contiguous kernel (several times faster)."""
-    if dim == a.ndim - 1 and a.dtype in _UNSHIFTED_SUM_RANGE:
+    if dim == a.ndim - 1 and a.dtype in _UNSHIFTED_SUM_RANGE and a.size > SMALL:
         return np.einsum("...i->...", a)[..., None]
-    return np.sum(a, axis=dim, keepdims=True)
+    return np.add.reduce(a, axis=dim, keepdims=True)
 
 
 def row_buffers(a, dim=-1):
     """A context for ufuncs that broadcast per-row values along the rows (last axis) of a C-contiguous `a`
     (x - max, e / sum): numpy's ufunc buffer cut to the row length, so rows shorter than the default buffer are
     iterated in place rather than gathered into buffers (about 30% faster; gathering is faster for rows shorter
-    than ~300). Errors are ignored inside, as in PyTorch's kernels."""
+    than ~300). Errors are ignored inside, as in PyTorch's kernels (small arrays rely on ember's global
+    np.seterr(all="ignore"), which saves the errstate switch that would cost more than the arithmetic)."""
+    if a.size <= SMALL:
+        return _QUIET
     state = np.errstate(all="ignore")
     n = a.shape[-1] if a.ndim else 1
     last = dim in (-1, a.ndim - 1) and a.flags.c_contiguous
     if last and 320 <= n < UFUNC_BUFFER and a.size >= 4 * UFUNC_BUFFER:
         return _Buffered(state, n // 16 * 16)
     return state
+
+
+class _Quiet:
+    """A context that does nothing (row_buffers of a small array)."""
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return None
+
+
+_QUIET = _Quiet()
 
 
 class _Buffered:
@@ -651,11 +671,12 @@ class _Buffered:
 def exp_sum(x, dim):
     """(e, s, shift) with e = exp(x - shift) and s = e.sum(dim) (keepdims): the stable core of softmax, log_softmax
     and cross-entropy in one exp pass. shift is None when every slice's plain sum of exp(x) is in the safe range,
-    else the max along dim for the slices that were redone shifted (0 for the others; all slices for dtypes other
-    than float32/64); NaN and inf propagate as in PyTorch's max-shifted kernels."""
-    if x.dtype not in _UNSHIFTED_SUM_RANGE:
-        shift = np.max(x, axis=dim, keepdims=True)
-        e = np.exp(np.subtract(x, shift, out=np.empty_like(x)))
+    else the max along dim for the slices that were redone shifted (0 for the others; all slices for small arrays
+    and dtypes other than float32/64); NaN and inf propagate as in PyTorch's max-shifted kernels."""
+    if x.dtype not in _UNSHIFTED_SUM_RANGE or x.size <= SMALL:
+        shift = np.maximum.reduce(x, axis=dim, keepdims=True)
+        e = np.subtract(x, shift, out=np.empty_like(x))
+        np.exp(e, out=e)
         return e, sum_keepdim(e, dim), shift
     e = np.exp(x, out=np.empty_like(x))
     s = sum_keepdim(e, dim)

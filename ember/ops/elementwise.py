@@ -306,6 +306,7 @@ def _pow_scalar(a, e):
 
 class Pow(_Binary):
     _node_name = "PowBackward0"
+    ufunc_like = True   # float operands compute in their dtype; pow() reaches the fast paths only with those
 
     @staticmethod
     def np_fn(a, b):
@@ -687,6 +688,10 @@ def fmod(input, other, *, out=None):
 
 
 def pow(input, exponent, *, out=None):
+    if type(input) is Tensor and out is None and input._data.dtype.kind == "f":
+        tb = type(exponent)
+        if tb is float or tb is int or (tb is Tensor and exponent._data.dtype is input._data.dtype):
+            return _binary(Pow, input, exponent, "pow")
     a, b = as_tensor_arg(input), as_tensor_arg(exponent)
     _check_operands(a, b, "pow", "any")
     rd = _result_dtype(a, b)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, _wrap, record
+from ..autograd.function import Function, _wrap, record, run
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim
 
@@ -191,15 +191,26 @@ def _finish(r, out):
     return r
 
 
-def matmul(input, other, *, out=None):
-    if out is None and type(input) is Tensor and type(other) is Tensor and STATE.fast:
+def _fast_product(input, other, ndim, node):
+    """The product of two float Tensors of one dtype, both `ndim`-D (2: matrices, 3: batches of one size) with
+    matching inner sizes, recorded as `node`; None for the other calls, which take the checked path."""
+    if type(input) is Tensor and type(other) is Tensor and STATE.fast:
         a, b = input._data, other._data
-        if a.ndim == 2 and b.ndim == 2 and a.dtype is b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]:
+        if a.ndim == ndim and b.ndim == ndim and a.dtype is b.dtype and a.dtype.kind == "f" and \
+                a.shape[-1] == b.shape[-2] and (ndim == 2 or a.shape[0] == b.shape[0]):
             if (input._rg or other._rg) and STATE.enabled:
-                return record(_node_cls("MmBackward0"), (input, other), (a, b))
+                return record(_node_cls(node), (input, other), (a, b))
             t = _new(Tensor)
             t._data = np.matmul(a, b)
             return t
+    return None
+
+
+def matmul(input, other, *, out=None):
+    if out is None:
+        r = _fast_product(input, other, 2, "MmBackward0")
+        if r is not None:
+            return r
     _check_tensor(input, "matmul")
     _check_tensor(other, "matmul", "other", 2)
     a, b = input, other
@@ -236,6 +247,10 @@ def matmul(input, other, *, out=None):
 
 
 def mm(input, mat2, *, out=None):
+    if out is None:
+        r = _fast_product(input, mat2, 2, "MmBackward0")
+        if r is not None:
+            return r
     _check_tensor(input, "mm")
     _check_tensor(mat2, "mm", "mat2", 2)
     if input._data.ndim != 2:
@@ -247,6 +262,10 @@ def mm(input, mat2, *, out=None):
 
 
 def bmm(input, mat2, *, out=None):
+    if out is None:
+        r = _fast_product(input, mat2, 3, "BmmBackward0")
+        if r is not None:
+            return r
     _check_tensor(input, "bmm")
     _check_tensor(mat2, "bmm", "mat2", 2)
     if input._data.ndim != 3:
@@ -363,7 +382,51 @@ def _check_self_dtypes(ts, t1, t2):
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_cap(t1)} and {_cap(t2)}")
 
 
+class Addmm(Function):
+    """input + mat1 @ mat2 as one node (addmm with beta = alpha = 1), input broadcast to the product."""
+
+    _raw = True
+    _node_name = "AddmmBackward0"
+
+    @staticmethod
+    def forward(ctx, inp, m1, m2):
+        out = np.matmul(m1, m2)
+        out += inp
+        ctx.input_shape = inp.shape
+        ctx.save_for_backward(m1, m2)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        m1, m2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (sum_to(g, ctx.input_shape) if need[0] else None,) + _matmul_grads(g, m1, m2, need[1:])
+
+
+def _is_one(v):
+    return (type(v) is int or type(v) is float) and v == 1
+
+
+def _fast_addmm(input, mat1, mat2):
+    """addmm (beta = alpha = 1) of float Tensors of one dtype, 2-D matrices with matching inner sizes and an input
+    NumPy broadcasts onto their product; None for the other calls, which take the checked path."""
+    if not (isinstance(input, Tensor) and isinstance(mat1, Tensor) and isinstance(mat2, Tensor) and STATE.fast):
+        return None
+    x, a, b = input._data, mat1._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2 or x.ndim > 2 or a.shape[1] != b.shape[0] or a.dtype.kind != "f" or \
+            not (x.dtype is a.dtype is b.dtype):
+        return None
+    try:
+        return run(Addmm, (input, mat1, mat2), (x, a, b), (input._rg or mat1._rg or mat2._rg) and STATE.enabled)
+    except ValueError:
+        return None
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    if out is None and _is_one(beta) and _is_one(alpha):
+        r = _fast_addmm(input, mat1, mat2)
+        if r is not None:
+            return r
     _check_tensor(input, "addmm")
     _check_matrix(mat1, "mat1")
     _check_matrix(mat2, "mat2")

@@ -13,7 +13,11 @@ _INF = float("inf")
 
 
 def _targets(target, ignore_index, c, batched):
-    """(safe targets, kept mask) as 1-D arrays; torch's IndexError for a class out of range."""
+    """(safe targets, kept mask) as 1-D arrays; torch's IndexError for a class out of range. The mask is None when
+    every target is kept: batched int64 targets all in [0, c) while ignore_index is not (one comparison: negative
+    targets read as unsigned are out of range too)."""
+    if batched and target.dtype == np.int64 and not 0 <= ignore_index < c and (target.view(np.uint64) < c).all():
+        return target, None
     valid = target != ignore_index
     safe_t = np.where(valid, target, 0)
     bad = (safe_t < 0) | (safe_t >= c)
@@ -23,7 +27,19 @@ def _targets(target, ignore_index, c, batched):
 
 
 def _nll_forward(ctx, picked, st, vm, weight, reduction, dtype, shape, batched):
-    """-w[t] * picked per position, reduced; remembers what _nll_coef needs."""
+    """-w[t] * picked per position, reduced; remembers what _nll_coef needs (w None: every weight is 1)."""
+    if vm is None and weight is None:
+        ctx.geom, ctx.out_dtype = (shape, st, None, None, reduction, batched), dtype
+        losses = np.negative(picked)
+        if reduction == "none":
+            return losses
+        total = np.add.reduce(losses)
+        if reduction == "sum":
+            return np.asarray(total, dtype)
+        ctx.wsum = dtype.type(len(st))
+        return np.asarray(total / ctx.wsum, dtype)
+    if vm is None:
+        vm = np.ones(len(st), bool)
     w = (weight[st] if weight is not None else np.ones_like(picked)) * vm
     w = w.astype(dtype, copy=False)
     losses = -picked * w
@@ -37,9 +53,17 @@ def _nll_forward(ctx, picked, st, vm, weight, reduction, dtype, shape, batched):
     return np.asarray(total / ctx.wsum, dtype)
 
 
+def _geom(ctx):
+    """ctx.geom with the weights and kept mask that _nll_forward left out as all ones filled in."""
+    shape, st, w, vm, reduction, batched = ctx.geom
+    if w is None:
+        w, vm = np.ones(len(st), ctx.out_dtype), np.ones(len(st), bool)
+    return shape, st, w, vm, reduction, batched
+
+
 def _nll_coef(ctx, g):
     """d loss / d logp[t] per position (-w[t] times the upstream gradient, / total weight for 'mean')."""
-    shape, st, w, vm, reduction, batched = ctx.geom
+    shape, st, w, vm, reduction, batched = _geom(ctx)
     if reduction == "mean":
         # torch writes -w[t] * (g / total_weight) at kept positions only: all-ignored gives zeros, not nan.
         return E.where(Tensor._make(vm), Tensor._make(-w) * (g / Tensor._make(np.asarray(ctx.wsum))), 0.0)
@@ -50,7 +74,7 @@ def _nll_coef(ctx, g):
 
 def _nll_coef_array(ctx, g):
     """_nll_coef on arrays, for a backward that records no graph."""
-    shape, st, w, vm, reduction, batched = ctx.geom
+    shape, st, w, vm, reduction, batched = _geom(ctx)
     if reduction == "mean":
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(vm, -w * (g / ctx.wsum), 0).astype(w.dtype, copy=False)
@@ -68,7 +92,7 @@ class NLLLoss(Function):
         batched = logp.ndim > 1
         st, vm = _targets(target, ignore_index, logp.shape[-1] if not batched else logp.shape[1], batched)
         lp = logp if batched else logp[None]
-        picked = np.take_along_axis(lp, st[:, None], 1)[:, 0]
+        picked = lp[np.arange(len(st)), st]
         return _nll_forward(ctx, picked, st, vm, weight, reduction, logp.dtype, logp.shape, batched)
 
     @staticmethod

@@ -9,9 +9,10 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, _wrap, record
+from ..autograd.function import Function, _wrap, record, run
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
+from . import elementwise as _E
 
 INF = float("inf")
 NAN = float("nan")
@@ -184,10 +185,27 @@ class _Whole:
 _WHOLE = _Whole()
 
 
+def _fast_dims(input, dim, keepdim):
+    """The dims of a reduction of a float Tensor over everything (dim None, no keepdim) or one int dim in range, for
+    the fast paths of sum and mean; None for the other calls, which take the checked path."""
+    if type(input) is Tensor and STATE.fast and input._data.dtype.kind == "f":
+        n = input._data.ndim
+        if dim is None:
+            return None if keepdim else tuple(range(n))
+        if type(dim) is int and -n <= dim < n:
+            return (dim % n,)
+    return None
+
+
 def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     whole = dim is _WHOLE
     if whole:
         dim = None
+    if type(dim) is int and dtype is None and out is None:
+        dims = _fast_dims(input, dim, keepdim)
+        if dims is not None:
+            d = input._data
+            return run(Sum, (input, dims, keepdim, d.dtype), (d, dims, keepdim, d.dtype), input._rg and STATE.enabled)
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
@@ -237,6 +255,8 @@ class Mean(Function):
     def forward(ctx, x, dims, keepdim):
         n = _reduced_count(x.shape, dims)
         ctx.meta = (x.shape, dims, keepdim, n)
+        if n:
+            return np.asarray(_add_reduce(x, dims, keepdim, x.dtype) / x.dtype.type(n))
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.asarray(_add_reduce(x, dims, keepdim, x.dtype) / x.dtype.type(n))
 
@@ -254,6 +274,11 @@ def mean(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     whole = dim is _WHOLE
     if whole:
         dim = None
+    if dtype is None and out is None:
+        dims = _fast_dims(input, dim, keepdim)
+        if dims is not None:
+            return run(MeanAll if whole else Mean, (input, dims, keepdim), (input._data, dims, keepdim),
+                       input._rg and STATE.enabled)
     if dtype is not None:
         input = input.to(dtype)
     _require_float(input, "mean", "could not infer output dtype. Input dtype must be either a floating point or "
@@ -360,11 +385,11 @@ class _Select(Function):
         if x.ndim == 0:
             ctx.idx = np.zeros((), np.int64)
             return x.copy(), ctx.idx.copy()
-        vals = np.take_along_axis(x, idx, dim)
+        vals = _take_along(x, idx, dim)
         if not keepdim:
-            vals, idx = np.squeeze(vals, dim), np.squeeze(idx, dim)
+            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
         ctx.idx = idx.copy()
-        return vals.copy(), idx.copy()
+        return vals, idx.copy()
 
     @classmethod
     def backward(cls, ctx, g, _gi):
@@ -378,6 +403,16 @@ class _Select(Function):
             return _PlaceAt.apply(g, idx, shape, dim), None, None, None
         from .indexing import scatter_grad_along
         return scatter_grad_along(g, Tensor._make(idx), shape, dim), None, None, None
+
+
+def _take_along(x, idx, dim):
+    """np.take_along_axis(x, idx, dim) (a new array), with the 2-D case indexed directly (its cost is in the
+    argument handling on small arrays)."""
+    if x.ndim == 2 and idx.shape[dim] == 1:
+        if dim == 1:
+            return x[np.arange(x.shape[0]), idx[:, 0]][:, None]
+        return x[idx[0], np.arange(x.shape[1])][None]
+    return np.take_along_axis(x, idx, dim)
 
 
 class _PlaceAt(Function):
@@ -432,7 +467,7 @@ class _EvenAll(Function):
     def forward(cls, ctx, x):
         if x.size == 0:
             cls.empty(x)
-        out = np.asarray(cls.value(x)).astype(x.dtype)
+        out = np.asarray(cls.value(x)).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, out)
         return out
 
@@ -453,13 +488,13 @@ class _EvenAll(Function):
 class MaxAll(_EvenAll):
     _node_name = "MaxBackward1"
     opname = "max"
-    value = staticmethod(np.max)
+    value = staticmethod(functools.partial(np.maximum.reduce, axis=None))
 
 
 class MinAll(_EvenAll):
     _node_name = "MinBackward1"
     opname = "min"
-    value = staticmethod(np.min)
+    value = staticmethod(functools.partial(np.minimum.reduce, axis=None))
 
 
 class _AmaxAmin(Function):
@@ -507,16 +542,17 @@ class AMin(_AmaxAmin):
     np_fn = staticmethod(np.min)
 
 
-def _nan_arg(x, dim, fn):
-    """argmax/argmin along dim where a NaN wins (its first occurrence), as in PyTorch."""
-    if x.dtype.kind == "f":
-        nan = np.isnan(x)
-        if nan.any():
-            return np.where(nan.any(axis=dim), np.argmax(nan, axis=dim), fn(x, axis=dim))
-    return fn(x, axis=dim)
-
-
 def _extremum(input, dim, keepdim, other, out, pair_fn, all_cls, dim_cls, arg_fn, rt):
+    """max/min: of the whole tensor, along a dim (values and indices) or against another tensor. arg_fn is
+    ndarray.argmax/argmin, which pick the first NaN (as PyTorch) or else the first extremum."""
+    if other is None and out is None and type(input) is Tensor and STATE.fast:
+        x = input._data
+        if dim is None:
+            return run(all_cls, (input,), (x,), input._rg and STATE.enabled)
+        n = x.ndim
+        if type(dim) is int and n and x.size and -n <= dim < n:
+            d = dim % n
+            return tuple.__new__(rt, dim_cls.apply(input, arg_fn(x, d, keepdims=True), d, keepdim))
     if isinstance(dim, Tensor):
         return _out(pair_fn(input, dim), out, all_cls.opname)
     if other is not None:
@@ -528,18 +564,16 @@ def _extremum(input, dim, keepdim, other, out, pair_fn, all_cls, dim_cls, arg_fn
     if x.ndim == 0:
         return _out(_select(dim_cls, rt, input, np.zeros((), np.int64), 0), out, all_cls.opname)
     _check_nonempty(x, (d,), all_cls.opname)
-    idx = np.expand_dims(_nan_arg(x, d, arg_fn), d)
+    idx = arg_fn(x, d, keepdims=True)
     return _out(_select(dim_cls, rt, input, idx, d, keepdim), out, all_cls.opname)
 
 
 def max(input, dim=None, keepdim=False, *, other=None, out=None):
-    from .elementwise import maximum
-    return _extremum(input, dim, keepdim, other, out, maximum, MaxAll, MaxDim, np.argmax, return_types.max)
+    return _extremum(input, dim, keepdim, other, out, _E.maximum, MaxAll, MaxDim, np.ndarray.argmax, return_types.max)
 
 
 def min(input, dim=None, keepdim=False, *, other=None, out=None):
-    from .elementwise import minimum
-    return _extremum(input, dim, keepdim, other, out, minimum, MinAll, MinDim, np.argmin, return_types.min)
+    return _extremum(input, dim, keepdim, other, out, _E.minimum, MinAll, MinDim, np.ndarray.argmin, return_types.min)
 
 
 def amax(input, dim=(), keepdim=False, *, out=None):
@@ -592,22 +626,21 @@ def _arg_extremum(input, dim, keepdim, fn, name):
     if dim is None:
         if x.size == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
-        r = np.asarray(_nan_arg(x.reshape(-1), 0, fn), np.int64)
+        r = np.asarray(fn(x, None), np.int64)
         return Tensor._make(r.reshape((1,) * x.ndim if keepdim else ()))
     d = wrap_dim(dim, x.ndim)
     if x.ndim == 0:
         return Tensor._make(np.zeros((), np.int64))
     _check_nonempty(x, (d,), name)
-    r = np.asarray(_nan_arg(x, d, fn), np.int64)
-    return Tensor._make(np.expand_dims(r, d) if keepdim else r)
+    return Tensor._make(np.asarray(fn(x, d, keepdims=keepdim), np.int64))
 
 
 def argmax(input, dim=None, keepdim=False, *, out=None):
-    return _out(_arg_extremum(input, dim, keepdim, np.argmax, "argmax"), out, "argmax")
+    return _out(_arg_extremum(input, dim, keepdim, np.ndarray.argmax, "argmax"), out, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False, *, out=None):
-    return _out(_arg_extremum(input, dim, keepdim, np.argmin, "argmin"), out, "argmin")
+    return _out(_arg_extremum(input, dim, keepdim, np.ndarray.argmin, "argmin"), out, "argmin")
 
 
 # ---- var / std -------------------------------------------------------------------------------------------------------
@@ -632,11 +665,20 @@ def _var_args(input, dim, unbiased, keepdim, correction, opname):
 
 def _var_forward(x, dims, correction, keepdim):
     n = _reduced_count(x.shape, dims)
+    if n and x.dtype in _F32_64:
+        # np.mean's own result for these dtypes (the sum divided by n, correctly rounded), without its wrapper;
+        # ember's global np.seterr(all="ignore") keeps a zero divisor quiet.
+        d = np.subtract(x, np.add.reduce(x, axis=dims, keepdims=True) / x.dtype.type(n))
+        dof = x.dtype.type(builtins.max(n - correction, 0))
+        return np.asarray(np.add.reduce(np.multiply(d, d), axis=dims, keepdims=keepdim) / dof, x.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = np.mean(x, axis=dims, keepdims=True) if n else np.zeros([1] * x.ndim, x.dtype)
         d = x - mu
         out = np.sum(d * d, axis=dims, keepdims=keepdim) / x.dtype.type(builtins.max(n - correction, 0))
     return np.asarray(out, x.dtype)
+
+
+_F32_64 = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _var_backward(g, x, dims, correction, keepdim, full):

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record, record_result
+from ..autograd.function import Function, record, record_result, run
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to
 from ._bits import keep
@@ -463,7 +463,42 @@ class Cat(Function):
         return tuple(out)
 
 
+def _fast_join(cls, tensors, dim, extra):
+    """cat (extra 0) or stack (extra 1) of a non-empty list or tuple of Tensors of one dtype and rank, over an int dim
+    in range, through node cls; None for the other calls (and for shapes NumPy refuses), which take the checked
+    path and its errors."""
+    if not STATE.fast or type(dim) is not int or not tensors or (type(tensors) is not list and
+                                                                   type(tensors) is not tuple):
+        return None
+    first = tensors[0]
+    if not isinstance(first, Tensor):
+        return None
+    dt, n = first._data.dtype, first._data.ndim
+    arrays = []
+    rg = False
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            return None
+        a = t._data
+        if a.dtype is not dt or a.ndim != n:
+            return None
+        arrays.append(a)
+        rg = rg or t._rg
+    n += extra
+    if not n or not -n <= dim < n:
+        return None
+    d = dim % n
+    try:
+        return run(cls, (d, dt, *tensors), (d, dt, *arrays), rg and STATE.enabled)
+    except ValueError:
+        return None
+
+
 def cat(tensors, dim=0, *, out=None):
+    if out is None:
+        r = _fast_join(Cat, tensors, dim, 0)
+        if r is not None:
+            return r
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -496,7 +531,34 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+class Stack(Function):
+    """Tensors of one shape joined along a new dim; each gets its slice of the gradient, in its own dtype."""
+
+    _raw = True
+    _node_name = "StackBackward0"
+
+    @staticmethod
+    def forward(ctx, dim, nd, *xs):
+        if builtins.any(x.shape != xs[0].shape for x in xs):
+            raise ValueError("stack expects each tensor to be equal size")
+        ctx.dim, ctx.dtypes = dim, [x.dtype for x in xs]
+        key = (slice(None),) * dim + (None,)
+        return np.concatenate([x[key].astype(nd, copy=False) for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        out = [None, None]
+        for i, (dt, need) in enumerate(zip(ctx.dtypes, ctx.needs_input_grad[2:])):
+            gi = g.select(ctx.dim, i) if need else None
+            out.append(gi.to(_dtype.from_numpy_dtype(dt)) if gi is not None and dt != g._data.dtype else gi)
+        return tuple(out)
+
+
 def stack(tensors, dim=0, *, out=None):
+    if out is None:
+        r = _fast_join(Stack, tensors, dim, 1)
+        if r is not None:
+            return r
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -506,7 +568,16 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shp)} at entry 0 and "
                                f"{list(t._data.shape)} at entry {i}")
     d = wrap_dim(dim, len(shp) + 1)
-    return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+    if STATE.tracing:  # the ONNX exporter has no Stack converter; it converts the unsqueezes and the cat
+        return cat([unsqueeze(t, d) for t in tensors], d, out=out)
+    nd = tensors[0].dtype
+    for t in tensors[1:]:
+        nd = _dtype.promote_types(nd, t.dtype)
+    r = Stack.apply(d, nd.np, *tensors)
+    if out is not None:
+        from .elementwise import _out
+        return _out(r, out)
+    return r
 
 
 def _nonempty(tensors, name):

@@ -12,6 +12,8 @@ import ember
 from tests.parity import check, r, ri
 
 F32, F64 = np.float32, np.float64
+TARGETS = np.array([0, 3, 1, 2, 3])
+IGNORED = np.array([0, -100, 1, 2, -100])
 
 CASES = {
     "add": (lambda t, a, b: a + b, [r(3, 4), r(3, 4, seed=1)]),
@@ -89,6 +91,86 @@ CASES = {
     "linear 3-D": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(2, 5, 4), r(3, 4, seed=1), r(3, seed=2)]),
     "linear 2-D bias": (lambda t, x, w, b: t.nn.functional.linear(x, w, b), [r(5, 4), r(3, 4, seed=1), r(5, 3)]),
     "linear parameter": (lambda t, x, w: t.nn.functional.linear(x, t.nn.Parameter(w)), [r(5, 4), r(3, 4, seed=1)]),
+    "pow int scalar": (lambda t, a: a ** 3, [r(3, 4)]),
+    "pow negative": (lambda t, a: a ** -1, [r(3, 4) + 4]),
+    "pow float scalar": (lambda t, a: a.pow(2.5), [r(3, 4) ** 2]),
+    "pow tensor": (lambda t, a, b: a ** b, [r(3, 4) ** 2, r(3, 4, seed=1)]),
+    "pow tensor broadcast": (lambda t, a, b: t.pow(a, b), [r(3, 4) ** 2, r(4, seed=1)]),
+    "pow mixed dtypes": (lambda t, a, b: a ** b.double(), [r(3, 4) ** 2, r(3, 4, seed=1)]),
+    "pow int tensor": (lambda t, a: a ** 2, [ri(3, 4)]),
+    "pow 0-d": (lambda t, a: a ** 3, [r()]),
+    "pow parameter": (lambda t, a: t.nn.Parameter(a) ** 2, [r(3, 4)]),
+    "softmax": (lambda t, a: t.nn.functional.softmax(a, -1), [r(3, 4)]),
+    "softmax dim 0": (lambda t, a: a.softmax(0), [r(3, 4)]),
+    "softmax of transposed": (lambda t, a: t.softmax(a.t(), 1), [r(3, 4)]),
+    "softmax 0-d": (lambda t, a: t.nn.functional.softmax(a, 0), [r()]),
+    "softmax dtype": (lambda t, a: t.nn.functional.softmax(a, 1, dtype=t.float64), [r(3, 4)]),
+    "softmax large values": (lambda t, a: t.nn.functional.softmax(a * 100, 1), [r(3, 4)]),
+    "log_softmax": (lambda t, a: t.nn.functional.log_softmax(a, 1), [r(3, 4)]),
+    "log_softmax 3-D": (lambda t, a: a.log_softmax(-2), [r(2, 3, 4)]),
+    "nll_loss": (lambda t, a, y: t.nn.functional.nll_loss(a, y), [r(5, 4), TARGETS]),
+    "nll_loss sum": (lambda t, a, y: t.nn.functional.nll_loss(a, y, reduction="sum"), [r(5, 4), TARGETS]),
+    "nll_loss none": (lambda t, a, y: t.nn.functional.nll_loss(a, y, reduction="none"), [r(5, 4), TARGETS]),
+    "nll_loss ignored": (lambda t, a, y: t.nn.functional.nll_loss(a, y), [r(5, 4), IGNORED]),
+    "nll_loss ignore_index a class": (lambda t, a, y: t.nn.functional.nll_loss(a, y, ignore_index=3),
+                                      [r(5, 4), TARGETS]),
+    "nll_loss weight": (lambda t, a, y: t.nn.functional.nll_loss(a, y, a.detach()[0].abs()), [r(5, 4), TARGETS]),
+    "nll_loss 1-D": (lambda t, a, y: t.nn.functional.nll_loss(a, y), [r(4), np.array(2)]),
+    "cross_entropy": (lambda t, a, y: t.nn.functional.cross_entropy(a, y), [r(5, 4), TARGETS]),
+    "cross_entropy ignored": (lambda t, a, y: t.nn.functional.cross_entropy(a, y), [r(5, 4), IGNORED]),
+    "cross_entropy none": (lambda t, a, y: t.nn.functional.cross_entropy(a, y, reduction="none"),
+                           [r(5, 4), TARGETS]),
+    "max": (lambda t, a: a.max(), [r(3, 4)]),
+    "min": (lambda t, a: t.min(a), [r(3, 4)]),
+    "max ties": (lambda t, a: a.max(), [np.ones((3, 4))]),
+    "max int": (lambda t, a: a.max(), [ri(3, 4)]),
+    "max dim": (lambda t, a: a.max(1)[0], [r(3, 4)]),
+    "max dim indices": (lambda t, a: a.max(1).indices, [r(3, 4)]),
+    "max dim 0 keepdim": (lambda t, a: a.max(0, keepdim=True).values, [r(3, 4)]),
+    "min dim negative": (lambda t, a: a.min(-1)[0], [r(3, 4)]),
+    "max dim 3-D": (lambda t, a: t.max(a, 1)[0], [r(2, 3, 4)]),
+    "max dim 0-d": (lambda t, a: a.max(0)[0], [r()]),
+    "max dim nan": (lambda t, a: a.max(1).values, [np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 1.0, 0.0, -1.0]])]),
+    "argmax": (lambda t, a: a.argmax(), [r(3, 4)]),
+    "argmin dim keepdim": (lambda t, a: a.argmin(1, keepdim=True), [r(3, 4)]),
+    "argmax nan": (lambda t, a: a.argmax(1), [np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 1.0, 0.0, -1.0]])]),
+    "var": (lambda t, a: a.var(), [r(3, 4)]),
+    "var dim": (lambda t, a: a.var(1), [r(3, 4)]),
+    "std dim keepdim": (lambda t, a: a.std(0, keepdim=True), [r(3, 4)]),
+    "std unbiased false": (lambda t, a: a.std(unbiased=False), [r(3, 4)]),
+    "var one element": (lambda t, a: a.var(), [r(1)]),
+    "sum dim": (lambda t, a: a.sum(1), [r(3, 4)]),
+    "sum negative dim keepdim": (lambda t, a: a.sum(-1, keepdim=True), [r(3, 4)]),
+    "sum dim int": (lambda t, a: a.sum(0), [ri(3, 4)]),
+    "sum dim tuple": (lambda t, a: a.sum((0, 1)), [r(3, 4)]),
+    "mean": (lambda t, a: a.mean(), [r(3, 4)]),
+    "mean dim": (lambda t, a: a.mean(0), [r(3, 4)]),
+    "mean dim keepdim": (lambda t, a: t.mean(a, -1, keepdim=True), [r(3, 4)]),
+    "mean None keepdim": (lambda t, a: a.mean(None, keepdim=True), [r(3, 4)]),
+    "mean 0-d": (lambda t, a: a.mean(0), [r()]),
+    "cat": (lambda t, a, b: t.cat([a, b]), [r(3, 4), r(2, 4, seed=1)]),
+    "cat dim 1 tuple": (lambda t, a, b: t.cat((a, b), 1), [r(3, 4), r(3, 2, seed=1)]),
+    "cat negative dim": (lambda t, a, b: t.cat([a, b, a], -1), [r(3, 4), r(3, 2, seed=1)]),
+    "cat mixed dtypes": (lambda t, a, b: t.cat([a, b.double()]), [r(3, 4), r(2, 4, seed=1)]),
+    "cat int": (lambda t, a, b: t.cat([a, b]), [ri(3, 4), ri(2, 4, seed=1)]),
+    "cat legacy empty": (lambda t, a, b: t.cat([a, b]), [r(3, 4), r(0)]),
+    "cat parameter": (lambda t, a, b: t.cat([t.nn.Parameter(a), b]), [r(3, 4), r(2, 4, seed=1)]),
+    "stack": (lambda t, a, b: t.stack([a, b]), [r(3, 4), r(3, 4, seed=1)]),
+    "stack last dim": (lambda t, a, b: t.stack((a, b), 2), [r(3, 4), r(3, 4, seed=1)]),
+    "stack negative dim": (lambda t, a, b: t.stack([a, b], -2), [r(3, 4), r(3, 4, seed=1)]),
+    "stack mixed dtypes": (lambda t, a, b: t.stack([a, b.double()], 1), [r(3, 4), r(3, 4, seed=1)]),
+    "stack 0-d": (lambda t, a, b: t.stack([a, b]), [r(), r(seed=1)]),
+    "mm": (lambda t, a, b: t.mm(a, b), [r(3, 4), r(4, 2, seed=1)]),
+    "bmm": (lambda t, a, b: t.bmm(a, b), [r(2, 3, 4), r(2, 4, 5, seed=1)]),
+    "bmm of transposed": (lambda t, a, b: a.bmm(b.transpose(1, 2)), [r(2, 3, 4), r(2, 5, 4, seed=1)]),
+    "addmm row": (lambda t, v, a, b: t.addmm(v, a, b), [r(2), r(3, 4, seed=1), r(4, 2, seed=2)]),
+    "addmm matrix": (lambda t, v, a, b: t.addmm(v, a, b), [r(3, 2), r(3, 4, seed=1), r(4, 2, seed=2)]),
+    "addmm column": (lambda t, v, a, b: v.addmm(a, b), [r(3, 1), r(3, 4, seed=1), r(4, 2, seed=2)]),
+    "addmm 0-d": (lambda t, v, a, b: t.addmm(v, a, b), [r(), r(3, 4, seed=1), r(4, 2, seed=2)]),
+    "addmm beta alpha": (lambda t, v, a, b: t.addmm(v, a, b, beta=0.5, alpha=2), [r(2), r(3, 4, seed=1),
+                                                                                   r(4, 2, seed=2)]),
+    "addmm parameter": (lambda t, v, a, b: t.addmm(t.nn.Parameter(v), a, b), [r(2), r(3, 4, seed=1),
+                                                                              r(4, 2, seed=2)]),
 }
 
 
@@ -104,7 +186,14 @@ def test_fast_path_parity(name, dt):
     check(fn, inputs, grad=True, dtypes=[dt])
 
 
-@pytest.mark.parametrize("name", CASES)
+# Known node-name mismatches (not fast-path bugs): a tensor exponent records PowBackward0 where torch records
+# PowBackward1; the ONNX converters look Pow up by its class, so a second Pow node class needs a converter first.
+_NAME_XFAIL = {"pow tensor", "pow tensor broadcast", "pow mixed dtypes"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="PowBackward1 not "
+                                                                          "recorded yet")) if n in _NAME_XFAIL else n
+                                  for n in CASES])
 def test_fast_path_grad_fn_names(name):
     fn, inputs = CASES[name]
     floats = [i for i, a in enumerate(inputs) if a.dtype.kind == "f"]
@@ -169,6 +258,42 @@ def test_view_taken_under_no_grad_requires_grad_but_gets_no_gradient():
         (v * 2).sum().backward()
         results.append([(t.requires_grad, t.is_leaf, t.grad is None) for t in (v, s, u)] + [x.grad is None, repr(s)])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("fn, exc, match", [
+    (lambda t: t.ones(3, 4) ** t.ones(3), RuntimeError, "must match the size of tensor b"),
+    (lambda t: t.nn.functional.softmax(t.ones(3, 4), 2), IndexError, "Dimension out of range"),
+    (lambda t: t.nn.functional.log_softmax(t.ones(3, 4, dtype=t.int64), 1), NotImplementedError, "not implemented"),
+    (lambda t: t.nn.functional.nll_loss(t.ones(3, 4), t.tensor([0, 4, 1])), IndexError, "Target 4 is out of bounds"),
+    (lambda t: t.nn.functional.nll_loss(t.ones(3, 4), t.tensor([0, -1, 1])), IndexError, "Target -1 is out of bounds"),
+    (lambda t: t.nn.functional.cross_entropy(t.ones(3, 4), t.tensor([0, 1])), ValueError, "to match target batch"),
+    (lambda t: t.ones(3, 4).max(2), IndexError, "Dimension out of range"),
+    (lambda t: t.ones(3, 0).max(1), IndexError, "Expected reduction dim 1 to have non-zero size"),
+    (lambda t: t.ones(0).max(), RuntimeError, "Expected reduction dim to be specified"),
+    (lambda t: t.ones(3, 4).sum(2), IndexError, "Dimension out of range"),
+    (lambda t: t.ones(3, 4, dtype=t.int64).mean(0), RuntimeError, "Input dtype must be either a floating point"),
+    (lambda t: t.cat([t.ones(3, 4), t.ones(3, 5)]), RuntimeError, "Sizes of tensors must match except in dimension 0"),
+    (lambda t: t.cat([t.ones(3, 4), t.ones(3)]), RuntimeError, "Tensors must have same number of dimensions"),
+    (lambda t: t.cat([t.ones(3, 4)], 2), IndexError, "Dimension out of range"),
+    (lambda t: t.stack([t.ones(3, 4), t.ones(4, 3)]), RuntimeError, "stack expects each tensor to be equal size"),
+    (lambda t: t.stack([t.ones(3, 4)], 3), IndexError, "Dimension out of range"),
+    (lambda t: t.mm(t.ones(3, 4), t.ones(3, 4)), RuntimeError, "cannot be multiplied"),
+    (lambda t: t.mm(t.ones(3, 4), t.ones(4, 2, dtype=t.float64)), RuntimeError, "same dtype"),
+    (lambda t: t.bmm(t.ones(2, 3, 4), t.ones(3, 4, 2)), RuntimeError, "Expected size for first two dimensions"),
+    (lambda t: t.addmm(t.ones(5), t.ones(3, 4), t.ones(4, 2)), RuntimeError, "The expanded size of the tensor"),
+])
+def test_fast_path_fallbacks_raise_torch_errors(fn, exc, match):
+    """Calls the fast paths turn down (bad dims, shapes, classes) reach the checked path and raise torch's errors."""
+    from tests.parity import raises
+    raises(fn, exc, match)
+
+
+def test_stack_records_its_own_node_and_shape_is_a_size():
+    for lib in (ember, torch):
+        x = lib.ones(2, 3, requires_grad=True)
+        assert type(lib.stack([x, x]).grad_fn).__name__ == "StackBackward0"
+        assert type(x.shape) is lib.Size and x.shape == (2, 3) and type(x.size()) is lib.Size
+    assert repr(ember.ones(2, 3).shape) == repr(torch.ones(2, 3).shape)
 
 
 def test_view_refused_on_the_fast_path_raises_torch_error():

@@ -9,6 +9,7 @@ from ...ops import elementwise as E
 from ...ops._util import wrap_dim
 from ...ops._bits import put
 from ...autograd.grad_mode import STATE
+from ...autograd.function import run
 from ... import random as _random
 
 
@@ -201,7 +202,21 @@ def _softmax_input(input, dim, dtype, name):
     return input, dim
 
 
+def _fast_softmax(cls, input, dim, dtype):
+    """softmax/log_softmax of a float Tensor over an int dim in range, without argument handling; None for the
+    other calls, which take the checked path."""
+    if type(input) is Tensor and type(dim) is int and dtype is None and STATE.fast:
+        d = input._data
+        n = d.ndim
+        if d.dtype.kind == "f" and -n <= dim < n:
+            return run(cls, (input, dim % n), (d, dim % n), input._rg and STATE.enabled)
+    return None
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    out = _fast_softmax(A.Softmax, input, dim, dtype)
+    if out is not None:
+        return out
     x, d = _softmax_input(input, dim, dtype, "softmax")
     return A.Softmax.apply(x, d)
 
@@ -214,6 +229,9 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    out = _fast_softmax(A.LogSoftmax, input, dim, dtype)
+    if out is not None:
+        return out
     x, d = _softmax_input(input, dim, dtype, "log_softmax")
     return A.LogSoftmax.apply(x, d)
 

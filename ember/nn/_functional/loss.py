@@ -100,6 +100,9 @@ def _type_name(t):
 
 def _check_nll(input, target, weight):
     """nll_loss_nd's checks, in torch's order and with its messages."""
+    xs, ts = input._data.shape, target._data.shape
+    if len(xs) == 2 and len(ts) == 1 and xs[0] == ts[0] and weight is None and target._data.dtype == np.int64:
+        return  # (N, C) scores, N int64 targets, no weight: the common case passes every check below
     if input.dim() < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {input.dim()})")
     if input.dim() == 1 and target.dim() == 1 and target.shape[0] != 1:
