@@ -339,6 +339,25 @@ class Pow(_Binary):
         return ga, gb
 
 
+class PowTensor(Pow):
+    """tensor ** tensor (torch's pow.Tensor_Tensor overload)."""
+
+    _node_name = "PowBackward1"
+
+
+class PowScalarBase(Pow):
+    """number ** tensor (torch's pow.Scalar overload)."""
+
+    _node_name = "PowBackward2"
+
+
+def _pow_cls(a, b):
+    """The node class of a ** b, by which operands are tensors (as torch picks the pow overload)."""
+    if isinstance(b, Tensor):
+        return PowTensor if isinstance(a, Tensor) else PowScalarBase
+    return Pow
+
+
 def _atan2(a, b):
     return sm.atan2_f32(a, b) if _fast_pair(a, b) and type(b) is np.ndarray else np.arctan2(a, b)
 
@@ -690,8 +709,10 @@ def fmod(input, other, *, out=None):
 def pow(input, exponent, *, out=None):
     if type(input) is Tensor and out is None and input._data.dtype.kind == "f":
         tb = type(exponent)
-        if tb is float or tb is int or (tb is Tensor and exponent._data.dtype is input._data.dtype):
+        if tb is float or tb is int:
             return _binary(Pow, input, exponent, "pow")
+        if tb is Tensor and exponent._data.dtype is input._data.dtype:
+            return _binary(PowTensor, input, exponent, "pow")
     a, b = as_tensor_arg(input), as_tensor_arg(exponent)
     _check_operands(a, b, "pow", "any")
     rd = _result_dtype(a, b)
@@ -699,7 +720,7 @@ def pow(input, exponent, *, out=None):
         raise NotImplementedError("\"pow\" not implemented for 'Bool'")
     if _kind(rd) in "bi" and isinstance(a, Tensor) and type(b) is int and b < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return _out(_binary(Pow, a, b, "pow", rd), out, "pow")
+    return _out(_binary(_pow_cls(input, exponent), a, b, "pow", rd), out, "pow")
 
 
 def float_power(input, exponent, *, out=None):
@@ -709,7 +730,7 @@ def float_power(input, exponent, *, out=None):
         else _dtype.float64
     a = cast_to(a, cd) if isinstance(a, Tensor) else a
     b = cast_to(b, cd) if isinstance(b, Tensor) else b
-    return _out(_binary(Pow, a, b, "float_power", cd), out, "float_power")
+    return _out(_binary(_pow_cls(input, exponent), a, b, "float_power", cd), out, "float_power")
 
 
 def atan2(input, other, *, out=None):

@@ -98,6 +98,9 @@ CASES = {
     "pow tensor broadcast": (lambda t, a, b: t.pow(a, b), [r(3, 4) ** 2, r(4, seed=1)]),
     "pow mixed dtypes": (lambda t, a, b: a ** b.double(), [r(3, 4) ** 2, r(3, 4, seed=1)]),
     "pow int tensor": (lambda t, a: a ** 2, [ri(3, 4)]),
+    "pow number base": (lambda t, a: 2 ** a, [r(3, 4)]),
+    "pow number base function": (lambda t, a: t.pow(1.5, a), [r(3, 4)]),
+    "pow 0-d tensor exponent": (lambda t, a, b: a ** b, [r(3, 4) ** 2, r(seed=1)]),
     "pow 0-d": (lambda t, a: a ** 3, [r()]),
     "pow parameter": (lambda t, a: t.nn.Parameter(a) ** 2, [r(3, 4)]),
     "softmax": (lambda t, a: t.nn.functional.softmax(a, -1), [r(3, 4)]),
@@ -186,14 +189,7 @@ def test_fast_path_parity(name, dt):
     check(fn, inputs, grad=True, dtypes=[dt])
 
 
-# Known node-name mismatches (not fast-path bugs): a tensor exponent records PowBackward0 where torch records
-# PowBackward1; the ONNX converters look Pow up by its class, so a second Pow node class needs a converter first.
-_NAME_XFAIL = {"pow tensor", "pow tensor broadcast", "pow mixed dtypes"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="PowBackward1 not "
-                                                                          "recorded yet")) if n in _NAME_XFAIL else n
-                                  for n in CASES])
+@pytest.mark.parametrize("name", CASES)
 def test_fast_path_grad_fn_names(name):
     fn, inputs = CASES[name]
     floats = [i for i, a in enumerate(inputs) if a.dtype.kind == "f"]
