@@ -22,7 +22,7 @@ import ember  # noqa: E402
 from benchmarks import cases  # noqa: E402
 
 SUITES = ["cases", "elementwise_cases", "activation_cases", "reduction_cases", "conv_cases", "layer_cases", "seq_cases",
-          "optim_cases"]
+          "optim_cases", "data_cases"]
 
 
 def all_cases():

@@ -67,6 +67,17 @@ def _root(arr):
     return arr
 
 
+_DTYPE_NAMES = {}
+
+
+def _dtype_name(dt):
+    """dt.name, cached (NumPy computes it afresh on every access, a cost per tensor when saving many)."""
+    name = _DTYPE_NAMES.get(dt)
+    if name is None:
+        name = _DTYPE_NAMES[dt] = dt.name
+    return name
+
+
 def _ptr(arr):
     return arr.__array_interface__["data"][0]
 
@@ -107,21 +118,28 @@ class _StorageTable:
 
     def locate(self, arr):
         """(key, storage numel, storage offset, stride) of the storage holding `arr`, registering it if new."""
-        root = _root(arr)
         isz = arr.itemsize
+        if arr.base is None and arr.flags.c_contiguous and arr.dtype.isnative:
+            return self._register(arr, arr), arr.size, 0, _contiguous_strides(arr.shape)
+        root = _root(arr)
         if not self._shares_root(arr, root):
             arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
             root = arr
-        lo = _ptr(root)
+        key = self._register(arr, root)
+        stride = tuple(s // isz for s in arr.strides) if arr.size else _contiguous_strides(arr.shape)
+        return key, root.nbytes // isz, (_ptr(arr) - _ptr(root)) // isz, stride
+
+    def _register(self, arr, root):
+        """The storage key of `root` (new keys record its bytes); arr must view it with the same dtype."""
+        name = _dtype_name(arr.dtype)
         entry = self._roots.get(id(root))
         if entry is None:
-            entry = (str(len(self.records)), arr.dtype.name, root)
+            entry = (str(len(self.records)), name, root)
             self._roots[id(root)] = entry
             self.records.append((entry[0], _raw_bytes(root)))
-        elif entry[1] != arr.dtype.name:
+        elif entry[1] != name:
             raise RuntimeError("Cannot save multiple tensors or storages that view the same data as different types")
-        stride = tuple(s // isz for s in arr.strides) if arr.size else _contiguous_strides(arr.shape)
-        return entry[0], root.nbytes // isz, (_ptr(arr) - lo) // isz, stride
+        return entry[0]
 
     @staticmethod
     def _shares_root(arr, root):
@@ -347,7 +365,7 @@ class _Pickler:
 
     @staticmethod
     def _rebuild_name(t):
-        return "_rebuild_tensor_v3" if t._data.dtype.name in _UNTYPED_DTYPES else "_rebuild_tensor_v2"
+        return "_rebuild_tensor_v3" if _dtype_name(t._data.dtype) in _UNTYPED_DTYPES else "_rebuild_tensor_v2"
 
     def _empty_ordered_dict(self):
         self._global("collections", "OrderedDict")
@@ -358,7 +376,8 @@ class _Pickler:
         """(_rebuild_tensor_v2|v3)(storage, offset, size, stride, requires_grad, OrderedDict()[, dtype])."""
         arr = t._data
         key, numel, offset, stride = self.storages.locate(arr)
-        untyped = arr.dtype.name in _UNTYPED_DTYPES
+        dname = _dtype_name(arr.dtype)
+        untyped = dname in _UNTYPED_DTYPES
         if call:
             self._global("torch._utils", self._rebuild_name(t))
         self.write(pickle.MARK + pickle.MARK)
@@ -366,7 +385,7 @@ class _Pickler:
         if untyped:
             self._global("torch.storage", "UntypedStorage")
         else:
-            self._global("torch", _STORAGE_NAMES[arr.dtype.name])
+            self._global("torch", _STORAGE_NAMES[dname])
         self.save(key)
         self.save("cpu")
         self.save(numel * arr.itemsize if untyped else numel)
@@ -1139,13 +1158,13 @@ class _ZipReader:
                 raise RuntimeError(f"cannot memory-map compressed record {name}")
             return np.frombuffer(self.map, np.uint8, nbytes, self._data_offset(info))
         out = np.empty(nbytes, np.uint8)
-        with self.zf.open(info) as fh:
-            view, got = memoryview(out), 0
-            while got < nbytes:
-                n = fh.readinto(view[got:])
-                if not n:
-                    raise RuntimeError(f"record {name} is truncated")
-                got += n
+        if info.compress_type == 0 and hasattr(self.fileobj, "readinto"):
+            # A stored record is read straight into the array, unchecked by CRC-32 as torch's reader does.
+            self.fileobj.seek(self._data_offset(info))
+            _read_fully(self.fileobj, out, name)
+        else:
+            with self.zf.open(info) as fh:
+                _read_fully(fh, out, name)
         return out
 
     def _data_offset(self, info):
@@ -1153,6 +1172,16 @@ class _ZipReader:
         header = self.fileobj.read(30)
         name_len, extra_len = struct.unpack("<HH", header[26:30])
         return info.header_offset + 30 + name_len + extra_len
+
+
+def _read_fully(fh, out, name):
+    """Fill the uint8 array `out` from fh.readinto (RuntimeError if the record ends early)."""
+    view, got = memoryview(out), 0
+    while got < out.size:
+        n = fh.readinto(view[got:])
+        if not n:
+            raise RuntimeError(f"record {name} is truncated")
+        got += n
 
 
 def _load_zip(reader, map_location, encoding, weights_only):

@@ -334,3 +334,63 @@ def test_in_place_fill_under_no_grad_keeps_leaf():
             w.uniform_(-1, 1)
             w.normal_()
         assert w.is_leaf and w.requires_grad and w.grad_fn is None
+
+
+# ---- the float32 Box-Muller sampler (large float32 normal draws) ----------------------------------------------------
+BM = 150_001  # odd, and far above the size where Box-Muller takes over from NumPy's ziggurat
+BOX_MULLER = {
+    "randn": (lambda t: t.randn(BM), 0.0, 1.0),
+    "randn 2-d odd": (lambda t: t.randn(391, 389), 0.0, 1.0),
+    "randn threshold": (lambda t: t.randn(2048), 0.0, 1.0),
+    "randn_like": (lambda t: t.randn_like(t.zeros(BM)), 0.0, 1.0),
+    "normal floats": (lambda t: t.normal(2.0, 3.0, (BM,)), 2.0, 3.0),
+    "normal_ in place": (lambda t: t.empty(BM).normal_(-1.0, 0.5), -1.0, 0.5),
+    "normal_ on a transposed view": (lambda t: t.empty(300, 500).t().normal_(0.0, 2.0), 0.0, 2.0),
+    "randn float16": (lambda t: t.randn(BM, dtype=t.float16), 0.0, 1.0),
+    "randn complex64 real part": (lambda t: t.randn(BM, dtype=t.complex64), 0.0, math.sqrt(0.5)),
+    "init.normal_": (lambda t: t.nn.init.normal_(t.empty(400, 300), 0.5, 0.1), 0.5, 0.1),
+    "init.kaiming_normal_": (lambda t: t.nn.init.kaiming_normal_(t.empty(400, 300)), 0.0, math.sqrt(2 / 300)),
+}
+
+
+@pytest.mark.parametrize("name", list(BOX_MULLER))
+def test_box_muller_normal_samples(name):
+    """Large float32 normal draws: torch's dtype/shape, the right moments, a Kolmogorov-Smirnov fit to the normal
+    CDF, and independent halves (each 64-bit draw feeds a cos and a sin output)."""
+    fn, mean, std = BOX_MULLER[name]
+    ember.manual_seed(11)
+    e, t = fn(ember), fn(torch)
+    assert (e.dtype, tuple(e.shape)) == (_DT[t.dtype], tuple(t.shape))
+    x = e.numpy()
+    x = (x.real if np.iscomplexobj(x) else x).astype(np.float64).reshape(-1)
+    assert np.isfinite(x).all()
+    z = np.sort((x - mean) / std)
+    n = z.size
+    assert abs(z.mean()) < 5 / math.sqrt(n) and abs(z.std() - 1) < 5 / math.sqrt(n)
+    assert 3.5 < np.abs(z).max() < 6.7
+    cdf = torch.special.ndtr(torch.from_numpy(z)).numpy()
+    ks = max((np.arange(1, n + 1) / n - cdf).max(), (cdf - np.arange(n) / n).max())
+    assert ks < 1.8 / math.sqrt(n) + (2e-3 if e.dtype == ember.float16 else 0), ks
+    half = n // 2
+    a, b = x[:half] - mean, x[half:2 * half] - mean
+    assert abs(np.corrcoef(a, b)[0, 1]) < 5 / math.sqrt(half)
+    assert abs(np.corrcoef(a * a, b * b)[0, 1]) < 5 / math.sqrt(half)
+
+
+_DT = {torch.float32: ember.float32, torch.float16: ember.float16, torch.complex64: ember.complex64,
+       torch.float64: ember.float64}
+
+
+@pytest.mark.parametrize("shape", [(0,), (3, 0, 5), ()])
+def test_large_sampler_paths_on_empty_and_scalar_shapes(shape):
+    for make in (lambda t: t.randn(shape), lambda t: t.empty(shape).normal_(), lambda t: t.rand(shape)):
+        e, t = make(ember), make(torch)
+        assert tuple(e.shape) == tuple(t.shape) and e.dtype == ember.float32
+
+
+def test_box_muller_is_reproducible_under_seed():
+    ember.manual_seed(5)
+    a = ember.randn(5000).numpy().copy()
+    ember.manual_seed(5)
+    assert np.array_equal(a, ember.randn(5000).numpy())
+    assert not np.array_equal(a, ember.randn(5000).numpy())

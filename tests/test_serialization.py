@@ -751,3 +751,47 @@ def test_safetensors_malformed_files_are_refused():
         assert type(lib_err.value).__name__ == "SafetensorError"
         with pytest.raises(es.SafetensorError, match="Error while deserializing"):
             es.load(data)
+
+
+# ---- record reading: stored records straight from the file, others through zipfile -----------------------------------
+class _ReadOnlyFile:
+    """A seekable binary file object without readinto (records then go through zipfile's reader)."""
+
+    def __init__(self, raw):
+        self.inner = io.BytesIO(raw)
+
+    def read(self, n=-1):
+        return self.inner.read(n)
+
+    def seek(self, pos, whence=0):
+        return self.inner.seek(pos, whence)
+
+    def tell(self):
+        return self.inner.tell()
+
+    def seekable(self):
+        return True
+
+
+def _recompressed(raw):
+    """The same checkpoint with every record deflate-compressed (torch never writes this, zip tools may)."""
+    src, out = zipfile.ZipFile(io.BytesIO(raw)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("source", ["path", "bytesio", "no readinto", "deflated", "deflated path"])
+def test_load_record_sources(source, tmp_path):
+    state = {"w": torch.from_numpy(_arr("float32", (300, 70))), "i": torch.arange(5), "e": torch.zeros(0),
+             "h": torch.from_numpy(_arr("float64", (4, 3)))[:, 1]}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    raw = buf.getvalue()
+    if source.startswith("deflated"):
+        raw = _recompressed(raw)
+    path = tmp_path / "ckpt.pt"
+    path.write_bytes(raw)
+    f = {"bytesio": io.BytesIO(raw), "no readinto": _ReadOnlyFile(raw)}.get(source, str(path))
+    _check(ember.load(f), torch.load(io.BytesIO(raw)))

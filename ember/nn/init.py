@@ -63,20 +63,69 @@ def _rng(generator):
     return _random.rng(generator)
 
 
+def _work_dtype(tensor):
+    """The NumPy float type samples for `tensor` are drawn in: float64 for float64 tensors, else float32."""
+    return np.float64 if tensor._data.dtype == np.float64 else np.float32
+
+
+def _plain_float(tensor, *numbers):
+    """Whether the direct NumPy fill applies: a float32/float64 tensor and plain-number arguments (anything else
+    goes through the Tensor method, which owns the errors for other dtypes and argument types)."""
+    return tensor._data.dtype in (np.float32, np.float64) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers)
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with U(a, b)."""
-    with no_grad():
-        return tensor.uniform_(a, b, generator=generator)
+    """Fill with U(a, b): u * (b - a) + a, drawn straight into a contiguous float tensor."""
+    if not (_plain_float(tensor, a, b) and a <= b):
+        with no_grad():
+            return tensor.uniform_(a, b, generator=generator)
+    d = tensor._data
+    u = d if d.flags.c_contiguous else np.empty(d.shape, d.dtype)
+    _rng(generator).random(out=u, dtype=d.dtype)
+    u *= d.dtype.type(b - a)
+    u += d.dtype.type(a)
+    return _bumped(tensor) if u is d else _write(tensor, u)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with N(mean, std^2)."""
-    with no_grad():
-        return tensor.normal_(mean, std, generator=generator)
+    """Fill with N(mean, std^2): z * std + mean."""
+    if not (_plain_float(tensor, mean, std) and std >= 0):
+        with no_grad():
+            return tensor.normal_(mean, std, generator=generator)
+    from ..ops.creation import _standard_normal
+    d = tensor._data
+    z = _standard_normal(_rng(generator), d.shape, d.dtype.type)
+    z *= d.dtype.type(std)
+    z += d.dtype.type(mean)
+    return _write(tensor, z)
+
+
+def _bumped(tensor):
+    """Record an in-place write made directly into tensor._data."""
+    tensor._bump()
+    return tensor
+
+
+def _truncated_by_rejection(r, n, work, mean, std, a, b, accept):
+    """n draws of N(mean, std^2) conditioned on [a, b]: normal draws outside the interval are drawn again."""
+    from ..ops.creation import _standard_normal
+    out = np.empty(n, work)
+    filled = 0
+    while filled < n:
+        need = n - filled
+        x = _standard_normal(r, (int(need / accept * 1.05) + 64,), work)
+        x *= work(std)
+        x += work(mean)
+        x = x[(x >= a) & (x <= b)][:need]
+        out[filled:filled + x.size] = x
+        filled += x.size
+    return out
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) truncated to [a, b], by inverse-CDF sampling as PyTorch does."""
+    """Normal(mean, std) truncated to [a, b]: rejection of normal draws when at least a quarter of them land in
+    [a, b], else inverse-CDF sampling as PyTorch does (both give the same distribution)."""
     from ..ops import special_math as sm
 
     def norm_cdf(x):
@@ -86,9 +135,17 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values may "
                       "be incorrect.", stacklevel=2)
     lo, hi = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-    u = _rng(generator).random(tensor._data.shape) * (2 * hi - 2 * lo) + (2 * lo - 1)
-    v = sm.erfinv(u) * std * math.sqrt(2.0) + mean
-    return _write(tensor, np.clip(v, a, b))
+    work, shape = _work_dtype(tensor), tensor._data.shape
+    if hi - lo >= 0.25:
+        v = _truncated_by_rejection(_rng(generator), tensor._data.size, work, mean, std, a, b, hi - lo)
+        return _write(tensor, v.reshape(shape))
+    u = _rng(generator).random(shape, dtype=work)
+    u *= work(2 * hi - 2 * lo)
+    u += work(2 * lo - 1)
+    v = sm.erfinv(u)
+    v *= work(std * math.sqrt(2.0))
+    v += work(mean)
+    return _write(tensor, np.clip(v, a, b, out=v))
 
 
 def constant_(tensor, val):
@@ -110,7 +167,12 @@ def eye_(tensor):
     """Fill a 2-D tensor with the identity matrix (as many inputs preserved as possible)."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    return _write(tensor, np.eye(*tensor._data.shape))
+    d = tensor._data
+    with no_grad():
+        d[...] = 0
+        k = np.arange(min(d.shape))
+        d[k, k] = 1
+    return _bumped(tensor)
 
 
 def dirac_(tensor, groups=1):
@@ -171,14 +233,16 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     rows = tensor.size(0)
     cols = tensor.numel() // rows
-    flattened = _rng(generator).standard_normal((rows, cols))
+    from ..ops.creation import _standard_normal
+    flattened = _standard_normal(_rng(generator), (rows, cols), _work_dtype(tensor))
     if rows < cols:
         flattened = flattened.T
     q, r = np.linalg.qr(flattened)
-    q = q * np.sign(np.diag(r))
+    q *= np.sign(np.diag(r))
     if rows < cols:
         q = q.T
-    return _write(tensor, (q * gain).reshape(tensor._data.shape))
+    q *= q.dtype.type(gain)
+    return _write(tensor, q.reshape(tensor._data.shape))
 
 
 def sparse_(tensor, sparsity, std=0.01, generator=None):

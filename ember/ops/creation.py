@@ -139,7 +139,8 @@ def _unwrap(data, top=True):
         return data._data if top else data._data.reshape(())
     if isinstance(data, range):
         return list(data)
-    if _is_seq(data) and any(isinstance(d, Tensor) or _is_seq(d) for d in data):
+    if _is_seq(data) and not set(map(type, data)) <= _PY_SCALAR_DTYPE.keys() and builtins.any(
+            isinstance(d, Tensor) or _is_seq(d) for d in data):
         return [_unwrap(d, False) for d in data]
     return data
 
@@ -405,11 +406,64 @@ def _fma32(a, b, c):
     return _round_to_odd(*_two_sum(a * b, c)).astype(np.float32)
 
 
+def _exact_product(a, bmax):
+    """Whether a * b is exact in float64 for every integer |b| <= bmax (a has few enough significant bits)."""
+    m, _ = math.frexp(a)
+    bits = 53 - builtins.max(int(bmax), 1).bit_length()
+    return (m * 2.0 ** bits).is_integer()
+
+
+def _fma64_to32(a, b, c):
+    """float32(fma(a, b, c)) in float64 (a scalar, b integers below 2**26, c broadcastable), as _fma64 + cast.
+
+    The unfused a*b + c is within E of the fused value; the two round to different float32 values only when a
+    float32 midpoint lies within E of it, and only those few elements take the exact emulation.
+    """
+    b, c = np.asarray(b, np.float64), np.asarray(c, np.float64)
+    s = a * b + c
+    out = s.astype(np.float32)
+    if not _USE_FMA or not s.size:
+        return out
+    bmax, cmax = float(np.abs(b).max(initial=0)), float(np.abs(c).max(initial=0))
+    err = float(np.spacing(abs(a) * bmax) + np.spacing(abs(a) * bmax + cmax))
+    d = np.abs(s - out.astype(np.float64))
+    h = np.abs(np.spacing(out)).astype(np.float64)
+    h *= 0.5
+    near = (d >= h - err) | (np.abs(d - 0.5 * h) <= err)  # the midpoint beyond, or the one below a power of two
+    if near.any():
+        idx = np.nonzero(near)
+        bb, cc = np.broadcast_arrays(b, c)
+        out[idx] = _fma64(a, bb[idx], cc[idx]).astype(np.float32)
+    return out
+
+
+def _fma32_fast(a, b, c):
+    """_fma32(a, b, c) for float32 scalars a, c and integers b below 2**29: the float64 product is exact, so a
+    float64 sum rounds twice wrongly only on an exact float32 tie, and only ties take the exact emulation."""
+    a, c = np.float32(a), np.float32(c)
+    tiny = 2.0 ** -100  # beyond this every nonzero result is a normal float32
+    small = np.size(b) < 256  # exact ties are common in short ranges, and the emulation is cheap there
+    if small or not _USE_FMA or not (a == 0 or abs(a) >= tiny) or not (c == 0 or abs(c) >= tiny):
+        return _fma32(a, b, c)
+    b = np.asarray(b, np.float64)
+    s = float(a) * b
+    s += float(c)
+    out = s.astype(np.float32)
+    tie = (s.view(np.int64) & 0x1FFFFFFF) == 0x10000000
+    if tie.any():
+        out[tie] = _fma32(a, b[tie], c)
+    return out
+
+
 def _arange_float(start, step, n, np_dtype):
     """PyTorch's arange kernel for floating dtypes: vector blocks from a rounded base, then a scalar tail."""
     if np_dtype == np.float16:
         fma, acc = _fma32, np.float32
         start, step = np.float32(start), np.float32(step)
+    elif _exact_product(step, n):
+        fma, acc = (lambda a, b, c: a * b + c), np.float64  # an exact product: fused and unfused agree
+    elif np_dtype == np.float32:
+        fma, acc = _fma64_to32, np.float64
     else:
         fma, acc = _fma64, np.float64
     w = _VEC_BYTES // np.dtype(np_dtype).itemsize
@@ -509,8 +563,13 @@ def _linspace_values(start, end, steps, d):
     if d is _dtype.float16:
         jh, rh = j.astype(np.float16), (steps - j - 1).astype(np.float16)
         return np.where(fwd, s + step * jh, e - step * rh).astype(np.float16)
-    fma = _fma64 if d is _dtype.float64 else _fma32
-    return np.where(fwd, fma(step, j, s), fma(-step, steps - j - 1, e)).astype(d.np)
+    if d is _dtype.float64:
+        return np.where(fwd, _fma64(step, j, s), _fma64(-step, steps - j - 1, e))
+    half = steps // 2
+    out = np.empty(steps, np.float32)
+    out[:half] = _fma32_fast(step, np.arange(half), s)
+    out[half:] = _fma32_fast(-step, np.arange(steps - half - 1, -1, -1), e)
+    return out.astype(d.np, copy=False)
 
 
 def _range_dtype(dtype, start, end):
@@ -655,12 +714,51 @@ def _float_dt(dtype, kernel, like=None):
     return d
 
 
+# Box-Muller beats NumPy's float32 ziggurat from about this many samples on (its fixed cost is a dozen ufunc calls).
+_BOX_MULLER_MIN = 2048
+_U24 = np.float32(2.0 ** -24)
+_TWO_PI_U24 = np.float32(2 * math.pi * 2.0 ** -24)
+
+
+def _normal_f32(r, n):
+    """n standard normal float32 samples by Box-Muller on 24-bit uniforms, the method of PyTorch's CPU normal_fill.
+
+    One 64-bit draw gives two uniforms; u1 = (k + 1) / 2**24 lies in (0, 1], so log(u1) is finite and |z| < 5.8
+    (torch's bound too).
+    """
+    m = (n + 1) // 2
+    bits = r.bit_generator.random_raw(m).view(np.uint32)
+    np.right_shift(bits, 8, out=bits)
+    out = np.empty(2 * m, np.float32)
+    np.copyto(out, bits, casting="unsafe")
+    radius, theta = out[:m], out[m:]
+    radius += np.float32(1)
+    radius *= _U24
+    np.log(radius, out=radius)
+    radius *= np.float32(-2)
+    np.sqrt(radius, out=radius)
+    theta *= _TWO_PI_U24
+    cos = np.cos(theta, out=bits.view(np.float32)[:m])
+    np.sin(theta, out=theta)
+    theta *= radius
+    np.multiply(cos, radius, out=radius)
+    return out[:n]
+
+
+def _standard_normal(r, shape, work):
+    """Standard normal samples of shape in dtype work (float32 or float64)."""
+    n = math.prod(shape)
+    if work is np.float32 and n >= _BOX_MULLER_MIN:
+        return _normal_f32(r, n).reshape(shape)
+    return r.standard_normal(shape, dtype=work)
+
+
 def _sample(gen, shape, d, kind):
     """Uniform [0, 1) or standard normal samples of dtype d (complex: independent real and imaginary parts)."""
     r = _random.rng(gen)
     work = np.float64 if d.to_real() is _dtype.float64 else np.float32
     full = tuple(shape) + ((2,) if d.is_complex else ())
-    x = r.random(full, dtype=work) if kind == "uniform" else r.standard_normal(full, dtype=work)
+    x = r.random(full, dtype=work) if kind == "uniform" else _standard_normal(r, full, work)
     if d is _dtype.float16 and kind == "uniform":
         x = np.floor(x * 2048) / 2048  # 11-bit grid: stays below 1 after rounding to half
     if d.is_complex:
@@ -745,7 +843,8 @@ def randint(*args, low=None, high=None, size=None, generator=None, out=None, dty
     low, high = _int_arg(0 if low is None else low, "low", 1), _int_arg(high, "high", 2)
     d = to_dtype(dtype) if dtype is not None else _dtype.int64
     _check_random_bounds(low, high, d)
-    arr = _random.rng(generator).integers(low, high, _size_arg((size,), "randint"), dtype=np.int64).astype(d.np)
+    arr = _random.rng(generator).integers(low, high, _size_arg((size,), "randint"), dtype=np.int64)
+    arr = arr.astype(d.np, copy=False)
     return _fill_out(out, arr, requires_grad, device)
 
 
@@ -757,7 +856,8 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
         low, high = 0, low
     d = to_dtype(dtype) if dtype is not None else input.dtype
     _check_random_bounds(int(low), int(high), d)
-    arr = _random.rng(generator).integers(int(low), int(high), input._data.shape, dtype=np.int64).astype(d.np)
+    arr = _random.rng(generator).integers(int(low), int(high), input._data.shape, dtype=np.int64)
+    arr = arr.astype(d.np, copy=False)
     return _finish(arr, requires_grad, device)
 
 
@@ -766,7 +866,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     """A random permutation of 0..n-1."""
     n = _size_arg((n,), "randperm")[0]
     d = to_dtype(dtype) if dtype is not None else _dtype.int64
-    return _fill_out(out, _random.rng(generator).permutation(n).astype(d.np), requires_grad, device)
+    return _fill_out(out, _random.rng(generator).permutation(n).astype(d.np, copy=False), requires_grad, device)
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,

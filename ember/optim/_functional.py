@@ -11,16 +11,18 @@ BLOCK = 131072
 
 
 def blockwise(kernel, arrays, n_scratch, **consts):
-    """kernel(*blocks, *scratch, **consts) over matching BLOCK-element blocks of `arrays` (None entries stay None).
+    """kernel(*blocks, *scratch, **consts) over matching BLOCK-element blocks of `arrays` (None entries stay None;
+    the first array is the parameter, present and of the dtype of the rest).
 
     Arrays that are not all C-contiguous (or are small) are processed whole, with full-size scratch arrays. Complex
     arrays are updated through real views, as PyTorch's view_as_real: each real and imaginary part on its own.
     """
-    arrays = [_real_view(a) for a in arrays]
-    present = [a for a in arrays if a is not None]
-    first = present[0]
+    first = arrays[0]
+    if first.dtype.kind == "c":
+        arrays = [_real_view(a) for a in arrays]
+        first = arrays[0]
     n = first.size
-    if n <= BLOCK or not all(a.flags.c_contiguous for a in present):
+    if n <= BLOCK or not all(a is None or a.flags.c_contiguous for a in arrays):
         scratch = np.empty((n_scratch,) + first.shape, first.dtype)
         kernel(*arrays, *(scratch[i, ...] for i in range(n_scratch)), **consts)
         return

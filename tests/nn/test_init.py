@@ -209,7 +209,8 @@ def _trunc_moments(mean, std, a, b):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (0.5, 2.0, -1.0, 1.0), (0.0, 0.02, -0.04, 0.04),
-                                          (1.0, 1.0, 0.5, 4.0)])
+                                          (1.0, 1.0, 0.5, 4.0), (0.0, 1.0, 1.5, 3.0), (0.0, 1.0, -4.0, -1.2),
+                                          (0.0, 1.0, -0.2, 0.2)])
 def test_trunc_normal(mean, std, a, b, dtype):
     want_mean, want_std = _trunc_moments(mean, std, a, b)
     for lib in (ember, torch):
@@ -369,3 +370,49 @@ def test_bilinear_zero_in1_features():
 def test_linear_zero_in_features_bias_zero():
     """fan_in = 0: the bias bound is 0 (torch's guard), so the bias is all zeros."""
     same(lambda lib: (lib.nn.Linear(0, 3).bias, lib.nn.Linear(0, 3).weight.shape))
+
+
+# ---- direct NumPy fills: views, large tensors, both trunc_normal_ samplers -----------------------------------------
+VIEW_FILLS = [
+    ("uniform_", lambda t, w: t.nn.init.uniform_(w, -1.0, 3.0), (-1.0, 3.0)),
+    ("normal_", lambda t, w: t.nn.init.normal_(w, 0.0, 0.5), (-4.0, 4.0)),
+    ("trunc_normal_ rejection", lambda t, w: t.nn.init.trunc_normal_(w, 0.0, 1.0, -0.5, 1.5), (-0.5, 1.5)),
+    ("trunc_normal_ inverse cdf", lambda t, w: t.nn.init.trunc_normal_(w, 0.0, 1.0, 2.0, 2.5), (2.0, 2.5)),
+    ("kaiming_uniform_", lambda t, w: t.nn.init.kaiming_uniform_(w, a=math.sqrt(5)), (-0.2, 0.2)),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,fn,bounds", VIEW_FILLS, ids=[c[0] for c in VIEW_FILLS])
+def test_fill_of_a_strided_view_writes_only_the_view(name, fn, bounds, dtype):
+    """A non-contiguous view is filled in place (the rest of its base untouched), in its dtype, version bumped."""
+    for lib in (ember, torch):
+        base = lib.full((60, 50), 7.0, dtype=getattr(lib, dtype))
+        view = base.t()[:, ::2]
+        v0 = view._version
+        assert fn(lib, view) is view
+        x = base.numpy()
+        assert (x[1::2] == 7).all(), lib.__name__
+        got = x[::2].astype(np.float64)
+        assert bounds[0] <= got.min() and got.max() <= bounds[1] and np.unique(got).size > 1000, lib.__name__
+        assert view._version > v0 and str(view.dtype).endswith(dtype)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (6, 2), (4, 4)])
+def test_eye_on_a_transposed_view_matches_torch(shape):
+    def fn(lib):
+        base = lib.full((shape[1], shape[0]), 3.0)
+        lib.nn.init.eye_(base.t())
+        return base
+    same(fn)
+
+
+def test_large_float32_inits_have_torch_statistics():
+    ember.manual_seed(0)
+    w = ember.nn.init.trunc_normal_(ember.empty(512, 512), std=0.02)
+    x = w.numpy().astype(np.float64)
+    assert w.dtype == ember.float32 and abs(x.std() - 0.02) < 2e-4 and abs(x.mean()) < 2e-4
+    q = ember.nn.init.orthogonal_(ember.empty(300, 200), gain=2.0)
+    m = q.numpy().astype(np.float64)
+    assert q.dtype == ember.float32
+    np.testing.assert_allclose(m.T @ m, 4 * np.eye(200), atol=1e-4)

@@ -193,3 +193,116 @@ def test_bad_arguments_raise_like_torch(bad):
         torch.utils.data.DataLoader(range(4), **bad)
     with pytest.raises(ValueError):
         ember.utils.data.DataLoader(range(4), **bad)
+
+
+# ---- batch fast paths: TensorDataset gathers and np.stack collation must give torch's batches ------------------------
+class _Rows:
+    """A map-style dataset returning one row of each array, as tensors or NumPy arrays."""
+
+    def __init__(self, lib, arrays, numpy=False):
+        self.lib, self.arrays, self.numpy = lib, arrays, numpy
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, i):
+        if self.numpy:
+            return tuple(a[i] for a in self.arrays)
+        return tuple(self.lib.from_numpy(a[i].copy()) if a.ndim > 1 else self.lib.tensor(a[i]) for a in self.arrays)
+
+
+def _doubled(lib, *tensors):
+    """A TensorDataset subclass overriding __getitem__ (the gather shortcut must not bypass it)."""
+    cls = type("Doubled", (lib.utils.data.TensorDataset,), {"__getitem__": lambda self, i: tuple(
+        2 * t[i] for t in self.tensors)})
+    return cls(*tensors)
+
+
+_RNG = np.random.default_rng(7)
+_F, _I = _RNG.standard_normal((37, 3, 2)).astype(np.float32), _RNG.integers(-5, 5, 37)
+_H = _RNG.standard_normal(37).astype(np.float16)
+FAST_BATCHES = [
+    ("tensors 3-d and 1-d", lambda lib: lib.utils.data.TensorDataset(lib.from_numpy(_F), lib.from_numpy(_I))),
+    ("one float16 tensor", lambda lib: lib.utils.data.TensorDataset(lib.from_numpy(_H))),
+    ("float64 non-contiguous", lambda lib: lib.utils.data.TensorDataset(
+        lib.from_numpy(_F.astype(np.float64)).transpose(1, 2))),
+    ("subclass overriding __getitem__", lambda lib: _doubled(lib, lib.from_numpy(_F), lib.from_numpy(_I))),
+    ("requires_grad tensor", lambda lib: lib.utils.data.TensorDataset(lib.from_numpy(_F.copy()).requires_grad_())),
+    ("map-style tensor rows", lambda lib: _Rows(lib, [_F, _I])),
+    ("map-style numpy rows", lambda lib: _Rows(lib, [_F, _H], numpy=True)),
+]
+
+
+@pytest.mark.parametrize("kwargs", [dict(batch_size=8), dict(batch_size=5, drop_last=True), dict(batch_size=1),
+                                    dict(batch_size=64)])
+@pytest.mark.parametrize("name,make", FAST_BATCHES, ids=[c[0] for c in FAST_BATCHES])
+def test_fast_batches_match_torch(name, make, kwargs):
+    e_batches = list(ember.utils.data.DataLoader(make(ember), **kwargs))
+    t_batches = list(torch.utils.data.DataLoader(make(torch), **kwargs))
+    assert len(e_batches) == len(t_batches)
+    for e, t in zip(e_batches, t_batches):
+        _compare(e, t)
+        for a, b in zip(e, t):
+            assert a.requires_grad == b.requires_grad and (a.grad_fn is None) == (b.grad_fn is None)
+
+
+class _ListSampler(torch.utils.data.Sampler):
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
+
+
+@pytest.mark.parametrize("batch", [[0, -1, 5], [36, 0], [3]], ids=["negative", "last", "single"])
+def test_tensor_dataset_batch_sampler_indices_match_torch(batch):
+    def run(lib):
+        ds = lib.utils.data.TensorDataset(lib.from_numpy(_F), lib.from_numpy(_I))
+        return list(lib.utils.data.DataLoader(ds, batch_sampler=[batch]))
+    for e, t in zip(run(ember), run(torch)):
+        _compare(e, t)
+
+
+@pytest.mark.parametrize("batch", [[0, 37], [-38], [1.0, 2.0]], ids=["past_end", "before_start", "float_index"])
+def test_tensor_dataset_bad_indices_raise_like_torch(batch):
+    def run(lib):
+        ds = lib.utils.data.TensorDataset(lib.from_numpy(_F), lib.from_numpy(_I))
+        return list(lib.utils.data.DataLoader(ds, batch_sampler=[batch]))
+    with pytest.raises(Exception) as te:
+        run(torch)
+    with pytest.raises(type(te.value)):
+        run(ember)
+
+
+@pytest.mark.parametrize("batch", [
+    [np.zeros((2, 3), np.float32), np.zeros((2, 4), np.float32)],
+    [np.zeros(3, np.float32), np.zeros(3, np.float64)],
+    [np.zeros(3, np.int64), np.zeros(3, np.int32)],
+    [np.arange(3.0)[::-1], np.arange(3.0)],
+    [np.zeros(2, ">f4"), np.zeros(2, ">f4")],
+], ids=["shapes differ", "float dtypes differ", "int dtypes differ", "negative stride", "big endian"])
+def test_collate_numpy_edge_cases_match_torch(batch):
+    try:
+        want = torch.utils.data.default_collate(batch)
+    except Exception as err:  # noqa: BLE001 - the exception class itself is what must match
+        with pytest.raises(type(err)):
+            ember.utils.data.default_collate(batch)
+        return
+    _compare(ember.utils.data.default_collate(batch), want)
+
+
+@pytest.mark.parametrize("batch", [
+    lambda t: [t.zeros(2, 3), t.ones(2, 4)],
+    lambda t: [t.zeros(3), t.ones(3, dtype=t.float64)],
+    lambda t: [t.zeros(3, dtype=t.int32), t.ones(3)],
+    lambda t: [t.zeros(()), t.ones(())],
+    lambda t: [t.arange(6.0).view(2, 3).t(), t.ones(3, 2)],
+], ids=["shapes differ", "float dtypes differ", "int and float", "0-d", "non-contiguous"])
+def test_collate_tensor_edge_cases_match_torch(batch):
+    try:
+        want = torch.utils.data.default_collate(batch(torch))
+    except Exception as err:  # noqa: BLE001 - the exception class itself is what must match
+        with pytest.raises(type(err)):
+            ember.utils.data.default_collate(batch(ember))
+        return
+    _compare(ember.utils.data.default_collate(batch(ember)), want)

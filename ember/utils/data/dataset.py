@@ -4,6 +4,8 @@ import itertools
 import math
 import warnings
 
+import numpy as np
+
 from ..._tensor import Tensor
 from ... import random as _random
 
@@ -44,6 +46,19 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].size(0)
+
+    def _default_collated(self, indices):
+        """default_collate([self[i] for i in indices]) as one gather per tensor; None where that shortcut could
+        differ (an overridden __getitem__, tensors needing autograd, non-integer or out-of-range indices)."""
+        if type(self).__getitem__ is not TensorDataset.__getitem__ or any(t.requires_grad for t in self.tensors):
+            return None
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or idx.dtype.kind not in "iu" or not idx.size:
+            return None
+        try:
+            return [Tensor._make(t._data[idx]) for t in self.tensors]
+        except IndexError:
+            return None
 
 
 class StackDataset(Dataset):

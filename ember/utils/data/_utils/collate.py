@@ -52,7 +52,20 @@ def default_convert(data):
     return data
 
 
+def _stack_arrays(arrays):
+    """np.stack of equal-shape, same-dtype arrays (None otherwise, so the caller takes PyTorch's checked path)."""
+    shape, dtype = arrays[0].shape, arrays[0].dtype
+    if all(a.shape == shape and a.dtype == dtype for a in arrays):
+        return np.stack(arrays)
+    return None
+
+
 def collate_tensor_fn(batch, *, collate_fn_map=None):
+    """torch.stack(batch): one np.stack when no sample needs autograd and all agree in shape and dtype."""
+    if not any(b.requires_grad for b in batch):
+        out = _stack_arrays([b._data for b in batch])
+        if out is not None:
+            return Tensor._make(out)
     from ....ops.shape import stack
     return stack(list(batch), 0)
 
@@ -61,7 +74,14 @@ def collate_numpy_array_fn(batch, *, collate_fn_map=None):
     elem = batch[0]
     if np_str_obj_array_pattern.search(elem.dtype.str) is not None:
         raise TypeError(default_collate_err_msg_format.format(elem.dtype))
-    return collate([Tensor._make(np.asarray(b)) for b in batch], collate_fn_map=collate_fn_map)
+    if elem.dtype.isnative and all(min(b.strides, default=0) >= 0 for b in batch):
+        from ...._dtype import from_numpy_dtype
+        from_numpy_dtype(elem.dtype)
+        out = _stack_arrays(batch)
+        if out is not None:
+            return Tensor._make(out)
+    from ....ops.creation import as_tensor
+    return collate([as_tensor(b) for b in batch], collate_fn_map=collate_fn_map)
 
 
 def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):

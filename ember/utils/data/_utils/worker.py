@@ -3,6 +3,8 @@ import queue
 import random
 
 from .... import random as _random
+from ..dataset import TensorDataset
+from .collate import default_collate
 
 
 class WorkerInfo:
@@ -117,6 +119,10 @@ class _MapFetcher:
 
     def fetch(self, index):
         if self.auto_collation:
+            if self.collate_fn is default_collate and isinstance(self.dataset, TensorDataset):
+                batch = self.dataset._default_collated(index)
+                if batch is not None:
+                    return batch
             if hasattr(self.dataset, "__getitems__") and self.dataset.__getitems__:
                 data = self.dataset.__getitems__(index)
             else:
