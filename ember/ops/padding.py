@@ -3,6 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 
 _NON_CONSTANT_SIZES = ("Supported combinations for non-constant padding:\n"
                        "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
@@ -35,6 +36,102 @@ class ConstantPad(Function):
     @staticmethod
     def backward(ctx, g):
         return ConstantPad.apply(g, tuple((-lo, -hi) for lo, hi in ctx.pads), 0), None, None
+
+
+def _along(ndim, dim, sl):
+    """Index tuple selecting `sl` along dim of an ndim array."""
+    return (slice(None),) * dim + (sl,)
+
+
+def _border_sources(n, lo, hi, mode):
+    """For each border position of one dim (0 <= lo, hi): its index in the padded axis and the unpadded position it
+    copies (reflect mirrors without the edge, replicate repeats the edge, circular wraps around)."""
+    for p in list(range(lo)) + list(range(lo + n, lo + n + hi)):
+        j = p - lo
+        if mode == "reflect":
+            j = -j if j < 0 else 2 * (n - 1) - j
+        elif mode == "replicate":
+            j = min(max(j, 0), n - 1)
+        else:
+            j %= n
+        yield p, j
+
+
+def border_pad_array(x, pairs, mode):
+    """reflect/replicate/circular padding of the trailing len(pairs) dims (non-negative amounts): the input is
+    copied once into the middle, then each dim's border positions are copied one by one from the buffer itself
+    (one strided copy each, spanning the dims already padded, so corners come out right)."""
+    nd = len(pairs)
+    lead = x.ndim - nd
+    out = np.empty(x.shape[:lead] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[lead:], pairs)), x.dtype)
+    inner = [slice(lo, lo + n) for n, (lo, _) in zip(x.shape[lead:], pairs)]
+    out[(Ellipsis,) + tuple(inner)] = x
+    for i, (n, (lo, hi)) in enumerate(zip(x.shape[lead:], pairs)):
+        before, after = (slice(None),) * i, tuple(inner[i + 1:])
+        for p, j in _border_sources(n, lo, hi, mode):
+            out[(Ellipsis,) + before + (p,) + after] = out[(Ellipsis,) + before + (j + lo,) + after]
+    return out
+
+
+def border_pad_adjoint(g, pairs, mode):
+    """The transpose of border_pad_array: dims undone in reverse order, each border position added onto its source."""
+    nd = len(pairs)
+    lead = g.ndim - nd
+    for i in reversed(range(nd)):
+        lo, hi = pairs[i]
+        dim = lead + i
+        n = g.shape[dim] - lo - hi
+        gi = g[_along(g.ndim, dim, slice(lo, lo + n))].copy()
+        for p, j in _border_sources(n, lo, hi, mode):
+            gi[_along(g.ndim, dim, j)] += g[_along(g.ndim, dim, p)]
+        g = gi
+    return g
+
+
+_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+              "circular": "CopySlices"}
+
+
+class BorderPad(Function):
+    """reflect/replicate/circular padding by non-negative amounts; backward is BorderPadBackward."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx, x, pairs, mode):
+        ctx.pairs, ctx.mode = pairs, mode
+        return border_pad_array(x, pairs, mode)
+
+    @staticmethod
+    def backward(ctx, g):
+        return BorderPadBackward.apply(g, ctx.pairs, ctx.mode), None, None
+
+
+class BorderPadBackward(Function):
+    """The adjoint of BorderPad (linear in g); its backward pads again."""
+
+    _raw = True
+    _node_name = "PadBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, pairs, mode):
+        ctx.pairs, ctx.mode = pairs, mode
+        return border_pad_adjoint(g, pairs, mode)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return border_pad_function(ctx.mode, len(ctx.pairs)).apply(gg, ctx.pairs, ctx.mode), None, None
+
+
+_NAMED = {}
+
+
+def border_pad_function(mode, nd):
+    """BorderPad subclass whose graph node reads as PyTorch's (e.g. ReflectionPad2DBackward0)."""
+    name = _PAD_NAMES[mode].format(nd)
+    if name not in _NAMED:
+        _NAMED[name] = type(name.replace("Backward0", ""), (BorderPad,), {"_node_name": name, "__module__": __name__})
+    return _NAMED[name]
 
 
 def _index_map(n, lo, hi, mode):
@@ -139,6 +236,8 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"Padding size {len(pad)} is not supported for {input.dim()}D input tensor.\n"
                                   + _NON_CONSTANT_SIZES)
     _check_non_constant(input, pairs, mode)
+    if all(lo >= 0 and hi >= 0 for lo, hi in pairs) and not STATE.tracing:  # the exporter knows the gather form
+        return border_pad_function(mode, nd).apply(input, pairs, mode)
     out = input
     lead = input.dim() - nd
     for i, (lo, hi) in enumerate(pairs):

@@ -6,6 +6,8 @@ position). Max-pool gradients of disjoint windows are written through the kernel
 index scatter (as adaptive/fractional pooling and max_unpool do: IndexScatter, whose adjoint is a gather). Every
 backward is itself differentiable.
 """
+import itertools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -45,8 +47,9 @@ def _plane_strides(spatial):
     return tuple(int(np.prod(spatial[d + 1:])) for d in range(len(spatial)))
 
 
-def _scatter_add(g, idx, in_spatial):
-    """(N, C, *in_spatial) zeros with g added at flat per-plane indices (out-of-plane indices dropped)."""
+def _scatter_add(g, idx, in_spatial, unique=False):
+    """(N, C, *in_spatial) zeros with g added at flat per-plane indices (out-of-plane indices dropped); unique
+    (in-plane indices that never repeat within a plane) lets a plain indexed assignment do it."""
     n, c = g.shape[:2]
     plane = int(np.prod(in_spatial))
     gf = g.reshape(n * c, g.size // max(n * c, 1))
@@ -55,6 +58,10 @@ def _scatter_add(g, idx, in_spatial):
     if not inside.all():
         gf, ix = np.where(inside, gf, 0), np.where(inside, ix, 0)
     flat = (ix + (np.arange(n * c) * plane)[:, None]).reshape(-1)
+    if unique:
+        out = np.zeros(n * c * plane, g.dtype)
+        out[flat] = gf.reshape(-1)
+        return out.reshape((n, c) + tuple(in_spatial))
     out = np.bincount(flat, weights=gf.reshape(-1), minlength=n * c * plane).astype(g.dtype, copy=False)
     return out.reshape((n, c) + tuple(in_spatial))
 
@@ -66,13 +73,13 @@ class IndexScatter(Function):
     _node_name = "MaxPoolWithIndicesBackward0"
 
     @staticmethod
-    def forward(ctx, g, idx, in_spatial):
+    def forward(ctx, g, idx, in_spatial, unique=False):
         ctx.idx = idx
-        return _scatter_add(g, idx, in_spatial)
+        return _scatter_add(g, idx, in_spatial, unique)
 
     @staticmethod
     def backward(ctx, gg):
-        return IndexGather.apply(gg, ctx.idx), None, None
+        return IndexGather.apply(gg, ctx.idx), None, None, None
 
 
 class IndexGather(Function):
@@ -98,13 +105,13 @@ class IndexGather(Function):
         return IndexScatter.apply(g, ctx.idx, ctx.in_spatial), None
 
 
-def _scatter_planes(g, idx, in_spatial):
+def _scatter_planes(g, idx, in_spatial, unique=False):
     """IndexScatter for inputs with or without the (N, C) leading dims."""
     nd = len(in_spatial)
     lead = g.shape[:-nd] if g.dim() > nd else ()
     g4 = g.reshape((-1, 1) + tuple(g.shape[-nd:]))
     idx4 = idx.reshape((-1, 1) + idx.shape[-nd:])
-    out = IndexScatter.apply(g4, idx4, tuple(in_spatial))
+    out = IndexScatter.apply(g4, idx4, tuple(in_spatial), unique)
     return out.reshape(tuple(lead) + tuple(in_spatial))
 
 
@@ -146,6 +153,36 @@ def _offset_table(ks, dils, spatial):
     ps = _plane_strides(spatial)
     koffs = np.unravel_index(np.arange(int(np.prod(ks))), ks)
     return np.append(sum(k * d * s for k, d, s in zip(koffs, dils, ps)), 0)
+
+
+def _inside_ranges(n, k, s, p, d, o):
+    """Per kernel offset along one dim: the output range [j0, j1) whose reads fall inside the input, and the input
+    slice they read (None when no read does)."""
+    out = []
+    for off in range(k):
+        a = off * d - p
+        j0 = max(0, -(a // s) if a < 0 else 0)
+        j1 = min(o, (n - 1 - a) // s + 1) if n - 1 - a >= 0 else 0
+        out.append((slice(j0, j1), slice(a + j0 * s, a + (j1 - 1) * s + 1, s)) if j1 > j0 else None)
+    return out
+
+
+def max_pool_values(x, ks, strides, pads, dils, ceil_mode):
+    """Max pooling values only (no indices, nothing saved) for inputs that need no gradient: a running np.maximum
+    over each kernel offset's in-bounds strided view, straight from the unpadded input (the -inf padding never
+    wins). NaN propagates, as PyTorch's NaN-wins rule gives."""
+    nd = len(ks)
+    outs, _ = _window_geometry(x.shape[-nd:], ks, strides, pads, dils, ceil_mode)
+    best = np.full(x.shape[:-nd] + outs, _lowest(x.dtype), x.dtype)
+    if best.size == 0:
+        return np.zeros(best.shape, x.dtype)
+    ranges = [_inside_ranges(n, k, s, p, d, o) for n, k, s, p, d, o in
+              zip(x.shape[-nd:], ks, strides, pads, dils, outs)]
+    for combo in itertools.product(*ranges):
+        if all(c is not None for c in combo):
+            dst = best[(Ellipsis,) + tuple(c[0] for c in combo)]
+            np.maximum(dst, x[(Ellipsis,) + tuple(c[1] for c in combo)], out=dst)
+    return best
 
 
 class MaxPool(Function):
@@ -356,41 +393,228 @@ def adaptive_windows(n, o):
     return (i * n) // o, -((-(i + 1) * n) // o)
 
 
+def _window_sum_matrix(n, o, dtype):
+    """(o, n) 0/1 matrix selecting each adaptive window (its row sums are the window sizes)."""
+    start, end = adaptive_windows(n, o)
+    j = np.arange(n)
+    return ((j >= start[:, None]) & (j < end[:, None])).astype(dtype)
+
+
+def _gemm_pays(a, axis, n, o):
+    """Whether a shrinking axis is summed by a GEMM with the 0/1 window matrix (short windows along the last axis,
+    where reduceat's per-run cost dominates): only for finite data, as 0 * inf is NaN."""
+    return axis == -1 and n < 16 * o and bool(np.isfinite(a).all())
+
+
+def _adaptive_sum_axis(a, axis, o):
+    """Sums over the adaptive windows of one axis: a whole-axis sum, k-wide slices for windows that tile the axis,
+    reduceat runs (or a GEMM) for shrinking axes, gathers for growing ones (windows of one or two positions)."""
+    n = a.shape[axis]
+    lead = (slice(None),) * (a.ndim + axis)
+    if o == 1:
+        return a.sum(axis, keepdims=True)
+    if n % o == 0:
+        k = n // o
+        if axis == -1 and k > 4:
+            return a.reshape(a.shape[:-1] + (o, k)).sum(-1)
+        out = a[lead + (slice(0, None, k),)].copy()
+        for j in range(1, k):
+            out += a[lead + (slice(j, None, k),)]
+        return out
+    start, end = adaptive_windows(n, o)
+    if o > n:
+        out = np.take(a, start, axis=axis)
+        two = np.flatnonzero(end - start == 2)
+        out[lead + (two,)] += np.take(a, start[two] + 1, axis=axis)
+        return out
+    if _gemm_pays(a, axis, n, o):
+        return np.matmul(a, _window_sum_matrix(n, o, a.dtype).T)
+    out = np.add.reduceat(a, start, axis=axis)  # windows overlap by at most one position: runs, plus the overlaps
+    over = np.flatnonzero(end[:-1] > start[1:])
+    out[lead + (over,)] += a[lead + (start[over + 1],)]
+    return out
+
+
+def _adaptive_spread_axis(g, axis, n):
+    """The adjoint of _adaptive_sum_axis: each window's value added to every position in it."""
+    o = g.shape[axis]
+    lead = (slice(None),) * (g.ndim + axis)
+    if n % o == 0:
+        return np.repeat(g, n // o, axis=axis) if o > 1 else \
+            np.broadcast_to(g, g.shape[:g.ndim + axis] + (n,) + g.shape[g.ndim + axis + 1:]).copy()
+    start, end = adaptive_windows(n, o)
+    if o > n:  # many windows per position: sum the runs of windows sharing a first (then a second) position
+        out = np.zeros(g.shape[:g.ndim + axis] + (n,) + g.shape[g.ndim + axis + 1:], g.dtype)
+        for wins in (np.arange(o), np.flatnonzero(end - start == 2)):
+            pos = start[wins] + (0 if wins.size == o else 1)
+            heads = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]]) if pos.size else pos
+            if pos.size:
+                out[lead + (pos[heads],)] += np.add.reduceat(np.take(g, wins, axis=axis), heads, axis=axis)
+        return out
+    if _gemm_pays(g, axis, n, o):
+        return np.matmul(g, _window_sum_matrix(n, o, g.dtype))
+    out = np.repeat(g, np.diff(np.r_[start, n]), axis=axis)  # each window over its run, plus the overlaps
+    over = np.flatnonzero(end[:-1] > start[1:])
+    out[lead + (start[over + 1],)] += g[lead + (over,)]
+    return out
+
+
+def _divide_by_window_sizes(a, spatial, outs):
+    """a /= the window size along each dim in turn (PyTorch's sum / kh / kw)."""
+    nd = len(outs)
+    for d, (n, o) in enumerate(zip(spatial, outs)):
+        start, end = adaptive_windows(n, o)
+        size = end - start
+        if (size == size[0]).all():
+            a /= a.dtype.type(size[0])
+        else:
+            a /= size.astype(a.dtype).reshape((o,) + (1,) * (nd - 1 - d))
+    return a
+
+
+def _opmath(x):
+    """Float arrays below float32 are computed in float32 (PyTorch's opmath type)."""
+    return x.astype(np.float32) if x.dtype.itemsize < 4 else x
+
+
+def adaptive_avg(x, outs):
+    """Adaptive average pooling of the trailing len(outs) dims: window sums, then / each window size."""
+    nd = len(outs)
+    spatial = x.shape[-nd:]
+    if x.size == 0 or any(o == 0 for o in outs):
+        return np.zeros(x.shape[:-nd] + tuple(outs), x.dtype)
+    a = _opmath(x)
+    if all(o == 1 for o in outs):  # global pooling: one matrix-vector product sums every plane (BLAS beats sum)
+        planes = np.ascontiguousarray(a).reshape(-1, int(np.prod(spatial)))
+        a = np.matmul(planes, np.ones(planes.shape[1], a.dtype)).reshape(a.shape[:-nd] + (1,) * nd)
+    for d in reversed(range(nd)):
+        if a.shape[d - nd] != outs[d]:
+            a = _adaptive_sum_axis(a, d - nd, outs[d])
+    a = a.copy() if a is x or a.base is x else a
+    return _divide_by_window_sizes(a, spatial, outs).astype(x.dtype, copy=False)
+
+
+def adaptive_avg_adjoint(g, spatial):
+    """The transpose of adaptive_avg: g / each window size, spread over the windows (overlaps summed)."""
+    nd = len(spatial)
+    outs = g.shape[-nd:]
+    if g.size == 0:
+        return np.zeros(g.shape[:-nd] + tuple(spatial), g.dtype)
+    a = _divide_by_window_sizes(_opmath(g).copy(), spatial, outs)
+    for d in range(nd):
+        if spatial[d] != outs[d]:
+            a = _adaptive_spread_axis(a, d - nd, spatial[d])
+    return a.astype(g.dtype, copy=False)
+
+
 def adaptive_avg_matrix(n, o, dtype):
-    """(o, n) matrix averaging each adaptive window."""
+    """(o, n) matrix averaging each adaptive window (the traced form of adaptive average pooling: a MatMul)."""
     start, end = adaptive_windows(n, o)
     j = np.arange(n)
     m = ((j >= start[:, None]) & (j < end[:, None])).astype(np.float64)
     return (m / np.maximum(end - start, 1)[:, None]).astype(dtype)
 
 
-def _gather_windows(x, coords_fn, count, lead=(Ellipsis,)):
-    """Running max over `count` window offsets; coords_fn(j) gives per-dim coordinate arrays (broadcastable to the
-    output) of offset j. Returns values and the per-dim coordinates of torch's argmax (first max; NaN wins)."""
+class AdaptiveAvgPool(Function):
+    """Adaptive average pooling (PyTorch's windows); backward is AdaptiveAvgPoolBackward, whose backward is this."""
+
+    _raw = True
+    _node_name = "AdaptiveAvgPool2DBackward0"
+
+    @staticmethod
+    def forward(ctx, x, outs):
+        ctx.spatial = x.shape[-len(outs):]
+        return adaptive_avg(x, outs)
+
+    @staticmethod
+    def backward(ctx, g):
+        return AdaptiveAvgPoolBackward.apply(g, ctx.spatial), None
+
+
+class AdaptiveAvgPoolBackward(Function):
+    """The adjoint of AdaptiveAvgPool (linear in g)."""
+
+    _raw = True
+    _node_name = "AdaptiveAvgPool2DBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, spatial):
+        ctx.outs = g.shape[-len(spatial):]
+        return adaptive_avg_adjoint(g, spatial)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return AdaptiveAvgPool.apply(gg, ctx.outs), None
+
+
+def _axis_max(a, axis, o, has_nan):
+    """Adaptive-window max along one axis: values and the window offset of PyTorch's argmax (first max; with NaNs,
+    the last NaN). The windows are laid out as a (o, kmax) pair of axes (a reshape when they tile the axis, else one
+    gather, short windows repeating their last position: a repeat never wins a strict comparison and a repeated NaN
+    maps to the same position); short windows are compared as kmax strided views, long ones reduced by argmax."""
+    n = a.shape[axis]
+    lead = (slice(None),) * (a.ndim + axis)
+    start, end = adaptive_windows(n, o)
+    kmax = int((end - start).max())
+    if n % o == 0 and (kmax < 16 or has_nan):
+        views = [a[lead + (slice(j, None, kmax),)] for j in range(kmax)]
+        return _max_arg_nan(views) if has_nan else _max_arg(views)
+    pre, post = a.shape[:a.ndim + axis], a.shape[a.ndim + axis:][1:]
+    if n % o == 0:
+        w = a.reshape(pre + (o, kmax) + post)
+    elif kmax < 16 or has_nan:  # offset-major (kmax, o): each offset's view reads runs of o
+        cols = np.minimum(start + np.arange(kmax)[:, None], end - 1).reshape(-1)
+        views = list(np.moveaxis(np.take(a, cols, axis=axis).reshape(pre + (kmax, o) + post), len(pre), 0))
+        return _max_arg_nan(views) if has_nan else _max_arg(views)
+    else:
+        cols = np.minimum(start[:, None] + np.arange(kmax), (end - 1)[:, None]).reshape(-1)
+        w = np.take(a, cols, axis=axis).reshape(pre + (o, kmax) + post)
+    arg = w.argmax(axis=axis)
+    return _take_along(w, np.expand_dims(arg, axis), axis).squeeze(axis), arg
+
+
+def _take_along(a, ix, axis):
+    """np.take_along_axis(a, ix, axis) (ix broadcasting against a off the axis) through one flat np.take: the flat
+    index is built from small per-dim ranges, several times cheaper than take_along_axis's fancy indexing."""
+    a = np.ascontiguousarray(a)
+    ax = axis % a.ndim
+    m, post = a.shape[ax], a.shape[ax + 1:]
+    lead = np.arange(int(np.prod(a.shape[:ax]))).reshape(a.shape[:ax] + (1,) * (a.ndim - ax))
+    tail = np.arange(int(np.prod(post))).reshape((1,) * (ax + 1) + post)
+    return np.take(a.reshape(-1), (lead * m + ix) * int(np.prod(post)) + tail)
+
+
+def _separable_max(x, nd, axis_max):
+    """Max pooling of the trailing nd dims one dim at a time (last first): values and flat per-plane indices.
+
+    axis_max(a, d, has_nan) reduces dim d of a: values and the absolute input position of each window's argmax.
+    Row-major first max (or last NaN) over a window is the first max (last NaN) over the rows of each row's first
+    max (last NaN), so reducing one dim at a time gives PyTorch's argmax."""
+    spatial = x.shape[-nd:]
+    strides = _plane_strides(spatial)
     has_nan = x.dtype.kind == "f" and np.isnan(x).any()
-    best = coords_best = None
-    for j in range(count):
-        coords = coords_fn(j)
-        v = x[lead + tuple(coords)]
-        if best is None:
-            best = v.copy()
-            coords_best = [np.broadcast_to(c, v.shape).astype(np.int64) for c in coords]
-            continue
-        take = v > best
-        if has_nan:
-            take |= np.isnan(v)
-        np.copyto(best, v, where=take)
-        for cb, c in zip(coords_best, coords):
-            np.copyto(cb, c, where=take)
-    return best, coords_best
+    a, idx = x, 0
+    for d in reversed(range(nd)):
+        a, pos = axis_max(a, d, has_nan)
+        if d < nd - 1:  # the inner dims' chosen index, at the chosen position of this dim
+            idx = _take_along(idx, pos, d - nd)
+        idx = idx + pos * strides[d]
+    return a, idx
 
 
-def _flat_index(coords, spatial):
-    """Flat per-plane index from per-dim coordinate arrays."""
-    idx = coords[0]
-    for c, n in zip(coords[1:], spatial[1:]):
-        idx = idx * n + c
-    return idx
+def adaptive_max(x, outs):
+    """Adaptive max pooling of the trailing dims: values and flat per-plane indices."""
+    nd = len(outs)
+    if nd > 1 and all(o == 1 for o in outs):  # global pooling: one flat window per plane
+        best, idx = adaptive_max(x.reshape(x.shape[:-nd] + (-1,)), (1,))
+        return best.reshape(best.shape + (1,) * (nd - 1)), idx.reshape(idx.shape + (1,) * (nd - 1))
+
+    def axis_max(a, d, has_nan):
+        best, arg = _axis_max(a, d - nd, outs[d], has_nan)
+        start, end = adaptive_windows(a.shape[d - nd], outs[d])
+        shape = (outs[d],) + (1,) * (nd - 1 - d)
+        return best, np.minimum(start.reshape(shape) + arg, (end - 1).reshape(shape))
+    return _separable_max(x, nd, axis_max)
 
 
 class AdaptiveMaxPool(Function):
@@ -402,30 +626,18 @@ class AdaptiveMaxPool(Function):
     @staticmethod
     def forward(ctx, x, outs):
         nd = len(outs)
-        spatial = x.shape[-nd:]
-        ctx.in_spatial = spatial
+        ctx.in_spatial = x.shape[-nd:]
         if any(o == 0 for o in outs) or x.size == 0:
             ctx.idx = np.zeros(x.shape[:-nd] + tuple(outs), np.int64)
             return np.zeros(x.shape[:-nd] + tuple(outs), x.dtype), ctx.idx
-        wins = [adaptive_windows(n, o) for n, o in zip(spatial, outs)]
-        kmax = [int(np.max(e - s)) for s, e in wins]
-        offsets = list(np.ndindex(*kmax))
-
-        def coords_fn(j):
-            coords = []
-            for d, ((s, e), off) in enumerate(zip(wins, offsets[j])):
-                shape = [1] * nd
-                shape[d] = len(s)
-                coords.append(np.minimum(s + off, e - 1).reshape(shape))
-            return coords
-        best, coords = _gather_windows(x, coords_fn, len(offsets))
-        idx = _flat_index(coords, spatial)
+        best, idx = adaptive_max(x, outs)
         ctx.idx = idx
         return best, idx
 
     @staticmethod
     def backward(ctx, g, _gi):
-        return _scatter_planes(g, ctx.idx, ctx.in_spatial), None
+        disjoint = all(n % o == 0 for n, o in zip(ctx.in_spatial, g.shape[-len(ctx.in_spatial):]))
+        return _scatter_planes(g, ctx.idx, ctx.in_spatial, disjoint), None
 
 
 class FractionalMaxPool(Function):
@@ -446,25 +658,26 @@ class FractionalMaxPool(Function):
         order = [1, 0] if nd == 2 else list(range(nd))
         starts = [_fractional_intervals(samples[..., order[d]].astype(x.dtype), spatial[d], outs[d], ks[d])
                   for d in range(nd)]
-        offsets = list(np.ndindex(*ks))
-
-        def coords_fn(j):
-            coords = []
-            for d in range(nd):
-                shape = list(starts[d].shape[:-1]) + [1] * nd
-                shape[len(starts[d].shape) - 1 + d] = outs[d]
-                coords.append((starts[d] + offsets[j][d]).reshape(shape))
-            return coords
-        lead_idx = np.indices(x.shape[:-nd], sparse=True)
-        lead = tuple(li.reshape(li.shape + (1,) * nd) for li in lead_idx)
-        best, coords = _gather_windows(x, coords_fn, len(offsets), lead)
-        idx = _flat_index(coords, spatial)
+        best, idx = _separable_max(x, nd, lambda a, d, has_nan: _sliding_max_at(a, d - nd, ks[d], starts[d],
+                                                                                 has_nan))
         ctx.idx = idx
         return best, idx
 
     @staticmethod
     def backward(ctx, g, _gi):
         return _scatter_planes(g, ctx.idx, ctx.in_spatial), None, None, None
+
+
+def _sliding_max_at(a, axis, k, starts, has_nan):
+    """Max over the k-wide windows of one axis starting at per-plane `starts` (lead, o): the max at every start
+    (contiguous slices), then gathered at the starts. Values and absolute argmax positions."""
+    n = a.shape[axis]
+    lead = (slice(None),) * (a.ndim + axis)
+    views = [a[lead + (slice(j, n - k + 1 + j),)] for j in range(k)]
+    best, arg = _max_arg_nan(views) if has_nan else _max_arg(views)
+    ix = starts.reshape(starts.shape[:-1] + (1,) * (a.ndim - starts.ndim + axis + 1) + starts.shape[-1:]
+                        + (1,) * (-axis - 1))
+    return _take_along(best, ix, axis), ix + _take_along(arg, ix, axis)
 
 
 def _fractional_intervals(sample, n, o, k):

@@ -16,6 +16,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from . import shape as S
+from .conv import _padded_rows, _unaliased
 from .interpolate import cubic_coefficients, CUBIC_A
 
 
@@ -200,30 +201,159 @@ def _product(factors):
 
 
 def _channel_rows(a, n, c, p):
-    """(N, C, *sp) array -> (N*P, C) rows, one per pixel (P = prod(sp))."""
-    return np.ascontiguousarray(a.reshape(n, c, p).transpose(0, 2, 1)).reshape(n * p, c)
+    """(N, C, *sp) array -> (N*P, C) rows, one per pixel (P = prod(sp)); the transposing copy reads an unaliased
+    copy when the plane stride would thrash the cache (see conv._aliasing)."""
+    planes = _unaliased(np.ascontiguousarray(a).reshape(n * c, p))
+    return np.ascontiguousarray(planes.reshape(n, c, p).transpose(0, 2, 1)).reshape(n * p, c)
+
+
+def _rows_to_channels(rows, n, c, out_sp):
+    """(N*M, C) rows -> a new (N, C, *out_sp) array (rows padded in memory so the transposing read is unaliased)."""
+    m = rows.shape[0] // max(n, 1)
+    if rows.shape[1] > 1:
+        padded = _padded_rows((n * m,), c, rows.dtype)
+        padded[...] = rows
+        rows = padded
+    return np.ascontiguousarray(rows.reshape(n, m, c).transpose(0, 2, 1)).reshape((n, c) + tuple(out_sp))
+
+
+def _corner_weights(dims, weights, taps, valid, finite):
+    """The weight of one corner per grid point, zero where the corner lies outside the input (finite data only: the
+    caller masks the values instead when 0 * inf could appear)."""
+    w = _product(weights[d][t] for d, t in enumerate(taps))
+    if isinstance(w, int):
+        w = np.ones(valid.shape, dims[0].idx.dtype if dims[0].frac is None else dims[0].frac.dtype)
+    if finite and not valid.all():
+        w = w * valid
+    return w
+
+
+def _nearest_columns(x, dims, out_sp):
+    """Nearest-mode forward straight in (N, C, ...) layout: per image one column gather of its planes (no channel-row
+    transposes), out-of-bounds points zeroed."""
+    n, c = x.shape[:2]
+    p = int(np.prod(x.shape[2:]))
+    (_, flat, valid), = _corners(dims, x.shape[2:], n, int(np.prod(out_sp)))
+    local = flat.reshape(n, -1) - (np.arange(n) * p)[:, None]
+    planes = x.reshape(n, c, p)
+    out = np.empty((n, c, local.shape[1]), x.dtype)
+    for i in range(n):
+        np.take(planes[i], local[i], axis=1, out=out[i])
+    if not valid.all():
+        out.transpose(0, 2, 1)[~valid.reshape(n, -1)] = 0
+    return out.reshape((n, c) + tuple(out_sp))
 
 
 def grid_sample_array(x, grid, mode, padding, align_corners):
-    """Forward: (N, C, *in) sampled at grid (N, *out, nd) -> (N, C, *out), and the plan for backward."""
+    """Forward: (N, C, *in) sampled at grid (N, *out, nd) -> (N, C, *out), and the plan for backward.
+
+    Channel rows of the input are gathered at each corner's flat index and weighted; out-of-bounds corners get
+    weight 0 (or, for non-finite input, a masked write, as 0 * inf is NaN)."""
     n, c = x.shape[:2]
     spatial = x.shape[2:]
     out_sp = grid.shape[1:-1]
     m = int(np.prod(out_sp))
     dims = sample_plan(grid, spatial, mode, padding, align_corners)
+    if mode == "nearest":
+        return _nearest_columns(x, dims, out_sp), dims
     rows = _channel_rows(x, n, c, int(np.prod(spatial)))
+    finite = bool(np.isfinite(rows).all())
     weights = [_kernel(mode, dm.frac) for dm in dims]
-    out = np.zeros((n * m, c), x.dtype)
+    out = None
     for taps, flat, valid in _corners(dims, spatial, n, m):
         vals = np.take(rows, flat, axis=0)
-        if not valid.all():
+        if not finite and not valid.all():
             vals[~valid] = 0
-        w = _product(weights[d][t] for d, t in enumerate(taps))
-        if isinstance(w, np.ndarray):
-            vals *= w[:, None]
-        out += vals
-    res = np.ascontiguousarray(out.reshape(n, m, c).transpose(0, 2, 1)).reshape((n, c) + tuple(out_sp))
-    return res, dims
+        w = _corner_weights(dims, weights, taps, valid, finite)
+        if mode != "nearest" or (finite and not valid.all()):
+            vals *= w.astype(vals.dtype, copy=False)[:, None]
+        if out is None:
+            out = vals
+        else:
+            out += vals
+    return _rows_to_channels(out, n, c, out_sp), dims
+
+
+def _stable_order(idx, nrows):
+    """A stable argsort of non-negative indices below nrows, by 16-bit radix passes (NumPy's stable sort of 16-bit
+    keys is a radix sort, several times faster than sorting int64)."""
+    if nrows <= 1 << 16:
+        return np.argsort(idx.astype(np.uint16), kind="stable")
+    if nrows > 1 << 32:
+        return np.argsort(idx, kind="stable")
+    low = np.argsort((idx & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((idx[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+_RANK_PASSES = 8
+
+
+def _scatter_sorted(idx, rows, nrows):
+    """(nrows, C) sums of rows (E, C) by destination idx (E,), without np.add.at: the rows grouped by destination
+    (a stable sort), then added rank by rank (the r-th row of every group at once: unique destinations, so one
+    indexed add per rank), the ranks past _RANK_PASSES by one reduceat over their groups."""
+    out = np.zeros((nrows, rows.shape[1]), rows.dtype)
+    if idx.size == 0:
+        return out
+    order = _stable_order(idx, nrows)
+    dest = idx[order]
+    first = np.empty(dest.size, bool)
+    first[0] = True
+    np.not_equal(dest[1:], dest[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    rank = np.arange(dest.size) - np.repeat(starts, np.diff(np.r_[starts, dest.size]))
+    out[dest[starts]] = np.take(rows, order[starts], axis=0)
+    for r in range(1, min(int(rank.max()) + 1, _RANK_PASSES)):
+        sel = np.flatnonzero(rank == r)
+        out[dest[sel]] += np.take(rows, order[sel], axis=0)
+    tail = np.flatnonzero(rank >= _RANK_PASSES)
+    if tail.size:  # the rest of the few crowded groups (e.g. a border hit by every outside point): reduceat
+        td = dest[tail]
+        heads = np.flatnonzero(np.r_[True, td[1:] != td[:-1]])
+        out[td[heads]] += np.add.reduceat(np.take(rows, order[tail], axis=0), heads, axis=0)
+    return out
+
+
+def grid_sample_backward_array(g, x, grid, dims, mode, need):
+    """Gradients wrt input and grid on raw arrays (no graph: the create_graph case uses grid_sample_backward)."""
+    n, c = x.shape[:2]
+    spatial = tuple(x.shape[2:])
+    nd = len(spatial)
+    m = int(np.prod(grid.shape[1:-1]))
+    p = int(np.prod(spatial))
+    gt = _channel_rows(g, n, c, m)
+    want_grid = need[1] and mode != "nearest"
+    weights = [_kernel(mode, dm.frac) for dm in dims]
+    grads = [_kernel_grad(mode, dm.frac) for dm in dims] if want_grid else None
+    xrows = _channel_rows(x, n, c, p) if want_grid else None
+    flats, contribs = [], []
+    acc = [0] * nd
+    for taps, flat, valid in _corners(dims, spatial, n, m):
+        if need[0]:  # only in-bounds corners are scattered (the rest would pile onto one row)
+            w = _product(weights[d][t] for d, t in enumerate(taps))
+            inside = None if valid.all() else np.flatnonzero(valid)
+            rows = gt if inside is None else np.take(gt, inside, axis=0)
+            if not isinstance(w, int):
+                rows = rows * (w if inside is None else w[inside]).astype(gt.dtype, copy=False)[:, None]
+            flats.append(flat if inside is None else flat[inside])
+            contribs.append(rows)
+        if want_grid:
+            gv = np.einsum("ij,ij->i", gt, np.take(xrows, flat, axis=0))
+            if not valid.all():
+                gv[~valid] = 0
+            for d in range(nd):
+                acc[d] = acc[d] + gv * _product([grads[e][t] if e == d else weights[e][t] for e, t in enumerate(taps)])
+    gx = ggrid = None
+    if need[0]:
+        gx = _rows_to_channels(_scatter_sorted(np.concatenate(flats), np.concatenate(contribs), n * p), n, c,
+                               spatial)
+    if need[1]:
+        if want_grid:
+            ggrid = np.stack([np.asarray(acc[d] * dims[d].mult, x.dtype) for d in reversed(range(nd))], 1)
+            ggrid = ggrid.reshape(grid.shape)
+        else:
+            ggrid = np.zeros(grid.shape, x.dtype)
+    return gx, ggrid
 
 
 def scatter_rows(idx, rows, nrows):
@@ -345,8 +475,12 @@ class GridSample(Function):
     @staticmethod
     def backward(ctx, g):
         x, grid = ctx.saved_tensors
-        gx, ggrid = grid_sample_backward(g, x, grid, ctx.dims, ctx.mode, ctx.needs_input_grad)
-        return gx, ggrid, None, None, None
+        if STATE.enabled:
+            gx, ggrid = grid_sample_backward(g, x, grid, ctx.dims, ctx.mode, ctx.needs_input_grad)
+            return gx, ggrid, None, None, None
+        gx, ggrid = grid_sample_backward_array(g._data, x._data, grid._data, ctx.dims, ctx.mode,
+                                               ctx.needs_input_grad)
+        return tuple(None if a is None else Tensor._make(a) for a in (gx, ggrid)) + (None, None, None)
 
 
 class GridSample3d(GridSample):

@@ -268,3 +268,22 @@ ONE_HOT_ERRORS = [
 @pytest.mark.parametrize("name,fn", ONE_HOT_ERRORS, ids=[e[0] for e in ONE_HOT_ERRORS])
 def test_one_hot_errors(name, fn):
     same_error(fn)
+
+
+BAG_FAST_CASES = [  # (id, flat indices, offsets): bag sums by segment (uniform bags reshape, others reduceat)
+    ("uniform", [1, 2, 3, 4, 5, 6], [0, 2, 4]),
+    ("empty_first_middle_last", [3, 3, 1, 0, 9], [0, 0, 3, 3, 5]),
+    ("one_bag", [4, 2, 7], [0]),
+]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("flat,offs", [c[1:] for c in BAG_FAST_CASES], ids=[c[0] for c in BAG_FAST_CASES])
+def test_embedding_bag_segments(flat, offs, mode):
+    fn = lambda t, w: t.nn.functional.embedding_bag(t.tensor(flat), w, t.tensor(offs), mode=mode, padding_idx=3)
+    check(fn, [W], dtypes=["float64", "float32"])
+    w = ember.tensor(W, requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda w: fn(ember, w), [w])
+    psw = ember.tensor(np.linspace(0.5, 2, len(flat)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda w, p: ember.nn.functional.embedding_bag(
+        ember.tensor(flat), w, ember.tensor(offs), mode="sum", per_sample_weights=p), [w, psw])

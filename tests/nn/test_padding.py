@@ -270,3 +270,33 @@ def test_circular_wrap_beyond_cropped_input(shape, pad):
     """Cropping then wrapping more than what is left: torch fails on overlapping memory; ember raises the same class
     with a message naming the padding and the input."""
     check_raises(lambda t: P(t)(z(t, *shape), pad, mode="circular"), RuntimeError, r"padding \(.*input \[")
+
+
+# ---- reflect/replicate/circular fast path (border copies from the output buffer) -------------------------------------
+def _nonfinite(*shape):
+    a = r(*shape) * 1e30
+    a.reshape(-1)[::7] = np.inf
+    a.reshape(-1)[3::11] = -np.inf
+    a.reshape(-1)[5::13] = np.nan
+    return a
+
+
+BORDER_CASES = [  # (id, input shape, pad): widest legal pads, zero pads on some dims, unbatched inputs
+    ("1d_widest", (2, 3, 4), (3, 3)),
+    ("2d_one_side", (2, 3, 4, 5), (0, 4, 3, 0)),
+    ("2d_unbatched", (3, 4, 5), (4, 1, 0, 3)),
+    ("3d_all_dims", (1, 2, 3, 4, 5), (2, 1, 3, 0, 1, 2)),
+    ("3d_last_only", (2, 3, 4, 5), (1, 2, 0, 0, 0, 0)),
+]
+
+
+@pytest.mark.parametrize("data", [r, _nonfinite], ids=["normal", "nonfinite"])
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("shape,pad", [c[1:] for c in BORDER_CASES], ids=[c[0] for c in BORDER_CASES])
+def test_border_pad_fast_path(shape, pad, mode, data):
+    if mode == "reflect":
+        pad = tuple(min(p, n - 1) for p, n in zip(pad, [s for s in reversed(shape[-len(pad) // 2:]) for _ in (0, 1)]))
+    check(pad_fn(pad, mode), [data(*shape)], dtypes=("float64", "float32"))
+    check(lambda t, x: pad_fn(pad, mode)(t, x.transpose(-1, -2)), [r(*shape[:-2], shape[-1], shape[-2])])
+    x = ember.tensor(r(*shape), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda x: ember.nn.functional.pad(x, pad, mode=mode), [x])

@@ -609,3 +609,85 @@ ERROR_CASES = [
 @pytest.mark.parametrize("fn", [c[1] for c in ERROR_CASES], ids=[c[0] for c in ERROR_CASES])
 def test_errors(fn):
     same_error(fn)
+
+
+# ---- fast paths: global/long/overlapping adaptive windows, values-only max pooling, non-finite data ------------------
+def nonfinite(*shape, seed=0):
+    """Normal data with NaN, +-inf and huge values sprinkled in (each plane keeps some finite values)."""
+    a = r(*shape, seed=seed) * 1e30
+    flat = a.reshape(-1)
+    rng = np.random.default_rng(seed + 1)
+    for v in (np.nan, np.inf, -np.inf, np.nan):
+        flat[rng.integers(0, flat.size, max(1, flat.size // 12))] = v
+    return a
+
+
+FAST_ADAPTIVE_CASES = [  # (id, fn name, input shape, output size)
+    ("global_2d", "adaptive_avg_pool2d", (2, 3, 5, 7), 1),
+    ("global_3d", "adaptive_avg_pool3d", (2, 2, 3, 4, 5), 1),
+    ("global_1d", "adaptive_avg_pool1d", (2, 3, 37), 1),
+    ("shrink_long_runs_1d", "adaptive_avg_pool1d", (2, 3, 70), 4),
+    ("shrink_rows_2d", "adaptive_avg_pool2d", (2, 3, 11, 6), (4, 6)),
+    ("shrink_both_3d", "adaptive_avg_pool3d", (1, 2, 9, 7, 40), (4, 3, 2)),
+    ("grow_and_shrink", "adaptive_avg_pool2d", (2, 3, 3, 40), (5, 3)),
+    ("max_global_2d", "adaptive_max_pool2d", (2, 3, 5, 7), 1),
+    ("max_long_windows_1d", "adaptive_max_pool1d", (2, 3, 40), 2),
+    ("max_long_overlapping_1d", "adaptive_max_pool1d", (2, 3, 41), 3),
+    ("max_long_rows_2d", "adaptive_max_pool2d", (2, 2, 34, 5), (2, 3)),
+    ("max_3d", "adaptive_max_pool3d", (1, 2, 5, 6, 7), (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("data", [r, ties, nonfinite], ids=["normal", "ties", "nonfinite"])
+@pytest.mark.parametrize("name,shape,size", [c[1:] for c in FAST_ADAPTIVE_CASES],
+                         ids=[c[0] for c in FAST_ADAPTIVE_CASES])
+def test_adaptive_fast_paths(name, shape, size, data):
+    kw = dict(return_indices=True) if "max" in name else {}
+    check(call(name, size, **kw), [data(*shape)], dtypes=F64_32)
+
+
+def test_adaptive_fast_paths_noncontiguous_and_gradgrad():
+    check(lambda t, x: F(t).adaptive_avg_pool2d(x.transpose(2, 3), 1), [r(2, 3, 6, 5)], dtypes=F64_32)
+    check(lambda t, x: F(t).adaptive_max_pool1d(x[..., ::2], 2, return_indices=True), [r(2, 3, 80)])
+    x = ember.tensor(r(1, 2, 3, 40), requires_grad=True)
+    for fn in (lambda x: ember.nn.functional.adaptive_avg_pool2d(x, (2, 3)),
+               lambda x: ember.nn.functional.adaptive_avg_pool2d(x, 1),
+               lambda x: ember.nn.functional.adaptive_max_pool2d(x, (1, 2))):
+        assert ember.autograd.gradgradcheck(fn, [x])
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool2d", "adaptive_max_pool2d"])
+def test_adaptive_integer_input_rejected(name):
+    check_raises(lambda t: getattr(F(t), name)(t.ones(1, 2, 4, 4, dtype=t.int64), 2), RuntimeError,
+                 "not implemented for 'Long'")
+
+
+VALUES_ONLY_CASES = [  # max pooling of inputs that need no gradient: values straight from the unpadded input
+    ("1d_pad", "max_pool1d", (2, 3, 11), (3, 2, 1), {}),
+    ("1d_dilation_ceil", "max_pool1d", (2, 3, 11), (3, 2, 1), dict(dilation=2, ceil_mode=True)),
+    ("2d_pad_ceil", "max_pool2d", (2, 3, 7, 8), (3, 2, 1), dict(ceil_mode=True)),
+    ("2d_dilation", "max_pool2d", (2, 3, 9, 9), (2, 1, 1), dict(dilation=3)),
+    ("3d", "max_pool3d", (1, 2, 5, 6, 7), (2, 2, 1), {}),
+    ("2d_unbatched", "max_pool2d", (3, 6, 5), (2,), {}),
+]
+
+
+@pytest.mark.parametrize("data", [r, nonfinite], ids=["normal", "nonfinite"])
+@pytest.mark.parametrize("name,shape,args,kw", [c[1:] for c in VALUES_ONLY_CASES],
+                         ids=[c[0] for c in VALUES_ONLY_CASES])
+def test_max_pool_values_only(name, shape, args, kw, data):
+    check(call(name, *args, **kw), [data(*shape)], dtypes=F64_32, grad=False)
+    check(lambda t, x: call(name, *args, **kw)(t, x.expand(2, *x.shape[1:])), [data(1, *shape[1:])], grad=False)
+
+
+def test_max_pool_values_only_all_neg_inf_and_ints():
+    check(call("max_pool2d", 3, 2, 1), [np.full((1, 2, 5, 5), -np.inf)], grad=False)
+    check(call("max_pool2d", 3, 2, 1), [np.random.default_rng(0).integers(-9, 9, (2, 3, 9, 7))], grad=False)
+    check(call("max_pool2d", 2), [np.zeros((0, 2, 4, 4))], grad=False)
+
+
+def test_fractional_max_pool_nonfinite():
+    samples = np.random.default_rng(3).random((2, 3, 2))
+    check(lambda t, x, s: F(t).fractional_max_pool2d(x, 2, output_size=(4, 3), _random_samples=s,
+                                                     return_indices=True),
+          [nonfinite(2, 3, 9, 8), samples], dtypes=F64_32, grad_inputs=[0])

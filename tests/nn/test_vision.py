@@ -669,3 +669,51 @@ def test_grid_sample_float16(mode):
     tol = dict(rtol=1e-2, atol=1e-2) if mode == "bicubic" else None
     check(gs(mode=mode, padding_mode="border", align_corners=False), [r(1, 2, 4, 5), _grid(1, (3, 2), 2)],
           dtypes=["float16"], tol=tol)
+
+
+# ---- grid_sample backward without a graph: grouped scatter, crowded pixels, non-finite data --------------------------
+def _crowded_grid(n, out, nd, seed=1):
+    """Grid points packed into a small area (so a few pixels receive many contributions), plus far-outside ones."""
+    g = np.random.default_rng(seed).uniform(-0.15, 0.15, (n,) + tuple(out) + (nd,))
+    g[:, 0] = 3.0
+    return g
+
+
+def _with_nonfinite(a, seed=0):
+    a = a.copy()
+    flat = a.reshape(-1)
+    rng = np.random.default_rng(seed)
+    for v in (np.inf, -np.inf, np.nan):
+        flat[rng.integers(0, flat.size, 2)] = v
+    return a
+
+
+FAST_GRID_CASES = [  # (id, nd, mode, padding_mode, input shape, grid maker)
+    ("crowded_bilinear_zeros", 2, "bilinear", "zeros", (2, 3, 4, 5), lambda: _crowded_grid(2, (12, 11), 2)),
+    ("crowded_bilinear_border", 2, "bilinear", "border", (2, 3, 4, 5), lambda: _crowded_grid(2, (12, 11), 2)),
+    ("crowded_nearest_reflection", 2, "nearest", "reflection", (2, 3, 4, 5), lambda: _crowded_grid(2, (12, 11), 2)),
+    ("crowded_bicubic_zeros", 2, "bicubic", "zeros", (1, 2, 5, 4), lambda: _crowded_grid(1, (9, 9), 2)),
+    ("crowded_trilinear", 3, "bilinear", "zeros", (1, 2, 3, 4, 3), lambda: _crowded_grid(1, (4, 5, 4), 3)),
+    ("many_rows", 2, "bilinear", "zeros", (2, 1, 190, 180), lambda: _grid(2, (5, 7), 2)),
+]
+
+
+@pytest.mark.parametrize("nd,mode,pad,xs,grid", [c[1:] for c in FAST_GRID_CASES], ids=[c[0] for c in FAST_GRID_CASES])
+def test_grid_sample_fast_backward(nd, mode, pad, xs, grid):
+    fn = gs(mode=mode, padding_mode=pad, align_corners=False)
+    check(fn, [r(*xs), grid()], dtypes=F64_32)
+    check(fn, [r(*xs), grid()], grad_inputs=[0])
+    check(fn, [r(*xs), grid()], grad_inputs=[1])
+
+
+@pytest.mark.parametrize("mode,pad", [("bilinear", "zeros"), ("nearest", "zeros"), ("bilinear", "border"),
+                                      ("bicubic", "zeros")])
+def test_grid_sample_nonfinite(mode, pad):
+    """Non-finite input values (forward, and the grid gradient) and a non-finite upstream gradient."""
+    fn = gs(mode=mode, padding_mode=pad, align_corners=False)
+    check(fn, [_with_nonfinite(r(2, 3, 5, 6)), _grid(2, (4, 3), 2)], dtypes=F64_32)
+
+    def upstream_inf(t, x, g):  # y * c sends the upstream gradient times c (with infs and a NaN) into grid_sample
+        y = fn(t, x, g)
+        return y * t.tensor(_with_nonfinite(np.ones(y.shape), seed=3), dtype=y.dtype)
+    check(upstream_inf, [r(2, 3, 5, 6), _grid(2, (4, 3), 2)], grad_inputs=[0])

@@ -7,6 +7,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops import pooling as _pool
 from ... import random as _random
+from ...autograd.grad_mode import STATE
 from ..modules.utils import _ntuple, _list_with_default
 
 _SCALAR = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
@@ -112,8 +113,9 @@ def _pool_args(name, nd, kernel_size, stride, padding, dilation, avg=False):
     return ks, st, _expand(pads, nd), _expand(dils, nd)
 
 
-def _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name):
-    """max_pool{2,3}d_with_indices: torch's checks, then values and flat per-plane indices."""
+def _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name, indices=True):
+    """max_pool{2,3}d_with_indices: torch's checks, then values and flat per-plane indices (values only when
+    indices is False)."""
     if input.dim() not in (nd + 1, nd + 2):
         raise RuntimeError(f"non-empty {nd + 1}D or {nd + 2}D (batch mode) tensor expected for input")
     outs = _window_outs(input.shape[-nd:], ks, st, pads, dils, ceil_mode)
@@ -123,6 +125,8 @@ def _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name):
         _shape_check3d(input, ks, st, pads, dils, outs, "max_pool3d_with_indices_out_cpu_template()")
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
+    if not indices:
+        return _unbatch(_max_values(x, ks, st, pads, dils, ceil_mode), batched)
     return _unbatch(_pool.MaxPool.apply(x, ks, st, pads, dils, ceil_mode), batched)
 
 
@@ -161,7 +165,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
     batched = input.dim() == 3
     x = input if batched else input.unsqueeze(0)
-    return _unbatch(_pool.MaxPool.apply(x, (k,), (s,), (p,), (d,), ceil_mode)[0], batched)
+    return _unbatch(_max_values(x, (k,), (s,), (p,), (d,), ceil_mode), batched)
+
+
+def _max_values(x, ks, st, pads, dils, ceil_mode):
+    """Max-pool values: without indices when no gradient will be asked for (inference)."""
+    if (STATE.enabled and x.requires_grad) or STATE.tracing:
+        return _pool.MaxPool.apply(x, ks, st, pads, dils, ceil_mode)[0]
+    return Tensor._make(_pool.max_pool_values(x._data, ks, st, pads, dils, ceil_mode))
 
 
 def _max_pool(nd):
@@ -169,8 +180,9 @@ def _max_pool(nd):
 
     def max_pool(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
         ks, st, pads, dils = _pool_args(name, nd, kernel_size, stride, padding, dilation)
-        vals, idx = _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name)
-        return (vals, idx) if return_indices else vals
+        if not return_indices:
+            return _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name, indices=False)
+        return _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name)
 
     max_pool.__name__ = name
     return max_pool
@@ -278,6 +290,12 @@ def _check_1d_adaptive(input, output_size, name):
     return osz[0]
 
 
+def _check_floating(input, name):
+    """torch's adaptive pooling kernels exist for floating dtypes only."""
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f'"{name}" not implemented for \'{_SCALAR.get(input._data.dtype.name)}\'')
+
+
 def _adaptive_avg_nd(input, outs, nd):
     name = f"adaptive_avg_pool{nd}d"
     outs = _expand(outs, nd)
@@ -294,6 +312,14 @@ def _adaptive_avg_nd(input, outs, nd):
         if input.shape[d] == 0:
             raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, but input "
                                f"has sizes {list(input.shape)} with dimension {d} being empty")
+    _check_floating(input, name)
+    if STATE.tracing:  # the exporter knows the matrix-product form
+        return _adaptive_avg_by_matmul(input, outs, nd)
+    return _pool.AdaptiveAvgPool.apply(input, tuple(int(o) for o in outs))
+
+
+def _adaptive_avg_by_matmul(input, outs, nd):
+    """Adaptive average pooling as one matrix product per pooled dim."""
     out = input
     for d, (n, o) in enumerate(zip(input.shape[-nd:], outs)):
         if n == o:
@@ -331,6 +357,7 @@ def _adaptive_max_nd(input, outs, nd, return_indices):
     if any(o < 0 for o in outs):
         shape = list(input.shape[:-nd]) + list(outs)
         raise RuntimeError(f"Trying to create tensor with negative dimension {min(outs)}: {shape}")
+    _check_floating(input, name)
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
     vals, idx = _unbatch(_pool.AdaptiveMaxPool.apply(x, tuple(int(o) for o in outs)), batched)

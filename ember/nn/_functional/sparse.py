@@ -5,6 +5,7 @@ from ..._tensor import Tensor
 from ...ops.embedding import Embedding
 from ...ops.creation import zeros
 from ...ops.shape import cat
+from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 
 
@@ -43,7 +44,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"mode has to be one of sum, mean or max")
+        raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
@@ -82,19 +83,65 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     keep = np.ones(n_idx, bool) if padding_idx is None else flat_idx != padding_idx
     in_range = bag_of < n_bags
     keep &= in_range
-    rows = Embedding.apply(weight, flat_idx, padding_idx, scale_grad_by_freq)
-    d = weight.shape[1]
-    counts = np.bincount(bag_of[keep], minlength=n_bags)
     if mode == "max":
-        return _bag_max(rows, bag_of, keep, n_bags, d)
-    coef = keep.astype(weight._data.dtype)
-    if mode == "mean":
-        coef = coef / np.maximum(counts[np.minimum(bag_of, n_bags - 1)], 1)
-    rows = rows * Tensor._make(coef[:, None].astype(weight._data.dtype))
+        rows = Embedding.apply(weight, flat_idx, padding_idx, scale_grad_by_freq)
+        return _bag_max(rows, bag_of, keep, n_bags, weight.shape[1])
+    sel = np.flatnonzero(keep)  # padding and past-the-last-bag positions drop out of sums and counts
+    rows = Embedding.apply(weight, flat_idx[sel], padding_idx, scale_grad_by_freq)
     if psw is not None:
-        rows = rows * psw.reshape(-1, 1)
-    rows = rows * Tensor._make(in_range[:, None].astype(weight._data.dtype))
-    return zeros(n_bags, d, dtype=weight.dtype).index_add(0, Tensor._make(np.where(in_range, bag_of, 0)), rows)
+        rows = rows * psw.reshape(-1)[Tensor._make(sel)].reshape(-1, 1)
+    counts = np.bincount(bag_of[sel], minlength=n_bags)
+    out = _SegmentSum.apply(rows, counts)
+    if mode == "mean":
+        out = out / Tensor._make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
+    return out
+
+
+class _SegmentSum(Function):
+    """Sums of consecutive row segments: rows (E, D) in bag order, counts[b] rows per bag -> (n_bags, D); backward
+    repeats each bag's gradient over its rows (_SegmentRepeat)."""
+
+    _raw = True
+    _node_name = "EmbeddingBagBackward0"
+
+    @staticmethod
+    def forward(ctx, rows, counts):
+        ctx.counts = counts
+        return _segment_sum(rows, counts)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _SegmentRepeat.apply(g, ctx.counts), None
+
+
+class _SegmentRepeat(Function):
+    """g (n_bags, D) -> (E, D) with bag b's row repeated counts[b] times; the adjoint of _SegmentSum."""
+
+    _raw = True
+    _node_name = "EmbeddingBagBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, counts):
+        ctx.counts = counts
+        return np.repeat(g, counts, axis=0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return _SegmentSum.apply(gg, ctx.counts), None
+
+
+def _segment_sum(rows, counts):
+    """Per-bag sums of consecutive rows, added in order: one reshape when every bag has the same size, else reduceat
+    over the non-empty bags (empty bags are zero)."""
+    n_bags, d = len(counts), rows.shape[1]
+    if n_bags and (counts == counts[0]).all() and counts[0] > 0:
+        return rows.reshape(n_bags, counts[0], d).sum(1)
+    out = np.zeros((n_bags, d), rows.dtype)
+    full = np.flatnonzero(counts)
+    if full.size:
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[full]
+        out[full] = np.add.reduceat(rows, starts, axis=0)
+    return out
 
 
 def _type_repr(obj):
