@@ -518,10 +518,15 @@ def cat(tensors, dim=0, *, out=None):
             if j != d and a != b:
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected size {b} but got "
                                    f"size {a} for tensor number {i} in the list.")
+    return _join(Cat, d, tensors, out)
+
+
+def _join(cls, d, tensors, out):
+    """cls (Cat or Stack) of tensors along dim d in their promoted dtype; written into out when given."""
     nd = tensors[0].dtype
     for t in tensors[1:]:
         nd = _dtype.promote_types(nd, t.dtype)
-    r = Cat.apply(d, nd.np, *tensors)
+    r = cls.apply(d, nd.np, *tensors)
     if out is not None:
         from .elementwise import _out
         return _out(r, out)
@@ -570,14 +575,7 @@ def stack(tensors, dim=0, *, out=None):
     d = wrap_dim(dim, len(shp) + 1)
     if STATE.tracing:  # the ONNX exporter has no Stack converter; it converts the unsqueezes and the cat
         return cat([unsqueeze(t, d) for t in tensors], d, out=out)
-    nd = tensors[0].dtype
-    for t in tensors[1:]:
-        nd = _dtype.promote_types(nd, t.dtype)
-    r = Stack.apply(d, nd.np, *tensors)
-    if out is not None:
-        from .elementwise import _out
-        return _out(r, out)
-    return r
+    return _join(Stack, d, tensors, out)
 
 
 def _nonempty(tensors, name):
