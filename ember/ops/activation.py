@@ -443,6 +443,34 @@ def _erf(x):
     return np.asarray(sm.erf(x)).astype(x.dtype, copy=False)
 
 
+_AS_P = 0.3275911
+_AS_POLY = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+
+
+def _gelu_erf(z):
+    """erf as torch's float GELU kernel computes it (Abramowitz-Stegun 7.1.26, |error| < 1.5e-7, in torch's order):
+    sign(z) (1 - r(t) t exp(-z^2)) with t = 1 / (1 + p |z|); float64 and small arrays use special_math.erf."""
+    if z.dtype != np.float32 or z.size <= SMALL:
+        return _erf(z)
+    f = np.float32
+    t = np.abs(z)
+    t *= f(_AS_P)
+    t += 1
+    np.divide(1, t, out=t)
+    r = np.multiply(t, f(_AS_POLY[0]))
+    for c in _AS_POLY[1:]:
+        r += f(c)
+        if c != _AS_POLY[-1]:
+            r *= t
+    e = np.multiply(z, z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    e *= t
+    e *= r
+    np.subtract(1, e, out=e)
+    return np.copysign(e, z, out=e)
+
+
 def _gelu_compute(ctx, x, approximate):
     t = x.dtype.type
     if approximate == "tanh":
@@ -457,7 +485,7 @@ def _gelu_compute(ctx, x, approximate):
         right = np.add(inner, 1)
     else:
         # x * 0.5 * (1 + erf(x * M_SQRT1_2)), as torch; 1 + erf is kept for the backward
-        right = _erf(np.multiply(x, t(GELU_ALPHA)))
+        right = _gelu_erf(np.multiply(x, t(GELU_ALPHA)))
         right += 1
         ctx.cdf2 = right
     out = np.multiply(x, 0.5)
