@@ -116,11 +116,12 @@ def _reshape_view(cls, input, shape, view_fn):
 def _numpy_view(d, shape):
     """d reshaped by NumPy without a copy, or None: NumPy infers -1 and refuses what torch's view refuses (the
     checked paths then raise torch's errors)."""
-    dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
     try:
-        if dims and min(dims) < -1:  # NumPy reads any negative size as -1
-            return None
-        return d.reshape(*shape, copy=False)
+        arr = d.reshape(*shape, copy=False)
+        if arr.shape == shape:
+            return arr
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return None if dims and min(dims) < -1 else arr  # NumPy reads any negative size as -1
     except (TypeError, ValueError):
         return None
 
