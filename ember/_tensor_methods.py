@@ -143,16 +143,11 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "floor_divid
             "round", "clamp", "clip", "clamp_min", "clamp_max", "lerp", "nan_to_num", "logit", "hypot", "copysign",
             "xlogy", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
             "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "tril", "triu",
-            "relu", "subtract", "multiply", "divide", "true_divide", "arcsin", "arccos", "arctan", "float_power",
+            "subtract", "multiply", "divide", "true_divide", "arcsin", "arccos", "arctan", "float_power",
             "sinc", "i0", "absolute", "cumsum", "cumprod", "squeeze", "unsqueeze", "t", "transpose", "swapaxes",
             "renorm", "bitwise_left_shift", "bitwise_right_shift"]
 
 
-def _relu(self):
-    return E.clamp(self, min=0) if self._data.dtype.kind != "b" else self.clone()
-
-
-Tensor.relu = _relu
 for _name in _INPLACE:
     _fn = getattr(Tensor, _name, None)
     if _fn is not None:

@@ -154,6 +154,12 @@ def test_inplace_on_leaf_raises():
     same_error(lambda t: t.nn.functional.relu(t.ones(3, requires_grad=True), inplace=True))
 
 
+@pytest.mark.parametrize("call", [lambda t, b: t.relu(b), lambda t, b: b.relu(), lambda t, b: b.relu_(),
+                                  lambda t, b: t.nn.functional.relu(b, inplace=True), lambda t, b: t.nn.ReLU()(b)])
+def test_relu_refuses_bool(call):
+    same_error(lambda t: call(t, t.tensor([True, False])))
+
+
 # ---- numerical stability: extreme inputs ---------------------------------------------------------------------------
 EXTREME = np.array([-1e4, -1e3, -100.0, -50.0, -30.0, -1e-8, 0.0, 1e-8, 30.0, 50.0, 100.0, 1e3, 1e4])
 

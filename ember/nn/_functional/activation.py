@@ -27,6 +27,8 @@ def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale):
 
 
 def relu(input, inplace=False):
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu")
     return _apply(A.Relu, input, inplace)
 
 
