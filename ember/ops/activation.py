@@ -186,10 +186,7 @@ class Relu(Function):
         (out,) = ctx.saved_tensors
         if STATE.enabled:
             return E.where(Tensor._make(out._data <= 0), 0.0, g)
-        gd, o = g._data, out._data
-        if gd.ndim:
-            return Tensor._make(keep(gd, o <= 0, invert=True))
-        return Tensor._make(keep(gd.reshape(1), o.reshape(1) <= 0, invert=True).reshape(()))
+        return Tensor._make(keep(g._data, out._data <= 0, invert=True))
 
 
 # ---- piecewise-linear activations ----------------------------------------------------------------------------------

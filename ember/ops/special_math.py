@@ -284,10 +284,6 @@ def _erfc32(x):
 # call libm element by element (5-40 ns each); these forms use its vectorised exp, log, sin, cos, sqrt and
 # arithmetic instead and stay within a few ulp of the correctly rounded value, as torch's Sleef/MKL kernels do.
 
-def _is_f32(x):
-    return type(x) is np.ndarray and x.dtype == np.float32
-
-
 def expm1_f32(x):
     """exp(x) - 1 by Kahan's (u - 1) * x / log(u), u = exp(x); exact at u == 1 and at the -1 / inf limits."""
     u = np.exp(x)
