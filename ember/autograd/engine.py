@@ -13,7 +13,7 @@ import numpy as np
 
 from .grad_mode import STATE
 from .._dtype import from_numpy_dtype
-from .function import FREED_MSG
+from .function import FREED_MSG, NOT_TENSOR
 from . import anomaly_mode
 from .anomaly_mode import _enabled as _anomaly_enabled
 
@@ -56,7 +56,7 @@ def _collect(root_edges, want_parents):
     parents = {} if want_parents else None
     for node in reachable_nodes(root_edges):
         for e in node._edges:
-            if e is None:
+            if e is None or e is NOT_TENSOR:
                 continue
             cid = id(e[0]) if type(e) is tuple else id(e)
             deps[cid] = deps.get(cid, 0) + 1
@@ -188,7 +188,7 @@ class _Run:
         grad_inputs = _call_node(node, grads, self.retain_graph)
         deps = self.deps
         for e, g in zip(node._edges, grad_inputs):
-            if e is None:
+            if e is None or e is NOT_TENSOR:
                 continue
             if needed is None:
                 ck = self.add(e, g)
@@ -349,7 +349,7 @@ def _validate(node, result):
     """Check each gradient against its input: a Tensor, of a shape that sums to the input's, in its dtype."""
     out = None
     for i, (g, e) in enumerate(zip(result, node._edges)):
-        if g is None or e is None:
+        if g is None or e is None or e is NOT_TENSOR:
             continue
         if not isinstance(g, Tensor):
             raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")

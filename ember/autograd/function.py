@@ -125,6 +125,9 @@ def _saved(tensor, output_nr=None):
     return _Saved(tensor, output_nr)
 
 
+saved_input = _saved  # an input Tensor saved by a fast path that records its node by hand
+
+
 def adopt_saved_output(result, target):
     """An in-place op wrote its output `result` into `target`: what the op saved of its output is now target.
 
@@ -158,6 +161,16 @@ def run(cls, args, raw, rg):
     return t
 
 
+def edge(t):
+    """The graph edge to Tensor t: its node and output number, t itself (a leaf), or None (no gradient)."""
+    if t._base is not None:
+        t._sync_view()
+    if t._rg:
+        fn = t._grad_fn
+        return t if fn is None else (fn, t._output_nr)
+    return None
+
+
 def record_result(cls, inputs, out, **ctx_state):
     """Record internal op cls as the node of `out`, the result its forward would give for `inputs` (computed by a
     fast path); ctx_state is what forward would have kept on ctx."""
@@ -178,6 +191,33 @@ def _legacy_type_name(np_dtype):
     names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
              "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
     return "torch." + names.get(np.dtype(np_dtype).name, "") + "Tensor"
+
+
+NOT_TENSOR = False  # the edge of a non-tensor argument of a node
+
+
+class _ReadOffEdges:
+    """A node attribute computed from its edges on first use, then kept on the node (recording stays cheap)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __get__(self, node, cls):
+        if node is None:
+            return self
+        value = node.__dict__[self.name] = self.fn(node._edges)
+        return value
+
+
+@_ReadOffEdges
+def needs_input_grad(edges):
+    return tuple(e is not None and e is not NOT_TENSOR for e in edges)
+
+
+@_ReadOffEdges
+def _tensor_args(edges):
+    return [e is not NOT_TENSOR for e in edges]
 
 
 class BackwardCFunction:
@@ -242,7 +282,8 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     _raw = False
     _edges = ()
-    _tensor_args = ()
+    _tensor_args = _tensor_args
+    needs_input_grad = needs_input_grad
     _pre_hooks = None
     _hooks = None
     _tensor_hooks = None   # output_nr -> OrderedDict of hooks registered on non-leaf outputs
@@ -397,45 +438,44 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     def _build_single(self, args, out):
         """_build for an internal op with one ndarray output, in one pass (the common case, kept lean)."""
+        self._connect_inputs(args)
+        return self._single_output(out, args)
+
+    def _single_output(self, out, args=()):
+        """Finish recording an internal op whose edges are set: number the node, make `out` (an ndarray) its one
+        output and keep what forward saved (`args` holds the input Tensors a saved array may belong to)."""
         self._seq = next(_seq_counter)
         if _anomaly_enabled[0]:
             self.metadata["traceback_"] = anomaly_mode.forward_stack()
-        self._connect_inputs(args)
         self._out_meta = ((out.shape, out.dtype),)
         t = _new(Tensor)
         t._data = out
         if out.dtype.kind in "fc":
             t._rg = True
             t._grad_fn = self
-        to_save = self.__dict__.pop("_to_save", None)
-        if to_save is not None:
+        d = self.__dict__
+        if "_to_save" in d:
             self._saved = [None if s is None else
                            (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
-                           _saved(_input_holding(args, s)) for s in to_save]
+                           _saved(_input_holding(args, s)) for s in d.pop("_to_save")]
         return t
 
     def _connect_inputs(self, args):
-        """One edge per argument: (node, output_nr), a leaf Tensor, or None when no gradient flows there."""
+        """One edge per argument: (node, output_nr), a leaf Tensor, None for a tensor no gradient flows to, or
+        NOT_TENSOR for a non-tensor argument (needs_input_grad and _tensor_args are read off the edges)."""
         edges = []
-        is_tensor = []
-        needs = []
         for a in args:
             if isinstance(a, Tensor):
                 if a._base is not None:
                     a._sync_view()
-                is_tensor.append(True)
                 if a._rg:
                     fn = a._grad_fn
                     edges.append(a if fn is None else (fn, a._output_nr))
-                    needs.append(True)
-                    continue
+                else:
+                    edges.append(None)
             else:
-                is_tensor.append(False)
-            edges.append(None)
-            needs.append(False)
+                edges.append(NOT_TENSOR)
         self._edges = edges
-        self._tensor_args = is_tensor
-        self.needs_input_grad = tuple(needs)
 
     def _raw_outputs(self, outs):
         """Wrap the ndarrays returned by an internal op's forward as outputs of this node."""

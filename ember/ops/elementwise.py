@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record
+from ..autograd.function import Function, record, edge, saved_input, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm
@@ -87,6 +87,11 @@ class _Binary(Function):
     scalar_args = "any"
     float_out = False
     ufunc_like = False   # np_fn is not a ufunc but computes in its operands' dtype as one (may take the fast paths)
+    _fast_dtypes = {}    # numpy dtype -> whether _fast_dtype holds (one dict per op class)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._fast_dtypes = {}
 
     @classmethod
     def forward(cls, ctx, a, b, nd):
@@ -147,15 +152,11 @@ def _broadcast_check(*operands):
 
 
 def _fast_dtype(cls, np_dtype):
-    """Whether ufunc op cls computes in np_dtype itself with no dtype error (cached per op and dtype char)."""
-    cache = cls.__dict__.get("_fast_cache")
-    if cache is None:
-        cache = {}
-        setattr(cls, "_fast_cache", cache)
-    ok = cache.get(np_dtype.char)
+    """Whether ufunc op cls computes in np_dtype itself with no dtype error (cached per op and dtype)."""
+    ok = cls._fast_dtypes.get(np_dtype)
     if ok is None:
         kind = _kind(_dtype.from_numpy_dtype(np_dtype))
-        ok = cache[np_dtype.char] = (isinstance(cls.np_fn, np.ufunc) or cls.ufunc_like) and not any(
+        ok = cls._fast_dtypes[np_dtype] = (isinstance(cls.np_fn, np.ufunc) or cls.ufunc_like) and not any(
             kind in kinds for kinds in cls.errors) and not (cls.float_out and np_dtype.kind not in "fc")
     return ok
 
@@ -176,22 +177,26 @@ def _binary(cls, a, b, name, nd=None):
             dt = ad.dtype
             if dt is bd.dtype and _fast_dtype(cls, dt):
                 try:
-                    if STATE.enabled and (a._rg or b._rg):
-                        return record(cls, (a, b, dt), (ad, bd, dt))
                     out = cls.np_fn(ad, bd)
                 except ValueError:
                     pass
                 else:
+                    if type(out) is not np.ndarray:
+                        out = np.asarray(out)
+                    if STATE.enabled and (a._rg or b._rg):
+                        return _record_uncast(cls, a, b, out)
                     t = _new(Tensor)
-                    t._data = out if type(out) is np.ndarray else np.asarray(out)
+                    t._data = out
                     return t
         elif (tb is float or tb is int) and ad.dtype.kind == "f" and cls.scalar_args != "tensors" and \
                 _fast_dtype(cls, ad.dtype):
-            if STATE.enabled and a._rg:
-                return record(cls, (a, b, ad.dtype), (ad, b, ad.dtype))
             out = cls.np_fn(ad, b)
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
+            if STATE.enabled and a._rg:
+                return _record_uncast(cls, a, b, out)
             t = _new(Tensor)
-            t._data = out if type(out) is np.ndarray else np.asarray(out)
+            t._data = out
             return t
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     _check_operands(a, b, name, cls.scalar_args)
@@ -203,6 +208,26 @@ def _binary(cls, a, b, name, nd=None):
         _reject(rd, cls.errors)
         nd = float_dtype_for(rd) if cls.float_out else rd
     return cls.apply(a, b, nd.np)
+
+
+def _record_uncast(cls, a, b, out):
+    """Record binary op cls on tensor a and b (a tensor of a's dtype or a Python number), whose forward (no casts)
+    gave out: what cls.forward would keep on the node, without its checks."""
+    ctx = _new(cls._backward_cls)
+    ad = a._data
+    if isinstance(b, Tensor):
+        bd = b._data
+        ctx.shapes = (ad.shape, bd.shape)
+        ctx.scalars = _NO_SCALARS
+        ctx._edges = [edge(a), edge(b), NOT_TENSOR]
+    else:
+        bd = None
+        ctx.shapes = (ad.shape, ())
+        ctx.scalars = (None, b)
+        ctx._edges = [edge(a), NOT_TENSOR, NOT_TENSOR]
+    if cls.save:
+        ctx._saved = [saved_input(a), None if bd is None else saved_input(b)]
+    return ctx._single_output(out)
 
 
 def _mask(m):

@@ -90,7 +90,7 @@ def _reachable_leaves(outputs):
     leaves = {id(t) for t in outputs if t.grad_fn is None and t.requires_grad}
     roots = [(t.grad_fn, 0) for t in outputs if t.grad_fn is not None]
     for node in reachable_nodes(roots):
-        leaves.update(id(e) for e in node._edges if e is not None and type(e) is not tuple)
+        leaves.update(id(e) for e in node._edges if isinstance(e, Tensor))
     return leaves
 
 
