@@ -28,54 +28,62 @@ FREED_MSG = ("Trying to backward through the graph a second time (or directly ac
              "graph a second time or if you need to access saved tensors after calling backward.")
 
 
+_INFERENCE_SAVE_MSG = ("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                       "inference mode in computation tracked by autograd. To work around this, you can make a clone "
+                       "to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+                       "`torch.inference_mode()`.")
+
+
+def _version_counter(tensor):
+    """The version counter of a tensor about to be saved for backward (created on first use)."""
+    if tensor._inference:
+        raise RuntimeError(_INFERENCE_SAVE_MSG)
+    vc = tensor._vc
+    if vc is None:
+        vc = tensor._vc = [0]
+    return vc
+
+
+def _unpack_input(saved):
+    """The tensor of a saved input entry (tensor, version counter, version at saving), checked unmodified."""
+    tensor, vc, version = saved
+    if vc[0] != version:
+        raise RuntimeError(_modified_message(tensor._data, vc, version, tensor._grad_fn, tensor._output_nr))
+    return tensor
+
+
 class _Saved:
-    """A saved tensor: the tensor itself (inputs), or its data (outputs, to avoid a reference cycle)."""
+    """A saved output: its data (not the tensor, to avoid a reference cycle) and version, rebuilt on unpacking.
+    (A saved input is a plain tuple (tensor, version counter, version): cheaper, and most saves are inputs.)"""
 
-    __slots__ = ("tensor", "data", "vc", "version", "output_nr")
+    __slots__ = ("data", "vc", "version", "output_nr")
 
-    def __init__(self, tensor, output_nr=None):
-        if tensor._inference:
-            raise RuntimeError("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
-                               "inference mode in computation tracked by autograd. To work around this, you can make a "
-                               "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead "
-                               "of `torch.inference_mode()`.")
-        vc = tensor._vc
-        if vc is None:
-            vc = tensor._vc = [0]
-        self.vc = vc
+    def __init__(self, tensor, output_nr):
+        vc = self.vc = _version_counter(tensor)
         self.version = vc[0]
         self.output_nr = output_nr
-        if output_nr is None:
-            self.tensor = tensor
-            self.data = None
-        else:
-            self.tensor = None
-            self.data = tensor._data
+        self.data = tensor._data
 
     def unpack(self, node):
         if self.vc[0] != self.version:
-            raise RuntimeError(self._modified_message(node))
-        if self.output_nr is None:
-            return self.tensor
+            raise RuntimeError(_modified_message(self.data, self.vc, self.version, node, self.output_nr))
         t = Tensor._make(self.data, True)
         t._grad_fn, t._output_nr, t._vc = node, self.output_nr, self.vc
         return t
 
-    def _modified_message(self, node):
-        """PyTorch's text for a saved tensor that was modified in place before backward."""
-        t = self.tensor
-        data = self.data if t is None else t._data
-        producer, nr = (node, self.output_nr) if t is None else (t._grad_fn, t._output_nr)
-        which = f", which is output {nr} of {producer._error_name()}," if producer is not None else ""
-        if anomaly_mode.enabled():
-            hint = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. "
-                    "The variable in question was changed in there or anywhere later. Good luck!")
-        else:
-            hint = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
-                    "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
-        return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
-                f"[{_legacy_type_name(data.dtype)} {list(data.shape)}]{which} is at version {self.vc[0]}; expected "
-                f"version {self.version} instead. {hint}")
+
+def _modified_message(data, vc, version, producer, nr):
+    """PyTorch's text for a saved tensor (output nr of node producer) modified in place before backward."""
+    which = f", which is output {nr} of {producer._error_name()}," if producer is not None else ""
+    if anomaly_mode.enabled():
+        hint = ("Hint: the backtrace further above shows the operation that failed to compute its gradient. "
+                "The variable in question was changed in there or anywhere later. Good luck!")
+    else:
+        hint = ("Hint: enable anomaly detection to find the operation that failed to compute its gradient, "
+                "with torch.autograd.set_detect_anomaly(True, check_nan=False).")
+    return ("one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"[{_legacy_type_name(data.dtype)} {list(data.shape)}]{which} is at version {vc[0]}; expected "
+            f"version {version} instead. {hint}")
 
 
 SAVED_TENSORS_HOOKS = {"stack": [], "disabled": None}
@@ -122,6 +130,9 @@ def _saved(tensor, output_nr=None):
     """How one tensor passed to save_for_backward is kept (through the innermost saved_tensors_hooks, if any)."""
     if _HOOK_STACK:
         return _PackedSaved(tensor, _HOOK_STACK[-1], output_nr)
+    if output_nr is None:
+        vc = _version_counter(tensor)
+        return tensor, vc, vc[0]
     return _Saved(tensor, output_nr)
 
 
@@ -171,12 +182,12 @@ def edge(t):
     return None
 
 
-def record_result(cls, inputs, out, **ctx_state):
-    """Record internal op cls as the node of `out`, the result its forward would give for `inputs` (computed by a
-    fast path); ctx_state is what forward would have kept on ctx."""
-    ctx = _new(cls._backward_cls)
-    ctx.__dict__.update(ctx_state)
-    return ctx._build_single(inputs, out)
+def record_result(cls, inputs, out, save=None, n_args=1):
+    """Record internal op cls as the node of ndarray `out`, its forward's result computed by a fast path: inputs
+    is its Tensor argument (or a tuple of them), the first of its n_args arguments (the others are not tensors);
+    save is what backward needs: a tuple of input Tensors or "out". Returns the output Tensor; its grad_fn takes
+    whatever else forward would have kept on ctx."""
+    return _new(cls._backward_cls)._output_of(inputs, out, save, n_args)
 
 
 def _input_holding(args, arr):
@@ -263,7 +274,7 @@ class FunctionCtx:
         saved = self._saved
         if saved is None:
             return ()
-        return tuple(None if s is None else s.unpack(self) for s in saved)
+        return tuple(None if s is None else _unpack_input(s) if type(s) is tuple else s.unpack(self) for s in saved)
 
     saved_variables = saved_tensors
 
@@ -441,9 +452,10 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._connect_inputs(args)
         return self._single_output(out, args)
 
-    def _single_output(self, out, args=()):
+    def _single_output(self, out, args=(), save_out=False):
         """Finish recording an internal op whose edges are set: number the node, make `out` (an ndarray) its one
-        output and keep what forward saved (`args` holds the input Tensors a saved array may belong to)."""
+        output and keep what forward saved (`args` holds the input Tensors a saved array may belong to) or, with
+        save_out, the output."""
         self._seq = next(_seq_counter)
         if _anomaly_enabled[0]:
             self.metadata["traceback_"] = anomaly_mode.forward_stack()
@@ -453,12 +465,26 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         if out.dtype.kind in "fc":
             t._rg = True
             t._grad_fn = self
+        if save_out:
+            self._saved = [_saved(t, 0) if t._grad_fn is self else _saved(t)]
+            return t
         d = self.__dict__
         if "_to_save" in d:
             self._saved = [None if s is None else
                            (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
                            _saved(_input_holding(args, s)) for s in d.pop("_to_save")]
         return t
+
+    def _output_of(self, inputs, out, save=None, n_args=1):
+        """record_result on this node."""
+        edges = list(map(edge, inputs)) if type(inputs) is tuple else [edge(inputs)]
+        if n_args > len(edges):
+            edges += [NOT_TENSOR] * (n_args - len(edges))
+        self._edges = edges
+        if save is None or save == "out":
+            return self._single_output(out, (), save is not None)
+        self._saved = list(map(_saved, save))
+        return self._single_output(out)
 
     def _connect_inputs(self, args):
         """One edge per argument: (node, output_nr), a leaf Tensor, None for a tensor no gradient flows to, or

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record, edge, saved_input, NOT_TENSOR
+from ..autograd.function import Function, record, record_result, edge, saved_input, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm
@@ -938,13 +938,13 @@ def _unary(name, compute, grad, uses="x", float_out=True, node=None, errors=None
     def op(input, *, out=None):
         if type(input) is Tensor and out is None and STATE.fast and input._data.dtype in fast:
             d = input._data
-            if input._rg and STATE.enabled:
-                return record(cls, (input,), (d,))
             r = compute(d)
             if type(r) is not np.ndarray or r.dtype != d.dtype:
                 r = np.asarray(r)
                 if r.dtype != d.dtype and r.dtype.kind == d.dtype.kind:
                     r = r.astype(d.dtype)
+            if input._rg and STATE.enabled:
+                return record_result(cls, input, r, (input,) if uses == "x" else uses)
             t = _new(Tensor)
             t._data = r
             return t

@@ -360,7 +360,8 @@ def _basic_fast(self, key):
         return None
     if self._rg and STATE.enabled:
         k = (key,)
-        t = record_result(SLICE if tk is slice else SELECT, (self, k, False), out, args=(d.shape, k, False))
+        t = record_result(SLICE if tk is slice else SELECT, self, out, None, 3)
+        t._grad_fn.args = (d.shape, k, False)
     else:
         t = _new(Tensor)
         t._data = out

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, _wrap, record, run
+from ..autograd.function import Function, _wrap, record_result
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim
 
@@ -198,10 +198,11 @@ def _fast_product(input, other, ndim, node):
         a, b = input._data, other._data
         if a.ndim == ndim and b.ndim == ndim and a.dtype is b.dtype and a.dtype.kind == "f" and \
                 a.shape[-1] == b.shape[-2] and (ndim == 2 or a.shape[0] == b.shape[0]):
+            out = np.matmul(a, b)
             if (input._rg or other._rg) and STATE.enabled:
-                return record(_node_cls(node), (input, other), (a, b))
+                return record_result(_node_cls(node), (input, other), out, (input, other))
             t = _new(Tensor)
-            t._data = np.matmul(a, b)
+            t._data = out
             return t
     return None
 
@@ -416,10 +417,16 @@ def _fast_addmm(input, mat1, mat2):
     if a.ndim != 2 or b.ndim != 2 or x.ndim > 2 or a.shape[1] != b.shape[0] or a.dtype.kind != "f" or \
             not (x.dtype is a.dtype is b.dtype):
         return None
+    out = np.matmul(a, b)
     try:
-        return run(Addmm, (input, mat1, mat2), (x, a, b), (input._rg or mat1._rg or mat2._rg) and STATE.enabled)
+        out += x
     except ValueError:
         return None
+    if (input._rg or mat1._rg or mat2._rg) and STATE.enabled:
+        t = record_result(Addmm, (input, mat1, mat2), out, (mat1, mat2), 3)
+        t._grad_fn.input_shape = x.shape
+        return t
+    return _wrap(out)
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):

@@ -9,7 +9,7 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, _wrap, record, run
+from ..autograd.function import Function, _wrap, record, record_result, run
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
 from . import elementwise as _E
@@ -209,12 +209,13 @@ def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
+            dims = tuple(range(d.ndim))
+            r = np.asarray(np.add.reduce(d, axis=None) if d.size < 65536 else _add_reduce(d, dims, False, d.dtype))
             if input._rg and STATE.enabled:
-                dims = tuple(range(d.ndim))
-                return record(SumAll if whole else Sum, (input, dims, False, d.dtype), (d, dims, False, d.dtype))
-            if d.size < 65536:
-                return _wrap(np.asarray(np.add.reduce(d, axis=None)))
-            return _wrap(np.asarray(_add_reduce(d, tuple(range(d.ndim)), False, d.dtype)))
+                t = record_result(SumAll if whole else Sum, input, r, None, 4)
+                t._grad_fn.meta = (d.shape, dims, False, d.dtype)
+                return t
+            return _wrap(r)
     cls = SumAll if whole else Sum
     dims = _all_dims(dim, input._data.ndim)
     return _out(cls.apply(input, dims, keepdim, _sum_dtype(input._data, dtype)), out, "sum")

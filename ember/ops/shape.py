@@ -135,7 +135,8 @@ def _fast_view(input, shape, view_fn):
     if arr is None:
         return None
     if input._rg and STATE.enabled:
-        out = record_result(Reshape, (input, arr.shape, True), arr, in_shape=d.shape)
+        out = record_result(Reshape, input, arr, None, 3)
+        out._grad_fn.in_shape = d.shape
     else:
         out = _new(Tensor)
         out._data = arr
