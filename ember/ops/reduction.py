@@ -669,8 +669,9 @@ def _var_forward(x, dims, correction, keepdim):
     if n and x.dtype in _F32_64:
         # np.mean's own result for these dtypes (the sum divided by n, correctly rounded), without its wrapper;
         # ember's global np.seterr(all="ignore") keeps a zero divisor quiet.
-        d = np.subtract(x, np.add.reduce(x, axis=dims, keepdims=True) / x.dtype.type(n))
-        dof = x.dtype.type(builtins.max(n - correction, 0))
+        # Python int divisors are cast to x's dtype by NumPy, as the dtype.type() scalars were (and cost less).
+        d = np.subtract(x, np.add.reduce(x, axis=dims, keepdims=True) / n)
+        dof = builtins.max(n - correction, 0)
         return np.asarray(np.add.reduce(np.multiply(d, d), axis=dims, keepdims=keepdim) / dof, x.dtype)
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = np.mean(x, axis=dims, keepdims=True) if n else np.zeros([1] * x.ndim, x.dtype)
@@ -774,11 +775,30 @@ class StdMean(VarMean):
     take_sqrt = True
 
 
+def _fast_var_args(input, dim, unbiased, keepdim, correction):
+    """_var_args of a call over one int dim in range of a float Tensor, with at most one of unbiased/correction
+    and more elements than the correction; None for the other calls, which take the checked path."""
+    if type(input) is Tensor and type(dim) is int and STATE.fast and (unbiased is None or correction is None):
+        d = input._data
+        n = d.ndim
+        if d.dtype.kind == "f" and -n <= dim < n:
+            corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
+            if d.shape[dim] - corr > 0:
+                return (dim % n,), corr, keepdim, False
+    return None
+
+
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    args = _fast_var_args(input, dim, unbiased, keepdim, correction)
+    if args is not None and out is None:
+        return run(Var, (input, *args), (input._data, *args), input._rg and STATE.enabled)
     return _out(Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "var")), out, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    args = _fast_var_args(input, dim, unbiased, keepdim, correction)
+    if args is not None and out is None:
+        return run(Std, (input, *args), (input._data, *args), input._rg and STATE.enabled)
     return _out(Std.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "std")), out, "std")
 
 
