@@ -5,7 +5,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as E
 from ._util import sum_to
-from .activation import Softmax, exp_sum, row_buffers, _log1p
+from .activation import Softmax, exp_sum, max_shifted, row_buffers, _log1p, SMALL
 from ._bits import clip
 from ..autograd.grad_mode import STATE
 
@@ -16,7 +16,8 @@ def _targets(target, ignore_index, c, batched):
     """(safe targets, kept mask) as 1-D arrays; torch's IndexError for a class out of range. The mask is None when
     every target is kept: batched int64 targets all in [0, c) while ignore_index is not (one comparison: negative
     targets read as unsigned are out of range too)."""
-    if batched and target.dtype == np.int64 and not 0 <= ignore_index < c and (target.view(np.uint64) < c).all():
+    if batched and target.dtype == np.int64 and not 0 <= ignore_index < c and (
+            target.size == 0 or np.maximum.reduce(target.view(np.uint64)) < c):
         return target, None
     valid = target != ignore_index
     safe_t = np.where(valid, target, 0)
@@ -115,11 +116,16 @@ class CrossEntropy(Function):
         st, vm = _targets(target, ignore_index, x2.shape[1], batched)
         rows = np.arange(len(st))
         with row_buffers(x2, 1):
-            if x2.size:
-                e, s, shift = exp_sum(x2, 1)
+            if x2.size == 0:
+                e, s, picked = x2.copy(), np.ones((len(st), 1), x2.dtype), x2[rows, st]
+            elif x2.size <= SMALL:
+                shifted = max_shifted(x2, 1)
+                e = np.exp(shifted)
+                s = np.add.reduce(e, 1, keepdims=True)
+                picked = shifted[rows, st]
             else:
-                e, s, shift = x2.copy(), np.ones((len(st), 1), x2.dtype), None
-            picked = x2[rows, st] if shift is None else x2[rows, st] - shift[:, 0]
+                e, s, shift = exp_sum(x2, 1)
+                picked = x2[rows, st] if shift is None else x2[rows, st] - shift[:, 0]
             picked -= np.log(s[:, 0])
         ctx.es = (e, s)
         ctx.save_for_backward(x)

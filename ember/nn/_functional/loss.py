@@ -9,7 +9,8 @@ from ...ops import loss as _loss
 from ...ops import elementwise as E
 from ...ops.reduction import vector_norm
 from ...ops.activation import LogSoftmax
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import no_grad, STATE
+from ...autograd.function import run
 from .. import _reduction as R
 from ... import _dtype
 
@@ -134,7 +135,26 @@ def _check_nll(input, target, weight):
         raise RuntimeError(f"expected scalar type {_type_name(input)} but found {_type_name(weight)}")
 
 
+def _fast_class_loss(cls, input, target, ignore_index, reduction):
+    """nll_loss/cross_entropy (node cls) of (N, C) float scores and N int64 class targets, unweighted: the common
+    call, without the checks it passes and without Function.apply; None for the other calls."""
+    if type(input) is Tensor and type(target) is Tensor and STATE.fast and reduction in _REDUCTIONS:
+        x, t = input._data, target._data
+        if x.ndim == 2 and t.ndim == 1 and x.shape[0] == t.shape[0] and t.dtype == np.int64 and x.dtype.kind == "f":
+            t = t.copy()  # the node keeps the targets: a later in-place change of target must not reach backward
+            return run(cls, (input, t, None, reduction, ignore_index), (x, t, None, reduction, ignore_index),
+                       input._rg and STATE.enabled)
+    return None
+
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    if weight is None and size_average is None and reduce is None:
+        out = _fast_class_loss(_loss.NLLLoss, input, target, ignore_index, reduction)
+        if out is not None:
+            return out
     reduction = R.resolve(size_average, reduce, reduction)
     _check_nll(input, target, weight)
     flat, t, shape = _class_dim_flat(input, target)
@@ -147,6 +167,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
+    if weight is None and size_average is None and reduce is None and label_smoothing == 0.0:
+        out = _fast_class_loss(_loss.CrossEntropy, input, target, ignore_index, reduction)
+        if out is not None:
+            return out
     reduction = R.resolve(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
