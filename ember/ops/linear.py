@@ -1,7 +1,8 @@
 """The fused linear and bilinear layers: y = x W^T + b and y = x1 A x2 + b, one GEMM each way."""
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, run
+from ..autograd.grad_mode import STATE
 from ._util import sum_to
 
 
@@ -37,7 +38,11 @@ class Mm(Addmm):
 
 def linear(x2d, weight, bias=None):
     """x2d @ weight.T + bias for a 2-D input, as one autograd node."""
-    return Addmm.apply(x2d, weight, bias) if bias is not None else Mm.apply(x2d, weight, None)
+    cls = Addmm if bias is not None else Mm
+    if not STATE.fast:
+        return cls.apply(x2d, weight, bias)
+    rg = STATE.enabled and (x2d._rg or weight._rg or bias is not None and bias._rg)
+    return run(cls, (x2d, weight, bias), (x2d._data, weight._data, None if bias is None else bias._data), rg)
 
 
 def bilinear(x1, x2, weight, bias=None):

@@ -27,6 +27,8 @@ def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale):
 
 
 def relu(input, inplace=False):
+    if not inplace and type(input) is Tensor and STATE.fast and input._data.dtype.kind == "f":
+        return run(A.Relu, (input,), (input._data,), input._rg and STATE.enabled)
     if input._data.dtype == np.bool_:
         raise RuntimeError("Boolean inputs not supported for relu")
     return _apply(A.Relu, input, inplace)
