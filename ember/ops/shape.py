@@ -117,7 +117,7 @@ def _numpy_view(d, shape):
     """d reshaped by NumPy without a copy, or None: NumPy infers -1 and refuses what torch's view refuses (the
     checked paths then raise torch's errors)."""
     try:
-        arr = d.reshape(*shape, copy=False)
+        arr = d.reshape(*shape) if d.flags.c_contiguous else d.reshape(*shape, copy=False)  # C order: never a copy
         if arr.shape == shape:
             return arr
         dims = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
