@@ -444,11 +444,15 @@ class Cat(Function):
 
     @staticmethod
     def forward(ctx, dim, nd, *xs):
+        ctx.dim = dim
+        ctx.dtypes = dtypes = [x.dtype for x in xs]
         skip = [x.ndim == 1 and x.shape[0] == 0 for x in xs]
+        if True not in skip:  # the common case: no legacy empty tensor to leave out
+            ctx.sizes = [x.shape[dim] for x in xs]
+            same = builtins.all(dt is nd for dt in dtypes)
+            return np.concatenate(xs if same else [x.astype(nd, copy=False) for x in xs], axis=dim)
         skip[0] = skip[0] and not builtins.all(skip)
         ctx.sizes = [None if sk else x.shape[dim] for x, sk in zip(xs, skip)]
-        ctx.dtypes = [x.dtype for x in xs]
-        ctx.dim = dim
         return np.concatenate([x.astype(nd, copy=False) for x, sk in zip(xs, skip) if not sk], axis=dim)
 
     @staticmethod
