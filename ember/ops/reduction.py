@@ -209,9 +209,10 @@ def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
-            dims = tuple(range(d.ndim))
-            r = np.asarray(np.add.reduce(d, axis=None) if d.size < 65536 else _add_reduce(d, dims, False, d.dtype))
+            r = np.asarray(np.add.reduce(d, axis=None) if d.size < 65536 else
+                           _add_reduce(d, tuple(range(d.ndim)), False, d.dtype))
             if input._rg and STATE.enabled:
+                dims = tuple(range(d.ndim))
                 t = record_result(SumAll if whole else Sum, input, r, None, 4)
                 t._grad_fn.meta = (d.shape, dims, False, d.dtype)
                 return t
