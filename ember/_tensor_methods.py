@@ -1,4 +1,6 @@
 """Binds the ops as Tensor methods, operators and in-place variants."""
+import math
+
 import numpy as np
 
 from ._tensor import Tensor
@@ -556,7 +558,7 @@ Tensor.apply_ = apply_
 def resize_(self, *sizes, memory_format=None):
     """Change the shape in place, keeping the leading elements in memory order (new ones are zero)."""
     shape = S._shape_arg(sizes)
-    n = int(np.prod(shape)) if shape else 1
+    n = math.prod(shape) if shape else 1
     flat = np.ascontiguousarray(self._data).reshape(-1)
     if n <= flat.size:
         self._data = flat[:n].reshape(shape)

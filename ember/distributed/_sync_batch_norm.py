@@ -6,6 +6,8 @@ sum/sum-of-squares would cancel; PyTorch gathers count/mean/invstd, the same inf
 sums of g and g * x_hat are all-reduced, which is all the input gradient needs from the other ranks. The weight and
 bias gradients stay local, as in PyTorch: DistributedDataParallel averages them with the other gradients.
 """
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -42,7 +44,7 @@ class SyncBatchNormFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, eps, group):
         c = x.shape[1]
-        xv = x.reshape(x.shape[0], c, int(np.prod(x.shape[2:])))
+        xv = x.reshape(x.shape[0], c, math.prod(x.shape[2:]))
         count, mean, m2 = _local_stats(xv)
         every = _all_gather_array(np.concatenate([[count], mean, m2]), group,
                                   "SyncBatchNorm statistics (2 * channels + 1 values per rank)")

@@ -1,4 +1,6 @@
 """torch.nn.functional: argument checking, then the fused kernels in ember.ops."""
+import math
+
 import numpy as np
 
 from ..ops import linear as _linear_ops
@@ -22,7 +24,7 @@ def _scalar_name(t):
 
 
 def _rows(shape):
-    return int(np.prod(shape[:-1], dtype=np.int64))
+    return math.prod(shape[:-1])
 
 
 def linear(input, weight, bias=None):

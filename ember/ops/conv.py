@@ -101,7 +101,7 @@ def im2col(x, ks, strides, pads, dilations, outs=None):
     lead = (slice(None), slice(None))
     for offs, sl in _offset_slices(ks, strides, dilations, outs):
         cols[lead + offs] = xp[lead + sl]
-    return cols.reshape(n, c * int(np.prod(ks)), int(np.prod(outs))), outs
+    return cols.reshape(n, c * math.prod(ks), math.prod(outs)), outs
 
 
 def col2im(cols, channels, in_spatial, ks, strides, pads, dilations, outs):

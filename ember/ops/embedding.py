@@ -1,4 +1,6 @@
 """Embedding lookup with its row-accumulating backward (padding rows get no gradient)."""
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -22,7 +24,7 @@ class Embedding(Function):
     @staticmethod
     def backward(ctx, g):
         shape, flat, ishape, padding_idx, scale = ctx.args
-        rows = g.reshape(len(flat), int(np.prod(shape[1:])))
+        rows = g.reshape(len(flat), math.prod(shape[1:]))
         coef = np.ones(len(flat), g._data.dtype)
         if padding_idx is not None:
             coef[flat == padding_idx] = 0

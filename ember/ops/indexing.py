@@ -1044,7 +1044,7 @@ def unravel_index(indices, shape):
     shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if any(s < 0 for s in shape):
         raise ValueError(f"'shape' cannot have negative values, but got {shape}")
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     flat = np.mod(indices._data.astype(np.int64), n) if n else indices._data.astype(np.int64)
     return tuple(Tensor._make(c.astype(np.int64)) for c in np.unravel_index(flat, shape))
 

@@ -28,7 +28,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     x = input._data
     axis = 0 if dim is None else wrap_dim(dim, x.ndim)
     moved = x.reshape(-1) if dim is None else np.moveaxis(x, axis, 0)
-    rows = moved.reshape(moved.shape[0], int(np.prod(moved.shape[1:])))
+    rows = moved.reshape(moved.shape[0], math.prod(moved.shape[1:]))
     change = np.ones(rows.shape[0], bool)
     change[1:] = (rows[1:] != rows[:-1]).any(1) if rows.shape[1] else False
     starts = np.flatnonzero(change)

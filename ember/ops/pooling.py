@@ -6,7 +6,9 @@ position). Max-pool gradients of disjoint windows are written through the kernel
 index scatter (as adaptive/fractional pooling and max_unpool do: IndexScatter, whose adjoint is a gather). Every
 backward is itself differentiable.
 """
+import functools
 import itertools
+import math
 
 import numpy as np
 
@@ -44,14 +46,14 @@ def _window_geometry(spatial, ks, strides, pads, dils, ceil_mode):
 
 def _plane_strides(spatial):
     """Flat-index step of each spatial dim within one (n, c) plane."""
-    return tuple(int(np.prod(spatial[d + 1:])) for d in range(len(spatial)))
+    return tuple(math.prod(spatial[d + 1:]) for d in range(len(spatial)))
 
 
 def _scatter_add(g, idx, in_spatial, unique=False):
     """(N, C, *in_spatial) zeros with g added at flat per-plane indices (out-of-plane indices dropped); unique
     (in-plane indices that never repeat within a plane) lets a plain indexed assignment do it."""
     n, c = g.shape[:2]
-    plane = int(np.prod(in_spatial))
+    plane = math.prod(in_spatial)
     gf = g.reshape(n * c, g.size // max(n * c, 1))
     ix = idx.reshape(gf.shape)
     inside = (ix >= 0) & (ix < plane)
@@ -93,8 +95,8 @@ class IndexGather(Function):
         n, c = x.shape[:2]
         ctx.in_spatial = x.shape[2:]
         ctx.idx = idx
-        flat = x.reshape(n, c, int(np.prod(x.shape[2:])))
-        ix = idx.reshape(n, c, int(np.prod(idx.shape[2:])))
+        flat = x.reshape(n, c, math.prod(x.shape[2:]))
+        ix = idx.reshape(n, c, math.prod(idx.shape[2:]))
         inside = (ix >= 0) & (ix < flat.shape[2])
         if inside.all():
             return np.take_along_axis(flat, ix, 2).reshape(idx.shape)
@@ -119,9 +121,18 @@ def _lowest(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
 
 
+def _read_only(*arrays):
+    """The arrays, made read-only: the shape-keyed caches below hand the same arrays to every call."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays if len(arrays) > 1 else arrays[0]
+
+
+@functools.lru_cache(maxsize=256)
 def _window_bases(outs, strides, pads, dils, spatial, nd_total):
     """Per output position: the flat index of the window origin and of its first in-bounds position (torch's
-    initial argmax), shaped to broadcast against (N, C, *outs)."""
+    initial argmax), shaped to broadcast against (N, C, *outs). Cached: it depends on the geometry only, and its
+    dozen small NumPy calls cost more than the pooling of a small batch."""
     ps = _plane_strides(spatial)
     origin = first = 0
     for d, (o, s, p, dl, st) in enumerate(zip(outs, strides, pads, dils, ps)):
@@ -131,7 +142,7 @@ def _window_bases(outs, strides, pads, dils, spatial, nd_total):
         start = base + (-(np.minimum(base, 0) // dl)) * dl
         origin = origin + (base * st).reshape(shape)
         first = first + (start * st).reshape(shape)
-    return origin, first
+    return _read_only(origin, first)
 
 
 def _first_offsets(outs, ks, strides, pads, dils, nd_total):
@@ -145,14 +156,16 @@ def _first_offsets(outs, ks, strides, pads, dils, nd_total):
         kf = (-(np.minimum(base, 0) // dl)).reshape(shape)
         num = num * k + kf
         outside = outside | (kf >= k)
-    return np.where(outside, int(np.prod(ks)), num)
+    return np.where(outside, math.prod(ks), num)
 
 
+@functools.lru_cache(maxsize=256)
 def _offset_table(ks, dils, spatial):
-    """Flat in-plane displacement of each kernel offset from the window origin (plus a 0 for the sentinel)."""
+    """Flat in-plane displacement of each kernel offset from the window origin (plus a 0 for the sentinel);
+    cached by geometry, as _window_bases."""
     ps = _plane_strides(spatial)
-    koffs = np.unravel_index(np.arange(int(np.prod(ks))), ks)
-    return np.append(sum(k * d * s for k, d, s in zip(koffs, dils, ps)), 0)
+    koffs = np.unravel_index(np.arange(math.prod(ks)), ks)
+    return _read_only(np.append(sum(k * d * s for k, d, s in zip(koffs, dils, ps)), 0))
 
 
 def _inside_ranges(n, k, s, p, d, o):
@@ -485,7 +498,7 @@ def adaptive_avg(x, outs):
         return np.zeros(x.shape[:-nd] + tuple(outs), x.dtype)
     a = _opmath(x)
     if all(o == 1 for o in outs):  # global pooling: one matrix-vector product sums every plane (BLAS beats sum)
-        planes = np.ascontiguousarray(a).reshape(-1, int(np.prod(spatial)))
+        planes = np.ascontiguousarray(a).reshape(-1, math.prod(spatial))
         a = np.matmul(planes, np.ones(planes.shape[1], a.dtype)).reshape(a.shape[:-nd] + (1,) * nd)
     for d in reversed(range(nd)):
         if a.shape[d - nd] != outs[d]:
@@ -579,9 +592,9 @@ def _take_along(a, ix, axis):
     a = np.ascontiguousarray(a)
     ax = axis % a.ndim
     m, post = a.shape[ax], a.shape[ax + 1:]
-    lead = np.arange(int(np.prod(a.shape[:ax]))).reshape(a.shape[:ax] + (1,) * (a.ndim - ax))
-    tail = np.arange(int(np.prod(post))).reshape((1,) * (ax + 1) + post)
-    return np.take(a.reshape(-1), (lead * m + ix) * int(np.prod(post)) + tail)
+    lead = np.arange(math.prod(a.shape[:ax])).reshape(a.shape[:ax] + (1,) * (a.ndim - ax))
+    tail = np.arange(math.prod(post)).reshape((1,) * (ax + 1) + post)
+    return np.take(a.reshape(-1), (lead * m + ix) * math.prod(post) + tail)
 
 
 def _separable_max(x, nd, axis_max):
@@ -700,7 +713,7 @@ class MaxUnpool(Function):
     @staticmethod
     def forward(ctx, x, idx, out_spatial):
         n, c = x.shape[:2]
-        plane = int(np.prod(out_spatial))
+        plane = math.prod(out_spatial)
         if idx.size and (idx.min() < 0 or idx.max() >= plane):
             bad = idx.reshape(-1)[np.flatnonzero((idx.reshape(-1) < 0) | (idx.reshape(-1) >= plane))[0]]
             raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "

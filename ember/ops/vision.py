@@ -9,6 +9,7 @@ which carries d f / d grid), so create_graph=True gives second derivatives as Py
 the input through a bincount scatter of channel rows.
 """
 import itertools
+import math
 
 import numpy as np
 
@@ -181,8 +182,8 @@ def _kernel_grad(mode, f):
 
 def _corners(dims, spatial, n, m):
     """For every combination of per-dim taps: its tap numbers, flat row index into (N*P, C), in-bounds mask."""
-    strides = [int(np.prod(spatial[d + 1:])) for d in range(len(spatial))]
-    base = np.repeat(np.arange(n, dtype=np.int64) * int(np.prod(spatial)), m)
+    strides = [math.prod(spatial[d + 1:]) for d in range(len(spatial))]
+    base = np.repeat(np.arange(n, dtype=np.int64) * math.prod(spatial), m)
     for taps in itertools.product(*[range(len(dm.idx)) for dm in dims]):
         flat = base.copy()
         valid = None
@@ -232,8 +233,8 @@ def _nearest_columns(x, dims, out_sp):
     """Nearest-mode forward straight in (N, C, ...) layout: per image one column gather of its planes (no channel-row
     transposes), out-of-bounds points zeroed."""
     n, c = x.shape[:2]
-    p = int(np.prod(x.shape[2:]))
-    (_, flat, valid), = _corners(dims, x.shape[2:], n, int(np.prod(out_sp)))
+    p = math.prod(x.shape[2:])
+    (_, flat, valid), = _corners(dims, x.shape[2:], n, math.prod(out_sp))
     local = flat.reshape(n, -1) - (np.arange(n) * p)[:, None]
     planes = x.reshape(n, c, p)
     out = np.empty((n, c, local.shape[1]), x.dtype)
@@ -252,11 +253,11 @@ def grid_sample_array(x, grid, mode, padding, align_corners):
     n, c = x.shape[:2]
     spatial = x.shape[2:]
     out_sp = grid.shape[1:-1]
-    m = int(np.prod(out_sp))
+    m = math.prod(out_sp)
     dims = sample_plan(grid, spatial, mode, padding, align_corners)
     if mode == "nearest":
         return _nearest_columns(x, dims, out_sp), dims
-    rows = _channel_rows(x, n, c, int(np.prod(spatial)))
+    rows = _channel_rows(x, n, c, math.prod(spatial))
     finite = bool(np.isfinite(rows).all())
     weights = [_kernel(mode, dm.frac) for dm in dims]
     out = None
@@ -319,8 +320,8 @@ def grid_sample_backward_array(g, x, grid, dims, mode, need):
     n, c = x.shape[:2]
     spatial = tuple(x.shape[2:])
     nd = len(spatial)
-    m = int(np.prod(grid.shape[1:-1]))
-    p = int(np.prod(spatial))
+    m = math.prod(grid.shape[1:-1])
+    p = math.prod(spatial)
     gt = _channel_rows(g, n, c, m)
     want_grid = need[1] and mode != "nearest"
     weights = [_kernel(mode, dm.frac) for dm in dims]
@@ -422,8 +423,8 @@ def grid_sample_backward(g, x, grid, dims, mode, need):
     spatial = tuple(x.shape[2:])
     nd = len(spatial)
     out_sp = tuple(grid.shape[1:-1])
-    m = int(np.prod(out_sp))
-    p = int(np.prod(spatial))
+    m = math.prod(out_sp)
+    p = math.prod(spatial)
     dt = x._data.dtype
     gt = g.reshape(n, c, m).transpose(1, 2).reshape(n * m, c)
     want_grid = need[1] and mode != "nearest"

@@ -97,7 +97,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if hv != hq:
             value = value.repeat_interleave(hq // hv, dim=-3)
     batch = _broadcast_batch(query.shape[:-2], key.shape[:-2])
-    nb = int(np.prod(batch, dtype=np.int64))
+    nb = math.prod(batch)
     _bmm_check(nb, query.shape[-1], key.shape[-1])
     _bmm_check(nb, S, value.shape[-2])
     _broadcast_batch(batch, value.shape[:-2])

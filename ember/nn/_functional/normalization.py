@@ -55,7 +55,7 @@ def _ncl(x):
 
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
-    spatial = int(np.prod(input.shape[2:]))
+    spatial = math.prod(input.shape[2:])
     if use_input_stats and spatial == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     if not use_input_stats:
@@ -104,7 +104,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
                                f"got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
-    group_shape = (n, num_groups, c // num_groups, int(np.prod(input.shape[2:])))
+    group_shape = (n, num_groups, c // num_groups, math.prod(input.shape[2:]))
     return GroupNormFn.apply(input, weight, bias, group_shape, (2, 3), eps, (1, num_groups, c // num_groups, 1))[0]
 
 

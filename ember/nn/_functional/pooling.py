@@ -2,6 +2,8 @@
 
 1-d pooling runs as 2-d pooling of height 1 where torch does so, which is why some 1-d messages name 2-d shapes.
 """
+import math
+
 import numpy as np
 
 from ..._tensor import Tensor
@@ -269,7 +271,7 @@ def _lp_pool(nd):
             out = avg(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
         else:
             out = avg(input.pow(norm_type), kernel_size, padding=0, ceil_mode=ceil_mode)
-        return (out.sign() * out.abs().relu()).mul(int(np.prod(ks))).pow(1.0 / norm_type)
+        return (out.sign() * out.abs().relu()).mul(math.prod(ks)).pow(1.0 / norm_type)
 
     lp_pool.__name__ = f"lp_pool{nd}d"
     return lp_pool
