@@ -69,9 +69,15 @@ def out_size(size, k, s, p_lo, p_hi, d):
 
 def _offset_slices(ks, strides, dilations, outs):
     """For each kernel offset: its index tuple and the strided input slices it reads."""
-    for offs in itertools.product(*[range(k) for k in ks]):
-        sl = tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in zip(offs, strides, dilations, outs))
-        yield offs, sl
+    return _offset_slice_table(tuple(ks), tuple(strides), tuple(dilations), tuple(outs))
+
+
+@functools.lru_cache(maxsize=512)
+def _offset_slice_table(ks, strides, dilations, outs):
+    """_offset_slices, cached by geometry (building the slices costs more than a small layer's arithmetic)."""
+    return tuple((offs, tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, s, d, n in
+                              zip(offs, strides, dilations, outs)))
+                 for offs in itertools.product(*[range(k) for k in ks]))
 
 
 def _pad_array(x, pads):

@@ -38,6 +38,12 @@ def _padded(x, pads_lo, sizes_needed, fill):
 
 def _window_geometry(spatial, ks, strides, pads, dils, ceil_mode):
     """Output sizes, and the padded extent the windows read (at least the input plus its leading padding)."""
+    return _window_geometry_of(tuple(spatial), tuple(ks), tuple(strides), tuple(pads), tuple(dils), ceil_mode)
+
+
+@functools.lru_cache(maxsize=512)
+def _window_geometry_of(spatial, ks, strides, pads, dils, ceil_mode):
+    """_window_geometry, cached by its (tuple) arguments."""
     outs = tuple(pool_out_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip(spatial, ks, strides, pads, dils))
     need = tuple(max((o - 1) * s + d * (k - 1) + 1, n + p) for o, s, d, k, n, p in
                  zip(outs, strides, dils, ks, spatial, pads))
