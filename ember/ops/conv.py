@@ -365,6 +365,7 @@ class _Columns:
             np.copyto(out[..., first::p], np.moveaxis(part, -1, 0) if bl else _swap01(part))
         return out
 
+    @functools.cached_property
     def _tap_index(self):
         """Per block member i: the column tap read by each last-dim kernel offset."""
         k, s, d = self.ks[-1], self.strides[-1], self.dilations[-1]
@@ -376,7 +377,7 @@ class _Columns:
         if self.r == 1:
             return w.reshape(o, -1)
         wb = np.zeros((self.r, o) + w.shape[1:-1] + (len(self.taps),), w.dtype)
-        for i, idx in enumerate(self._tap_index()):
+        for i, idx in enumerate(self._tap_index):
             wb[i][..., idx] = w
         return wb.reshape(self.r * o, -1)
 
@@ -385,7 +386,7 @@ class _Columns:
         if self.r == 1:
             return m.reshape(wshape)
         mv = m.reshape((self.r, wshape[0]) + tuple(wshape[1:-1]) + (len(self.taps),))
-        idx = self._tap_index()
+        idx = self._tap_index
         out = mv[0][..., idx[0]]
         for i in range(1, self.r):
             out += mv[i][..., idx[i]]
@@ -633,12 +634,22 @@ def _shifted_weight_grad(rows, g, x, w):
     return np.ascontiguousarray(rows.weight_grad(acc))
 
 
+def _plan(xshape, ks, strides, pads, dilations, outs, rows=None, groups=1):
+    """The _Columns plan of a geometry, shared by every call with that geometry: its slice tables (cached on the
+    plan) cost more to build than a small convolution's arithmetic."""
+    return _cached_plan(tuple(xshape), tuple(ks), tuple(strides), tuple(tuple(p) for p in pads), tuple(dilations),
+                        tuple(outs), rows, groups)
+
+
+_cached_plan = functools.lru_cache(maxsize=256)(_Columns)
+
+
 def _blocked_if_finite(data, xshape, ks, strides, pads, dilations, outs, rows, groups):
     """The _Columns plan of a convolution reading `data`; shared (blocked) columns only when data is finite, since
     a blocked weight holds zeros for the taps a neighbour does not read and 0 * inf is NaN."""
-    plan = _Columns(xshape, ks, strides, pads, dilations, outs, rows, groups)
+    plan = _plan(xshape, ks, strides, pads, dilations, outs, rows, groups)
     if plan.r > 1 and not _finite(data):
-        plan = _Columns(xshape, ks, strides, pads, dilations, outs, None, groups)
+        plan = _plan(xshape, ks, strides, pads, dilations, outs, None, groups)
     return plan
 
 
@@ -699,7 +710,7 @@ class ConvTransposeNd(Function):
         ks = w.shape[2:]
         cout = w.shape[1] * groups
         ins = x.shape[2:]
-        plan = _Columns((n, cout) + tuple(out_spatial), ks, strides, pads, dilations, ins)
+        plan = _plan((n, cout) + tuple(out_spatial), ks, strides, pads, dilations, ins)
         x2 = plan.to_onl(x)
         out = plan.accumulate(_gemm_t(w.reshape(cin, -1), x2, groups))
         if b is not None:
