@@ -115,6 +115,28 @@ def mlp_step(lib):
     return step
 
 
+def lenet_step(batch):
+    """One LeNet-5 training step (forward, cross-entropy, backward, SGD with momentum) on 28x28 inputs: at a small
+    batch, the per-layer fixed costs dominate."""
+    x_arr, y_arr = _arr(batch, 1, 28, 28), RNG.integers(0, 10, batch)
+
+    def make(lib):
+        nn = lib.nn
+        net = nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.ReLU(),
+                            nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84),
+                            nn.ReLU(), nn.Linear(84, 10))
+        net.load_state_dict({k: lib.from_numpy(_arr(*v.shape) * 0.1) for k, v in net.state_dict().items()})
+        opt = lib.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+        x, y = lib.from_numpy(x_arr.copy()), lib.from_numpy(y_arr.copy())
+
+        def step():
+            opt.zero_grad()
+            lib.nn.functional.cross_entropy(net(x), y).backward()
+            opt.step()
+        return step
+    return make
+
+
 ALL = [
     ("overhead: add 4x4", small_binary(lambda a, b: a + b)),
     ("overhead: mul 4x4", small_binary(lambda a, b: a * b)),
@@ -153,4 +175,6 @@ ALL = [
     ("matmul 1024x1024 float32", matmul(1024)),
     ("matmul 256x256 fwd+bwd", matmul_backward(256)),
     ("MLP 64x256x256x10 fwd+bwd", mlp_step),
+    ("LeNet-5 training step B=8 (SGD momentum)", lenet_step(8)),
+    ("LeNet-5 training step B=64 (SGD momentum)", lenet_step(64)),
 ]
