@@ -387,9 +387,7 @@ class _Select(Function):
         if x.ndim == 0:
             ctx.idx = np.zeros((), np.int64)
             return x.copy(), ctx.idx.copy()
-        vals = _take_along(x, idx, dim)
-        if not keepdim:
-            vals, idx = vals.squeeze(dim), idx.squeeze(dim)
+        vals, idx = _pick(x, idx, dim, keepdim)
         ctx.idx = idx.copy()
         return vals, idx.copy()
 
@@ -405,6 +403,13 @@ class _Select(Function):
             return _PlaceAt.apply(g, idx, shape, dim), None, None, None
         from .indexing import scatter_grad_along
         return scatter_grad_along(g, Tensor._make(idx), shape, dim), None, None, None
+
+
+def _pick(x, idx, dim, keepdim):
+    """The values of x at idx (which keeps the reduced dim) along dim, and idx; both without that dim unless
+    keepdim."""
+    vals = _take_along(x, idx, dim)
+    return (vals, idx) if keepdim else (vals.squeeze(dim), idx.squeeze(dim))
 
 
 def _take_along(x, idx, dim):
@@ -451,6 +456,20 @@ NanmedianDim = _select_node("NanmedianBackward1")
 ModeSelect = _select_node("ModeBackward0")
 CummaxSelect = _select_node("CummaxBackward0", unique=False)
 CumminSelect = _select_node("CumminBackward0", unique=False)
+
+
+def _fast_select(cls, rt, input, idx, dim, keepdim):
+    """_select of a plain Tensor, without Function.apply: the values are recorded as output 0 of node cls (the
+    indices, output 1, need no gradient)."""
+    x = input._data
+    vals, idx = _pick(x, idx, dim, keepdim)
+    if not (input._rg and STATE.enabled):
+        return tuple.__new__(rt, (_wrap(vals), _wrap(idx)))
+    t = record_result(cls, input, vals, None, 4)
+    node = t._grad_fn
+    node.meta, node.idx = (x.shape, dim, keepdim), idx.copy()
+    node._out_meta += ((idx.shape, idx.dtype),)
+    return tuple.__new__(rt, (t, _wrap(idx)))
 
 
 def _select(cls, rt, input, idx, dim, keepdim=True):
@@ -553,8 +572,7 @@ def _extremum(input, dim, keepdim, other, out, pair_fn, all_cls, dim_cls, arg_fn
             return run(all_cls, (input,), (x,), input._rg and STATE.enabled)
         n = x.ndim
         if type(dim) is int and n and x.size and -n <= dim < n:
-            d = dim % n
-            return tuple.__new__(rt, dim_cls.apply(input, arg_fn(x, d, keepdims=True), d, keepdim))
+            return _fast_select(dim_cls, rt, input, arg_fn(x, dim % n, keepdims=True), dim % n, keepdim)
     if isinstance(dim, Tensor):
         return _out(pair_fn(input, dim), out, all_cls.opname)
     if other is not None:
