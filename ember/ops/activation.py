@@ -10,7 +10,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import special_math as sm
-from ._bits import INT_OF, SMALL, clip, keep, mask_words, put, two_values
+from ._bits import clip, keep, put, two_values
 from . import elementwise as E
 from .shape import cat
 from ..autograd.grad_mode import STATE

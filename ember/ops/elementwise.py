@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record, record_result, edge, saved_input, NOT_TENSOR
+from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm

@@ -9,7 +9,7 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, _wrap, record, record_result, run
+from ..autograd.function import Function, _wrap, record_result, run
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
 from . import elementwise as _E
