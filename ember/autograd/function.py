@@ -259,6 +259,7 @@ class FunctionCtx:
     """The ctx API that forward/setup_context and backward of a Function use."""
 
     _materialize = True
+    _to_save = None   # what forward passed to save_for_backward, until the node is recorded
     _saved = None
     _freed = False
     _non_diff = ()
@@ -459,20 +460,21 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._seq = next(_seq_counter)
         if _anomaly_enabled[0]:
             self.metadata["traceback_"] = anomaly_mode.forward_stack()
-        self._out_meta = ((out.shape, out.dtype),)
+        dt = out.dtype
+        self._out_meta = ((out.shape, dt),)
         t = _new(Tensor)
         t._data = out
-        if out.dtype.kind in "fc":
+        if dt.kind in "fc":
             t._rg = True
             t._grad_fn = self
         if save_out:
             self._saved = [_saved(t, 0) if t._grad_fn is self else _saved(t)]
-            return t
-        d = self.__dict__
-        if "_to_save" in d:
+        elif self._to_save is not None:
+            to_save = self._to_save
+            del self._to_save
             self._saved = [None if s is None else
                            (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
-                           _saved(_input_holding(args, s)) for s in d.pop("_to_save")]
+                           _saved(_input_holding(args, s)) for s in to_save]
         return t
 
     def _output_of(self, inputs, out, save=None, n_args=1):

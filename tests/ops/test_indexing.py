@@ -682,7 +682,7 @@ LARGE_OPS = [
      [XB, r(400, 200, seed=15)]),
     ("index_put_acc_pairs", lambda t, x, v: x.index_put((t.from_numpy(ROWS - 300), t.from_numpy(ROWS % 200)), v,
                                                         accumulate=True), [XB, r(400, seed=16)]),
-    ("take", lambda t, x, i: x.take(i), [XB, IB1 * 300 - 30000]),
+    ("take", lambda t, x, i: x.take(i), [XB, IB0 * 200 + IB1 - 30000]),
     ("put_acc", lambda t, x, i, s: x.put(i, s, accumulate=True), [XB, IB0 * 200 + IB1, SB]),
     ("masked_scatter", lambda t, x, s: x.masked_scatter(x > 0, s), [XB, SB]),
 ]
