@@ -130,8 +130,12 @@ def _saved(tensor, output_nr=None):
     """How one tensor passed to save_for_backward is kept (through the innermost saved_tensors_hooks, if any)."""
     if _HOOK_STACK:
         return _PackedSaved(tensor, _HOOK_STACK[-1], output_nr)
-    if output_nr is None:
-        vc = _version_counter(tensor)
+    if output_nr is None:  # an input: (tensor, version counter, version), _version_counter inlined (hot)
+        if tensor._inference:
+            raise RuntimeError(_INFERENCE_SAVE_MSG)
+        vc = tensor._vc
+        if vc is None:
+            vc = tensor._vc = [0]
         return tensor, vc, vc[0]
     return _Saved(tensor, output_nr)
 
@@ -479,13 +483,13 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     def _output_of(self, inputs, out, save=None, n_args=1):
         """record_result on this node."""
-        edges = list(map(edge, inputs)) if type(inputs) is tuple else [edge(inputs)]
+        edges = [edge(t) for t in inputs] if type(inputs) is tuple else [edge(inputs)]
         if n_args > len(edges):
             edges += [NOT_TENSOR] * (n_args - len(edges))
         self._edges = edges
         if save is None or save == "out":
             return self._single_output(out, (), save is not None)
-        self._saved = list(map(_saved, save))
+        self._saved = [_saved(t) for t in save]
         return self._single_output(out)
 
     def _connect_inputs(self, args):
