@@ -42,6 +42,8 @@ _SQRTPI_2 = 0.88622692545275801365          # sqrt(pi) / 2
 
 def _result_dtype(args):
     """torch-like result dtype: float dtype of the array args; ints/bools -> float32."""
+    if len(args) == 1 and type(args[0]) is np.ndarray and args[0].dtype.kind == "f":
+        return args[0].dtype  # one float array (the common call): its own dtype
     arrays = [a for a in args if not isinstance(a, (bool, int, float))] or list(args)
     dt = np.result_type(*[np.asarray(a) for a in arrays])
     if dt.kind == "c":
