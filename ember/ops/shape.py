@@ -1,5 +1,6 @@
 """Shape ops: views (view/reshape/permute/expand/...), joins and splits, flips, triangles, diagonals."""
 import builtins
+import functools
 import math
 
 import numpy as np
@@ -875,11 +876,19 @@ class _Tri(Function):
     def forward(cls, ctx, x, k):
         ctx.k = k
         n, m = x.shape[-2:]
-        return keep(x, cls.dropped(n, m, k), invert=True)
+        return keep(x, _dropped_mask(cls, n, m, k), invert=True)
 
     @classmethod
     def backward(cls, ctx, g):
         return cls.apply(g, ctx.k), None
+
+
+@functools.lru_cache(maxsize=256)
+def _dropped_mask(cls, n, m, k):
+    """cls.dropped(n, m, k) made read-only and cached: np.tri costs more than masking a small matrix."""
+    mask = cls.dropped(n, m, k)
+    mask.flags.writeable = False
+    return mask
 
 
 class Tril(_Tri):
