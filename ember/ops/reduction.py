@@ -554,13 +554,13 @@ def _scale_grad_by_count(g, x, out, shape, dims, keepdim):
 class AMax(_AmaxAmin):
     _node_name = "AmaxBackward0"
     opname = "amax"
-    np_fn = staticmethod(np.max)
+    np_fn = staticmethod(np.maximum.reduce)  # np.max without its Python wrapper
 
 
 class AMin(_AmaxAmin):
     _node_name = "AminBackward0"
     opname = "amin"
-    np_fn = staticmethod(np.min)
+    np_fn = staticmethod(np.minimum.reduce)
 
 
 def _extremum(input, dim, keepdim, other, out, pair_fn, all_cls, dim_cls, arg_fn, rt):
