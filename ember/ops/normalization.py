@@ -17,10 +17,12 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from .activation import UFUNC_BUFFER, row_buffers
 from .shape import cat
+
+_new = object.__new__
 
 _BLOCK = 1 << 17  # elements per block: the few arrays of one block's passes stay in cache between the passes
 _ROW_BLOCK, _ROW_WHOLE = 1 << 18, 1 << 21  # layer norm: block size, and the largest input done in one piece
@@ -360,6 +362,22 @@ def _norm_backward_graph(ctx, g, x, w):
     gw = (gv * xhat).sum(red).reshape(w_shape) if w is not None and need[1] else None
     gb = gv.sum(red).reshape(b_shape) if b_shape is not None and need[2] else None
     return gx.reshape(x.shape), gw, gb
+
+
+def norm_output(cls, x, w, b, group_shape, dims, eps, affine_shape):
+    """cls.apply(...)[0] for plain calls (fast paths): the statistics outputs 1 and 2, which the callers drop, are
+    recorded in the node's output metadata only, not built as tensors."""
+    ctx = _new(cls._backward_cls)
+    raw = (x._data, None if w is None else w._data, None if b is None else b._data)
+    out, mean, var = cls.forward(ctx, *raw, group_shape, dims, eps, affine_shape)
+    ctx._non_diff = ()
+    if not (STATE.enabled and (x._rg or w is not None and w._rg or b is not None and b._rg)):
+        return _wrap(out)
+    ctx._edges = [edge(x), NOT_TENSOR if w is None else edge(w), NOT_TENSOR if b is None else edge(b)] + \
+        [NOT_TENSOR] * 4
+    t = ctx._single_output(out, (x, w))
+    ctx._out_meta += ((mean.shape, mean.dtype), (var.shape, var.dtype))
+    return t
 
 
 class BatchNormFn(_NormFn):

@@ -3,10 +3,11 @@ import math
 
 import numpy as np
 
-from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn
+from ..._tensor import Tensor
+from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn, norm_output
 from ...ops.elementwise import div
 from ...ops.reduction import vector_norm
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import no_grad, STATE
 from ...ops._util import wrap_dim
 
 
@@ -90,6 +91,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
     inner = math.prod(normalized_shape)
     rows = math.prod(shape[:len(shape) - k])
+    if STATE.fast and type(input) is Tensor:
+        return norm_output(LayerNormFn, input, weight, bias, (rows, inner), (1,), eps, (1, inner))
     return LayerNormFn.apply(input, weight, bias, (rows, inner), (1,), eps, (1, inner))[0]
 
 
@@ -105,7 +108,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
                                f"got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
     group_shape = (n, num_groups, c // num_groups, math.prod(input.shape[2:]))
-    return GroupNormFn.apply(input, weight, bias, group_shape, (2, 3), eps, (1, num_groups, c // num_groups, 1))[0]
+    args = (group_shape, (2, 3), eps, (1, num_groups, c // num_groups, 1))
+    if STATE.fast and type(input) is Tensor:
+        return norm_output(GroupNormFn, input, weight, bias, *args)
+    return GroupNormFn.apply(input, weight, bias, *args)[0]
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
