@@ -986,12 +986,15 @@ def logsumexp(input, dim=None, keepdim=False, *, out=None):
 _WIDE_SCAN = 32
 
 
+_SCAN_ACC = {np.dtype(np.float32): np.dtype(np.float64), np.dtype(np.float16): np.dtype(np.float32),
+             np.dtype(np.complex64): np.dtype(np.complex128)}
+
+
 def _scan_acc(nd):
     """Accumulator dtype of cumsum/cumprod, PyTorch's CPU acc_type: double for float32, float for float16, complex
     double for complex float, else nd itself."""
     nd = np.dtype(nd)
-    return {np.dtype(np.float32): np.dtype(np.float64), np.dtype(np.float16): np.dtype(np.float32),
-            np.dtype(np.complex64): np.dtype(np.complex128)}.get(nd, nd)
+    return _SCAN_ACC.get(nd, nd)
 
 
 def _scan(ufunc, x, dim, nd, reverse=False):
