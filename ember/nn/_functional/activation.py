@@ -14,8 +14,11 @@ from ... import random as _random
 
 
 def _apply(fn, input, inplace, *params):
+    """fn.apply(input, *params), in place when asked; a plain float Tensor skips Function.apply."""
     if inplace:
         return input._inplace(lambda old: fn.apply(old, *params))
+    if type(input) is Tensor and STATE.fast and input._data.dtype.kind == "f":
+        return run(fn, (input, *params), (input._data, *params), input._rg and STATE.enabled)
     return fn.apply(input, *params)
 
 
@@ -27,9 +30,7 @@ def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale):
 
 
 def relu(input, inplace=False):
-    if not inplace and type(input) is Tensor and STATE.fast and input._data.dtype.kind == "f":
-        return run(A.Relu, (input,), (input._data,), input._rg and STATE.enabled)
-    if input._data.dtype == np.bool_:
+    if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     return _apply(A.Relu, input, inplace)
 
@@ -136,7 +137,7 @@ def gelu(input, approximate="none"):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    return A.Softplus.apply(input, beta, threshold)
+    return _apply(A.Softplus, input, False, beta, threshold)
 
 
 def logsigmoid(input):
