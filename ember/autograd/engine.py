@@ -1,7 +1,8 @@
 """The backward engine: one iterative pass over the graph in dependency order, as PyTorch's CPU engine.
 
 Graph nodes are Function instances; an edge is (node, output_nr) for a non-leaf input, the leaf Tensor
-itself for a leaf that requires grad, or None. Leaves take part in the schedule like PyTorch's
+itself for a leaf that requires grad, None for a tensor that needs no gradient, or NOT_TENSOR (False) for a
+non-tensor argument. Leaves take part in the schedule like PyTorch's
 AccumulateGrad nodes: they run once, on the summed gradient, as soon as every edge into them is done.
 Ready nodes run highest sequence number first (the most recently created), leaves before anything else.
 """
