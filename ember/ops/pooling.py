@@ -134,11 +134,19 @@ def _read_only(*arrays):
     return arrays if len(arrays) > 1 else arrays[0]
 
 
-@functools.lru_cache(maxsize=256)
+_CACHED_POSITIONS = 1 << 14  # outputs up to this many positions keep their window bases cached (<= 256 KB each)
+
+
 def _window_bases(outs, strides, pads, dils, spatial, nd_total):
     """Per output position: the flat index of the window origin and of its first in-bounds position (torch's
-    initial argmax), shaped to broadcast against (N, C, *outs). Cached: it depends on the geometry only, and its
-    dozen small NumPy calls cost more than the pooling of a small batch."""
+    initial argmax), shaped to broadcast against (N, C, *outs). Small outputs' are cached: they depend on the
+    geometry only, and their dozen small NumPy calls cost more than the pooling of a small batch."""
+    compute = _cached_window_bases if math.prod(outs) <= _CACHED_POSITIONS else _window_bases_of
+    return compute(outs, strides, pads, dils, spatial, nd_total)
+
+
+def _window_bases_of(outs, strides, pads, dils, spatial, nd_total):
+    """_window_bases, computed."""
     ps = _plane_strides(spatial)
     origin = first = 0
     for d, (o, s, p, dl, st) in enumerate(zip(outs, strides, pads, dils, ps)):
@@ -149,6 +157,9 @@ def _window_bases(outs, strides, pads, dils, spatial, nd_total):
         origin = origin + (base * st).reshape(shape)
         first = first + (start * st).reshape(shape)
     return _read_only(origin, first)
+
+
+_cached_window_bases = functools.lru_cache(maxsize=64)(_window_bases_of)
 
 
 def _first_offsets(outs, ks, strides, pads, dils, nd_total):

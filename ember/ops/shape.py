@@ -881,14 +881,18 @@ class _Tri(Function):
     def forward(cls, ctx, x, k):
         ctx.k = k
         n, m = x.shape[-2:]
-        return keep(x, _dropped_mask(cls, n, m, k), invert=True)
+        mask = _dropped_mask(cls, n, m, k) if n * m <= _CACHED_MASK else cls.dropped(n, m, k)
+        return keep(x, mask, invert=True)
 
     @classmethod
     def backward(cls, ctx, g):
         return cls.apply(g, ctx.k), None
 
 
-@functools.lru_cache(maxsize=256)
+_CACHED_MASK = 1 << 16  # triangle masks up to this many elements are cached (<= 64 KB each)
+
+
+@functools.lru_cache(maxsize=64)
 def _dropped_mask(cls, n, m, k):
     """cls.dropped(n, m, k) made read-only and cached: np.tri costs more than masking a small matrix."""
     mask = cls.dropped(n, m, k)
