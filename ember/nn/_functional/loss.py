@@ -141,7 +141,7 @@ def _fast_class_loss(cls, input, target, ignore_index, reduction):
     if type(input) is Tensor and type(target) is Tensor and STATE.fast and reduction in _REDUCTIONS:
         x, t = input._data, target._data
         if x.ndim == 2 and t.ndim == 1 and x.shape[0] == t.shape[0] and t.dtype == np.int64 and x.dtype.kind == "f":
-            t = t.copy()  # the node keeps the targets: a later in-place change of target must not reach backward
+            t = t.copy()  # the node keeps its own copy of the targets, as the checked path's astype gives it
             return run(cls, (input, t, None, reduction, ignore_index), (x, t, None, reduction, ignore_index),
                        input._rg and STATE.enabled)
     return None
