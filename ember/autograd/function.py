@@ -34,16 +34,6 @@ _INFERENCE_SAVE_MSG = ("Inference tensors cannot be saved for backward. Please d
                        "`torch.inference_mode()`.")
 
 
-def _version_counter(tensor):
-    """The version counter of a tensor about to be saved for backward (created on first use)."""
-    if tensor._inference:
-        raise RuntimeError(_INFERENCE_SAVE_MSG)
-    vc = tensor._vc
-    if vc is None:
-        vc = tensor._vc = [0]
-    return vc
-
-
 def _unpack_input(saved):
     """The tensor of a saved input entry (tensor, version counter, version at saving), checked unmodified."""
     tensor, vc, version = saved
@@ -58,11 +48,8 @@ class _Saved:
 
     __slots__ = ("data", "vc", "version", "output_nr")
 
-    def __init__(self, tensor, output_nr):
-        vc = self.vc = _version_counter(tensor)
-        self.version = vc[0]
-        self.output_nr = output_nr
-        self.data = tensor._data
+    def __init__(self, data, vc, output_nr):
+        self.data, self.vc, self.version, self.output_nr = data, vc, vc[0], output_nr
 
     def unpack(self, node):
         if self.vc[0] != self.version:
@@ -130,14 +117,14 @@ def _saved(tensor, output_nr=None):
     """How one tensor passed to save_for_backward is kept (through the innermost saved_tensors_hooks, if any)."""
     if _HOOK_STACK:
         return _PackedSaved(tensor, _HOOK_STACK[-1], output_nr)
-    if output_nr is None:  # an input: (tensor, version counter, version), _version_counter inlined (hot)
-        if tensor._inference:
-            raise RuntimeError(_INFERENCE_SAVE_MSG)
-        vc = tensor._vc
-        if vc is None:
-            vc = tensor._vc = [0]
+    if tensor._inference:
+        raise RuntimeError(_INFERENCE_SAVE_MSG)
+    vc = tensor._vc
+    if vc is None:
+        vc = tensor._vc = [0]
+    if output_nr is None:  # an input: (tensor, version counter, version)
         return tensor, vc, vc[0]
-    return _Saved(tensor, output_nr)
+    return _Saved(tensor._data, vc, output_nr)
 
 
 saved_input = _saved  # an input Tensor saved by a fast path that records its node by hand
