@@ -79,6 +79,9 @@ TENSOR_CASES = {
     "int64 limits": lambda t: t.tensor([2 ** 63 - 1, -2 ** 63]),
     "dtype from python type": lambda t: t.tensor([1, 2], dtype=float),
     "overflow to inf in float32": lambda t: t.tensor([1e40]),
+    "int beyond int64 beside a float": lambda t: t.tensor([1.5, 2 ** 70]),
+    "rows mixing bool, int and float": lambda t: t.tensor([[True, 2], [3, 4.5]]),
+    "column of ints": lambda t: t.tensor([[0], [1], [2]]),
 }
 
 
@@ -101,6 +104,7 @@ TENSOR_ERRORS = [
     (lambda t: t.tensor({1: 2}), RuntimeError, "Could not infer dtype of dict"),
     (lambda t: t.tensor([t.tensor([1, 2]), t.tensor([2, 3])]), TypeError, None),
     (lambda t: t.tensor([2 ** 64]), ValueError, "Overflow"),
+    (lambda t: t.tensor([1.5, 2 ** 1100]), OverflowError, "int too large to convert to float"),
     (lambda t: t.tensor([300], dtype=t.uint8), RuntimeError, "cannot be converted to type uint8 without overflow"),
     (lambda t: t.tensor([-256], dtype=t.uint8), RuntimeError, "without overflow"),
     (lambda t: t.tensor([128], dtype=t.int8), RuntimeError, "without overflow"),

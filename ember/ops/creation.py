@@ -171,8 +171,35 @@ def _to_array(data, d, scan):
     return arr.astype(d.np, order="C", copy=not fresh)
 
 
+def _plain_list_array(data):
+    """A flat or 2-level rectangular list of Python bools, ints or floats as an array of PyTorch's inferred dtype
+    (the common case of torch.tensor, without the general scan); None for anything else."""
+    if type(data[0]) is list:
+        width = len(data[0])
+        if not width or builtins.any(type(row) is not list or len(row) != width for row in data):
+            return None
+        kinds = set()
+        for row in data:
+            kinds.update(map(type, row))
+    else:
+        kinds = set(map(type, data))
+    if not kinds <= _PLAIN_KINDS:
+        return None
+    if float in kinds:  # Python ints of any size convert to float, as in PyTorch
+        return np.array(data, np.float64).astype(get_default_dtype().np, copy=False)
+    arr = np.array(data)
+    return arr if arr.dtype == np.int64 or arr.dtype == np.bool_ else None
+
+
+_PLAIN_KINDS = {bool, int, float}
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of `data` (nested sequences, scalars, NumPy arrays or Tensors)."""
+    if dtype is None and type(data) is list and data:
+        arr = _plain_list_array(data)
+        if arr is not None:
+            return _finish(arr, requires_grad, device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.clone().detach() or "
                       "sourceTensor.clone().detach().requires_grad_(True), rather than torch.tensor(sourceTensor).",
