@@ -342,30 +342,72 @@ def _accumulate_at(out, key, g):
     np.add.at(out.reshape(-1), flat_ids.reshape(-1), np.broadcast_to(g, flat_ids.shape).reshape(-1))
 
 
+def _plain_slice(k):
+    """A slice of Python ints or Nones with a positive step (the slices NumPy indexes as PyTorch does)."""
+    step = k.step
+    return (step is None or (type(step) is int and step > 0)) and (k.start is None or type(k.start) is int) and \
+        (k.stop is None or type(k.stop) is int)
+
+
+_BASIC_ITEMS = {int, type(None), type(Ellipsis)}
+
+
+def _basic_tuple(d, key):
+    """d[key] for a tuple of ints, plain slices, None and at most one Ellipsis (a view, with PyTorch's strides for
+    the new dims), or None when NumPy rejects it (the general path then raises PyTorch's error)."""
+    ellipses = 0
+    for k in key:
+        tk = type(k)
+        if tk is slice:
+            if not _plain_slice(k):
+                return None
+        elif tk not in _BASIC_ITEMS:
+            return None
+        elif k is Ellipsis:
+            ellipses += 1
+    if ellipses > 1:
+        return None
+    try:
+        out = d[key]
+        if not isinstance(out, np.ndarray):
+            return d[key + (Ellipsis,)]
+        if None in key:
+            return d[tuple(k for k in key if k is not None)].reshape(out.shape)
+        return out
+    except IndexError:
+        return None
+
+
 def _basic_fast(self, key):
-    """self[key] for an int or a plain slice (the fast path, recording its node when self needs a graph), else
-    None."""
+    """self[key] for an int, a plain slice, None or a tuple of those and Ellipsis (the fast path, recording its node
+    when self needs a graph), else None."""
     d = self._data
     tk = type(key)
     if tk is slice:
-        if not d.ndim or not (key.step is None or (type(key.step) is int and key.step > 0)) or \
-                not (key.start is None or type(key.start) is int) or not (key.stop is None or type(key.stop) is int):
+        if not d.ndim or not _plain_slice(key):
             return None
         out = d[key]
+        node, k = SLICE, (key,)
     elif tk is int:
         if not d.ndim or not -d.shape[0] <= key < d.shape[0]:
             return None
         out = d[key, ...]
+        node, k = SELECT, (key,)
+    elif tk is tuple or key is None:
+        k = key if tk is tuple else (None,)
+        out = _basic_tuple(d, k)
+        if out is None:
+            return None
+        node = _basic_node(d.shape, k, tk is not tuple)
     else:
         return None
     if self._rg and STATE.enabled:
-        k = (key,)
-        t = record_result(SLICE if tk is slice else SELECT, self, out, None, 3)
+        t = record_result(node, self, out, None, 3)
         t._grad_fn.args = (d.shape, k, False)
     else:
         t = _new(Tensor)
         t._data = out
-    return self._make_view(t, lambda b: b[key])
+    return self._make_view(t, lambda b: b[k])
 
 
 def getitem(self, key):

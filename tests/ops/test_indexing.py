@@ -125,6 +125,8 @@ GETITEM_ERRORS = [
                  r"index 0"),
     ("neg_step", lambda t: t.zeros(3)[::-1], ValueError, "step must be greater than zero"),
     ("zero_step", lambda t: t.zeros(3)[::0], ValueError, "slice step cannot be zero"),
+    ("neg_step_in_tuple", lambda t: t.zeros(3, 4)[:, ::-1], ValueError, "step must be greater than zero"),
+    ("too_many_with_none", lambda t: t.zeros(3)[None, 0, 0], IndexError, "too many indices for tensor of dimension 1"),
     ("broadcast_fail", lambda t: t.zeros(3, 4)[L(t, [0, 1]), L(t, [0, 1, 2])],
      IndexError, "shape mismatch: indexing tensors could not be broadcast together with shapes \\[2\\], \\[3\\]"),
 ]
