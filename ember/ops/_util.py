@@ -4,6 +4,10 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 
+# np.einsum without its Python wrapper (which only adds the `optimize` option): about 1 us less per call.
+c_einsum = getattr(getattr(np, "_core", None), "multiarray", None)
+c_einsum = getattr(c_einsum, "c_einsum", np.einsum)
+
 
 def sum_to(g, shape):
     """Sum gradient `g` down to `shape`: undo broadcasting (the one shared unbroadcast helper)."""

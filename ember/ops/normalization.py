@@ -19,7 +19,8 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
 from ..autograd.grad_mode import STATE
-from .activation import UFUNC_BUFFER, row_buffers
+from .activation import SMALL, UFUNC_BUFFER, row_buffers
+from ._util import c_einsum
 from .shape import cat
 
 _new = object.__new__
@@ -139,6 +140,8 @@ class _Row:
 
     @staticmethod
     def forward(x2, w, b, eps, dims, affine_shape):
+        if x2.size <= SMALL:
+            return _Row._forward_small(x2, w, b, eps)
         r, k = x2.shape
         xhat, y = np.empty_like(x2), np.empty_like(x2)
         mean, var, rstd = (np.empty((r, 1), x2.dtype) for _ in range(3))
@@ -147,6 +150,28 @@ class _Row:
         with row_buffers(x2):
             for s in _row_blocks(x2):
                 _Row._forward_block(x2[s], wv, bv, eps, xhat[s], y[s], mean[s], var[s], rstd[s])
+        return y, xhat, mean, var, rstd
+
+    @staticmethod
+    def _forward_small(x, w, b, eps):
+        """The same arithmetic as _row_stats and _forward_block, without buffers: on small inputs the per-call
+        costs of blocking and of reused outputs exceed the arithmetic."""
+        k = max(x.shape[1], 1)
+        mean = c_einsum("rk->r", x)[:, None]
+        mean /= k
+        xhat = x - mean
+        var = np.vecdot(xhat, xhat)[:, None]
+        var /= k
+        rstd = var + eps
+        np.sqrt(rstd, out=rstd)
+        np.divide(1.0, rstd, out=rstd)
+        xhat *= rstd
+        if w is not None:
+            y = xhat * w.reshape(-1)
+            if b is not None:
+                y += b.reshape(-1)
+        else:
+            y = xhat + b.reshape(-1) if b is not None else xhat.copy()
         return y, xhat, mean, var, rstd
 
     @staticmethod
@@ -163,6 +188,8 @@ class _Row:
 
     @staticmethod
     def backward(g2, xhat, rstd, w, gx, dims, affine_shape, need_w, need_b):
+        if xhat.size <= SMALL:
+            return _Row._backward_small(g2, xhat, rstd, w, gx, need_w, need_b)
         k = xhat.shape[1]
         wv = _RowVector(w) if w is not None else None
         gw = np.zeros(k, xhat.dtype) if need_w else None
@@ -180,6 +207,18 @@ class _Row:
         return gw, gb
 
     @staticmethod
+    def _backward_small(g, xhat, rstd, w, gx, need_w, need_b):
+        """backward's arithmetic on a small input, in one piece."""
+        gw = c_einsum("rk,rk->k", g, xhat) if need_w else None
+        gb = np.ones(g.shape[0], g.dtype) @ g if need_b else None
+        if w is not None:
+            np.multiply(g, w.reshape(-1), out=gx)
+        else:
+            np.copyto(gx, g)
+        _row_input_grad(gx, xhat, rstd, np.empty_like(xhat))
+        return gw, gb
+
+    @staticmethod
     def _backward_block(g, xhat, rstd, w, gx, tmp):
         """g_x = rstd * (g' - mean(g') - x_hat * mean(g' * x_hat)), g' = g * w, into gx."""
         if w is not None:
@@ -192,7 +231,7 @@ class _Row:
 def _row_stats(x, eps, xhat, mean, var, rstd):
     """Statistics of each row of (R, K) x into the (R, 1) arrays, and x_hat = (x - mean) * rstd into xhat."""
     k = max(x.shape[1], 1)
-    np.divide(np.einsum("rk->r", x)[:, None], k, out=mean)
+    np.divide(c_einsum("rk->r", x)[:, None], k, out=mean)
     np.subtract(x, mean, out=xhat)
     np.divide(np.vecdot(xhat, xhat)[:, None], k, out=var)
     np.divide(1.0, np.sqrt(var + eps), out=rstd)
@@ -202,7 +241,7 @@ def _row_stats(x, eps, xhat, mean, var, rstd):
 def _row_input_grad(gp, xhat, rstd, tmp):
     """In place, gp <- rstd * (gp - mean(gp) - x_hat * mean(gp * x_hat)) along the rows of (R, K) arrays."""
     k = max(xhat.shape[1], 1)
-    gp_mean = np.einsum("rk->r", gp)[:, None] / k
+    gp_mean = c_einsum("rk->r", gp)[:, None] / k
     gp -= np.multiply(xhat, np.vecdot(gp, xhat)[:, None] / k, out=tmp)
     gp -= gp_mean
     gp *= rstd

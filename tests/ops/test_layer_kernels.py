@@ -98,6 +98,7 @@ LN_CASES = [
     ("tiles_with_leftover_rows", (3, 17, 512)),   # 51 rows: three tiles of 16 rows and 3 left over
     ("rows_longer_than_buffer", (3, 9000)),        # no tiling
     ("short_rows", (70, 20)),
+    ("small_input_in_one_piece", (2, 6, 10)),   # at most activation.SMALL elements: no blocks or tiling
 ]
 
 
