@@ -5,7 +5,8 @@ bool inputs give float32 (torch's default dtype).  Python scalars next to an arr
 promote it (like torch's wrapped numbers).  Work is done in float64 and cast back at the end,
 so float16/float32 results are correctly rounded float64 values; the exceptions are expit
 (torch's 1 / (1 + exp(-x)) in the input's dtype) and erf, erfc, erfinv on float32 arrays, which
-run float32 kernels accurate to a few ulp (torch's own float32 results are within 1 ulp).
+run float32 kernels accurate to a few ulp (torch's own float32 results are within 1 ulp). Small
+arrays of erf, erfc and lgamma go through the math module (libm) element by element.
 
 Edge-case conventions follow torch (e.g. digamma(+0) = -inf, digamma(-0) = +inf, digamma at
 negative integers = nan, lgamma at poles = +inf, erfinv(+-1) = +-inf).  Where torch's value is
@@ -482,6 +483,26 @@ def floor_divide_f32(a, b):
     return _redo(q.astype(np.float32), redo, np.floor_divide, a, b)
 
 
+_MATH_SMALL = 256  # below this many elements, the math module's scalar call per element beats a vectorised kernel
+
+
+def _small_by_math(scalar_fn):
+    """Decorator: float32/float64 arrays of at most _MATH_SMALL elements go element by element through `scalar_fn`
+    (the math module's libm function, as PyTorch's scalar CPU loops call it); a few Python calls beat a vectorised
+    kernel's dozens of NumPy passes there. Values math rejects (poles, overflow) go to the kernel."""
+    def deco(kernel):
+        @functools.wraps(kernel)
+        def wrapper(x):
+            if type(x) is np.ndarray and x.size <= _MATH_SMALL and x.dtype.char in "fd":
+                try:
+                    return np.array(list(map(scalar_fn, x.ravel().tolist())), x.dtype).reshape(x.shape)
+                except (ValueError, OverflowError):
+                    pass
+            return kernel(x)
+        return wrapper
+    return deco
+
+
 def _float32_kernel(fast):
     """Decorator: float32 arrays go to `fast` (a float32 kernel), everything else to the decorated kernel."""
     def deco(slow):
@@ -494,6 +515,7 @@ def _float32_kernel(fast):
     return deco
 
 
+@_small_by_math(math.erf)
 @_float32_kernel(_erf32)
 @_elementwise(1)
 def erf(x):
@@ -501,6 +523,7 @@ def erf(x):
     return _erf(x)
 
 
+@_small_by_math(math.erfc)
 @_float32_kernel(_erfc32)
 @_elementwise(1)
 def erfc(x):
@@ -695,6 +718,7 @@ def _lgamma(x):
     return np.where(np.isinf(x), np.inf, out)
 
 
+@_small_by_math(math.lgamma)
 @_elementwise(1)
 def lgamma(x):
     """log|Gamma(x)|: Taylor series about 1 and 2, Stirling series for x >= 10, reflection for x < 0."""

@@ -473,3 +473,20 @@ def test_dtypes_binary_and_parametrised():
     assert sm.multigammaln(f32 * 3, 2).dtype == np.float32
     assert sm.logit(f32 / 2, eps=1e-3).dtype == np.float32
     assert sm.logit(i64, eps=1e-3).dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", ["erf", "erfc", "lgamma"])
+def test_small_arrays_through_libm(name, dtype):
+    """Arrays of at most sm._MATH_SMALL elements take the math module's scalar functions (libm, as torch's scalar
+    loops): in float64 as torch's values; poles and overflow fall back to the vectorised kernel."""
+    fn, x = UNARY[name]
+    small = np.concatenate([x[::len(x) // 40], SPECIAL, [-3.0, 1e308] if name == "lgamma" else []])
+    small = small.astype(dtype).reshape(-1, 1)
+    assert small.size <= sm._MATH_SMALL
+    out = getattr(sm, name)(small)
+    assert out.dtype == dtype and out.shape == small.shape
+    check(out, fn(torch.from_numpy(small.astype(np.float64))).numpy().astype(dtype),
+          TIGHT if dtype == np.float64 else 1e-6, atol=np.finfo(dtype).tiny)
+    scalar = getattr(sm, name)(np.array(0.75, dtype))
+    assert scalar.shape == () and scalar.dtype == dtype
