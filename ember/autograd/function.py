@@ -605,6 +605,29 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
             self._freed = True
 
 
+@functools.lru_cache(maxsize=None)
+def overload(cls, node_name):
+    """cls recording its node as `node_name`: PyTorch names each overload of an op apart (ClampMinBackward0,
+    DivBackward1, ...) where ember runs one Function."""
+    return FunctionMeta(cls.__name__, (cls,), {"_node_name": node_name, "__module__": cls.__module__,
+                                               "__qualname__": cls.__qualname__})
+
+
+@functools.lru_cache(maxsize=None)
+def _renamed_node(node_cls, node_name):
+    return FunctionMeta(node_name, (node_cls,), {"_is_backward_cls": True, "_node_name": node_name,
+                                                 "__module__": node_cls.__module__, "__qualname__": node_name})
+
+
+def as_node(t, node_name):
+    """t with its grad_fn shown as `node_name`: the last node of an op ember composes from other ops stands for
+    PyTorch's single node (BinaryCrossEntropyWithLogitsBackward0, ...), so printed tensors read as PyTorch's."""
+    fn = t._grad_fn
+    if fn is not None and fn._node_name != node_name:
+        fn.__class__ = _renamed_node(type(fn), node_name)
+    return t
+
+
 class InplaceFunction(Function):
     def __init__(self, inplace=False):
         super().__init__()

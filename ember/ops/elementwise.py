@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR
+from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR, overload, as_node
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
 from . import special_math as sm
@@ -88,6 +88,7 @@ class _Binary(Function):
     float_out = False
     ufunc_like = False   # np_fn is not a ufunc but computes in its operands' dtype as one (may take the fast paths)
     _fast_dtypes = {}    # numpy dtype -> whether _fast_dtype holds (one dict per op class)
+    scalar_nodes = None  # PyTorch's node names when the first or the second operand is a Python number
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -164,8 +165,17 @@ def _fast_dtype(cls, np_dtype):
 _new = object.__new__
 
 
+def _scalar_overload(cls, a, b):
+    """cls, or its overload for a Python-number operand, named as PyTorch names that overload's node."""
+    name = cls.scalar_nodes[0] if not isinstance(a, Tensor) else \
+        cls.scalar_nodes[1] if not isinstance(b, Tensor) else None
+    return overload(cls, name) if name else cls
+
+
 def _binary(cls, a, b, name, nd=None):
     """Apply binary op cls after PyTorch's operand and dtype checks; nd forces the computation dtype."""
+    if cls.scalar_nodes is not None:
+        cls = _scalar_overload(cls, a, b)
     if nd is None and STATE.fast and isinstance(a, Tensor):
         # Fast paths: tensors of one dtype, or a float tensor and a Python number, need no dtype checks and NumPy
         # broadcasts as torch does (a shape mismatch goes on to the checks below, which raise torch's error); with
@@ -476,7 +486,8 @@ def _fast_pair(a, b):
 
 
 class Remainder(_Binary):
-    _node_name = "RemainderBackward0"
+    _node_name = "RemainderBackward1"
+    scalar_nodes = (None, "RemainderBackward0")
     errors = _nyi("bc", "remainder_cpu")
     ufunc_like = True
 
@@ -496,7 +507,8 @@ class Remainder(_Binary):
 
 
 class Fmod(_Binary):
-    _node_name = "FmodBackward0"
+    _node_name = "FmodBackward1"
+    scalar_nodes = (None, "FmodBackward0")
     errors = _nyi("bc", "fmod_cpu")
     scalar_args = "self"
     ufunc_like = True
@@ -541,6 +553,7 @@ class _FloorDivide(_DivFloor):
 
 class _DivTrunc(_DivFloor):
     """Division rounded toward zero."""
+    _node_name = "DivBackward2"
     errors = _nyi("bc", "div_trunc_cpu")
 
     @staticmethod
@@ -602,6 +615,7 @@ class Logaddexp2(_Binary):
 
 class Copysign(_Binary):
     _node_name = "CopysignBackward0"
+    scalar_nodes = (None, "CopysignBackward1")
     np_fn = np.copysign
     errors = _nyi("c", "copysign_cpu")
     scalar_args = "self"
@@ -619,6 +633,7 @@ def _xlogy(a, b):
 
 class Xlogy(_Binary):
     _node_name = "XlogyBackward0"
+    scalar_nodes = ("XlogyBackward1", "XlogyBackward2")
     np_fn = staticmethod(_xlogy)
     errors = _nyi("c", "xlogy_cpu")
     float_out = True
@@ -686,7 +701,8 @@ subtract = sub
 def rsub(input, other, *, alpha=1):
     """other - alpha * input; recorded as torch records it (RsubBackward0, or RsubBackward1 for a Python number)."""
     if alpha != 1:
-        return sub(other, input, alpha=alpha)
+        node = "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1"
+        return as_node(sub(other, input, alpha=alpha), node)
     cls = Rsub if isinstance(other, Tensor) else RsubScalar
     if type(input) is Tensor and (type(other) is float or type(other) is int) and input._data.dtype.kind == "f":
         return _binary(cls, input, other, "rsub")
@@ -1070,7 +1086,7 @@ expm1 = _unary("expm1", _fast32(sm.expm1_f32, np.expm1), lambda g, out: g * (out
 log = _unary("log", np.log, _raw_grad(np.divide, lambda g, x: g / x))
 log2 = _unary("log2", np.log2, lambda g, x: g / (x * LN2))
 log10 = _unary("log10", np.log10, lambda g, x: g / (x * LN10))
-log1p = _unary("log1p", _fast32(sm.log1p_f32, np.log1p), lambda g, x: g / (x + 1))
+log1p = _unary("log1p", _fast32(sm.log1p_f32, np.log1p), lambda g, x: g / (x + 1), node="Log1PBackward0")
 sqrt = _unary("sqrt", np.sqrt, lambda g, out: g / (out * 2), "out")
 rsqrt = _unary("rsqrt", _rsqrt, lambda g, out: g * out * out * out * -0.5, "out")
 sin = _unary("sin", np.sin, lambda g, x: g * cos(x))
@@ -1161,9 +1177,11 @@ class RoundDecimals(Function):
         return g * 0, None
 
 
-def round(input, *, decimals=0, out=None):
-    if decimals == 0:
+def round(input, *, decimals=None, out=None):
+    if decimals is None:
         return _round0(input, out=out)
+    if decimals == 0:  # round's values, recorded as the decimals overload (RoundBackward1), as in PyTorch
+        return as_node(_round0(input, out=out), "RoundBackward1")
     _check_tensor(input, "round")
     _reject(input.dtype, _nyi("bic", "round_cpu"))
     return _out(RoundDecimals.apply(input, int(decimals)), out, "round")
@@ -1212,11 +1230,10 @@ bitwise_not = _nondiff_unary(np.invert, "bitwise_not", _nyi("fc", "bitwise_not_c
 class Clamp(Function):
     """clamp with Python-number or Tensor bounds; gradients follow PyTorch's clamp_backward(_min_max)."""
     _raw = True
+    _node_name = "ClampBackward1"
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        tensors = isinstance(lo, np.ndarray) or isinstance(hi, np.ndarray)
-        ctx._node_name = "ClampBackward0" if tensors else "ClampBackward1"
         lo_d = None if lo is None else _operand(lo, x.dtype)
         hi_d = None if hi is None else _operand(hi, x.dtype)
         inf, ninf = _INF.get(x.dtype, (None, None))
@@ -1285,11 +1302,15 @@ def _number_bound(v, limit):
     return v is None or (type(v) is float or type(v) is int) and _fits_float(v, limit)
 
 
-def clamp(input, min=None, max=None, *, out=None):
+# The node names of clamp, clamp_min and clamp_max: (Python-number bounds, Tensor bounds).
+_CLAMP_NODES = ("ClampBackward1", "ClampBackward0")
+
+
+def clamp(input, min=None, max=None, *, out=None, _nodes=_CLAMP_NODES):
     if out is None and type(input) is Tensor and (min is not None or max is not None):
         limit = _FLOAT_MAX.get(input._data.dtype)
         if limit is not None and _number_bound(min, limit) and _number_bound(max, limit):
-            return Clamp.apply(input, min, max)
+            return overload(Clamp, _nodes[0]).apply(input, min, max)
     _check_tensor(input, "clamp")
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
@@ -1311,18 +1332,20 @@ def clamp(input, min=None, max=None, *, out=None):
         _check_bound(lo, nd)
         _check_bound(hi, nd)
     _broadcast_check(input, lo, hi)
-    return _out(Clamp.apply(cast_to(input, nd), lo, hi), out, "clamp")
+    cls = overload(Clamp, _nodes[isinstance(lo, Tensor) or isinstance(hi, Tensor)])
+    return _out(cls.apply(cast_to(input, nd), lo, hi), out, "clamp")
 
 
-clip = clamp
+def clip(input, min=None, max=None, *, out=None):
+    return clamp(input, min, max, out=out)
 
 
 def clamp_min(input, min):
-    return clamp(input, min=min)
+    return clamp(input, min=min, _nodes=("ClampMinBackward0", "ClampMinBackward1"))
 
 
 def clamp_max(input, max):
-    return clamp(input, max=max)
+    return clamp(input, max=max, _nodes=("ClampMaxBackward0", "ClampMaxBackward1"))
 
 
 class Where(Function):
@@ -1423,7 +1446,8 @@ def lerp(input, end, weight, *, out=None):
     _broadcast_check(input, end, weight)
     kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
     _reject(input.dtype, _nyi("bi", kernel))
-    return _out(Lerp.apply(input, end, weight), out, "lerp")
+    cls = overload(Lerp, "LerpBackward1") if isinstance(weight, Tensor) else Lerp
+    return _out(cls.apply(input, end, weight), out, "lerp")
 
 
 def _short_name(d):
