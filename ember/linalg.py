@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .ops import reduction as _R
+from .autograd.function import as_node
 from .ops.linalg import (LinAlgError, matmul, inverse as inv, det, solve, solve_triangular, cholesky, eigh,
                          eigvalsh, svdvals, pinv, matrix_rank, matrix_power, linalg_cross as cross,
                          linalg_svd as svd, linalg_qr as qr, _cap, _check_tensor, _finish, _slogdet, _named)
@@ -49,8 +50,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord == "nuc" or abs(ord) == 2:
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
         r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord > 0 else s.amin(-1))
-        if keepdim:
-            r = r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
+        if keepdim:  # PyTorch moves the kept dims back with a permute
+            r = as_node(r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1)), "PermuteBackward0")
         return _finish(r, out)
     if abs(ord) == math.inf:
         d0, d1 = d1, d0
@@ -82,8 +83,8 @@ def cond(A, p=None, *, out=None):
     if p is None or p in (2, -2):
         s = svdvals(A)
         r = s[..., 0] / s[..., -1] if p != -2 else s[..., -1] / s[..., 0]
-        return _finish(r, out)
-    return _finish(matrix_norm(A, p) * matrix_norm(inv(A), p), out)
+        return _finish(as_node(r, "SqueezeBackward1"), out)
+    return _finish(as_node(matrix_norm(A, p) * matrix_norm(inv(A), p), "NanToNumBackward0"), out)
 
 
 def vecdot(x, y, *, dim=-1, out=None):
@@ -114,7 +115,7 @@ def multi_dot(tensors, *, out=None):
     r = tensors[0]
     for t in tensors[1:]:
         r = matmul(r, t)
-    return _finish(r, out)
+    return _finish(as_node(r, "ViewBackward0"), out)  # PyTorch's multi_dot ends with a view to the output shape
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

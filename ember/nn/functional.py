@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from ..ops import linear as _linear_ops
+from ..autograd.function import as_node
 from .._tensor import Tensor
 
 
@@ -50,8 +51,10 @@ def linear(input, weight, bias=None):
         out = _linear_ops.linear(x2d, weight, bias if fused else None)
         if in_dim != 2:
             out = out.reshape(tuple(input.shape[:-1]) + (weight.shape[0],))
+            if not fused:  # PyTorch's matmul path ends in a squeeze (1-D input) or an _unsafe_view
+                as_node(out, "SqueezeBackward4" if in_dim == 1 else "UnsafeViewBackward0")
     if bias is not None and not fused:
-        out = out.add_(bias)
+        out = as_node(out.add_(bias), "AddBackward0")  # in place, as PyTorch: out keeps its shape and dtype
     return out
 
 
@@ -128,7 +131,8 @@ def bilinear(input1, input2, weight, bias=None):
     lead = tuple(input1.shape[:-1])
     x1 = input1.reshape(-1, input1.shape[-1])
     x2 = input2.reshape(-1, input2.shape[-1])
-    return _linear_ops.bilinear(x1, x2, weight, bias).reshape(lead + (weight.shape[0],))
+    out = _linear_ops.bilinear(x1, x2, weight).reshape(lead + (weight.shape[0],))
+    return out + bias if bias is not None else out
 
 
 def _check_bilinear(input1, input2, weight, bias):

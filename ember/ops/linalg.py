@@ -13,7 +13,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, _wrap, record_result
+from ..autograd.function import Function, _wrap, record_result, as_node, overload
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim
 
@@ -101,8 +101,9 @@ def _broadcast_shape(sa, sb):
 
 
 def _folds_transposed(a, b):
-    """Whether torch's matmul folds a >=3-D right operand into a matrix (it then multiplies b^T a^T)."""
-    if b._rg:
+    """Whether torch's matmul folds a >=3-D right operand into a matrix (it then multiplies b^T a^T): always when
+    the smaller operand a requires grad, else when b^T views as a matrix without a copy."""
+    if a._rg:
         return True
     if a._data.ndim == 2:
         return False
@@ -114,6 +115,13 @@ def _folds_transposed(a, b):
     shape = list(x.shape)
     shape[-1], shape[-2] = shape[-2], shape[-1]
     return all(st[i] == st[i + 1] * shape[i + 1] for i in range(x.ndim - 2))
+
+
+def _transposed_fold_node(n, sb):
+    """The last node of torch's folded (n, k) @ (..., k, p): (b^T a^T)^T made contiguous, a copy unless the
+    transposed result is already contiguous."""
+    p = sb[-1]
+    return "TransposeBackward0" if n <= 1 or p <= 1 or not math.prod(sb[:-2]) else "CloneBackward0"
 
 
 # ---- the differentiable product -----------------------------------------------------------------------------
@@ -169,19 +177,9 @@ def _matmul_grads(g, a, b, need):
     return ga, gb
 
 
-_NODES = {}
-
-
-def _node_cls(node):
-    """MatMul under the backward-node name PyTorch's kernel would give."""
-    cls = _NODES.get(node)
-    if cls is None:
-        cls = _NODES[node] = type(node, (MatMul,), {"_node_name": node})
-    return cls
-
-
 def _product(a, b, node):
-    return _node_cls(node).apply(a, b)
+    """MatMul recorded under the node name PyTorch's kernel gives."""
+    return overload(MatMul, node).apply(a, b)
 
 
 def _finish(r, out):
@@ -200,7 +198,7 @@ def _fast_product(input, other, ndim, node):
                 a.shape[-1] == b.shape[-2] and (ndim == 2 or a.shape[0] == b.shape[0]):
             out = np.matmul(a, b)
             if (input._rg or other._rg) and STATE.enabled:
-                return record_result(_node_cls(node), (input, other), out, (input, other))
+                return record_result(overload(MatMul, node), (input, other), out, (input, other))
             t = _new(Tensor)
             t._data = out
             return t
@@ -235,15 +233,17 @@ def matmul(input, other, *, out=None):
         folded = (math.prod(sa[:-1]), sa[-1])
         _check_mv(folded, sb, ta, tb) if db == 1 else _check_mm(folded, sb, ta, tb)
         node = "UnsafeViewBackward0"
-    elif _folds_transposed(a, b):
+    elif da <= 2 and db >= 3 and _folds_transposed(a, b):
         folded = (math.prod(sb[:-2]) * sb[-1], sb[-2])
         _check_mv(folded, sa, tb, ta) if da == 1 else _check_mm(folded, sa[::-1], tb, ta)
-        node = "UnsafeViewBackward0"
+        node = "UnsafeViewBackward0" if da == 1 else _transposed_fold_node(sa[0], sb)
     else:
         batch = math.prod(_broadcast_shape(sa[:-2], sb[:-2]))
         n, p = (sa[-2] if da > 1 else 1), (sb[-1] if db > 1 else 1)
         _check_bmm((batch, n, sa[-1]), (batch, sb[-2] if db > 1 else sb[0], p), ta, tb)
         node = "UnsafeViewBackward0"
+        if da == db == 3 and sa[0] == 1 != sb[0] and a._rg:  # torch drops a's unit batch, then folds b
+            node = _transposed_fold_node(sa[1], sb)
     return _finish(_product(a, b, node), out)
 
 
@@ -563,7 +563,8 @@ def kron(input, other, *, out=None):
     b = b.reshape((1,) * (nd - b.dim()) + tuple(b.shape))
     ai = a.reshape(sum(([s, 1] for s in a.shape), []))
     bi = b.reshape(sum(([1, s] for s in b.shape), []))
-    return _finish((ai * bi).reshape([x * y for x, y in zip(a.shape, b.shape)]), out)
+    prod = as_node((ai * bi).reshape([x * y for x, y in zip(a.shape, b.shape)]), "UnsafeViewBackward0")
+    return _finish(prod, out)
 
 
 class Cross(Function):
@@ -800,7 +801,13 @@ def einsum(*args):
     for sub, t in zip(ins, operands):
         full = tuple(sizes[c] for c in sub)
         ops.append(t.expand(full) if full != t._data.shape else t)
-    return Einsum.apply(",".join(ins) + "->" + out, *ops)
+    return as_node(Einsum.apply(",".join(ins) + "->" + out, *ops), _EINSUM_NODES[len(ops) > 1, bool(summed)])
+
+
+# The op PyTorch's einsum ends with, by (several operands, some label summed): a permute or a sum of one operand,
+# a product or the reshape after a batched matmul of several.
+_EINSUM_NODES = {(False, False): "PermuteBackward0", (False, True): "SumBackward1",
+                 (True, False): "MulBackward0", (True, True): "ViewBackward0"}
 
 
 # ---- decompositions and solvers (the kernels behind torch.linalg) --------------------------------------------
@@ -1015,7 +1022,7 @@ def solve(A, B, *, left=True, out=None):
                            f"= B ({sa[-2]}x{sa[-1]} and {rows}x{cols})")
     _broadcast_shape(B2.shape[:-2], sa[:-2])
     X = Solve.apply(A, B2) if left else Solve.apply(A.transpose(-1, -2), B2.transpose(-1, -2)).transpose(-1, -2)
-    return _finish(X.squeeze(-1) if vector else X, out)
+    return _finish(as_node(X.squeeze(-1) if vector else X, "LinalgSolveExBackward0"), out)
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
@@ -1026,7 +1033,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
     T = A.triu() if upper else A.tril()
     if unitriangular:
         T = T - T.diagonal(0, -2, -1).diag_embed() + Tensor._make(np.eye(A.shape[-1], dtype=A._data.dtype))
-    return solve(T, B, left=left, out=out)
+    return _finish(as_node(solve(T, B, left=left), "LinalgSolveTriangularBackward0"), out)
 
 
 class Cholesky(Function):
@@ -1267,17 +1274,17 @@ def chain_matmul(*matrices, out=None):
     r = matrices[0]
     for m in matrices[1:]:
         r = mm(r, m)
-    return _finish(r, out)
+    return _finish(as_node(r, "ViewBackward0"), out)  # as PyTorch's multi_dot, which it calls
 
 
 def cholesky_solve(B, L, upper=False, *, out=None):
     Lo = L.transpose(-1, -2) if upper else L
-    return solve(Lo.transpose(-1, -2), solve(Lo, B), out=out)
+    return _finish(as_node(solve(Lo.transpose(-1, -2), solve(Lo, B)), "CholeskySolveBackward0"), out)
 
 
 def cholesky_inverse(L, upper=False, *, out=None):
     Lo = L.transpose(-1, -2) if upper else L
-    return _finish(matmul(inverse(Lo).transpose(-1, -2), inverse(Lo)), out)
+    return _finish(as_node(matmul(inverse(Lo).transpose(-1, -2), inverse(Lo)), "CholeskyInverseBackward0"), out)
 
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "addmm", "addmv", "addbmm",

@@ -45,9 +45,8 @@ def linear(x2d, weight, bias=None):
     return run(cls, (x2d, weight, bias), (x2d._data, weight._data, None if bias is None else bias._data), rg)
 
 
-def bilinear(x1, x2, weight, bias=None):
-    """y[b, o] = sum_ij x1[b, i] weight[o, i, j] x2[b, j] + bias[o] for 2-D x1, x2: one GEMM, then a reduction."""
+def bilinear(x1, x2, weight):
+    """y[b, o] = sum_ij x1[b, i] weight[o, i, j] x2[b, j] for 2-D x1, x2: one GEMM, then a reduction."""
     out_f, in1, in2 = weight.shape
     t = x1.matmul(weight.permute(1, 0, 2).reshape(in1, out_f * in2)).reshape(-1, out_f, in2)
-    out = (t * x2.unsqueeze(1)).sum(-1)
-    return out + bias if bias is not None else out
+    return (t * x2.unsqueeze(1)).sum(-1)

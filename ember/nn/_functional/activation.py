@@ -9,7 +9,7 @@ from ...ops import elementwise as E
 from ...ops._util import wrap_dim
 from ...ops._bits import put
 from ...autograd.grad_mode import STATE
-from ...autograd.function import run
+from ...autograd.function import run, overload, as_node
 from ... import random as _random
 
 
@@ -22,11 +22,13 @@ def _apply(fn, input, inplace, *params):
     return fn.apply(input, *params)
 
 
-def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale):
-    """elu/selu/celu; the in-place form differentiates from its result, as torch's elu_ does."""
+def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale, node="Elu"):
+    """elu/selu/celu; the in-place form differentiates from its result, as torch's elu_ does (node 1)."""
     if inplace:
-        return _apply(A.EluResult, input, True, alpha, scale, input_scale, bw_input_scale)
-    return _apply(A.Elu, input, False, alpha, scale, input_scale, bw_input_scale)
+        fn = A.EluResult if node == "Elu" else overload(A.EluResult, node + "Backward1")
+        return _apply(fn, input, True, alpha, scale, input_scale, bw_input_scale)
+    fn = A.Elu if node == "Elu" else overload(A.Elu, node + "Backward0")
+    return _apply(fn, input, False, alpha, scale, input_scale, bw_input_scale)
 
 
 def relu(input, inplace=False):
@@ -63,7 +65,7 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError")
     # PyTorch's CELU backward takes 1/alpha with alpha rounded to float32.
-    return _elu(input, inplace, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)))
+    return _elu(input, inplace, alpha, 1.0, 1.0 / alpha, 1.0 / float(np.float32(alpha)), "Celu")
 
 
 def celu_(input, alpha=1.0):
@@ -71,7 +73,8 @@ def celu_(input, alpha=1.0):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _apply(A.LeakyRelu, input, inplace, negative_slope)
+    fn = overload(A.LeakyRelu, "LeakyReluBackward1") if inplace else A.LeakyRelu
+    return _apply(fn, input, inplace, negative_slope)
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -107,7 +110,8 @@ def softshrink(input, lambd=0.5):
 
 
 def threshold(input, threshold, value, inplace=False):
-    return _apply(A.Threshold, input, inplace, threshold, value)
+    fn = overload(A.Threshold, "ThresholdBackward1") if inplace else A.Threshold
+    return _apply(fn, input, inplace, threshold, value)
 
 
 def threshold_(input, threshold, value):
@@ -115,11 +119,13 @@ def threshold_(input, threshold, value):
 
 
 def softsign(input):
-    return A.Softsign.apply(input)
+    """x / (1 + |x|), fused; shown as the division PyTorch's composite form ends with."""
+    return as_node(A.Softsign.apply(input), "DivBackward0")
 
 
 def tanhshrink(input):
-    return A.Tanhshrink.apply(input)
+    """x - tanh(x), fused; shown as the subtraction PyTorch's composite form ends with."""
+    return as_node(A.Tanhshrink.apply(input), "SubBackward0")
 
 
 def silu(input, inplace=False):
@@ -164,11 +170,12 @@ def prelu(input, weight):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    node = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"
     if not training:
-        return _apply(A.LeakyRelu, input, inplace, (lower + upper) / 2)
+        return _apply(overload(A.LeakyRelu, node), input, inplace, (lower + upper) / 2)
     noise = _random.rng(None).uniform(lower, upper, input.shape).astype(input._data.dtype)
     put(noise, 1, input._data >= 0)
-    return _apply(A.RreluWithNoise, input, inplace, noise)
+    return _apply(overload(A.RreluWithNoise, node), input, inplace, noise)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ...ops.attention import Attention
+from ...autograd.function import as_node
 from ...ops.creation import zeros
 from ...ops.shape import cat
 from ...ops.padding import pad
@@ -85,6 +86,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Fully masked rows give zeros, as PyTorch's CPU kernels do.
     """
     _sdpa_checks(query, key, value, attn_mask)
+    node = _sdpa_node(query, key, value, attn_mask, enable_gqa)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     dt = query._data.dtype
@@ -118,7 +120,22 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if full != s_shape:
             raise RuntimeError(f"output with shape {list(s_shape)} doesn't match the broadcast shape {list(full)}")
     out, _ = Attention.apply(query, key, value, mask, scale, dropout_p, True)
-    return out
+    return as_node(out, node)
+
+
+def _sdpa_node(query, key, value, attn_mask, enable_gqa):
+    """The node PyTorch's CPU attention ends with: the flash kernel's for 4-D inputs it supports (equal batch,
+    heads (key/value heads dividing the query's with enable_gqa) and head sizes, unit last stride, a mask without
+    grad, no empty sequence), else its math path's last op."""
+    q, k, v = query._data, key._data, value._data
+    if not (q.size and k.size and v.size):
+        return "AddBackward0"
+    heads_ok = k.shape[:2] == v.shape[:2] and (q.shape[1] == k.shape[1] or enable_gqa) if q.ndim == 4 else False
+    if q.ndim == k.ndim == v.ndim == 4 and heads_ok and q.shape[0] == k.shape[0] and \
+            q.shape[-1] == k.shape[-1] == v.shape[-1] and (attn_mask is None or not attn_mask.requires_grad) and \
+            q.strides[-1] == k.strides[-1] == v.strides[-1] == q.itemsize:
+        return "ScaledDotProductFlashAttentionForCpuBackward0"
+    return "MmBackward0" if q.ndim == k.ndim == v.ndim == 2 else "UnsafeViewBackward0"
 
 
 def _broadcastable(a, b):

@@ -10,7 +10,7 @@ from ...ops import elementwise as E
 from ...ops.reduction import vector_norm
 from ...ops.activation import LogSoftmax
 from ...autograd.grad_mode import no_grad, STATE
-from ...autograd.function import run
+from ...autograd.function import run, overload, as_node
 from .. import _reduction as R
 from ... import _dtype
 
@@ -46,7 +46,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is None:
         if _fused(input, target):
             return _loss.MSELoss.apply(input, target, reduction, None)
-        return R.apply((input - target) ** 2, reduction)
+        return as_node(R.apply((input - target) ** 2, reduction), "MseLossBackward0")
     if weight.shape != input.shape:
         raise ValueError("Weights and input must have the same size.")
     loss = (input - target) ** 2 * weight
@@ -67,7 +67,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     _check_target_size(input, target, "smooth_l1_loss")
     if beta > 0 and _fused(input, target):
         return _loss.SmoothL1Loss.apply(input, target, reduction, beta)
-    return R.apply(_smooth_l1(input, target, beta), reduction)
+    loss = R.apply(_smooth_l1(input, target, beta), reduction)
+    return as_node(loss, "SmoothL1LossBackward0") if beta > 0 else loss
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -79,8 +80,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = (input - target).abs()
     loss = E.where(d < delta, d * d * 0.5, (d - 0.5 * delta) * delta)
     if weight is not None:
-        loss = loss * weight
-    return R.apply(loss, reduction)
+        return R.apply(loss * weight, reduction)
+    return as_node(R.apply(loss, reduction), "HuberLossBackward0")
 
 
 def _class_dim_flat(input, target):
@@ -92,6 +93,19 @@ def _class_dim_flat(input, target):
     c = input.shape[1]
     flat = input.movedim(1, -1).reshape(-1, c)
     return flat, target.reshape(-1), tuple(target.shape)
+
+
+# torch's nll_loss_nd runs nll_loss2d on K-dimensional (N, C, d1, ...) input.
+_NLL2D = overload(_loss.NLLLoss, "NllLoss2DBackward0")
+_CE2D = overload(_loss.CrossEntropy, "NllLoss2DBackward0")
+
+
+def _unflatten(out, shape, input, reduction):
+    """A K-d class loss's 'none' output in the target's shape: nll_loss2d's own output for 4-d input, else a view."""
+    if reduction != "none" or shape is None:
+        return out
+    out = out.reshape(shape)
+    return as_node(out, "NllLoss2DBackward0") if input.dim() == 4 else out
 
 
 def _type_name(t):
@@ -159,10 +173,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_nll(input, target, weight)
     flat, t, shape = _class_dim_flat(input, target)
     w = weight._data.astype(input._data.dtype) if weight is not None else None
-    out = _loss.NLLLoss.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index)
-    if reduction == "none" and shape is not None:
-        out = out.reshape(shape)
-    return out
+    cls = _loss.NLLLoss if shape is None else _NLL2D
+    return _unflatten(cls.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index), shape, input, reduction)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
@@ -180,8 +192,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         _check_nll(input, target, weight)
         flat, t, shape = _class_dim_flat(input, target)
         w = weight._data if weight is not None else None
-        out = _loss.CrossEntropy.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index)
-        return out.reshape(shape) if reduction == "none" and shape is not None else out
+        cls = _loss.CrossEntropy if shape is None else _CE2D
+        return _unflatten(cls.apply(flat, t._data.astype(np.int64), w, reduction, ignore_index), shape, input,
+                          reduction)
     logp = LogSoftmax.apply(input, class_dim)
     wshape = [1] * input.dim()
     wshape[class_dim] = n_classes
@@ -195,8 +208,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             prod = prod * weight.reshape(wshape)
         if reduction == "mean":
             if input.numel() == 0:
-                return -prod.sum() * float("nan")
-            return -prod.sum() / (input.numel() / n_classes)
+                return -(prod.sum() * float("nan"))
+            return as_node(-prod.sum() / (input.numel() / n_classes), "DivBackward1")
         if reduction == "sum":
             return -prod.sum()
         return -prod.sum(class_dim)
@@ -226,7 +239,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "is deprecated. Please ensure they have the same size.")
     if weight is not None:
         weight = weight.expand(input.shape) if weight.shape != input.shape else weight
-    return R.apply(_loss.BCELoss.apply(input, target, weight), reduction)
+    return as_node(R.apply(_loss.BCELoss.apply(input, target, weight), reduction), "BinaryCrossEntropyBackward0")
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -234,7 +247,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = R.resolve(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    return R.apply(_loss.BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
+    loss = R.apply(_loss.BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
+    return as_node(loss, "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -295,7 +309,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     if input1.dim() != input2.dim() or input1.dim() != target.dim():
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
-    return R.apply((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+    return R.apply((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -310,7 +324,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = R.resolve(size_average, reduce, reduction)
     if _fused(input, target):
         return _loss.SoftMarginLoss.apply(input, target, reduction)
-    return R.apply(E.log1p(E.exp(-target.to(input.dtype) * input)), reduction)
+    return as_node(R.apply(E.log1p(E.exp(-target.to(input.dtype) * input)), reduction), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -375,7 +389,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     loss = z.sum(1) / c
     if input.dim() == 1:
         loss = loss.reshape(())
-    return R.apply(loss, reduction)
+    return as_node(R.apply(loss, reduction), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -400,15 +414,13 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     loss = (margins * keep).sum((1, 2)) / c
     if input.dim() == 1:
         loss = loss.reshape(())
-    return R.apply(loss, reduction)
+    return as_node(R.apply(loss, reduction), "MultilabelMarginLossBackward0")
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     d = x1 - x2 + eps
     dim = max(x1.dim(), x2.dim()) - 1
-    if dim < 0:
-        return vector_norm(d, p, None, keepdim)
-    return vector_norm(d, p, dim, keepdim)
+    return as_node(vector_norm(d, p, None if dim < 0 else dim, keepdim), "NormBackward1")
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
@@ -434,7 +446,7 @@ def pdist(input, p=2):
     n = input.shape[0]
     i, j = np.triu_indices(n, 1)
     d = input[Tensor._make(i)] - input[Tensor._make(j)]
-    return vector_norm(d, p, 1, False)
+    return as_node(vector_norm(d, p, 1, False), "PdistBackward0")
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
@@ -449,7 +461,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     if swap:
         d_swap = pairwise_distance(positive, negative, p, eps)
         d_neg = E.minimum(d_neg, d_swap)
-    return R.apply((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return R.apply((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
@@ -461,7 +473,7 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     d_neg = dist(anchor, negative)
     if swap:
         d_neg = E.minimum(d_neg, dist(positive, negative))
-    return R.apply((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return R.apply((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
 def _ctc_lengths(lengths, name):
@@ -524,8 +536,10 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     ext = np.full((n, 2 * s_max + 1), blank, np.int64)
     ext[:, 1::2] = tg[:, :s_max]
     loss = _loss.CTCLoss.apply(lp, ext, il, tl, zero_infinity)
+    if zero_infinity:
+        loss = as_node(loss, "WhereBackward0")  # torch zeroes infinite losses with where after the kernel
     if reduction == "mean":
         return (loss / Tensor._make(np.maximum(tl, 1).astype(lp._data.dtype))).mean()
     if reduction == "sum":
         return loss.sum()
-    return loss if log_probs.dim() == 3 else loss.reshape(())
+    return loss if log_probs.dim() == 3 else loss.squeeze(0)

@@ -8,6 +8,7 @@ from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupN
 from ...ops.elementwise import div
 from ...ops.reduction import vector_norm
 from ...autograd.grad_mode import no_grad, STATE
+from ...autograd.function import as_node
 from ...ops._util import wrap_dim
 
 
@@ -44,8 +45,15 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running(running_mean, mean._data, momentum)
         if running_var is not None:
             _update_running(running_var, var._data * (m / max(m - 1, 1)), momentum)
-        return out
-    return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
+    else:
+        out = BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
+    return _empty_batch_node(out, weight, bias) if not input._data.size else out
+
+
+def _empty_batch_node(out, weight, bias):
+    """An empty input's output named as PyTorch's: it applies the affine parameters by plain ops (or clones)."""
+    return as_node(out, "AddBackward0" if bias is not None else "MulBackward0" if weight is not None else
+                   "CloneBackward0")
 
 
 def _ncl(x):
@@ -62,14 +70,15 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     if not use_input_stats:
         if running_mean is None or running_var is None:
             raise RuntimeError("Expected running_mean and running_var to be defined when use_input_stats is false")
-        return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
+        out = BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
+        return as_node(out, "ViewBackward0")  # PyTorch normalises a (1, N * C, ...) view, then views it back
     n, c = input.shape[:2]
     out, mean, var = BatchNormFn.apply(input, weight, bias, _ncl(input), (2,), eps, (1, c, 1))
     if running_mean is not None:
         _update_running(running_mean, mean._data.reshape(n, c).mean(0), momentum)
     if running_var is not None:
         _update_running(running_var, (var._data * (spatial / (spatial - 1))).reshape(n, c).mean(0), momentum)
-    return out
+    return as_node(out, "ViewBackward0")
 
 
 def _check_shape_arg(name, normalized_shape):
@@ -126,7 +135,21 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
     y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
-    return y * weight if weight is not None else y
+    y = y * weight if weight is not None else y
+    return as_node(y, "CloneBackward0") if _dense_permuted(input._data) else y
+
+
+def _dense_permuted(a):
+    """a is a permutation of a contiguous layout but not C-contiguous: PyTorch's elementwise results keep such a
+    layout, so its rms_norm copies the result to a contiguous one."""
+    if a.flags.c_contiguous:
+        return False
+    step = a.itemsize
+    for i in sorted(range(a.ndim), key=lambda i: a.strides[i]):
+        if a.shape[i] != 1 and a.strides[i] != step:
+            return False
+        step *= a.shape[i]
+    return True
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):

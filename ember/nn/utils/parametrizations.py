@@ -4,7 +4,7 @@ from enum import Enum, auto
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.function import Function
+from ...autograd.function import Function, as_node
 from ...autograd.grad_mode import no_grad
 from ...ops.linalg import mv, vdot, solve
 from ...ops.shape import cat
@@ -84,7 +84,7 @@ def householder_product(A, tau):
     for i in reversed(range(tau.shape[-1])):
         v = V[..., :, i:i + 1]
         Q = Q - tau[..., i, None, None] * (v @ (v.mH @ Q))
-    return Q
+    return as_node(Q, "LinalgHouseholderProductBackward0")
 
 
 def _is_orthogonal(Q):
