@@ -925,6 +925,11 @@ def _logit(x):
 def expit(x):
     """Logistic sigmoid as torch's CPU kernel computes it, 1 / (1 + exp(-x)), in the input's float dtype (float16 via
     float32); exp(-x) overflows harmlessly to inf for very negative x, giving 0 as in torch."""
+    if type(x) is np.ndarray and x.ndim and (x.dtype.char == "f" or x.dtype.char == "d"):
+        out = np.negative(x)
+        np.exp(out, out=out)
+        out += 1
+        return np.divide(1, out, out=out)
     x = np.asarray(x)
     dtype = _result_dtype((x,))
     out = np.empty(x.shape, np.float64 if dtype == np.float64 else np.float32)
