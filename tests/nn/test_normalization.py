@@ -2,6 +2,8 @@
 gradients, running statistics over several training steps, train/eval, double backward, reprs and errors."""
 import warnings
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -452,3 +454,26 @@ def test_float32_stays_float32():
             y = m(ember.tensor(r(4, 3, seed=1).astype(np.float32)))
             assert y.dtype == ember.float32
         assert ember.nn.BatchNorm1d(3).running_var.dtype == ember.float32
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("x_dt,w_dt,r_dt", [
+    ("float32", None, "float64"), ("float32", "float32", "float64"), ("float32", "float64", "float32"),
+    ("float64", None, "float32"), ("float64", "float32", "float32"), ("float64", "float32", "float64"),
+    ("float64", "float64", "float32"), ("float16", "float32", "float32"), ("float16", "float32", "float64")])
+def test_batch_norm_parameter_dtypes(training, x_dt, w_dt, r_dt):
+    """PyTorch's CPU rules for mixed dtypes: its error, or the same result for a float16 input with float32
+    parameters."""
+    def fn(t):
+        w = None if w_dt is None else t.ones(3, dtype=getattr(t, w_dt))
+        b = None if w_dt is None else t.zeros(3, dtype=getattr(t, w_dt))
+        rm, rv = t.zeros(3, dtype=getattr(t, r_dt)), t.ones(3, dtype=getattr(t, r_dt))
+        x = t.from_numpy(np.linspace(-1, 1, 12).reshape(4, 3).astype(x_dt))
+        return t.nn.functional.batch_norm(x, rm, rv, w, b, training=training)
+    try:
+        expected = fn(torch)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=re.escape(str(e))):
+            fn(ember)
+    else:
+        np.testing.assert_allclose(fn(ember).numpy(), expected.numpy(), rtol=2e-3, atol=2e-3)

@@ -38,6 +38,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if t is not None and t.numel() != c:
             raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
     wrap_dim(1, input.dim())
+    _check_param_dtypes(input, (weight, bias, running_mean, running_var))
     if training:
         m = input.numel() // c if c else 0
         out, mean, var = BatchNormFn.apply(input, weight, bias, _ncl(input), (0, 2), eps, (1, c, 1))
@@ -48,6 +49,28 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         out = BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
     return _empty_batch_node(out, weight, bias) if not input._data.size else out
+
+
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def _check_param_dtypes(input, params):
+    """PyTorch's CPU batch-norm dtype rules: the parameters (weight, bias, running statistics) share the input's
+    dtype, or are all float32 beside a float16 input."""
+    params = [p._data.dtype for p in params if p is not None]
+    x = input._data.dtype
+    if not params:
+        return
+    if params[0] != x:
+        if any(d != np.float32 for d in params):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if x != np.float16:
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    for d in params:
+        if d != x:
+            raise RuntimeError(f"expected scalar type {_SCALAR_NAMES.get(x.name, x.name)} but found "
+                               f"{_SCALAR_NAMES.get(d.name, d.name)}")
 
 
 def _empty_batch_node(out, weight, bias):
