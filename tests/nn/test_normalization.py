@@ -1,8 +1,7 @@
 """Batch/instance/layer/group/RMS norm, local response norm and F.normalize against torch: values, input and parameter
 gradients, running statistics over several training steps, train/eval, double backward, reprs and errors."""
-import warnings
-
 import re
+import warnings
 
 import numpy as np
 import pytest
