@@ -17,9 +17,14 @@ def _run(input, mask, shift, inplace):
     return MaskMul.apply(input, mask, shift)
 
 
+def _skips(input, p, training):
+    """Dropout that changes nothing returns the input itself, as in PyTorch: evaluation, p = 0, or no elements."""
+    return not training or p == 0 or not input._data.size
+
+
 def dropout(input, p=0.5, training=True, inplace=False):
     _check_p(p)
-    if not training or p == 0:
+    if _skips(input, p, training):
         return input
     dt = input._data.dtype
     mask = np.zeros(input.shape, dt) if p == 1 else keep_mask(input.shape, p, dt) / dt.type(1 - p)
@@ -40,7 +45,7 @@ def _feature_dropout(input, p, training, inplace, batched_dims, name):
                            f"{input.dim()}D input. Note that {name} exists to provide channel-wise dropout on inputs "
                            f"with {batched_dims - 2} spatial dimension, a channel dimension, and an optional batch "
                            f"dimension (i.e. {batched_dims - 1}D or {batched_dims}D inputs).")
-    if not training or p == 0:
+    if _skips(input, p, training):
         return input
     dt = input._data.dtype
     shape = _feature_mask_shape(input, batched_dims)
@@ -67,7 +72,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
                       "switch to using dropout1d instead.")
         return _feature_dropout(input, p, training, inplace, 3, "dropout2d")
-    if not training or p == 0:
+    if _skips(input, p, training):
         return input
     dt = input._data.dtype
     shape = input.shape[:2] + (1,) * (input.dim() - 2)
@@ -83,7 +88,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "please use dropout instead. Note that dropout3d exists to provide channel-wise dropout on "
                       "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension (i.e. "
                       "4D or 5D inputs).")
-    if not training or p == 0:
+    if _skips(input, p, training):
         return input
     dt = input._data.dtype
     # Anything but 5-D is taken as unbatched: one draw per index of its first dim.
@@ -94,7 +99,7 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 def _alpha(input, p, training, inplace, shape):
     _check_p(p)
-    if not training or p == 0:
+    if _skips(input, p, training):
         return input
     dt = input._data.dtype
     if p == 1:
