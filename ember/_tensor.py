@@ -627,7 +627,7 @@ def _legacy_construct(cls, d, args, device):
         if device is not None:
             raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
                                "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
-        alias = first.view_as(first)
+        alias = _function.as_node(first.view_as(first), "AsStridedBackward0")  # PyTorch aliases by as_strided
         if cls is not Tensor:
             alias.__class__ = cls
         return alias
