@@ -461,7 +461,7 @@ class Tensor:
             return
         prev, STATE.enabled = STATE.enabled, True
         try:
-            fresh = self._view_fn(self._base)
+            fresh = _function.as_node(self._view_fn(self._base), "AsStridedBackward0")  # as PyTorch regenerates it
         finally:
             STATE.enabled = prev
         self._grad_fn, self._output_nr, self._rg = fresh._grad_fn, fresh._output_nr, True
@@ -627,7 +627,7 @@ def _legacy_construct(cls, d, args, device):
         if device is not None:
             raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
                                "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
-        alias = _function.as_node(first.view_as(first), "AsStridedBackward0")  # PyTorch aliases by as_strided
+        alias = _function.as_node(first.view_as(first), "AliasBackward0")
         if cls is not Tensor:
             alias.__class__ = cls
         return alias
