@@ -1367,7 +1367,39 @@ class Where(Function):
         return None, ga, gb, None
 
 
+def _fast_where(condition, a, b):
+    """where(bool condition, float Tensor a, Tensor of a's dtype or Python float b) without the argument checks
+    (shapes NumPy cannot broadcast go on to them); None for the other calls."""
+    cond, ad = condition._data, a._data
+    tb = type(b)
+    if cond.dtype != np.bool_ or ad.dtype.kind != "f":
+        return None
+    if tb is Tensor:
+        bd = b._data
+        if bd.dtype is not ad.dtype:
+            return None
+    elif tb is float:
+        bd = ad.dtype.type(b)
+    else:
+        return None
+    try:
+        out = np.where(cond, ad, bd)
+    except ValueError:
+        return None
+    if not (STATE.enabled and (a._rg or tb is Tensor and b._rg)):
+        t = _new(Tensor)
+        t._data = out
+        return t
+    t = record_result(Where, (condition, a, b) if tb is Tensor else (condition, a), out, None, 4)
+    t._grad_fn.cond, t._grad_fn.shapes = cond, (ad.shape, np.shape(bd))
+    return t
+
+
 def where(condition, input=None, other=None, *, out=None):
+    if out is None and STATE.fast and type(condition) is Tensor and type(input) is Tensor:
+        r = _fast_where(condition, input, other)
+        if r is not None:
+            return r
     if input is None and other is None:
         from .indexing import nonzero
         return nonzero(condition, as_tuple=True)
