@@ -189,14 +189,17 @@ def _finish(r, out):
     return r
 
 
-def _fast_product(input, other, ndim, node):
-    """The product of two float Tensors of one dtype, both `ndim`-D (2: matrices, 3: batches of one size) with
-    matching inner sizes, recorded as `node`; None for the other calls, which take the checked path."""
+def _fast_product(input, other, ndims, node):
+    """The product of two float Tensors of one dtype with `ndims` = (a.ndim, b.ndim): (2, 2) matrices, (3, 3)
+    batches of one size, (2, 1) matrix-vector or (1, 1) vectors, with matching inner sizes, recorded as `node`;
+    None for the other calls, which take the checked path."""
     if type(input) is Tensor and type(other) is Tensor and STATE.fast:
         a, b = input._data, other._data
-        if a.ndim == ndim and b.ndim == ndim and a.dtype is b.dtype and a.dtype.kind == "f" and \
-                a.shape[-1] == b.shape[-2] and (ndim == 2 or a.shape[0] == b.shape[0]):
-            out = np.matmul(a, b)
+        if (a.ndim, b.ndim) == ndims and a.dtype is b.dtype and a.dtype.kind == "f" and \
+                a.shape[-1] == b.shape[-2 if b.ndim > 1 else 0] and (a.ndim < 3 or a.shape[0] == b.shape[0]):
+            out = a.dot(b) if b.ndim < 3 else np.matmul(a, b)  # ndarray.dot: half matmul's call cost on small data
+            if type(out) is not np.ndarray:
+                out = np.asarray(out)
             if (input._rg or other._rg) and STATE.enabled:
                 return record_result(overload(MatMul, node), (input, other), out, (input, other))
             t = _new(Tensor)
@@ -205,9 +208,15 @@ def _fast_product(input, other, ndim, node):
     return None
 
 
+# matmul's ranks that take the fast path, and the node each records.
+_FAST_MATMUL = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
+
+
 def matmul(input, other, *, out=None):
-    if out is None:
-        r = _fast_product(input, other, 2, "MmBackward0")
+    if out is None and type(input) is Tensor and type(other) is Tensor:
+        ndims = (input._data.ndim, other._data.ndim)
+        node = _FAST_MATMUL.get(ndims)
+        r = _fast_product(input, other, ndims, node) if node else None
         if r is not None:
             return r
     _check_tensor(input, "matmul")
@@ -249,7 +258,7 @@ def matmul(input, other, *, out=None):
 
 def mm(input, mat2, *, out=None):
     if out is None:
-        r = _fast_product(input, mat2, 2, "MmBackward0")
+        r = _fast_product(input, mat2, (2, 2), "MmBackward0")
         if r is not None:
             return r
     _check_tensor(input, "mm")
@@ -264,7 +273,7 @@ def mm(input, mat2, *, out=None):
 
 def bmm(input, mat2, *, out=None):
     if out is None:
-        r = _fast_product(input, mat2, 3, "BmmBackward0")
+        r = _fast_product(input, mat2, (3, 3), "BmmBackward0")
         if r is not None:
             return r
     _check_tensor(input, "bmm")
@@ -278,6 +287,10 @@ def bmm(input, mat2, *, out=None):
 
 
 def mv(input, vec, *, out=None):
+    if out is None:
+        r = _fast_product(input, vec, (2, 1), "MvBackward0")
+        if r is not None:
+            return r
     _check_tensor(input, "mv")
     _check_tensor(vec, "mv", "vec", 2)
     if input._data.ndim != 2 or vec._data.ndim != 1:
@@ -295,6 +308,10 @@ def _check_vectors(input, other, name):
 
 
 def dot(input, other, *, out=None):
+    if out is None:
+        r = _fast_product(input, other, (1, 1), "DotBackward0")
+        if r is not None:
+            return r
     _check_vectors(input, other, "dot")
     return _finish(_product(input, other, "DotBackward0"), out)
 
