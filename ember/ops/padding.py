@@ -2,7 +2,7 @@
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, as_node, overload
 from ..autograd.grad_mode import STATE
 
 _NON_CONSTANT_SIZES = ("Supported combinations for non-constant padding:\n"
@@ -123,15 +123,9 @@ class BorderPadBackward(Function):
         return border_pad_function(ctx.mode, len(ctx.pairs)).apply(gg, ctx.pairs, ctx.mode), None, None
 
 
-_NAMED = {}
-
-
 def border_pad_function(mode, nd):
-    """BorderPad subclass whose graph node reads as PyTorch's (e.g. ReflectionPad2DBackward0)."""
-    name = _PAD_NAMES[mode].format(nd)
-    if name not in _NAMED:
-        _NAMED[name] = type(name.replace("Backward0", ""), (BorderPad,), {"_node_name": name, "__module__": __name__})
-    return _NAMED[name]
+    """BorderPad recording its node as PyTorch's (e.g. ReflectionPad2DBackward0)."""
+    return overload(BorderPad, _PAD_NAMES[mode].format(nd))
 
 
 def _index_map(n, lo, hi, mode):
@@ -245,4 +239,4 @@ def pad(input, pad, mode="constant", value=None):
             continue
         dim = lead + i
         out = out.index_select(dim, Tensor._make(_index_map(input.shape[dim], lo, hi, mode)))
-    return out if out is not input else input.clone()
+    return as_node(out if out is not input else input.clone(), _PAD_NAMES[mode].format(nd))

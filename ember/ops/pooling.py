@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, overload
 from .conv import _offset_slices
 
 
@@ -215,6 +215,11 @@ def max_pool_values(x, ks, strides, pads, dils, ceil_mode):
     return best
 
 
+def nd_node(cls, nd):
+    """cls, or for 3-d pooling its overload named as PyTorch's 3-d node (the classes carry the 2-d names)."""
+    return overload(cls, cls._node_name.replace("2D", "3D")) if nd == 3 else cls
+
+
 class MaxPool(Function):
     """Max pooling over N-d windows, returning values and PyTorch's flat indices.
 
@@ -256,7 +261,8 @@ class MaxPool(Function):
 
     @staticmethod
     def backward(ctx, g, _gi):
-        return MaxPoolBackward.apply(g, ctx.arg, ctx.idx, ctx.geom), None, None, None, None, None
+        gx = nd_node(MaxPoolBackward, len(ctx.geom[1])).apply(g, ctx.arg, ctx.idx, ctx.geom)
+        return gx, None, None, None, None, None
 
 
 def _arg_dtype(count):
@@ -294,7 +300,7 @@ class MaxPoolBackward(Function):
     flat indices."""
 
     _raw = True
-    _node_name = "MaxPool2DWithIndicesBackward0"
+    _node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     @staticmethod
     def forward(ctx, g, arg, idx, geom):
@@ -350,7 +356,7 @@ class AvgPool(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return AvgPoolBackward.apply(g, ctx.geom), None, None, None, None, None, None
+        return nd_node(AvgPoolBackward, len(ctx.geom[1])).apply(g, ctx.geom), None, None, None, None, None, None
 
 
 def _avg_forward(x, ks, strides, pads, outs, need, div):
@@ -377,7 +383,7 @@ class AvgPoolBackward(Function):
     """The adjoint of AvgPool (linear in g); its backward is AvgPool's forward arithmetic."""
 
     _raw = True
-    _node_name = "AvgPool2DBackward0"
+    _node_name = "AvgPool2DBackwardBackward0"
 
     @staticmethod
     def forward(ctx, g, geom):
@@ -558,7 +564,7 @@ class AdaptiveAvgPool(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return AdaptiveAvgPoolBackward.apply(g, ctx.spatial), None
+        return nd_node(AdaptiveAvgPoolBackward, len(ctx.spatial)).apply(g, ctx.spatial), None
 
 
 class AdaptiveAvgPoolBackward(Function):
@@ -574,7 +580,7 @@ class AdaptiveAvgPoolBackward(Function):
 
     @staticmethod
     def backward(ctx, gg):
-        return AdaptiveAvgPool.apply(gg, ctx.outs), None
+        return nd_node(AdaptiveAvgPool, len(ctx.outs)).apply(gg, ctx.outs), None
 
 
 def _axis_max(a, axis, o, has_nan):

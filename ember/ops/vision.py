@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, as_node
 from ..autograd.grad_mode import STATE
 from . import shape as S
 from .conv import _padded_rows, _unaliased
@@ -33,7 +33,7 @@ def pixel_shuffle(x, r):
     n = len(lead)
     oc = c // (r * r)
     y = x.reshape(*lead, oc, r, r, h, w).permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return _fresh(y).reshape(*lead, oc, h * r, w * r)
+    return as_node(_fresh(y).reshape(*lead, oc, h * r, w * r), "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(x, r):
@@ -41,14 +41,14 @@ def pixel_unshuffle(x, r):
     *lead, c, h, w = x.shape
     n = len(lead)
     y = x.reshape(*lead, c, h // r, r, w // r, r).permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return _fresh(y).reshape(*lead, c * r * r, h // r, w // r)
+    return as_node(_fresh(y).reshape(*lead, c * r * r, h // r, w // r), "PixelUnshuffleBackward0")
 
 
 def channel_shuffle(x, groups):
     """(N, g*k, *) -> (N, k*g, *): channel j*k+i moves to i*g+j."""
     n, c, *rest = x.shape
     y = x.reshape(n, groups, c // groups, *rest).transpose(1, 2)
-    return _fresh(y).reshape(n, c, *rest)
+    return as_node(_fresh(y).reshape(n, c, *rest), "ChannelShuffleBackward0")
 
 
 # ---- affine_grid ---------------------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def affine_grid(theta, spatial, align_corners):
     """grid (N, *spatial, nd) = base_grid @ theta^T, differentiable in theta."""
     base = Tensor._make(affine_base_grid(spatial, align_corners, theta._data.dtype))
     out = base.unsqueeze(0).matmul(theta.transpose(1, 2))
-    return out.reshape(theta.shape[0], *spatial, len(spatial))
+    return as_node(out.reshape(theta.shape[0], *spatial, len(spatial)), "AffineGridGeneratorBackward0")
 
 
 # ---- grid_sample: source coordinates -------------------------------------------------------------------------
@@ -491,6 +491,9 @@ class GridSample3d(GridSample):
 
 
 def grid_sample(x, grid, mode, padding, align_corners):
-    """Differentiable grid_sample of x (N, C, *in) at grid (N, *out, nd); inputs already checked."""
+    """Differentiable grid_sample of x (N, C, *in) at grid (N, *out, nd); inputs already checked. Half precision
+    runs in float32, its result (cast back) named as the sampler's node."""
     fn = GridSample if x.dim() == 4 else GridSample3d
+    if x._data.dtype not in (np.float32, np.float64):
+        return as_node(fn.apply(x.float(), grid.float(), mode, padding, align_corners).to(x.dtype), fn._node_name)
     return fn.apply(x, grid, mode, padding, align_corners)

@@ -1,5 +1,6 @@
 """Functional convolution, transposed convolution, unfold and fold."""
 from ..._tensor import Tensor
+from ...autograd.function import as_node
 from ...ops import conv as _conv
 from ..modules.utils import _ntuple
 from .utils import same_padding
@@ -217,7 +218,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                            f"({dil[0]}, {dil[1]}), padding=({pad[0]}, {pad[1]}), calculated shape of the array of "
                            f"sliding blocks as ({outs[0]}, {outs[1]}), but its components must be at least one.")
     out = _conv.Unfold.apply(x, ks, st, tuple((p, p) for p in pad), dil)
-    return out if batched else out.squeeze(0)
+    return out if batched else as_node(out.squeeze(0), "Im2ColBackward0")
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -244,4 +245,4 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"{args}calculated shape of the array of sliding blocks as ({outs[0]}, {outs[1]}), which "
                            "is too small (non-positive)")
     out = _conv.Fold.apply(x, x.shape[1] // kk, osz, ks, st, tuple((p, p) for p in pad), dil, outs)
-    return out if batched else out.squeeze(0)
+    return out if batched else as_node(out.squeeze(0), "Col2ImBackward0")

@@ -9,6 +9,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops import pooling as _pool
 from ... import random as _random
+from ...autograd.function import as_node
 from ...autograd.grad_mode import STATE
 from ..modules.utils import _ntuple, _list_with_default
 
@@ -28,11 +29,13 @@ def _expand(v, nd):
 
 
 def _unbatch(out, batched):
+    """out without the batch dim added to an unbatched input, its node named as the pool's (torch pools such inputs
+    as they are)."""
     if batched:
         return out
     if isinstance(out, tuple):
-        return tuple(o.squeeze(0) for o in out)
-    return out.squeeze(0)
+        return tuple(_unbatch(o, False) for o in out)
+    return out.squeeze(0) if out._grad_fn is None else as_node(out.squeeze(0), out._grad_fn._node_name)
 
 
 def _dims_str(*sizes):
@@ -129,7 +132,7 @@ def _max_pool_nd(input, nd, ks, st, pads, dils, ceil_mode, name, indices=True):
     x = input if batched else input.unsqueeze(0)
     if not indices:
         return _unbatch(_max_values(x, ks, st, pads, dils, ceil_mode), batched)
-    return _unbatch(_pool.MaxPool.apply(x, ks, st, pads, dils, ceil_mode), batched)
+    return _unbatch(_pool.nd_node(_pool.MaxPool, nd).apply(x, ks, st, pads, dils, ceil_mode), batched)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -167,13 +170,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         raise RuntimeError(f"max_pool1d() Invalid computed output size: {out}")
     batched = input.dim() == 3
     x = input if batched else input.unsqueeze(0)
-    return _unbatch(_max_values(x, (k,), (s,), (p,), (d,), ceil_mode), batched)
+    out = _max_values(x, (k,), (s,), (p,), (d,), ceil_mode)
+    return as_node(out if batched else out.squeeze(0), "SqueezeBackward1")  # torch pools 1-d as 2-d of height 1
 
 
 def _max_values(x, ks, st, pads, dils, ceil_mode):
     """Max-pool values: without indices when no gradient will be asked for (inference)."""
     if (STATE.enabled and x.requires_grad) or STATE.tracing:
-        return _pool.MaxPool.apply(x, ks, st, pads, dils, ceil_mode)[0]
+        return _pool.nd_node(_pool.MaxPool, len(ks)).apply(x, ks, st, pads, dils, ceil_mode)[0]
     return Tensor._make(_pool.max_pool_values(x._data, ks, st, pads, dils, ceil_mode))
 
 
@@ -222,7 +226,7 @@ def _avg_pool_nd(input, nd, ks, st, pads, ceil_mode, count_include_pad, divisor_
         _shape_check3d(input, ks, st, pads, ones, outs, "avg_pool3d()")
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
-    out = _pool.AvgPool.apply(x, ks, st, pads, ceil_mode, count_include_pad, divisor_override)
+    out = _pool.nd_node(_pool.AvgPool, nd).apply(x, ks, st, pads, ceil_mode, count_include_pad, divisor_override)
     return _unbatch(out, batched)
 
 
@@ -317,7 +321,8 @@ def _adaptive_avg_nd(input, outs, nd):
     _check_floating(input, name)
     if STATE.tracing:  # the exporter knows the matrix-product form
         return _adaptive_avg_by_matmul(input, outs, nd)
-    return _pool.AdaptiveAvgPool.apply(input, tuple(int(o) for o in outs))
+    out = _pool.nd_node(_pool.AdaptiveAvgPool, nd).apply(input, tuple(int(o) for o in outs))
+    return as_node(out, "MeanBackward1") if all(o == 1 for o in outs) else out  # torch takes the mean
 
 
 def _adaptive_avg_by_matmul(input, outs, nd):
@@ -362,7 +367,9 @@ def _adaptive_max_nd(input, outs, nd, return_indices):
     _check_floating(input, name)
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
-    vals, idx = _unbatch(_pool.AdaptiveMaxPool.apply(x, tuple(int(o) for o in outs)), batched)
+    vals, idx = _unbatch(_pool.nd_node(_pool.AdaptiveMaxPool, nd).apply(x, tuple(int(o) for o in outs)), batched)
+    if nd == 1:  # torch pools 1-d as 2-d of height 1
+        vals = as_node(vals, "SqueezeBackward1")
     return (vals, idx) if return_indices else vals
 
 
@@ -432,7 +439,8 @@ def _fractional(nd):
         else:
             samples = _random_samples._data if isinstance(_random_samples, Tensor) else np.asarray(_random_samples)
         _check_fractional(x, ks, outs, samples, nd, name)
-        vals, idx = _unbatch(_pool.FractionalMaxPool.apply(x, ks, outs, samples[:x.shape[0]]), batched)
+        vals, idx = _unbatch(_pool.nd_node(_pool.FractionalMaxPool, nd).apply(x, ks, outs, samples[:x.shape[0]]),
+                             batched)
         return (vals, idx) if return_indices else vals
 
     fractional_max_pool.__name__ = name
@@ -479,8 +487,7 @@ def _max_unpool_nd(input, indices, osz, nd):
                                f"non-batch dimensions, but got {list(input.shape)} with dimension {d} being empty.")
     batched = input.dim() == nd + 2
     x, idx = (input, indices) if batched else (input.unsqueeze(0), indices.unsqueeze(0))
-    out = _pool.MaxUnpool.apply(x, idx._data, tuple(int(s) for s in osz))
-    return out if batched else out.squeeze(0)
+    return _unbatch(_pool.nd_node(_pool.MaxUnpool, nd).apply(x, idx._data, tuple(int(s) for s in osz)), batched)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):

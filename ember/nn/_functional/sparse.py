@@ -5,7 +5,7 @@ from ..._tensor import Tensor
 from ...ops.embedding import Embedding
 from ...ops.creation import zeros
 from ...ops.shape import cat
-from ...autograd.function import Function
+from ...autograd.function import Function, as_node
 from ...autograd.grad_mode import no_grad
 
 
@@ -85,7 +85,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     keep &= in_range
     if mode == "max":
         rows = Embedding.apply(weight, flat_idx, padding_idx, scale_grad_by_freq)
-        return _bag_max(rows, bag_of, keep, n_bags, weight.shape[1])
+        return as_node(_bag_max(rows, bag_of, keep, n_bags, weight.shape[1]), "EmbeddingBagBackward0")
     sel = np.flatnonzero(keep)  # padding and past-the-last-bag positions drop out of sums and counts
     rows = Embedding.apply(weight, flat_idx[sel], padding_idx, scale_grad_by_freq)
     if psw is not None:
@@ -94,7 +94,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     out = _SegmentSum.apply(rows, counts)
     if mode == "mean":
         out = out / Tensor._make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
-    return out
+    return as_node(out, "EmbeddingBagBackward0")
 
 
 class _SegmentSum(Function):

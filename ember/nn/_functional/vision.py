@@ -249,9 +249,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         warnings.warn(_ALIGN_WARNING, stacklevel=2)
         align_corners = False
     _check_grid_sampler(input, grid, mode)
-    if input._data.dtype not in (np.float32, np.float64):
-        out = _vision.grid_sample(input.float(), grid.float(), mode, padding_mode, bool(align_corners))
-        return out.to(input.dtype)
     return _vision.grid_sample(input, grid, mode, padding_mode, bool(align_corners))
 
 

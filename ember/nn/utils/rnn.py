@@ -5,6 +5,7 @@ import numpy as np
 
 from ..._tensor import Tensor
 from ... import _dtype
+from ...autograd.function import as_node
 from ...ops.creation import full, tensor as _tensor
 from ...ops.shape import stack, cat
 
@@ -128,7 +129,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     batch_sizes = (lens[None, :] > np.arange(steps)[:, None]).sum(1).astype(np.int64)
     flat = (np.arange(steps)[:, None] * b + np.arange(b)[None, :])[np.arange(b)[None, :] < batch_sizes[:, None]]
     data = x.reshape((t_max * b,) + tuple(x.shape[2:])).index_select(0, Tensor._make(flat))
-    return PackedSequence(data, Tensor._make(batch_sizes), sorted_indices, None)
+    return PackedSequence(as_node(data, "PackPaddedSequenceBackward0"), Tensor._make(batch_sizes), sorted_indices,
+                          None)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -145,7 +147,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     flat = (np.arange(len(bsz))[:, None] * b + np.arange(b)[None, :])[np.arange(b)[None, :] < bsz[:, None]]
     trailing = tuple(data.shape[1:])
     padded = full((max_len * b,) + trailing, padding_value, dtype=data.dtype)
-    padded = padded.index_copy(0, Tensor._make(flat), data).reshape((max_len, b) + trailing)
+    padded = as_node(padded.index_copy(0, Tensor._make(flat), data).reshape((max_len, b) + trailing), "CopySlices")
     lengths = (bsz[None, :] > np.arange(b)[:, None]).sum(1).astype(np.int64)
     if batch_first:
         padded = padded.transpose(0, 1)
@@ -183,7 +185,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
             fill = full((extra,) + trailing, padding_value, dtype=first.dtype)
             s = cat([s, fill]) if padding_side == "right" else cat([fill, s])
         padded.append(s)
-    return stack(padded, 0 if batch_first else 1)
+    return as_node(stack(padded, 0 if batch_first else 1), "CopySlices")
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
@@ -191,7 +193,7 @@ def unpad_sequence(padded_sequences, lengths, batch_first=False):
     if not batch_first:
         padded_sequences.transpose_(0, 1)
     lens = _lengths_array(lengths)
-    return [seq[:int(n)] for seq, n in zip(padded_sequences.unbind(0), lens, strict=True)]
+    return [as_node(seq[:int(n)], "IndexBackward0") for seq, n in zip(padded_sequences.unbind(0), lens, strict=True)]
 
 
 def pack_sequence(sequences, enforce_sorted=True):
