@@ -9,7 +9,7 @@ from .ops import elementwise as E, reduction as R, shape as S, indexing as I, li
     misc as M
 from .ops import special_math as _sm  # noqa: F401  (import check)
 from .ops._util import sum_to
-from .autograd.function import Function
+from .autograd.function import Function, as_node
 from .autograd.grad_mode import STATE
 
 
@@ -156,12 +156,19 @@ for _name in _INPLACE:
         setattr(Tensor, _name + "_", _make_inplace(_fn))
 
 
+# The nodes of the in-place shape ops, by the node of their out-of-place op (PyTorch numbers them apart).
+_SHAPE_INPLACE_NODES = {"SqueezeBackward0": "SqueezeBackward3", "SqueezeBackward1": "SqueezeBackward4",
+                        "SqueezeBackward2": "SqueezeBackward5", "UnsqueezeBackward0": "UnsqueezeBackward1",
+                        "TransposeBackward0": "TransposeBackward1", "TBackward0": "TBackward1"}
+
+
 def _shape_inplace(fn):
     """squeeze_/unsqueeze_/t_/transpose_: change self's shape in place (a metadata change)."""
     def method(self, *args):
         res = fn(self, *args)
         self._data = res._data
         if res._grad_fn is not None:
+            as_node(res, _SHAPE_INPLACE_NODES.get(res._grad_fn._node_name, res._grad_fn._node_name))
             self._grad_fn, self._output_nr = res._grad_fn, res._output_nr
         return self
     return method

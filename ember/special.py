@@ -4,13 +4,14 @@ import math
 import numpy as np
 
 from ._tensor import Tensor
-from .autograd.function import Function
+from .autograd.function import Function, overload, as_node
 from .ops import elementwise as _E
 from .ops import special_math as _sm
 from .ops._util import as_tensor_arg, to_tensor, float_dtype_for, sum_to
 from .ops.elementwise import (erf, erfc, erfinv, expm1, exp2, log1p, sinc, i0, digamma, lgamma as gammaln, logit,
                               xlogy, sigmoid as expit, exp, log, where, sgn, zeros_like_, _unary, _result_dtype)
 from .ops.reduction import logsumexp
+from .nn._functional import activation as _act
 
 _SQRT_2PI = math.sqrt(2 * math.pi)
 
@@ -46,7 +47,8 @@ def _erfcx(x):
 i0e = _unary("i0e", _sm.i0e, lambda g, x: g * (i1e(x) - sgn(x) * i0e(x)), node="SpecialI0EBackward0")
 i1 = _unary("i1", _sm.i1, _i1_grad, node="SpecialI1Backward0")
 i1e = _unary("i1e", _sm.i1e, _i1e_grad, node="SpecialI1EBackward0")
-ndtr = _unary("ndtr", _sm.ndtr, lambda g, x: g * exp(x * x * -0.5) * (1 / _SQRT_2PI), node="SpecialNdtrBackward0")
+# PyTorch composes ndtr as (1 + erf(x / sqrt(2))) * 0.5: its node is that product's.
+ndtr = _unary("ndtr", _sm.ndtr, lambda g, x: g * exp(x * x * -0.5) * (1 / _SQRT_2PI), node="MulBackward1")
 ndtri = _unary("ndtri", _sm.ndtri, lambda g, out: g * exp(out * out * 0.5) * _SQRT_2PI, "out",
                node="SpecialNdtriBackward0")
 log_ndtr = _unary("log_ndtr", _sm.log_ndtr, lambda g, x: g * exp(-(log_ndtr(x) + x * x * 0.5)) * (1 / _SQRT_2PI),
@@ -118,11 +120,18 @@ def _float_pair(input, other):
     return to_tensor(a, d).to(d), to_tensor(b, d).to(d)
 
 
+def _overload_number(input, other):
+    """Which overload of a binary special function PyTorch calls: 0 for two tensors, 1 for a number input, 2 for a
+    number other."""
+    return 1 if not isinstance(input, Tensor) else 2 if not isinstance(other, Tensor) else 0
+
+
 def xlog1py(input, other, *, out=None):
     a, b = _float_pair(input, other)
     res = a * log1p(b)
     zero = Tensor._make((a._data == 0) & ~np.isnan(b._data))
-    return _E._out(where(zero, zeros_like_(res), res), out)
+    res = as_node(where(zero, zeros_like_(res), res), f"SpecialXlog1PyBackward{_overload_number(input, other)}")
+    return _E._out(res, out)
 
 
 class Zeta(Function):
@@ -146,17 +155,16 @@ class Zeta(Function):
 
 def zeta(input, other, *, out=None):
     a, b = _float_pair(input, other)
-    return _E._out(Zeta.apply(a, b), out)
+    k = _overload_number(input, other)
+    return _E._out((overload(Zeta, f"SpecialZetaBackward{k}") if k else Zeta).apply(a, b), out)
 
 
 def softmax(input, dim, *, dtype=None):
-    x = input if dtype is None else input.to(dtype)
-    return exp(x - logsumexp(x, dim, keepdim=True))
+    return _act.softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input, dim, *, dtype=None):
-    x = input if dtype is None else input.to(dtype)
-    return x - logsumexp(x, dim, keepdim=True)
+    return _act.log_softmax(input, dim, dtype=dtype)
 
 
 def round(input, *, decimals=0, out=None):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function, record_result
+from ..autograd.function import Function, record_result, run, overload, as_node
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, sum_to, as_tensor_arg
 
@@ -159,6 +159,9 @@ def _convert_key(key):
             d = k._data
             if d.dtype.kind in "fc":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            if d.ndim == 0 and d.dtype.kind in "iu" and d.dtype != np.uint8:
+                out.append(int(d))  # PyTorch selects with a 0-d integer tensor, as with an int
+                continue
             if d.dtype == np.uint8:
                 warnings.warn("indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool "
                               "instead.", UserWarning, stacklevel=3)
@@ -290,13 +293,18 @@ def _basic_node(shape, key, bare):
         elif k is None:
             name = "UnsqueezeBackward0"
         elif type(k) is slice:
-            if dim < len(shape) and k.indices(shape[dim]) != (0, shape[dim], 1):
+            if dim < len(shape) and not _whole_slice(k, shape[dim]):
                 name = "SliceBackward0"
             dim += 1
         else:
             name = "SelectBackward0"
             dim += 1
     return _BASIC_NODES[name]
+
+
+def _whole_slice(k, n):
+    """Whether PyTorch skips slice k of a dim of size n in a tuple key: start 0 (as written), stop >= n, step 1."""
+    return (k.start is None or k.start == 0) and (k.stop is None or k.stop >= n) and k.step in (None, 1)
 
 
 def basic_index(x, key, node):
@@ -440,6 +448,11 @@ class IndexPut(Function):
     _raw = True
     _node_name = "IndexPutBackward0"
 
+    def name(self):
+        """The node's name as PyTorch's name(): its copy nodes (setitem's overloads) are C++ classes in a namespace."""
+        n = self._node_name
+        return "torch::autograd::" + n if n in ("CopySlices", "CopyBackwards") else n
+
     @staticmethod
     def forward(ctx, x, value, key, advanced, accumulate):
         out = x.copy()
@@ -484,10 +497,49 @@ def _value_operand(self, value):
     return value
 
 
+# self[key] = value recorded as PyTorch records it: through a view of self (the key has an int, None, a bool or a slice
+# PyTorch does not skip), or as a copy or (from a number or 0-d tensor) a fill of all of self.
+_CopySlices = overload(IndexPut, "CopySlices")
+_CopyWhole = overload(IndexPut, "CopyBackwards")
+_FillWhole = overload(IndexPut, "FillBackward3")
+
+
+def _setitem_node(shape, key, vshape):
+    """The IndexPut class recording self[key] = value as PyTorch's node: CopySlices when the key goes through a view of
+    self, IndexPut for tensor indices alone, else a copy (or, from a 0-d value, a fill) of all of self."""
+    used = sum(k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else
+               0 if k is None or k is Ellipsis or isinstance(k, bool) else 1 for k in key)
+    dim, view, index = 0, False, False
+    for k in key:
+        if k is Ellipsis:
+            dim += len(shape) - used
+        elif k is None or isinstance(k, bool):
+            view, index = True, index or k is not None
+        elif type(k) is slice:
+            view = view or dim >= len(shape) or not _whole_slice(k, shape[dim])
+            dim += 1
+        elif isinstance(k, np.ndarray):
+            view, index = view or (k.ndim == 0 and k.dtype == np.bool_), True
+            dim += k.ndim if k.dtype == np.bool_ else 1
+        else:
+            view = True
+            dim += 1
+    if view:
+        return _CopySlices
+    if index:
+        return IndexPut
+    return _FillWhole if vshape == () and shape != () else _CopyWhole
+
+
 def setitem(self, key, value):
+    if key is False:
+        return  # PyTorch writes nothing
     k, advanced = _convert_key(key)
     value = _value_operand(self, value)
-    self._inplace(lambda old, v: IndexPut.apply(old, v, k, advanced, False), value)
+    cls = IndexPut
+    if STATE.enabled and (self._rg or self._base is not None or isinstance(value, Tensor) and value._rg):  # a graph
+        cls = _setitem_node(self._data.shape, k, value._data.shape if isinstance(value, Tensor) else ())
+    self._inplace(lambda old, v: cls.apply(old, v, k, advanced, False), value)
 
 
 def _index_put_args(input, indices, values):
@@ -643,8 +695,6 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, src, dim, idx, reduce):
-        if reduce == "add":
-            ctx._node_name = "ScatterAddBackward0"
         out = x.copy()
         ctx.args = (dim, reduce, src.shape if isinstance(src, np.ndarray) else None)
         ctx.idx, ctx.lin = idx, None
@@ -682,7 +732,14 @@ def _scatter(input, dim, index, src, value, reduce, name="scatter"):
         warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
                       "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
                       UserWarning, stacklevel=3)
-    return Scatter.apply(input, src, d, index._data.astype(np.int64, copy=False), reduce)
+    return _scatter_node(name, src).apply(input, src, d, index._data.astype(np.int64, copy=False), reduce)
+
+
+def _scatter_node(name, src):
+    """Scatter recorded as PyTorch's node of the overload: scatter_add, scatter with a number, or with a tensor."""
+    if name == "scatter_add":
+        return overload(Scatter, "ScatterAddBackward0")
+    return Scatter if isinstance(src, Tensor) else overload(Scatter, "ScatterBackward1")
 
 
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
@@ -808,7 +865,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     if shape:
         shape[d] = idx.size
     full = np.ascontiguousarray(np.broadcast_to(idx.reshape(shape), source._data.shape))
-    return ScatterReduce.apply(input, source, d, full, reduce, include_self)
+    return overload(ScatterReduce, "IndexReduceBackward0").apply(input, source, d, full, reduce, include_self)
 
 
 def index_reduce_(input, dim, index, source, reduce, *, include_self=True):
@@ -1007,14 +1064,15 @@ def index_fill(input, dim, index, value):
     size = input._data.shape[dm] if nd else 1
     _check_range(idx, size, dm, allow_negative=True, exc=IndexError)
     value = as_tensor_arg(value)
+    cls = IndexFill
     if isinstance(value, Tensor):
         if value._data.ndim != 0:
             raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value._data.ndim} dimension(s).")
-        value = value.to(input.dtype)
+        value, cls = value.to(input.dtype), overload(IndexFill, "IndexFillBackward1")
     else:
         value = Tensor._make(np.asarray(value).astype(input._data.dtype))
-    return IndexFill.apply(input, dm, np.where(idx < 0, idx + size, idx), value, False)
+    return cls.apply(input, dm, np.where(idx < 0, idx + size, idx), value, False)
 
 
 def index_fill_(input, dim, index, value):
@@ -1035,7 +1093,7 @@ def index_copy(input, dim, index, source):
     idx = d.reshape(-1)
     _check_index_source(input, dm, idx, source, "index_copy_")
     _check_range(idx, input._data.shape[dm] if nd else 1, dm, exc=IndexError, prefix="index_copy_(): ")
-    return IndexFill.apply(input, dm, idx, source, True)
+    return overload(IndexFill, "IndexCopyBackward0").apply(input, dm, idx, source, True)
 
 
 def index_copy_(input, dim, index, source):
@@ -1049,32 +1107,34 @@ def _check_slice(src, view):
                            f", slice size = {list(view._data.shape)}")
 
 
-def _embed(input, src, key, view):
-    """A copy of input with src written at a basic `key` (whose view of input is `view`), differentiably."""
+def _embed(input, src, key, view, node):
+    """A copy of input with src written at a basic `key` (whose view of input is `view`), differentiably, recorded as
+    PyTorch's `node`."""
     _check_slice(src, view)
     src = src.to(input.dtype) if src._data.dtype != input._data.dtype else src
-    return IndexPut.apply(input, src, key, False, False)
+    return overload(IndexPut, node).apply(input, src, key, False, False)
 
 
 def select_scatter(input, src, dim, index):
     from .shape import select
     d = wrap_dim(dim, input._data.ndim)
     view = select(input.detach(), d, index)
-    return _embed(input, src, (slice(None),) * d + (int(index),), view)
+    return _embed(input, src, (slice(None),) * d + (int(index),), view, "SelectScatterBackward0")
 
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     d = wrap_dim(dim, input._data.ndim)
     key = (slice(None),) * d + (slice(start, end, step),)
-    return _embed(input, src, key, getitem(input.detach(), key))
+    return _embed(input, src, key, getitem(input.detach(), key), "SliceScatterBackward0")
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
-    from .shape import diagonal
-    _check_slice(src, diagonal(input.detach(), offset, dim1, dim2))
-    out = input.clone()
-    diagonal(out, offset, dim1, dim2).copy_(src)
-    return out
+    from .shape import diagonal, DiagonalScatter
+    nd = input._data.ndim
+    d1, d2 = wrap_dim(dim1, nd), wrap_dim(dim2, nd)
+    _check_slice(src, diagonal(input.detach(), offset, d1, d2))
+    src = src.to(input.dtype) if src._data.dtype != input._data.dtype else src
+    return DiagonalScatter.apply(input, src, offset, d1, d2)
 
 
 def unravel_index(indices, shape):
@@ -1100,20 +1160,63 @@ def _bool_mask(mask, name):
     return m
 
 
+class MaskedFill(Function):
+    """x with a number value where mask is true, in the broadcast shape of x and mask (contiguous)."""
+
+    _raw = True
+    _node_name = "MaskedFillBackward0"
+
+    @staticmethod
+    def forward(ctx, x, mask, value, shape):
+        ctx.args = (x.shape, mask)
+        out = x.copy() if x.shape == shape else np.broadcast_to(x, shape).copy()
+        np.copyto(out, value, casting="unsafe", where=mask)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, mask = ctx.args
+        gx = gv = None
+        if ctx.needs_input_grad[0]:
+            gx = sum_to(MaskedFill.apply(g, mask, 0, g._data.shape), shape)
+        if ctx.needs_input_grad[2]:
+            gv = getitem(g, Tensor._make(np.broadcast_to(mask, g._data.shape))).sum()
+        return gx, None, gv, None
+
+
+MaskedFillTensor = overload(MaskedFill, "MaskedFillBackward1")  # the value is a 0-d tensor
+
+
 def masked_fill(input, mask, value):
-    from .elementwise import where
-    from .shape import broadcast_pair
     m = _bool_mask(mask, "masked_fill_")
-    value = as_tensor_arg(value)
-    if isinstance(value, Tensor):
-        if value._data.ndim != 0:
-            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
-                               f"{value._data.ndim} dimension(s).")
-        value = value.to(input.dtype)
+    x = input._data
+    if m.shape == x.shape:
+        shape = x.shape
     else:
-        value = Tensor._make(np.asarray(value).astype(input._data.dtype))
-    broadcast_pair(m.shape, input._data.shape)
-    return where(Tensor._make(m), value, input)
+        from .shape import broadcast_pair
+        shape = broadcast_pair(m.shape, x.shape)
+    cls, v = MaskedFill, value
+    if type(value) is not float:
+        value = v = as_tensor_arg(value)
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                                   f"{value._data.ndim} dimension(s).")
+            value = value.to(input.dtype)
+            cls, v = MaskedFillTensor, value._data
+    if STATE.tracing:  # the exporter knows the where form
+        return _masked_fill_where(input, m, value)
+    if STATE.fast and type(input) is Tensor:
+        rg = STATE.enabled and (input._rg or (cls is MaskedFillTensor and value._rg))
+        return run(cls, (input, m, value, shape), (x, m, v, shape), rg)
+    return cls.apply(input, m, value, shape)
+
+
+def _masked_fill_where(input, mask, value):
+    """masked_fill as where(mask, value, input)."""
+    from .elementwise import where
+    v = value if isinstance(value, Tensor) else Tensor._make(np.asarray(value).astype(input._data.dtype))
+    return where(Tensor._make(mask), v, input)
 
 
 def _check_inplace_shape(input, other_shape):
@@ -1136,7 +1239,7 @@ def masked_select(input, mask):
     m = mask._data
     shape = broadcast_pair(m.shape, input._data.shape)
     x = input.expand(shape) if input._data.shape != shape else input
-    return getitem(x, Tensor._make(np.broadcast_to(m, shape)))
+    return as_node(getitem(x, Tensor._make(np.broadcast_to(m, shape))), "MaskedSelectBackward0")
 
 
 def masked_scatter(input, mask, source):
@@ -1151,7 +1254,7 @@ def masked_scatter(input, mask, source):
     if source.numel() < n:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     x = input.expand(shape).contiguous() if input._data.shape != shape else input
-    return IndexPut.apply(x, source.reshape(-1)[:n], (m,), True, False)
+    return overload(IndexPut, "MaskedScatterBackward0").apply(x, source.reshape(-1)[:n], (m,), True, False)
 
 
 def masked_scatter_(input, mask, source):
@@ -1188,7 +1291,7 @@ def _flat_index(index, n, name):
 
 def take(input, index):
     flat = input.reshape(-1)
-    return getitem(flat, Tensor._make(_flat_index(index, flat._data.shape[0], "take")))
+    return as_node(getitem(flat, Tensor._make(_flat_index(index, flat._data.shape[0], "take"))), "TakeBackward0")
 
 
 def take_along_dim(input, indices, dim=None):
@@ -1218,7 +1321,8 @@ def put(input, index, source, accumulate=False):
                          f"source.numel() = {source.numel()}, index.numel() = {index.numel()}")
     flat = _flat_index(index, input.numel(), "put_").reshape(-1)
     shape = input._data.shape
-    return IndexPut.apply(input.reshape(-1), source.reshape(-1), (flat,), True, accumulate).reshape(shape)
+    out = IndexPut.apply(input.reshape(-1), source.reshape(-1), (flat,), True, accumulate).reshape(shape)
+    return as_node(out, "PutBackward0")
 
 
 def put_(input, index, source, accumulate=False):

@@ -5,7 +5,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function
+from ..autograd.function import Function, overload
 from ._util import wrap_dim, sum_to
 
 
@@ -143,6 +143,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     for extra in (prepend, append):
         if extra is not None and extra.dim() != input.dim():
             raise RuntimeError("diff expects prepend or append to be the same dimension as input")
+    if n == 0:  # PyTorch copies the input (without prepend/append) into a new tensor
+        from .creation import zeros_like
+        return zeros_like(input).copy_(input)
     x = input
     if prepend is not None or append is not None:
         x = cat([t for t in (prepend, input, append) if t is not None], d)
@@ -243,31 +246,56 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if compute_mode not in modes:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     big = x1.shape[-2] > 25 or x2.shape[-2] > 25
-    use_mm = p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and big))
-    return _Cdist.apply(x1, x2, float(p), use_mm)
+    if p == 2 and (compute_mode == modes[1] or (compute_mode == modes[0] and big)):
+        out = _EuclideanDist.apply(x1, x2, 2.0, True)
+        return out.view(out.shape)  # PyTorch views _euclidean_dist's result as the batch shape
+    return _Cdist.apply(x1, x2, float(p), False)
+
+
+_EuclideanDist = overload(_Cdist, "EuclideanDistBackward0")  # cdist through one matrix product
+
+
+class _BlockDiag(Function):
+    """The inputs (0-d and 1-d ones as 1 x n rows) along the diagonal of a zero matrix of dtype nd."""
+
+    _raw = True
+    _node_name = "BlockDiagBackward0"
+
+    @staticmethod
+    def forward(ctx, nd, *xs):
+        mats = [x.reshape(1, -1) if x.ndim < 2 else x for x in xs]
+        ctx.meta = [(x.shape, x.dtype) for x in xs]
+        out = np.zeros((sum(m.shape[0] for m in mats), sum(m.shape[1] for m in mats)), nd)
+        r = c = 0
+        for m in mats:
+            out[r:r + m.shape[0], c:c + m.shape[1]] = m
+            r, c = r + m.shape[0], c + m.shape[1]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        grads, r, c = [None], 0, 0
+        for (shape, dt), need in zip(ctx.meta, ctx.needs_input_grad[1:]):
+            h, w = (shape[0], shape[1]) if len(shape) == 2 else (1, math.prod(shape))
+            gi = g[r:r + h, c:c + w].reshape(shape) if need else None
+            grads.append(gi.to(_dtype.from_numpy_dtype(dt)) if gi is not None and gi._data.dtype != dt else gi)
+            r, c = r + h, c + w
+        return tuple(grads)
 
 
 def block_diag(*tensors):
     """Block-diagonal matrix of the inputs (0-d and 1-d inputs count as 1 x n rows)."""
     from .creation import zeros
-    from .shape import cat
     for i, t in enumerate(tensors):
         if t.dim() > 2:
             raise RuntimeError(f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
                                f"{t.dim()} dimensions")
     if not tensors:
         return zeros(1, 0)
-    mats = [t.reshape(1, -1) if t.dim() < 2 else t for t in tensors]
-    dt = mats[0].dtype
-    for m in mats[1:]:
-        dt = _dtype.promote_types(dt, m.dtype)
-    cols = sum(m.shape[1] for m in mats)
-    rows, c = [], 0
-    for m in mats:
-        left, right = zeros(m.shape[0], c, dtype=dt), zeros(m.shape[0], cols - c - m.shape[1], dtype=dt)
-        rows.append(cat([left, m.to(dt), right], 1))
-        c += m.shape[1]
-    return cat(rows, 0)
+    dt = tensors[0].dtype
+    for t in tensors[1:]:
+        dt = _dtype.promote_types(dt, t.dtype)
+    return _BlockDiag.apply(dt.np, *tensors)
 
 
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",

@@ -9,7 +9,7 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, _wrap, record_result, run
+from ..autograd.function import Function, _wrap, record_result, run, as_node
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
 from . import elementwise as _E
@@ -449,6 +449,7 @@ def _select_node(name, unique=True):
 MaxDim = _select_node("MaxBackward0")
 MinDim = _select_node("MinBackward0")
 SortSelect = _select_node("SortBackward0")
+SortStableSelect = _select_node("SortBackward1")  # sort called with stable= (PyTorch's sort.stable overload)
 TopkSelect = _select_node("TopkBackward0")
 KthvalueSelect = _select_node("KthvalueBackward0")
 MedianDim = _select_node("MedianBackward1")
@@ -1270,12 +1271,16 @@ def _first_at_rank(rows, kth):
     return np.argmax(_tied(rows, _order_stat(rows, kth)), axis=1)
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+_NOT_GIVEN = object()
+
+
+def sort(input, dim=-1, descending=False, stable=_NOT_GIVEN, *, out=None):
     if isinstance(dim, bool):
         dim, descending = -1, dim
     x = input._data
     d = wrap_dim(dim, x.ndim)
-    return _out(_select(SortSelect, return_types.sort, input, _argsort(x, d, descending), d), out, "sort")
+    cls = SortSelect if stable is _NOT_GIVEN else SortStableSelect
+    return _out(_select(cls, return_types.sort, input, _argsort(x, d, descending), d), out, "sort")
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -1469,8 +1474,10 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         above = srt.gather(-1, Tensor._make(np.ceil(ranks).astype(np.int64)))
         res = lerp(res, above, Tensor._make(w))
     if isinstance(q, Tensor) and q.dim() == 1:
-        return res.movedim(-1, 0).reshape((len(qd),) + kept)
-    return res.reshape(kept)
+        res = res.movedim(-1, 0).reshape((len(qd),) + kept)
+    else:
+        res = res.reshape(kept)
+    return as_node(res, "SqueezeBackward4")  # PyTorch's last step: squeezing the dim of q in place
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):

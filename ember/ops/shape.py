@@ -7,11 +7,11 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record, record_result, run, edge, _wrap, NOT_TENSOR
+from ..autograd.function import Function, record, record_result, run, edge, _wrap, NOT_TENSOR, overload, as_node
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to
 from ._bits import keep
-from .indexing import basic_index, SLICE, SELECT
+from .indexing import basic_index, GetItem, SLICE, SELECT
 
 _new = object.__new__
 
@@ -94,6 +94,12 @@ class UnsafeView(Reshape):
     _node_name = "UnsafeViewBackward0"
 
 
+class ReshapeAlias(Reshape):
+    """reshape of a non-contiguous input that a view can give (PyTorch's _reshape_alias)."""
+
+    _node_name = "ReshapeAliasBackward0"
+
+
 def _view_op(cls, input, args, compute, view_fn):
     """A view op whose node class cls takes (input, *args): compute(data, args[0]) without re-checking on the fast
     path (recorded when input needs a graph), marked as a view of input."""
@@ -127,8 +133,9 @@ def _numpy_view(d, shape):
         return None
 
 
-def _fast_view(input, shape, view_fn):
-    """view/reshape of a plain Tensor that NumPy can view: recorded without re-checking; else None."""
+def _fast_view(input, shape, view_fn, strided=Reshape):
+    """view/reshape of a plain Tensor that NumPy can view: recorded without re-checking (as `strided` when the input is
+    not contiguous); else None."""
     if not (STATE.fast and type(input) is Tensor):
         return None
     d = input._data
@@ -136,7 +143,7 @@ def _fast_view(input, shape, view_fn):
     if arr is None:
         return None
     if input._rg and STATE.enabled:
-        out = record_result(Reshape, input, arr, None, 3)
+        out = record_result(Reshape if d.flags.c_contiguous else strided, input, arr, None, 3)
         out._grad_fn.in_shape = d.shape
     else:
         out = _new(Tensor)
@@ -161,18 +168,19 @@ def view_dtype(input, d):
 
 
 def reshape(input, *shape):
-    out = _fast_view(input, shape, lambda b: b.reshape(*shape))
+    out = _fast_view(input, shape, lambda b: b.reshape(*shape), ReshapeAlias)
     if out is not None:
         return out
     shape = _infer_shape(_shape_arg(shape), input._data.size)
     if _numpy_view(input._data, shape) is None:
         return UnsafeView.apply(contiguous(input), shape, False)
-    return _reshape_view(Reshape, input, shape, lambda b: b.reshape(shape))
+    cls = Reshape if input._data.flags.c_contiguous else ReshapeAlias
+    return _reshape_view(cls, input, shape, lambda b: b.reshape(shape))
 
 
 def ravel(input):
-    """The elements as a 1-D tensor: a view when the input is contiguous, else a copy."""
-    return reshape(input, -1)
+    """The elements as a 1-D tensor: a view when the input is contiguous, else a copy (PyTorch's contiguous + view)."""
+    return view(contiguous(input), -1)
 
 
 def view_as(input, other):
@@ -190,6 +198,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     s, e = wrap_dim(start_dim, nd), wrap_dim(end_dim, nd)
     if s > e:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return input  # nothing to merge: PyTorch returns the tensor itself
     shp = input._data.shape
     n = 1
     for v in shp[s:e + 1]:
@@ -213,8 +223,7 @@ def unflatten(input, dim, sizes):
     if n != shp[d]:
         raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
                            f"({shp[d]}) in the input tensor")
-    return view(input, shp[:d] + sizes + shp[d + 1:]) if input._data.flags.c_contiguous else \
-        reshape(input, shp[:d] + sizes + shp[d + 1:])
+    return view(input, shp[:d] + sizes + shp[d + 1:])
 
 
 def squeeze(input, dim=None):
@@ -336,7 +345,7 @@ class Expand(Function):
     @staticmethod
     def forward(ctx, x, shape):
         ctx.in_shape = x.shape
-        return np.broadcast_to(x, shape)
+        return np.broadcast_to(x, shape) if shape != x.shape else x.view()  # broadcast_to's views are read-only
 
     @staticmethod
     def backward(ctx, g):
@@ -367,8 +376,6 @@ def expand(input, *sizes):
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shp)}")
         target.append(s)
     target = tuple(target)
-    if target == shp:
-        return input._make_view(Reshape.apply(input, shp, False), lambda b: b)
     out = Expand.apply(input, target)
     return input._make_view(out, lambda b: b.expand(target))
 
@@ -405,7 +412,7 @@ def broadcast_tensors(*tensors):
     shape = ()
     for t in tensors:
         shape = broadcast_pair(shape, t._data.shape)
-    return tuple(expand(t, shape) for t in tensors)
+    return tuple(t if t._data.shape == shape else expand(t, shape) for t in tensors)
 
 
 def broadcast_pair(a, b):
@@ -643,7 +650,7 @@ def atleast_3d(*tensors):
         if t.dim() == 0:
             return t.reshape(1, 1, 1)
         if t.dim() == 1:
-            return t.reshape(1, -1, 1)
+            return t.unsqueeze(0).unsqueeze(-1)
         if t.dim() == 2:
             return t.unsqueeze(-1)
         return t
@@ -651,11 +658,8 @@ def atleast_3d(*tensors):
     return res[0] if len(tensors) == 1 and not isinstance(tensors[0], (list, tuple)) else tuple(res)
 
 
-def narrow_copy(input, dim, start, length):
-    return narrow(input, dim, start, length).clone()
-
-
-def narrow(input, dim, start, length):
+def _narrow_key(input, dim, start, length):
+    """The basic key of narrow(input, dim, start, length), after PyTorch's checks."""
     nd = input._data.ndim
     if nd == 0:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
@@ -670,10 +674,54 @@ def narrow(input, dim, start, length):
         start += size
     if start + length > size:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return basic_index(input, (slice(None),) * d + (slice(start, start + length),), SLICE)
+    return (slice(None),) * d + (slice(start, start + length),)
 
 
-def split(tensor, split_size_or_sections, dim=0):
+def narrow(input, dim, start, length):
+    return basic_index(input, _narrow_key(input, dim, start, length), SLICE)
+
+
+class NarrowCopy(GetItem):
+    """narrow_copy: the narrowed slice as a new contiguous tensor."""
+
+    _node_name = "NarrowCopyBackward0"
+
+    @staticmethod
+    def forward(ctx, x, key, advanced):
+        return GetItem.forward(ctx, x, key, advanced).copy()
+
+
+def narrow_copy(input, dim, start, length):
+    return NarrowCopy.apply(input, _narrow_key(input, dim, start, length), False)
+
+
+class Split(Function):
+    """Consecutive pieces of the given sizes along dim: one node with an output per piece, as in PyTorch."""
+
+    _raw = True
+    _node_name = "SplitBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes):
+        ctx.dim = dim
+        lead, start, out = (slice(None),) * dim, 0, []
+        for n in sizes:
+            out.append(x[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return cat(grads, ctx.dim), None, None
+
+
+SplitWithSizes = overload(Split, "SplitWithSizesBackward0")
+UnsafeSplit = overload(Split, "UnsafeSplitBackward0")
+UnsafeSplitWithSizes = overload(Split, "UnsafeSplitWithSizesBackward0")
+
+
+def _sections(tensor, split_size_or_sections, dim):
+    """(dim, sizes of the pieces, whether one split size was given) for split and unsafe_split."""
     if tensor._data.ndim == 0:
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     d = wrap_dim(dim, tensor._data.ndim)
@@ -684,25 +732,44 @@ def split(tensor, split_size_or_sections, dim=0):
         step = int(split_size_or_sections)
         if step <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sections = [builtins.min(step, size - s) for s in range(0, size, step)] if size else [0]
-    else:
-        sections = list(split_size_or_sections)
-        if builtins.sum(sections) != size:
-            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
-                               f"at dimension {d}), but got split_sizes={sections}")
-    out, start = [], 0
-    for n in sections:
-        out.append(narrow(tensor, d, start, n))
-        start += n
-    return tuple(out)
+        return d, [builtins.min(step, size - s) for s in range(0, size, step)] if size else [0], True
+    sections = list(split_size_or_sections)
+    if builtins.sum(sections) != size:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
+                           f"at dimension {d}), but got split_sizes={sections}")
+    return d, sections, False
+
+
+def _split(cls, input, dim, sizes, views=True):
+    """The pieces of input along dim, recorded by node cls: views of input unless views is false (PyTorch's unsafe
+    splits do not track them as views)."""
+    starts = [0]
+    for n in sizes[:-1]:
+        starts.append(starts[-1] + n)
+    if STATE.tracing:  # the exporter knows the narrow form
+        return tuple(narrow(input, dim, a, n) for a, n in zip(starts, sizes))
+    outs = cls.apply(input, dim, tuple(sizes))
+    if not views:
+        return outs
+    return tuple(input._make_view(o, lambda b, a=a, n=n: b.narrow(dim, a, n)) for o, a, n in zip(outs, starts, sizes))
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d, sizes, one_size = _sections(tensor, split_size_or_sections, dim)
+    return _split(Split if one_size else SplitWithSizes, tensor, d, sizes)
 
 
 def split_with_sizes(tensor, split_sizes, dim=0):
     return split(tensor, list(split_sizes), dim)
 
 
-unsafe_split = split
-unsafe_split_with_sizes = split_with_sizes
+def unsafe_split(tensor, split_size, dim=0):
+    d, sizes, one_size = _sections(tensor, split_size, dim)
+    return _split(UnsafeSplit if one_size else UnsafeSplitWithSizes, tensor, d, sizes, views=False)
+
+
+def unsafe_split_with_sizes(tensor, split_sizes, dim=0):
+    return unsafe_split(tensor, list(split_sizes), dim)
 
 
 def _np_style_split(name, input, sections, dim, min_dims):
@@ -731,13 +798,18 @@ def dsplit(input, indices_or_sections):
     return _np_style_split("dsplit", input, indices_or_sections, 2, 3)
 
 
-def chunk(input, chunks, dim=0):
+def _chunk_size(input, chunks, dim):
+    """(dim, the split size of chunk), or (dim, None) for an empty dim (split into `chunks` empty pieces)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     d = wrap_dim(dim, input._data.ndim)
     size = input._data.shape[d]
-    step = -(-size // chunks) if size else 1
-    return split(input, step, d)
+    return d, -(-size // chunks) if size else None
+
+
+def chunk(input, chunks, dim=0):
+    d, step = _chunk_size(input, chunks, dim)
+    return split(input, [0] * chunks if step is None else step, d)
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -763,14 +835,34 @@ def tensor_split(input, indices_or_sections, dim=0):
 
 
 def unsafe_chunk(input, chunks, dim=0):
-    return chunk(input, chunks, dim)
+    d, step = _chunk_size(input, chunks, dim)
+    return unsafe_split(input, [0] * chunks if step is None else step, d)
+
+
+class Unbind(Function):
+    """The slices along dim: one node with an output per slice, as in PyTorch."""
+
+    _raw = True
+    _node_name = "UnbindBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (i, Ellipsis)] for i in range(x.shape[dim]))
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return stack(grads, ctx.dim), None
 
 
 def unbind(input, dim=0):
     if input._data.ndim == 0:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")
     d = wrap_dim(dim, input._data.ndim)
-    return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    if STATE.tracing:  # the exporter knows the select form
+        return tuple(select(input, d, i) for i in range(input._data.shape[d]))
+    return tuple(input._make_view(o, lambda b, i=i: b.select(d, i)) for i, o in enumerate(Unbind.apply(input, d)))
 
 
 def select(input, dim, index):
@@ -863,6 +955,34 @@ def rot90(input, k=1, dims=(0, 1)):
             raise RuntimeError(f"Rotation dim{i} out of range, dim{i} = {v}")
     d0, d1 = dims[0] % nd, dims[1] % nd
     k %= 4
+    if STATE.tracing:  # the exporter knows the flip and transpose form
+        return _rot90_composite(input, k, d0, d1)
+    return Rot90.apply(input, k, (d0, d1))
+
+
+class Rot90(Function):
+    """A copy turned k quarter turns from dim d0 towards d1, strided as PyTorch's (a flip, then a transposed view)."""
+
+    _raw = True
+    _node_name = "Rot90Backward0"
+
+    @staticmethod
+    def forward(ctx, x, k, dims):
+        ctx.args = (k, dims)
+        if k == 0:
+            return x.copy()
+        if k == 2:
+            return np.flip(x, dims).copy()
+        return np.flip(x, dims[1] if k == 1 else dims[0]).copy().swapaxes(*dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        k, dims = ctx.args
+        return Rot90.apply(g, -k % 4, dims), None, None
+
+
+def _rot90_composite(input, k, d0, d1):
+    """rot90 as PyTorch composes it from flip and transpose."""
     if k == 0:
         return input.clone()
     if k == 1:
@@ -951,8 +1071,43 @@ class Diagonal(Function):
         return DiagonalBackward.apply(g, shape, offset, d1, d2), None, None, None
 
 
-class DiagonalBackward(Function):
+class DiagonalCopy(Diagonal):
+    """diag of a matrix: its diagonal as a new tensor (PyTorch's diagonal_copy)."""
+
+    _node_name = "DiagonalBackward0_copy"
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        return Diagonal.forward(ctx, x, offset, d1, d2).copy()
+
+
+class DiagonalScatter(Function):
+    """A copy of x with src written on its diagonal (offset, d1, d2)."""
+
     _raw = True
+    _node_name = "DiagonalScatterBackward0"
+
+    @staticmethod
+    def forward(ctx, x, src, offset, d1, d2):
+        ctx.args = (offset, d1, d2, src.shape)
+        out = x.copy()
+        _diag_view(out, offset, d1, d2)[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        offset, d1, d2, src_shape = ctx.args
+        zeros = Tensor._make(np.zeros(src_shape, g._data.dtype))
+        gx = DiagonalScatter.apply(g, zeros, offset, d1, d2) if ctx.needs_input_grad[0] else None
+        gs = diagonal(g, offset, d1, d2) if ctx.needs_input_grad[1] else None
+        return gx, gs, None, None, None
+
+
+class DiagonalBackward(Function):
+    """zeros(shape) with g written on the diagonal (offset, d1, d2): the backward of diagonal, and diag_embed."""
+
+    _raw = True
+    _node_name = "DiagonalBackwardBackward0"
 
     @staticmethod
     def forward(ctx, g, shape, offset, d1, d2):
@@ -965,6 +1120,9 @@ class DiagonalBackward(Function):
     def backward(ctx, gg):
         offset, d1, d2 = ctx.args
         return Diagonal.apply(gg, offset, d1, d2), None, None, None, None
+
+
+DiagEmbed = overload(DiagonalBackward, "DiagEmbedBackward0")
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):
@@ -981,7 +1139,7 @@ def diag(input, diagonal=0):
     if nd == 1:
         return diag_embed(input, diagonal)
     if nd == 2:
-        return globals()["diagonal"](input, diagonal).clone()
+        return DiagonalCopy.apply(input, diagonal, 0, 1)
     raise RuntimeError("diag(): Supports 1D or 2D tensors. Got " + f"{nd}D")
 
 
@@ -991,11 +1149,9 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     n = (input._data.shape[-1] if input._data.ndim else 1) + builtins.abs(offset)
-    shape = input._data.shape[:-1] + (n, n)
-    out = DiagonalBackward.apply(input, shape, offset, nd - 2, nd - 1)
-    if (d1, d2) != (nd - 2, nd - 1):
-        out = movedim(out, (nd - 2, nd - 1), (d1, d2))
-    return out
+    rest = iter(input._data.shape[:-1])
+    shape = tuple(n if i in (d1, d2) else next(rest) for i in range(nd))
+    return DiagEmbed.apply(input, shape, offset, d1, d2)
 
 
 def diagflat(input, offset=0):
@@ -1007,7 +1163,24 @@ def trace(input):
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input._data.ndim}")
     if input._data.dtype == np.bool_:
         raise NotImplementedError("\"trace\" not implemented for 'Bool'")
-    return globals()["diagonal"](input).sum()
+    return Trace.apply(input)
+
+
+class Trace(Function):
+    """The sum of a matrix's diagonal (in int64 for integers, as sum)."""
+
+    _raw = True
+    _node_name = "TraceBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.shape
+        return np.asarray(np.add.reduce(np.diagonal(x), dtype=np.int64 if x.dtype.kind in "biu" else x.dtype))
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = ctx.shape
+        return DiagonalBackward.apply(g.expand(builtins.min(shape)), shape, 0, 0, 1)
 
 
 class Repeat(Function):
@@ -1077,6 +1250,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         dim = 0
     d = wrap_dim(dim, input._data.ndim)
     n = input._data.shape[d]
+    if not isinstance(repeats, Tensor) and int(repeats) >= 0 and output_size in (None, n * int(repeats)):
+        return _repeat_each(input, d, int(repeats))
     if isinstance(repeats, Tensor):
         if repeats._data.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
@@ -1091,6 +1266,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
                            f"{reps.shape[0]} and input.size({d}) = {n}")
     return input.index_select(d, _repeat_counts(reps, output_size))
+
+
+def _repeat_each(input, d, r):
+    """Each slice along d repeated r times, as PyTorch repeats by a number: unsqueeze, expand, copy, view."""
+    shape = input._data.shape
+    x, target = unsqueeze(input, d + 1), shape[:d + 1] + (r,) + shape[d + 1:]
+    wide = x._make_view(Expand.apply(x, target), lambda b: b.expand(target))  # target is valid: expand's checks skipped
+    return view(contiguous(wide), shape[:d] + (shape[d] * r,) + shape[d + 1:])
 
 
 # ---- CopySlices: in-place ops on views ------------------------------------------------------------------------------
@@ -1127,6 +1310,8 @@ def copy_slices(view, node, output_nr):
     new = CopySlices.apply(old_base, result, view._view_fn)
     base._grad_fn, base._output_nr, base._rg = new._grad_fn, 0, True
     fresh = view._view_fn(base)
+    if fresh._grad_fn is not base._grad_fn:
+        as_node(fresh, "AsStridedBackward0")  # PyTorch regenerates the view of a changed base with as_strided
     view._grad_fn, view._output_nr = fresh._grad_fn, fresh._output_nr
 
 

@@ -503,10 +503,7 @@ def _graph_scalar_operand(lib):
     return _structure((x * 2).grad_fn)
 
 
-GRAPH_CASES = [_graph_simple, _graph_constant_operand,
-               pytest.param(_graph_multi_output, marks=pytest.mark.xfail(
-                   strict=True, reason="ops/shape.py: split() records one IndexBackward0 per chunk instead of one "
-                                       "multi-output SplitBackward0")),
+GRAPH_CASES = [_graph_simple, _graph_constant_operand, _graph_multi_output,
                pytest.param(_graph_scalar_operand, marks=pytest.mark.xfail(
                    strict=True, reason="ops/elementwise.py: x * 2 has no (None, 0) edge for the Python-scalar "
                                        "operand (torch wraps it as a tensor)"))]
