@@ -66,8 +66,13 @@ def assert_same(e, t, tol=None, what="output", check_dtype=True):
         assert e == t, f"{what}: {e!r} != torch {t!r}"
 
 
-def check(fn, inputs, grad=True, dtypes=None, tol=None, seed=0, check_dtype=True, grad_inputs=None):
-    """Run fn(lib, *tensors) in both libraries and compare outputs and (if grad) input gradients.
+def _node_name(t):
+    return None if t.grad_fn is None else type(t.grad_fn).__name__
+
+
+def check(fn, inputs, grad=True, dtypes=None, tol=None, seed=0, check_dtype=True, grad_inputs=None, node_names=True):
+    """Run fn(lib, *tensors) in both libraries and compare outputs (values, dtypes, grad_fn names as printed) and
+    (if grad) input gradients.
 
     inputs: numpy arrays (cast to each dtype in `dtypes` when floating) or other objects passed as-is.
     grad_inputs: indices of inputs that require grad (default: every floating array).
@@ -86,6 +91,8 @@ def check(fn, inputs, grad=True, dtypes=None, tol=None, seed=0, check_dtype=True
         assert len(e_out) == len(t_out), f"{len(e_out)} outputs != torch {len(t_out)}"
         for k, (e, t) in enumerate(zip(e_out, t_out)):
             assert_same(e, t, tol, what=f"output {k} ({dt})", check_dtype=check_dtype)
+            if isinstance(t, torch.Tensor) and isinstance(e, ember.Tensor) and node_names:
+                assert _node_name(e) == _node_name(t), f"output {k}: grad_fn {_node_name(e)} != torch {_node_name(t)}"
         if not want:
             continue
         diff = [(e, t) for e, t in zip(e_out, t_out)
