@@ -1053,16 +1053,20 @@ class Triu(_Tri):
         return np.tri(n, m, k - 1, dtype=bool)
 
 
-def tril(input, diagonal=0):
+def _triangle(cls, input, diagonal, name):
     if input._data.ndim < 2:
-        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return Tril.apply(input, diagonal)
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    if STATE.fast and type(input) is Tensor:
+        return run(cls, (input, diagonal), (input._data, diagonal), input._rg and STATE.enabled)
+    return cls.apply(input, diagonal)
+
+
+def tril(input, diagonal=0):
+    return _triangle(Tril, input, diagonal, "tril")
 
 
 def triu(input, diagonal=0):
-    if input._data.ndim < 2:
-        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return Triu.apply(input, diagonal)
+    return _triangle(Triu, input, diagonal, "triu")
 
 
 def _diag_view(x, offset, d1, d2):
