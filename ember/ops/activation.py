@@ -650,6 +650,12 @@ def sum_keepdim(a, dim):
     return np.add.reduce(a, axis=dim, keepdims=True)
 
 
+def quiet(a):
+    """A context ignoring floating-point errors for work on `a`: nothing to switch for small arrays, which rely on
+    ember's global np.seterr(all="ignore") (an errstate switch costs more than their arithmetic)."""
+    return _QUIET if a.size <= SMALL else np.errstate(all="ignore")
+
+
 def row_buffers(a, dim=-1):
     """A context for ufuncs that broadcast per-row values along the rows (last axis) of a C-contiguous `a`
     (x - max, e / sum): numpy's ufunc buffer cut to the row length, so rows shorter than the default buffer are

@@ -12,6 +12,7 @@ from .. import return_types
 from ..autograd.function import Function, _wrap, record_result, run, as_node
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims
+from .activation import quiet
 from . import elementwise as _E
 
 INF = float("inf")
@@ -1006,7 +1007,7 @@ def _scan(ufunc, x, dim, nd, reverse=False):
         if acc.shape[dim] > 1:
             _scan_inplace(ufunc, acc, dim, reverse)
         return acc if acc.dtype == nd else acc.astype(nd)
-    with np.errstate(over="ignore", invalid="ignore"):      # inf - inf, overflow: PyTorch gives NaN/inf silently
+    with quiet(acc):      # inf - inf, overflow: PyTorch gives NaN/inf silently
         if acc.shape[dim] > 1:
             _scan_inplace(ufunc, acc, dim, reverse)
         return acc if acc.dtype == nd else acc.astype(nd)
@@ -1051,6 +1052,10 @@ class CumSum(Function):
 
 
 def cumsum(input, dim, *, dtype=None, out=None):
+    if out is None and dtype is None and STATE.fast and type(input) is Tensor and type(dim) is int:
+        x = input._data
+        if x.dtype.kind == "f" and -x.ndim <= dim < x.ndim:
+            return run(CumSum, (input, dim % x.ndim, x.dtype), (x, dim % x.ndim, x.dtype), input._rg and STATE.enabled)
     return _out(CumSum.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input._data, dtype)), out, "cumsum")
 
 
