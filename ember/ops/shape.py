@@ -912,6 +912,8 @@ class Flip(Function):
 
 def flip(input, *dims):
     dims = wrap_dims(_shape_arg(dims), input._data.ndim)
+    if STATE.fast and type(input) is Tensor:
+        return run(Flip, (input, dims), (input._data, dims), input._rg and STATE.enabled)
     return Flip.apply(input, dims)
 
 
