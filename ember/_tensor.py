@@ -40,6 +40,7 @@ class Tensor:
     _view_ver = None        # a tracked view: the version at which its grad_fn was last derived from its base
     _no_grad_view = False   # a view of a tensor requiring grad, taken in no_grad mode
     _custom_view = None     # (Function name, output_nr) of a view returned by a custom Function
+    _multi_view = False     # an output (or a view of one) of an op returning several views (split, unbind)
     _inference = False      # created in inference_mode
     _is_param = False
     __array_priority__ = 1000
@@ -428,6 +429,14 @@ class Tensor:
         t._grad_fn, t._output_nr, t._rg = self._grad_fn, self._output_nr, self._rg
         return t
 
+    def _make_multi_view(self, out, view_fn):
+        """_make_view for one of several views an op returns (split, unbind): PyTorch forbids modifying such a view
+        in place when it was made with a graph."""
+        out = self._make_view(out, view_fn)
+        if out._grad_fn is not None:
+            out._multi_view = True
+        return out
+
     def _make_view(self, out, view_fn):
         """Mark `out` (computed from self by a view op) as a view: shared version counter and base."""
         vc = self._vc
@@ -444,6 +453,8 @@ class Tensor:
         else:
             out._view_fn = lambda b: view_fn(inner(b))
         out._base = base
+        if self._multi_view:
+            out._multi_view = True
         if STATE.enabled:
             out._view_ver = vc[0]
         elif base._rg:
@@ -490,6 +501,11 @@ class Tensor:
                                "logic to handle view+inplace would override the custom backward associated with the "
                                "custom Function, leading to incorrect gradients. This behavior is forbidden. You can "
                                "fix this by cloning the output of the custom Function.")
+        if self._multi_view and self._rg:
+            raise RuntimeError(f"Output {self._output_nr} of {self._grad_fn._error_name()} is a view and is being "
+                               "modified inplace. This view is the output of a function that returns multiple views. "
+                               "Such functions do not allow the output views to be modified inplace. You should "
+                               "replace the inplace operation by an out-of-place one.")
         if self._no_grad_view:
             raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode "
                                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You "

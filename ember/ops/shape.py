@@ -768,7 +768,8 @@ def _split(cls, input, dim, sizes, views=True):
     outs = cls.apply(input, dim, tuple(sizes))
     if not views:
         return outs
-    return tuple(input._make_view(o, lambda b, a=a, n=n: b.narrow(dim, a, n)) for o, a, n in zip(outs, starts, sizes))
+    return tuple(input._make_multi_view(o, lambda b, a=a, n=n: b.narrow(dim, a, n))
+                 for o, a, n in zip(outs, starts, sizes))
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -879,7 +880,7 @@ def unbind(input, dim=0):
     d = wrap_dim(dim, input._data.ndim)
     if STATE.tracing:  # the exporter knows the select form
         return tuple(select(input, d, i) for i in range(input._data.shape[d]))
-    return tuple(input._make_view(o, lambda b, i=i: b.select(d, i)) for i, o in enumerate(Unbind.apply(input, d)))
+    return tuple(input._make_multi_view(o, lambda b, i=i: b.select(d, i)) for i, o in enumerate(Unbind.apply(input, d)))
 
 
 def select(input, dim, index):
