@@ -365,6 +365,30 @@ def test_view_created_in_no_grad_then_modified_raises_like_torch():
     raises_like_torch(prog, "A view was created in no_grad mode and is being modified inplace with grad mode enabled")
 
 
+@pytest.mark.parametrize("split, name", [
+    (lambda h: h.split(2), "Split"), (lambda h: h.chunk(2, 1), "Split"), (lambda h: h.split([1, 2]), "SplitWithSizes"),
+    (lambda h: h.unbind(0), "Unbind"), (lambda h: (h.split(2)[1].view(-1),), "View")])
+def test_inplace_on_multi_output_view_raises_like_torch(split, name):
+    def prog(lib):
+        split(leaf(lib, X) * 1)[0].mul_(2)
+
+    raises_like_torch(prog, f"Output [01] of {name} is a view and is being modified inplace. This view is the output of "
+                            "a function that returns multiple views")
+
+
+def test_inplace_on_multi_output_view_allowed_without_a_graph():
+    def prog(lib):
+        h = leaf(lib, X) * 1
+        with lib.no_grad():
+            a, _ = h.split(2)
+            a.mul_(2)
+        b, _ = lib.tensor(X).split(2)
+        b.add_(1)
+        return h, b
+
+    run_both(prog)
+
+
 # ---- version counter ------------------------------------------------------------------------------------------------
 def _versions(lib):
     x = lib.zeros(3, 4, dtype=lib.float64)
