@@ -142,7 +142,7 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "floor_divid
             "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh",
             "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv", "lgamma", "digamma",
             "reciprocal", "square", "abs", "neg", "negative", "frac", "sign", "sgn", "floor", "ceil", "trunc", "fix",
-            "round", "clamp", "clip", "clamp_min", "clamp_max", "lerp", "nan_to_num", "logit", "hypot", "copysign",
+            "round", "clamp", "clip", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "nan_to_num", "logit", "hypot", "copysign",
             "xlogy", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
             "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "tril", "triu",
             "subtract", "multiply", "divide", "true_divide", "arcsin", "arccos", "arctan", "float_power",

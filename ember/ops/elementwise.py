@@ -1482,6 +1482,29 @@ def lerp(input, end, weight, *, out=None):
     return _out(cls.apply(input, end, weight), out, "lerp")
 
 
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2, in PyTorch's order ((value * tensor1) * tensor2, then the sum)."""
+    _check_tensor(input, "addcmul")
+    _broadcast_check(input, tensor1, tensor2)
+    prod = mul(tensor1 if value == 1 else mul(tensor1, value), tensor2)
+    return _out(as_node(add(input, prod), "AddcmulBackward0"), out, "addcmul")
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * (tensor1 / tensor2); PyTorch refuses integer tensor1 and tensor2."""
+    _check_tensor(input, "addcdiv")
+    if all(isinstance(t, Tensor) and t._data.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+                           "implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    _broadcast_check(input, tensor1, tensor2)
+    quot = div(tensor1, tensor2)
+    return _out(as_node(add(input, quot if value == 1 else mul(quot, value)), "AddcdivBackward0"), out, "addcdiv")
+
+
 def _short_name(d):
     return {"float32": "float", "float64": "double", "float16": "half", "int64": "long", "int32": "int"}.get(d.name,
                                                                                                           d.name)
@@ -1630,7 +1653,7 @@ __all__ = [
     "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv",
     "lgamma", "digamma", "reciprocal", "square", "abs", "absolute", "neg", "negative", "positive", "frac", "sinc",
     "i0", "sign", "sgn", "floor", "ceil", "trunc", "fix", "round", "isnan", "isinf", "isfinite", "isposinf",
-    "isneginf", "isreal", "signbit", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "nan_to_num",
+    "isneginf", "isreal", "signbit", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "addcmul", "addcdiv", "nan_to_num",
     "xlogy", "logit", "clone", "real", "imag",
 ]
 for _n, _np_name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),

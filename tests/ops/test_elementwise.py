@@ -738,6 +738,29 @@ def test_lerp_errors(fn, exc, match):
     check_raises(fn, exc, match)
 
 
+@pytest.mark.parametrize("name,fn", [
+    ("addcmul", lambda t, x, a, b: t.addcmul(x, a, b)),
+    ("addcmul_value", lambda t, x, a, b: t.addcmul(x, a, b, value=-0.7)),
+    ("addcmul_bcast", lambda t, x, a, b: t.addcmul(x[:1], a, b[0])),
+    ("addcmul_method_inplace", lambda t, x, a, b: (x * 1).addcmul_(a, b, value=2)),
+    ("addcdiv", lambda t, x, a, b: t.addcdiv(x, a, b)),
+    ("addcdiv_value", lambda t, x, a, b: x.addcdiv(a, b, value=0.3)),
+    ("addcdiv_bcast_inplace", lambda t, x, a, b: (x * 1).addcdiv_(a[:, :1], b, value=-1.5)),
+])
+def test_addcmul_addcdiv(name, fn):
+    x, a, b = uniform((3, 4), -2, 2), uniform((3, 4), -2, 2, 1), uniform((3, 4), 0.5, 2, 2)
+    check(fn, [x, a, b], dtypes=FLOATS)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.addcdiv(t.ones(3), t.ones(3, dtype=t.int64), t.ones(3, dtype=t.int64)),
+    lambda t: t.addcmul(t.ones(3), t.ones(2), t.ones(3)),
+    lambda t: t.ones(1).addcmul_(t.ones(3), t.ones(3)),
+])
+def test_addcmul_addcdiv_errors(fn):
+    check_raises(fn, RuntimeError)
+
+
 @pytest.mark.parametrize("kw", [{}, {"nan": 1.5}, {"nan": -1.0, "posinf": 9.0, "neginf": -9.0}, {"posinf": 0.5}])
 def test_nan_to_num(kw):
     x = np.array([[1.0, np.nan, np.inf], [-np.inf, -2.0, 0.0]])
