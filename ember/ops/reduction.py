@@ -940,6 +940,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
 
 
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast), as one node."""
+    return as_node(vector_norm(_E.sub(input, other), p), "DistBackward0")
+
+
 class LogSumExp(Function):
     _raw = True
     _node_name = "LogsumexpBackward0"
@@ -1507,7 +1512,7 @@ def _numpy_names(fn):
 
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax",
-           "argmin", "var", "std", "var_mean", "std_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax",
+           "argmin", "var", "std", "var_mean", "std_mean", "norm", "dist", "logsumexp", "cumsum", "cumprod", "cummax",
            "cummin", "logcumsumexp", "all", "any", "count_nonzero", "sort", "argsort", "msort", "topk",
            "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile"]
 
