@@ -44,6 +44,7 @@ Tensor.index_copy_ = I.index_copy_
 Tensor.masked_fill_ = I.masked_fill_
 Tensor.masked_scatter_ = I.masked_scatter_
 Tensor.put_ = I.put_
+Tensor.unfold = S.unfold_windows
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: R.norm(self, p, dim, keepdim, dtype)
 
 

@@ -1339,6 +1339,45 @@ def copy_slices(view, node, output_nr):
     view._grad_fn, view._output_nr = fresh._grad_fn, fresh._output_nr
 
 
+class UnfoldWindows(Function):
+    """Tensor.unfold: the windows of `size` every `step` along dim, as a new last dim (a view; windows overlap)."""
+
+    _raw = True
+    _node_name = "UnfoldBackward0"
+
+    @staticmethod
+    def forward(ctx, x, dim, size, step):
+        ctx.args = (x.shape, dim, size, step)
+        if x.ndim == 0:
+            return x.reshape(1)
+        windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim)
+        return windows[(slice(None),) * dim + (slice(None, None, step),)]
+
+    @staticmethod
+    def backward(ctx, g):
+        shape, dim, size, step = ctx.args
+        if not shape:
+            return g.reshape(()), None, None, None
+        gx = g.new_zeros(shape)
+        starts = np.arange(g.shape[dim]) * step
+        for k in range(size):  # window offset k: distinct positions, so one index_add each
+            gx = gx.index_add(dim, Tensor._make(starts + k), g.select(-1, k))
+        return gx, None, None, None
+
+
+def unfold_windows(input, dimension, size, step):
+    """Tensor.unfold(dimension, size, step), with PyTorch's checks."""
+    nd = input._data.ndim
+    d = wrap_dim(dimension, builtins.max(nd, 1))
+    n = input._data.shape[d] if nd else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    out = UnfoldWindows.apply(input, d, size, step)
+    return input._make_view(out, lambda b: b.unfold(dimension, size, step))
+
+
 __all__ = ["view", "reshape", "view_as", "reshape_as", "ravel", "flatten", "unflatten", "squeeze", "unsqueeze",
            "permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "adjoint", "expand", "expand_as",
            "broadcast_to", "broadcast_shapes", "broadcast_tensors", "contiguous", "cat", "concat", "concatenate",

@@ -88,6 +88,11 @@ CASES = [
     ("repeat_interleave_1elem", lambda t, x: x.repeat_interleave(t.tensor([2]), dim=0), [r(3, 2)]),
     # contiguous / narrow / split family
     ("contiguous", lambda t, x: x.t().contiguous(), [r(2, 3)]),
+    ("unfold_overlapping", lambda t, x: x.unfold(1, 3, 1), [r(2, 5)]),
+    ("unfold_step", lambda t, x: x.unfold(0, 2, 3), [r(7, 2)]),
+    ("unfold_negative_dim_then_op", lambda t, x: x.unfold(-1, 2, 2).sum(-1) * 2, [r(2, 3, 4)]),
+    ("unfold_whole_dim", lambda t, x: x.unfold(1, 4, 1), [r(3, 4)]),
+    ("unfold_0d", lambda t, x: x.unfold(0, 1, 1), [r()]),
     ("narrow", lambda t, x: x.narrow(1, 1, 2), [r(2, 4)]),
     ("narrow_neg_start", lambda t, x: t.narrow(x, 0, -2, 2), [r(4, 2)]),
     ("narrow_tensor_start", lambda t, x: x.narrow(0, t.tensor(1), 2), [r(4, 2)]),
@@ -247,6 +252,10 @@ def test_shape_op_int(fn, inputs):
 
 
 ERRORS = [
+    ("unfold_too_big", lambda t: t.zeros(3, 4).unfold(1, 5, 1), RuntimeError,
+     "maximum size for tensor at dimension 1 is 4 but size is 5"),
+    ("unfold_zero_step", lambda t: t.zeros(3, 4).unfold(1, 2, 0), RuntimeError, "step is 0 but must be > 0"),
+    ("unfold_bad_dim", lambda t: t.zeros(3, 4).unfold(2, 1, 1), IndexError, "Dimension out of range"),
     ("view_noncontig", lambda t: t.zeros(3, 4).t().view(-1), RuntimeError, "view size is not compatible"),
     ("view_bad_size", lambda t: t.zeros(2, 3).view(4, 2),
      RuntimeError, r"shape '\[4, 2\]' is invalid for input of size 6"),
