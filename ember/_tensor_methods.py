@@ -45,6 +45,33 @@ Tensor.masked_fill_ = I.masked_fill_
 Tensor.masked_scatter_ = I.masked_scatter_
 Tensor.put_ = I.put_
 Tensor.unfold = S.unfold_windows
+
+
+def _sum_to_size(self, *size):
+    """self summed down to `size` (a size self's shape broadcasts from), as the gradient of an expand."""
+    size = S._shape_arg(size)
+    shape = self._data.shape
+    if len(size) > len(shape) or any(s not in (1, n) for s, n in zip(size[::-1], shape[::-1])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    return sum_to(self, size)
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    """Write fill_value on the main diagonal (of a 2-D tensor, or of one whose dims are all equal); with wrap, a tall
+    matrix's diagonal restarts below every square block, as PyTorch's."""
+    shape = self._data.shape
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) > 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    step = sum(math.prod(shape[k + 1:]) for k in range(len(shape)))
+    end = self._data.size if wrap and len(shape) == 2 else min(shape) * math.prod(shape[1:])
+    self[tuple(Tensor._make(i) for i in np.unravel_index(np.arange(0, end, step), shape))] = fill_value
+    return as_node(self, "CopySlices")
+
+
+Tensor.sum_to_size = _sum_to_size
+Tensor.fill_diagonal_ = _fill_diagonal_
 Tensor.norm = lambda self, p="fro", dim=None, keepdim=False, dtype=None: R.norm(self, p, dim, keepdim, dtype)
 
 
@@ -143,12 +170,13 @@ _INPLACE = ["add", "sub", "mul", "div", "pow", "remainder", "fmod", "floor_divid
             "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh",
             "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv", "lgamma", "digamma",
             "reciprocal", "square", "abs", "neg", "negative", "frac", "sign", "sgn", "floor", "ceil", "trunc", "fix",
-            "round", "clamp", "clip", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "nan_to_num", "logit", "hypot", "copysign",
-            "xlogy", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
-            "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "tril", "triu",
-            "subtract", "multiply", "divide", "true_divide", "arcsin", "arccos", "arctan", "float_power",
-            "sinc", "i0", "absolute", "cumsum", "cumprod", "squeeze", "unsqueeze", "t", "transpose", "swapaxes",
-            "renorm", "bitwise_left_shift", "bitwise_right_shift"]
+            "round", "clamp", "clip", "clamp_min", "clamp_max", "lerp", "addcmul", "addcdiv", "heaviside", "deg2rad",
+            "rad2deg", "gcd", "lcm", "addmm", "addmv", "baddbmm", "addbmm", "addr", "nan_to_num", "logit", "hypot",
+            "copysign", "xlogy", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "logical_and",
+            "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+            "tril", "triu", "subtract", "multiply", "divide", "true_divide", "arcsin", "arccos", "arctan",
+            "float_power", "sinc", "i0", "absolute", "cumsum", "cumprod", "squeeze", "unsqueeze", "t", "transpose",
+            "swapaxes", "renorm", "bitwise_left_shift", "bitwise_right_shift"]
 
 
 for _name in _INPLACE:

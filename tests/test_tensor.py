@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from parity import assert_same, check, check_raises
+from parity import assert_same, check, check_raises, r
 
 
 @pytest.fixture(autouse=True)
@@ -570,3 +570,20 @@ def test_repr_under_float64_default():
     ember.set_default_dtype(ember.float64)
     for fn in (lambda t: t.tensor([1.5, 2]), lambda t: t.tensor([1.5], dtype=t.float32), lambda t: t.tensor(2.)):
         assert repr(fn(ember)) == repr(fn(torch))
+
+
+@pytest.mark.parametrize("shape,wrap", [((7, 3), True), ((7, 3), False), ((3, 5), True), ((3, 3, 3), False),
+                                        ((4, 4), False)])
+def test_fill_diagonal_(shape, wrap):
+    check(lambda t, x: (x * 1).fill_diagonal_(-2.5, wrap=wrap), [r(*shape)])
+
+
+def test_sum_to_size_and_inplace_products():
+    check(lambda t, x: x.sum_to_size(4), [r(3, 4)])
+    check(lambda t, x: x.sum_to_size(3, 1), [r(3, 4)])
+    check(lambda t, x: x.sum_to_size((1, 4)), [r(3, 4)])
+    check(lambda t, c, a, b: (c * 1).addmm_(a, b, beta=0.5, alpha=2), [r(3, 5), r(3, 4, seed=1), r(4, 5, seed=2)])
+    check(lambda t, c, a, b: (c * 1).addmv_(a, b), [r(3), r(3, 4, seed=1), r(4, seed=2)])
+    check(lambda t, c, a, b: (c * 1).baddbmm_(a, b), [r(2, 3, 5), r(2, 3, 4, seed=1), r(2, 4, 5, seed=2)])
+    check_raises(lambda t: t.ones(3, 4).sum_to_size(2, 4), RuntimeError, r"size \{\[2, 4\]\} is not expandable")
+    check_raises(lambda t: t.ones(2, 3, 4).fill_diagonal_(1), RuntimeError, "all dimensions of input must be")

@@ -870,6 +870,8 @@ class _no_record:
         STATE.enabled = self.prev
 
 
+gcd = _make_nograd_binary(np.gcd, "gcd", _nyi("bfc", "gcd_cpu"))
+lcm = _make_nograd_binary(np.lcm, "lcm", _nyi("bfc", "lcm_cpu"))
 eq = _make_nograd_binary(np.equal, "eq", operands="self")
 ne = _make_nograd_binary(np.not_equal, "ne", operands="self")
 lt = _make_nograd_binary(np.less, "lt", _nyi("c", "lt_cpu"), "self")
@@ -1482,6 +1484,33 @@ def lerp(input, end, weight, *, out=None):
     return _out(cls.apply(input, end, weight), out, "lerp")
 
 
+def heaviside(input, values, *, out=None):
+    """0 where input < 0 (and NaN), values where input == 0, 1 where input > 0; both tensors of one dtype."""
+    _check_tensor(input, "heaviside")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    if input._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    _broadcast_check(input, values)
+    x, v = input._data, values._data
+    return _out(Tensor._make(np.asarray(np.where(x == 0, v, x > 0), x.dtype)), out, "heaviside")
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """Whether each element of `elements` is in `test_elements` (either may be a number)."""
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return Tensor._make(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))
+
+
+def deg2rad(input, *, out=None):
+    return _out(as_node(mul(input, math.pi / 180), "Deg2RadBackward0"), out, "deg2rad")
+
+
+def rad2deg(input, *, out=None):
+    return _out(as_node(mul(input, 180 / math.pi), "Rad2DegBackward0"), out, "rad2deg")
+
+
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2, in PyTorch's order ((value * tensor1) * tensor2, then the sum)."""
     _check_tensor(input, "addcmul")
@@ -1653,8 +1682,9 @@ __all__ = [
     "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "erf", "erfc", "erfinv",
     "lgamma", "digamma", "reciprocal", "square", "abs", "absolute", "neg", "negative", "positive", "frac", "sinc",
     "i0", "sign", "sgn", "floor", "ceil", "trunc", "fix", "round", "isnan", "isinf", "isfinite", "isposinf",
-    "isneginf", "isreal", "signbit", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "addcmul", "addcdiv", "nan_to_num",
-    "xlogy", "logit", "clone", "real", "imag",
+    "isneginf", "isreal", "signbit", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "addcmul",
+    "addcdiv", "heaviside", "isin", "deg2rad", "rad2deg", "gcd", "lcm", "nan_to_num", "xlogy", "logit", "clone",
+    "real", "imag",
 ]
 for _n, _np_name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),
                      ("arccosh", "acosh"), ("arctanh", "atanh")]:

@@ -1252,3 +1252,30 @@ def test_division_family_zero_signs_small(op, dt):
     fn = getattr(torch, op)
     assert_close_signed(getattr(ember, op)(ember.from_numpy(x), ember.from_numpy(y)),
                         fn(torch.from_numpy(x), torch.from_numpy(y)))
+
+
+@pytest.mark.parametrize("name,fn,inputs,grad", [
+    ("deg2rad", lambda t, x: t.deg2rad(x), [uniform((3, 4), -400, 400)], True),
+    ("rad2deg_method", lambda t, x: x.rad2deg(), [uniform((3, 4), -7, 7)], True),
+    ("deg2rad_int", lambda t, x: t.deg2rad(x), [np.array([0, 90, -180, 360])], False),
+    ("deg2rad_inplace", lambda t, x: (x * 1).deg2rad_(), [uniform((3, 4), -400, 400)], True),
+    ("heaviside", lambda t, x, v: t.heaviside(x, v), [np.array([-1.5, 0.0, 2.0, np.nan, -0.0]), np.array([0.25])],
+     False),
+    ("heaviside_int", lambda t, x, v: x.heaviside(v), [np.array([-3, 0, 4]), np.array(7)], False),
+    ("gcd", lambda t, a, b: t.gcd(a, b), [np.array([4, -6, 0, 17]), np.array([6, 9, 0, 5])], False),
+    ("lcm_bcast", lambda t, a, b: a.lcm(b), [np.array([[4], [6]]), np.array([6, 9, -3])], False),
+    ("isin", lambda t, a, b: t.isin(a, b), [np.array([1.0, 2.0, 3.5]), np.array([2, 3])], False),
+    ("isin_invert", lambda t, a, b: t.isin(a, b, invert=True), [np.array([[1, 2], [3, 4]]), np.array([4, 1])], False),
+    ("isin_number", lambda t, a: t.isin(a, 2), [np.array([1, 2, 2])], False),
+])
+def test_more_elementwise(name, fn, inputs, grad):
+    check(fn, inputs, grad=grad, dtypes=FLOATS if grad else None)
+
+
+@pytest.mark.parametrize("fn,exc", [
+    (lambda t: t.gcd(t.ones(2), t.ones(2)), NotImplementedError),
+    (lambda t: t.lcm(t.tensor([True]), t.tensor([True])), NotImplementedError),
+    (lambda t: t.heaviside(t.ones(2), t.ones(2, dtype=t.int64)), RuntimeError),
+])
+def test_more_elementwise_errors(fn, exc):
+    check_raises(fn, exc)
