@@ -7,7 +7,8 @@ from .ops import reduction as _R
 from .autograd.function import as_node
 from .ops.linalg import (LinAlgError, matmul, inverse as inv, det, solve, solve_triangular, cholesky, eigh,
                          eigvalsh, svdvals, pinv, matrix_rank, matrix_power, linalg_cross as cross,
-                         linalg_svd as svd, linalg_qr as qr, _cap, _check_tensor, _finish, _slogdet, _named)
+                         linalg_svd as svd, linalg_qr as qr, matrix_exp, householder_product, _cap, _check_tensor,
+                         _finish, _slogdet, _named)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -129,9 +130,8 @@ def _not_implemented(name):
     return op
 
 
-for _name in ("eig", "eigvals", "lstsq", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "ldl_factor",
-              "ldl_factor_ex", "ldl_solve", "householder_product", "tensorinv", "tensorsolve", "vander",
-              "inv_ex", "cholesky_ex", "solve_ex"):
+for _name in ("eig", "eigvals", "lstsq", "lu", "lu_factor", "lu_factor_ex", "lu_solve", "ldl_factor",
+              "ldl_factor_ex", "ldl_solve", "tensorinv", "tensorsolve", "vander", "inv_ex", "cholesky_ex", "solve_ex"):
     globals()[_name] = _not_implemented(_name)
 del _name
 

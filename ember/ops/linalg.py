@@ -16,6 +16,8 @@ from .. import _dtype
 from ..autograd.function import Function, _wrap, record_result, as_node, overload
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim
+from .creation import eye
+from .shape import cat
 
 _new = object.__new__
 
@@ -1304,6 +1306,77 @@ def cholesky_inverse(L, upper=False, *, out=None):
     return _finish(as_node(matmul(inverse(Lo).transpose(-1, -2), inverse(Lo)), "CholeskyInverseBackward0"), out)
 
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "addmm", "addmv", "addbmm",
+# ---- matrix exponential, Householder products ---------------------------------------------------------------
+# Padé [13/13] coefficients and the 1-norm bound below which it is accurate to unit roundoff (Higham, 2005).
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
+           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm(a):
+    """exp of a batch of square arrays: scale by 2^-s per matrix, Padé [13/13], square s times."""
+    n = a.shape[-1]
+    if a.size == 0:
+        return a.copy()
+    norm1 = np.abs(a).sum(axis=-2).max(axis=-1).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.ceil(np.log2(norm1 / _THETA13))
+    s = np.where(np.isfinite(s) & (s > 0), s, 0).astype(np.int64)
+    a = a / np.exp2(s).astype(a.real.dtype)[..., None, None]
+    b = _PADE13
+    ident = np.eye(n, dtype=a.dtype)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
+    r = np.linalg.solve(v - u, v + u)
+    for k in range(int(s.max(initial=0))):
+        r = np.where((s > k)[..., None, None], r @ r, r)
+    return r.astype(a.dtype, copy=False)
+
+
+class MatrixExp(Function):
+    """exp(A) for a batch of square matrices; the gradient is a block of exp([[A^H, G], [0, A^H]])."""
+
+    _raw = True
+    _node_name = "LinalgMatrixExpBackward0"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _expm(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, = ctx.saved_tensors
+        n = a.shape[-1]
+        ah = a.mH
+        block = cat([cat([ah, g], -1), cat([ah.new_zeros(ah.shape), ah], -1)], -2)
+        return MatrixExp.apply(block)[..., :n, n:]
+
+
+def matrix_exp(A):
+    """The matrix exponential of a square matrix or batch of them (differentiable, double-differentiable)."""
+    if A.dim() < 2:
+        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    return MatrixExp.apply(A)
+
+
+def householder_product(A, tau):
+    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H, v_i the i-th column of unit-lower A."""
+    m, n = A.shape[-2], A.shape[-1]
+    V = A.tril(-1) + eye(m, n, dtype=A.dtype)
+    Q = eye(m, n, dtype=A.dtype).expand(*A.shape)
+    for i in reversed(range(tau.shape[-1])):
+        v = V[..., :, i:i + 1]
+        Q = Q - tau[..., i, None, None] * (v @ (v.mH @ Q))
+    return as_node(Q, "LinalgHouseholderProductBackward0")
+
+
+__all__ = ["matrix_exp", "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "tensordot", "kron", "cross", "einsum", "det", "logdet", "slogdet", "inverse",
            "pinverse", "matrix_power", "chain_matmul", "svd", "qr", "cholesky_solve", "cholesky_inverse"]

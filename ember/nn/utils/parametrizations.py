@@ -6,7 +6,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...autograd.function import Function, as_node
 from ...autograd.grad_mode import no_grad
-from ...ops.linalg import mv, vdot, solve
+from ...ops.linalg import mv, vdot, solve, householder_product, matrix_exp
 from ...ops.shape import cat
 from ...ops.creation import eye, randn
 from ..modules.module import Module
@@ -16,76 +16,6 @@ from .spectral_norm import default_dim, _fill
 from .weight_norm import norm_except_dim, _weight_norm
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]
-
-# Padé [13/13] coefficients and the 1-norm bound below which it is accurate to unit roundoff (Higham, 2005).
-_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
-           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
-_THETA13 = 5.371920351148152
-
-
-def _expm(a):
-    """exp of a batch of square arrays: scale by 2^-s per matrix, Padé [13/13], square s times."""
-    n = a.shape[-1]
-    if a.size == 0:
-        return a.copy()
-    norm1 = np.abs(a).sum(axis=-2).max(axis=-1).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.ceil(np.log2(norm1 / _THETA13))
-    s = np.where(np.isfinite(s) & (s > 0), s, 0).astype(np.int64)
-    a = a / np.exp2(s).astype(a.real.dtype)[..., None, None]
-    b = _PADE13
-    ident = np.eye(n, dtype=a.dtype)
-    a2 = a @ a
-    a4 = a2 @ a2
-    a6 = a4 @ a2
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
-    r = np.linalg.solve(v - u, v + u)
-    for k in range(int(s.max(initial=0))):
-        r = np.where((s > k)[..., None, None], r @ r, r)
-    return r.astype(a.dtype, copy=False)
-
-
-class MatrixExp(Function):
-    """exp(A) for a batch of square matrices; the gradient is a block of exp([[A^H, G], [0, A^H]])."""
-
-    _raw = True
-    _node_name = "LinalgMatrixExpBackward0"
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _expm(a)
-
-    @staticmethod
-    def backward(ctx, g):
-        a, = ctx.saved_tensors
-        n = a.shape[-1]
-        ah = a.mH
-        block = cat([cat([ah, g], -1), cat([ah.new_zeros(ah.shape), ah], -1)], -2)
-        return MatrixExp.apply(block)[..., :n, n:]
-
-
-def matrix_exp(A):
-    """The matrix exponential of a square matrix or batch of them (differentiable, double-differentiable)."""
-    if A.dim() < 2:
-        raise RuntimeError("linalg.matrix_exp: The input tensor A must have at least 2 dimensions.")
-    if A.shape[-1] != A.shape[-2]:
-        raise RuntimeError("linalg.matrix_exp: A must be batches of square matrices, but they are "
-                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
-    return MatrixExp.apply(A)
-
-
-def householder_product(A, tau):
-    """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H, v_i the i-th column of unit-lower A."""
-    m, n = A.shape[-2], A.shape[-1]
-    V = A.tril(-1) + eye(m, n, dtype=A.dtype)
-    Q = eye(m, n, dtype=A.dtype).expand(*A.shape)
-    for i in reversed(range(tau.shape[-1])):
-        v = V[..., :, i:i + 1]
-        Q = Q - tau[..., i, None, None] * (v @ (v.mH @ Q))
-    return as_node(Q, "LinalgHouseholderProductBackward0")
-
 
 def _is_orthogonal(Q):
     """Q^H Q == I up to a tolerance that grows with the size."""
