@@ -1,11 +1,13 @@
-"""Less common tensor functions: unique, bincount, searchsorted, histc, diff, cdist, block_diag."""
+"""Less common tensor functions: unique, bincount, searchsorted, histc, diff, cdist, block_diag, trapezoid rules,
+cov and corrcoef."""
 import math
+import warnings
 
 import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, overload
+from ..autograd.function import Function, overload, as_node
 from ._util import wrap_dim, sum_to
 
 
@@ -298,5 +300,74 @@ def block_diag(*tensors):
     return _BlockDiag.apply(dt.np, *tensors)
 
 
+# ---- integration, covariance (PyTorch's formulas, so its rounding and its last nodes) --------------------------------
+def _spacing(y, x, dim):
+    """The spacing of trapezoid rules given sample points x: x's differences, laid along y's dim when x is 1-D."""
+    dx = x.diff(dim=-1 if x.dim() == 1 else dim)
+    if x.dim() == 1 and y.dim() > 1:
+        shape = [1] * y.dim()
+        shape[dim] = dx.shape[0]
+        dx = dx.view(shape)
+    return dx
+
+
+def _halves(y, dim):
+    n = y.shape[dim]
+    return y.narrow(dim, 0, n - 1), y.narrow(dim, 1, n - 1)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoid rule along dim, with sample points x or constant spacing dx (default 1)."""
+    d = wrap_dim(dim, y.dim())
+    if y.shape[d] == 0:  # no intervals: zeros, with no graph, as in PyTorch
+        return Tensor._make(np.zeros(y.shape[:d] + y.shape[d + 1:], y._data.dtype))
+    if x is not None:
+        left, right = _halves(y, d)
+        return as_node(((left + right) * _spacing(y, x, d)).sum(d) / 2.0, "DivBackward1")
+    total = (y.sum(d) - (y.select(d, 0) + y.select(d, -1)) * 0.5) * (1.0 if dx is None else dx)
+    return as_node(total, "MulBackward1")
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid rule along dim (one element fewer than y there)."""
+    d = wrap_dim(dim, y.dim())
+    left, right = _halves(y, d)
+    if x is not None:
+        return as_node(((left + right) * _spacing(y, x, d)).cumsum(d) / 2.0, "DivBackward1")
+    return ((1.0 if dx is None else dx) / 2.0 * (left + right)).cumsum(d)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the variables in input's rows (a 1-D input is one variable) over its columns."""
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("ember's cov does not take fweights or aweights")
+    if input.dim() > 2:
+        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                         f"{input.dim()} dimensions")
+    obs = input if input.dim() == 2 else input.reshape(1, -1)
+    n = obs.shape[1]
+    if n - correction <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
+    centred = obs - obs.mean(1, keepdim=True)
+    return (centred.mm(centred.t()) / max(n - correction, 0)).squeeze()
+
+
+def corrcoef(input):
+    """Pearson correlation coefficients of the variables in input's rows, clamped to [-1, 1]."""
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    stddev = c.diagonal().sqrt()
+    c = c / stddev.view(-1, 1)
+    c = c / stddev.view(1, -1)
+    return c.clamp(-1, 1)
+
+
+
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",
-           "block_diag"]
+           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef"]

@@ -298,3 +298,31 @@ def test_block_diag_dtypes_and_edges(fn):
 
 def test_block_diag_errors():
     check_raises(lambda t: t.block_diag(t.ones(2, 2, 2)), RuntimeError, "2 or fewer dimensions. Input 0 has 3")
+
+
+_Y = np.random.default_rng(0).standard_normal((3, 5))
+_XS = np.sort(np.random.default_rng(1).random(5))
+_X2 = np.sort(np.random.default_rng(2).random((3, 5)), 1)
+
+
+@pytest.mark.parametrize("name,fn,inputs", [
+    ("trapezoid_points", lambda t, y, x: t.trapezoid(y, x), [_Y, _XS]),
+    ("trapezoid_points_2d", lambda t, y, x: t.trapezoid(y, x), [_Y, _X2]),
+    ("trapezoid_dx", lambda t, y: t.trapezoid(y, dx=0.5), [_Y]),
+    ("trapezoid_dim0", lambda t, y: t.trapezoid(y, dim=0), [_Y]),
+    ("trapezoid_empty", lambda t, y: t.trapezoid(y[:, :0]), [_Y]),
+    ("trapz", lambda t, y, x: t.trapz(y, x), [_Y, _XS]),
+    ("cumulative_trapezoid_points", lambda t, y, x: t.cumulative_trapezoid(y, x), [_Y, _XS]),
+    ("cumulative_trapezoid_dx_dim0", lambda t, y: t.cumulative_trapezoid(y, dx=2.0, dim=0), [_Y]),
+    ("cov", lambda t, y: t.cov(y), [_Y]),
+    ("cov_1d", lambda t, y: t.cov(y[0]), [_Y]),
+    ("cov_correction0", lambda t, y: t.cov(y, correction=0), [_Y]),
+    ("corrcoef", lambda t, y: t.corrcoef(y), [_Y]),
+    ("corrcoef_1d", lambda t, y: t.corrcoef(y[1]), [_Y]),
+])
+def test_integration_and_covariance(name, fn, inputs):
+    check(fn, inputs, dtypes=["float64", "float32"], grad_inputs=[0])
+
+
+def test_cov_errors():
+    check_raises(lambda t: t.cov(t.zeros(2, 2, 2)), ValueError, "expected input to have two or fewer dimensions")
