@@ -34,6 +34,7 @@ from .ops.misc import *  # noqa: F401,F403
 from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                       ByteTensor, BoolTensor, set_default_tensor_type)
 from . import cuda, backends, linalg, special, fft, testing, utils, types, overrides
+from .special import polygamma, multigammaln as mvlgamma  # torch's top-level names for them
 
 
 strided = "torch.strided"

@@ -189,3 +189,10 @@ del _name
 
 modified_bessel_i0 = i0
 modified_bessel_i1 = i1
+
+
+# Tensor methods for the two functions torch also has at top level (torch.polygamma, torch.mvlgamma).
+Tensor.polygamma = lambda self, n: polygamma(n, self)
+Tensor.mvlgamma = lambda self, p: multigammaln(self, p)
+Tensor.polygamma_ = lambda self, n: as_node(self._inplace(lambda old: polygamma(n, old)), "PolygammaBackward1")
+Tensor.mvlgamma_ = lambda self, p: self._inplace(lambda old: multigammaln(old, p))

@@ -248,3 +248,12 @@ def test_unimplemented_functions_say_so():
         assert hasattr(torch.special, name)
         with pytest.raises(NotImplementedError, match=f"torch.special.{name}"):
             getattr(ember.special, name)(ember.ones(2))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, x: t.polygamma(1, x), lambda t, x: x.polygamma(2), lambda t, x: (x * 1).polygamma_(1),
+    lambda t, x: t.mvlgamma(x.abs() + 2, 3), lambda t, x: (x.abs() + 2).mvlgamma(2),
+    lambda t, x: (x.abs() + 2).mvlgamma_(2),
+])
+def test_top_level_polygamma_and_mvlgamma(fn):
+    check(fn, [np.linspace(0.3, 4.0, 7)], dtypes=["float64"], tol=LOOSE64)  # torch's polygamma is ~1e-9 off
