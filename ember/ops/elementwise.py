@@ -7,6 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
+from .. import return_types
 from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR, overload, as_node
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
@@ -871,6 +872,7 @@ class _no_record:
 
 
 gcd = _make_nograd_binary(np.gcd, "gcd", _nyi("bfc", "gcd_cpu"))
+nextafter = _make_nograd_binary(np.nextafter, "nextafter", _nyi("biuc", "nextafter_cpu"))
 lcm = _make_nograd_binary(np.lcm, "lcm", _nyi("bfc", "lcm_cpu"))
 eq = _make_nograd_binary(np.equal, "eq", operands="self")
 ne = _make_nograd_binary(np.not_equal, "ne", operands="self")
@@ -1503,6 +1505,39 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     return Tensor._make(np.asarray(np.isin(e, t, assume_unique=assume_unique, invert=invert)))
 
 
+def _real_angle(x):
+    """angle of real numbers: pi for negatives, 0 otherwise (-0.0 included), NaN for NaN."""
+    return np.where(x < 0, np.pi, np.where(x != x, x, 0)).astype(x.dtype, copy=False)
+
+
+angle = _unary("angle", _on_real(_real_angle, np.angle), lambda g, x: g * 0, node="AngleBackward0")
+
+
+def conj(input):
+    """The complex conjugate; a real tensor is returned as it is, as in PyTorch."""
+    _check_tensor(input, "conj")
+    return input.conj()
+
+
+def ldexp(input, other, *, out=None):
+    """input * 2 ** other, as PyTorch computes it."""
+    return _out(as_node(mul(input, pow(2.0, other)), "LdexpBackward0"), out, "ldexp")
+
+
+def frexp(input, *, out=None):
+    """(mantissa, exponent) with input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1); exponent as int32."""
+    _check_tensor(input, "frexp")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(input._data)
+    res = return_types.frexp(Tensor._make(m), Tensor._make(e.astype(np.int32)))
+    if out is not None:
+        for dst, src in zip(out, res):
+            _out(src, dst, "frexp")
+        return return_types.frexp(*out)
+    return res
+
+
 def deg2rad(input, *, out=None):
     return _out(as_node(mul(input, math.pi / 180), "Deg2RadBackward0"), out, "deg2rad")
 
@@ -1683,7 +1718,8 @@ __all__ = [
     "lgamma", "digamma", "reciprocal", "square", "abs", "absolute", "neg", "negative", "positive", "frac", "sinc",
     "i0", "sign", "sgn", "floor", "ceil", "trunc", "fix", "round", "isnan", "isinf", "isfinite", "isposinf",
     "isneginf", "isreal", "signbit", "clamp", "clip", "clamp_min", "clamp_max", "where", "lerp", "addcmul",
-    "addcdiv", "heaviside", "isin", "deg2rad", "rad2deg", "gcd", "lcm", "nan_to_num", "xlogy", "logit", "clone",
+    "addcdiv", "heaviside", "isin", "deg2rad", "rad2deg", "gcd", "lcm", "nextafter", "angle", "conj", "ldexp",
+    "frexp", "nan_to_num", "xlogy", "logit", "clone",
     "real", "imag",
 ]
 for _n, _np_name in [("arcsin", "asin"), ("arccos", "acos"), ("arctan", "atan"), ("arcsinh", "asinh"),

@@ -1,5 +1,6 @@
 """Less common tensor functions: unique, bincount, searchsorted, histc, diff, cdist, block_diag, trapezoid rules,
 cov and corrcoef."""
+import builtins
 import math
 import warnings
 
@@ -9,6 +10,7 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function, overload, as_node
 from ._util import wrap_dim, sum_to
+from .shape import cat
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -136,7 +138,6 @@ def histc(input, bins=100, min=0, max=0):
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """n-th forward difference along `dim` (logical xor for bool), with optional prepend/append."""
-    from .shape import cat
     if input.dim() == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     if n < 0:
@@ -369,5 +370,20 @@ def corrcoef(input):
 
 
 
+def vander(x, N=None, increasing=False):
+    """Columns of powers of 1-D x (x^(N-1) ... x^0, or increasing), built by a running product as PyTorch."""
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    dt = x._data.dtype if x._data.dtype.kind in "fc" else np.dtype(np.int64)
+    ones = Tensor._make(np.ones((x.shape[0], builtins.min(n, 1)), dt))
+    if n > 1:
+        powers = x.to(_dtype.from_numpy_dtype(dt)).unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)
+        ones = as_node(cat([ones, powers], 1), "CopySlices")
+    return ones if increasing else ones.flip(1)
+
+
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",
-           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef"]
+           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef", "vander"]

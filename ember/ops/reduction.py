@@ -940,6 +940,22 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
     return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
 
 
+def renorm(input, p, dim, maxnorm):
+    """input with each slice along dim whose p-norm exceeds maxnorm scaled to norm maxnorm (PyTorch's factor
+    maxnorm / (norm + 1e-7))."""
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm:g}")
+    nd = input.dim()
+    if nd < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {nd} dimensions")
+    d = wrap_dim(dim, nd)
+    norm = vector_norm(input, p, tuple(i for i in range(nd) if i != d), True)
+    factor = _E.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return as_node(_E.mul(input, factor), "RenormBackward0")
+
+
 def dist(input, other, p=2):
     """The p-norm of input - other (broadcast), as one node."""
     return as_node(vector_norm(_E.sub(input, other), p), "DistBackward0")
@@ -1512,7 +1528,7 @@ def _numpy_names(fn):
 
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax",
-           "argmin", "var", "std", "var_mean", "std_mean", "norm", "dist", "logsumexp", "cumsum", "cumprod", "cummax",
+           "argmin", "var", "std", "var_mean", "std_mean", "norm", "dist", "renorm", "logsumexp", "cumsum", "cumprod", "cummax",
            "cummin", "logcumsumexp", "all", "any", "count_nonzero", "sort", "argsort", "msort", "topk",
            "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile"]
 

@@ -1267,6 +1267,16 @@ def test_division_family_zero_signs_small(op, dt):
     ("isin", lambda t, a, b: t.isin(a, b), [np.array([1.0, 2.0, 3.5]), np.array([2, 3])], False),
     ("isin_invert", lambda t, a, b: t.isin(a, b, invert=True), [np.array([[1, 2], [3, 4]]), np.array([4, 1])], False),
     ("isin_number", lambda t, a: t.isin(a, 2), [np.array([1, 2, 2])], False),
+    ("angle", lambda t, x: t.angle(x), [np.array([-1.5, 0.0, 2.0, -0.0, 3.0])], True),
+    ("angle_nan", lambda t, x: x.angle(), [np.array([np.nan, -2.0])], False),
+    ("conj_real", lambda t, x: t.conj(x) * 2, [uniform((3, 4), -2, 2)], True),
+    # torch's ldexp gradient is 0 for negative integer exponents (it takes 2 ** e in integers); ember's is 2 ** e
+    ("ldexp", lambda t, x, e: t.ldexp(x, e), [uniform((3, 4), -2, 2), np.array([1, 2, 3, 0])], True),
+    ("ldexp_negative_exponent", lambda t, x, e: t.ldexp(x, e), [uniform((3, 4), -2, 2), np.array([1, -2, 3, 0])],
+     False),
+    ("ldexp_int", lambda t, x, e: t.ldexp(x, e), [np.array([1, 2, 3]), np.array([3, -1, 0])], False),
+    ("frexp", lambda t, x: tuple(t.frexp(x)), [np.array([8.0, 0.3, -5.0, 0.0, 1e-30])], False),
+    ("nextafter", lambda t, a, b: t.nextafter(a, b), [np.array([1.0, 2.0, 0.0]), np.array([2.0, 1.0, -1.0])], False),
 ])
 def test_more_elementwise(name, fn, inputs, grad):
     check(fn, inputs, grad=grad, dtypes=FLOATS if grad else None)
@@ -1276,6 +1286,8 @@ def test_more_elementwise(name, fn, inputs, grad):
     (lambda t: t.gcd(t.ones(2), t.ones(2)), NotImplementedError),
     (lambda t: t.lcm(t.tensor([True]), t.tensor([True])), NotImplementedError),
     (lambda t: t.heaviside(t.ones(2), t.ones(2, dtype=t.int64)), RuntimeError),
+    (lambda t: t.frexp(t.tensor([1, 2])), RuntimeError),
+    (lambda t: t.nextafter(t.tensor([1]), t.tensor([2])), NotImplementedError),
 ])
 def test_more_elementwise_errors(fn, exc):
     check_raises(fn, exc)

@@ -319,10 +319,24 @@ _X2 = np.sort(np.random.default_rng(2).random((3, 5)), 1)
     ("cov_correction0", lambda t, y: t.cov(y, correction=0), [_Y]),
     ("corrcoef", lambda t, y: t.corrcoef(y), [_Y]),
     ("corrcoef_1d", lambda t, y: t.corrcoef(y[1]), [_Y]),
+    ("renorm", lambda t, y: y.renorm(2, 0, 1.0), [_Y]),
+    ("renorm_p1_dim1", lambda t, y: t.renorm(y, 1, 1, 0.5), [_Y]),
+    ("renorm_inf_inplace", lambda t, y: (y * 1).renorm_(float("inf"), 0, 0.1), [_Y]),
 ])
 def test_integration_and_covariance(name, fn, inputs):
     check(fn, inputs, dtypes=["float64", "float32"], grad_inputs=[0])
 
 
-def test_cov_errors():
+def test_cov_vander_renorm_errors():
     check_raises(lambda t: t.cov(t.zeros(2, 2, 2)), ValueError, "expected input to have two or fewer dimensions")
+    check_raises(lambda t: t.vander(t.zeros(2, 2)), RuntimeError, "x must be a one-dimensional tensor")
+    check_raises(lambda t: t.zeros(3, 4).renorm(0, 0, 1.0), RuntimeError, "non-positive-norm not supported")
+    check_raises(lambda t: t.zeros(3, 4).renorm(2, 0, -1.0), RuntimeError, "expected maxnorm to be >= 0 but got -1")
+    check_raises(lambda t: t.zeros(3).renorm(2, 0, 1.0), RuntimeError, "input needs at least 2 dimensions")
+    check(lambda t, x: t.vander(x), [np.array([1, 2, 3])], grad=False)
+
+
+@pytest.mark.parametrize("kw", [{}, {"N": 3, "increasing": True}, {"N": 1}, {"N": 0}])
+def test_vander(kw):
+    # values and node names only: torch's own backward of vander fails (it modifies a saved tensor in place)
+    check(lambda t, y: t.vander(y[0], **kw), [_Y], grad=False)
