@@ -1,6 +1,7 @@
 """Less common tensor functions: unique, bincount, searchsorted, histc, diff, cdist, block_diag, trapezoid rules,
 cov and corrcoef."""
 import builtins
+import itertools
 import math
 import warnings
 
@@ -10,7 +11,9 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function, overload, as_node
 from ._util import wrap_dim, sum_to
-from .shape import cat
+from .shape import cat, stack
+from .indexing import _tname
+from .. import return_types
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
@@ -385,5 +388,30 @@ def vander(x, N=None, increasing=False):
     return ones if increasing else ones.flip(1)
 
 
+def combinations(input, r=2, with_replacement=False):
+    """The r-element combinations of 1-D input's elements, one per row (in itertools' order)."""
+    if input.dim() != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return Tensor._make(np.empty(0, input._data.dtype))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(input.shape[0]), r)), np.int64).reshape(-1, r)
+    return stack([input[Tensor._make(idx[:, k])] for k in range(r)], 1)
+
+
+def histogram(input, bins, *, range=None, weight=None, density=False):
+    """(hist, bin_edges) of a float tensor: `bins` equal bins over `range` (default: the data's) or given edges."""
+    x = input._data
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_tname(x)}'")
+    edges = bins._data if isinstance(bins, Tensor) else int(bins)
+    w = None if weight is None else weight._data
+    hist, out_edges = np.histogram(x.reshape(-1), edges, range=range, weights=None if w is None else w.reshape(-1),
+                                   density=density)
+    return return_types.histogram(Tensor._make(hist.astype(x.dtype)), Tensor._make(out_edges.astype(x.dtype)))
+
+
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",
-           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef", "vander"]
+           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef", "vander", "combinations", "histogram"]

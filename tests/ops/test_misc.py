@@ -340,3 +340,23 @@ def test_cov_vander_renorm_errors():
 def test_vander(kw):
     # values and node names only: torch's own backward of vander fails (it modifies a saved tensor in place)
     check(lambda t, y: t.vander(y[0], **kw), [_Y], grad=False)
+
+
+@pytest.mark.parametrize("kw", [{}, {"r": 3}, {"with_replacement": True}, {"r": 0}, {"r": 5}])
+def test_combinations(kw):
+    check(lambda t, x: t.combinations(x, **kw), [np.array([0.5, -1.0, 2.0, 3.5])])
+
+
+@pytest.mark.parametrize("bins,kw", [(3, {}), (np.array([0.0, 1.5, 5.0]), {}), (4, {"range": (0.0, 4.0)}),
+                                     (4, {"range": (0.0, 4.0), "density": True}), (2, {"weight": True})])
+def test_histogram(bins, kw):
+    def fn(t, x, w):
+        b = t.from_numpy(bins.copy()) if isinstance(bins, np.ndarray) else bins
+        args = dict(kw, weight=w) if kw.get("weight") else kw
+        return tuple(t.histogram(x, bins=b, **args))
+    check(fn, [np.array([1.0, 2.0, 1.0, 4.0, 3.3]), np.array([1.0, 2.0, 3.0, 4.0, 0.5])], grad=False)
+
+
+def test_combinations_and_histogram_errors():
+    check_raises(lambda t: t.combinations(t.zeros(2, 2)), RuntimeError, "Expect a 1D vector")
+    check_raises(lambda t: t.histogram(t.tensor([1, 2]), bins=2), NotImplementedError, "not implemented for 'Long'")
