@@ -24,7 +24,7 @@ _bind_functions(R, R.__all__)
 _bind_functions(S, [n for n in S.__all__ if n not in ("broadcast_shapes", "broadcast_tensors", "cat", "concat",
                                                       "concatenate", "stack", "hstack", "vstack", "row_stack",
                                                       "dstack", "column_stack", "atleast_1d", "atleast_2d",
-                                                      "atleast_3d")])
+                                                      "atleast_3d", "view_as_real", "view_as_complex")])
 _bind_functions(I, [n for n in I.__all__])
 _bind_functions(L, [n for n in L.__all__ if n not in ("einsum", "tensordot")])
 

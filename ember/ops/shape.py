@@ -1378,6 +1378,57 @@ def unfold_windows(input, dimension, size, step):
     return input._make_view(out, lambda b: b.unfold(dimension, size, step))
 
 
+_REAL_OF = {np.dtype(np.complex64): np.dtype(np.float32), np.dtype(np.complex128): np.dtype(np.float64)}
+_COMPLEX_OF = {v: k for k, v in _REAL_OF.items()}
+
+
+class ViewAsReal(Function):
+    """A complex tensor's memory seen as real pairs in a new last dim of size 2."""
+
+    _raw = True
+    _node_name = "ViewAsRealBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x[..., None].view(_REAL_OF[x.dtype])
+
+    @staticmethod
+    def backward(ctx, g):
+        return view_as_complex(contiguous(g))
+
+
+class ViewAsComplex(Function):
+    """A real tensor's last dim of size 2 (stride 1) seen as complex numbers."""
+
+    _raw = True
+    _node_name = "ViewAsComplexBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.view(_COMPLEX_OF[x.dtype])[..., 0]
+
+    @staticmethod
+    def backward(ctx, g):
+        return view_as_real(g)
+
+
+def view_as_real(input):
+    if input._data.dtype not in _REAL_OF:
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return input._make_view(ViewAsReal.apply(input), view_as_real)
+
+
+def view_as_complex(input):
+    x = input._data
+    if not x.ndim or x.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if x.strides[-1] != x.itemsize:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if x.dtype not in _COMPLEX_OF:
+        raise NotImplementedError(f"ember has no complex dtype for {x.dtype.name} pairs")
+    return input._make_view(ViewAsComplex.apply(input), view_as_complex)
+
+
 __all__ = ["view", "reshape", "view_as", "reshape_as", "ravel", "flatten", "unflatten", "squeeze", "unsqueeze",
            "permute", "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "adjoint", "expand", "expand_as",
            "broadcast_to", "broadcast_shapes", "broadcast_tensors", "contiguous", "cat", "concat", "concatenate",
@@ -1385,4 +1436,4 @@ __all__ = ["view", "reshape", "view_as", "reshape_as", "ravel", "flatten", "unfl
            "atleast_3d", "narrow", "narrow_copy", "split", "split_with_sizes", "unsafe_split",
            "unsafe_split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "unsafe_chunk", "tensor_split", "unbind",
            "select", "flip", "fliplr", "flipud", "roll", "rot90", "tril", "triu", "diagonal", "diag", "diag_embed",
-           "diagflat", "trace", "repeat", "tile", "repeat_interleave"]
+           "diagflat", "trace", "repeat", "tile", "repeat_interleave", "view_as_real", "view_as_complex"]

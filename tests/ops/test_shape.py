@@ -719,3 +719,18 @@ def test_flip_roll_random(shape, data):
     shifts = data.draw(st.lists(st.integers(-5, 5), min_size=len(dims), max_size=len(dims)))
     check(lambda t, x: (x.flip(dims), x.roll(shifts, dims), x.movedim(dims[0], -1)), [r(*shape)],
           dtypes=["float64"])
+
+
+def test_view_as_real_and_complex():
+    z = np.array([[1 + 2j, 3 - 1j], [0, 1j]])
+    check(lambda t, x: t.view_as_real(x) * 2, [z])
+    check(lambda t, x: t.view_as_complex(x).abs(), [r(3, 2)], dtypes=F)
+    check(lambda t, x: t.view_as_real(t.view_as_complex(x)), [r(4, 2)])
+    for fn, match in ((lambda t: t.view_as_complex(t.zeros(3, 3)), "last dimension of size 2"),
+                      (lambda t: t.view_as_complex(t.zeros(2, 3).t()), "last dimension with stride 1"),
+                      (lambda t: t.view_as_real(t.zeros(3)), "only supported for complex tensors")):
+        check_raises(fn, RuntimeError, match)
+    for lib in (ember, torch):  # a view: writes go through to the complex tensor
+        c = lib.tensor(np.array([1 + 2j, 3 - 1j]))
+        lib.view_as_real(c)[0, 0] = 9
+        assert c.tolist() == [9 + 2j, 3 - 1j]
