@@ -37,6 +37,24 @@ from . import cuda, backends, linalg, special, fft, testing, utils, types, overr
 from .special import polygamma, multigammaln as mvlgamma  # torch's top-level names for them
 
 
+def _inplace_function(name):
+    """torch.<op>_(input, ...): the tensor's in-place method, as a module-level function."""
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+for _name in ("abs_", "acos_", "acosh_", "addmv_", "arccos_", "arcsin_", "arctan_", "asin_", "asinh_", "atan_",
+              "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "detach_",
+              "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_",
+              "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
+              "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
+              "tanh_", "trunc_", "xlogy_", "zero_"):
+    globals()[_name] = _inplace_function(_name)
+del _name
+
+
 strided = "torch.strided"
 contiguous_format = preserve_format = channels_last = channels_last_3d = None
 e = _np.e

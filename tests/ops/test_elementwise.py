@@ -1291,3 +1291,11 @@ def test_more_elementwise(name, fn, inputs, grad):
 ])
 def test_more_elementwise_errors(fn, exc):
     check_raises(fn, exc)
+
+
+@pytest.mark.parametrize("name,args", [("exp_", ()), ("sqrt_", ()), ("sigmoid_", ()), ("tanh_", ()), ("log1p_", ()),
+                                       ("clamp_", (0.3, 0.6)), ("round_", ()), ("zero_", ()), ("fill_", (2.5,)),
+                                       ("nan_to_num_", ()), ("xlogy_", (2.0,)), ("deg2rad_", ())])
+def test_module_level_inplace_functions(name, args):
+    """torch.exp_(x, ...) and friends: the in-place method called as a function (same result and node)."""
+    check(lambda t, x: getattr(t, name)(x * 1, *args), [uniform((3, 4), 0.2, 0.9)], dtypes=FLOATS)
