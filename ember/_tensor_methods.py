@@ -508,7 +508,8 @@ Tensor.new_empty = lambda self, *size, dtype=None, device=None, requires_grad=Fa
     *size, dtype=dtype or self.dtype, requires_grad=requires_grad)
 Tensor.new_full = lambda self, size, fill_value, dtype=None, device=None, requires_grad=False: C.full(
     size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
-Tensor.conj = lambda self: Tensor._make(np.conj(self._data)) if self.is_complex() else self
+Tensor.conj = E.conj
+Tensor.is_same_size = lambda self, other: self._data.shape == other._data.shape
 Tensor.resolve_conj = lambda self: self
 Tensor.resolve_neg = lambda self: self
 Tensor.equal = lambda self, other: (self._data.shape == other._data.shape

@@ -14,7 +14,8 @@ import torch
 import ember
 
 TOL = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=2e-5, atol=2e-6),
-       "float16": dict(rtol=2e-3, atol=2e-3)}
+       "float16": dict(rtol=2e-3, atol=2e-3), "complex128": dict(rtol=1e-10, atol=1e-12),
+       "complex64": dict(rtol=2e-5, atol=2e-6)}
 
 
 def to_torch(a, requires_grad=False):
@@ -33,7 +34,7 @@ def to_ember(a, requires_grad=False):
 
 def as_numpy(t):
     if isinstance(t, torch.Tensor):
-        return t.detach().numpy()
+        return t.detach().resolve_conj().numpy()  # torch's conj() is lazy
     return t.detach().numpy()
 
 

@@ -124,7 +124,10 @@ class _Binary(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.operands()
-        ga, gb = ctx.grads(g, a, b)
+        if g._data.dtype.kind == "c":  # holomorphic ops: PyTorch's conjugate convention, as in _Unary.backward
+            ga, gb = (None if v is None else conj(v) for v in ctx.grads(conj(g), a, b))
+        else:
+            ga, gb = ctx.grads(g, a, b)
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
         return (sum_to(ga, sa) if need[0] and ga is not None else None,
@@ -939,7 +942,10 @@ class _Unary(Function):
     @staticmethod
     def backward(ctx, g):
         saved = ctx.saved_tensors
-        return ctx.grad(g, saved[0] if saved else None)
+        x = saved[0] if saved else None
+        if g._data.dtype.kind == "c":  # holomorphic f: PyTorch's gradient g * conj(f'(z)) = conj(conj(g) * f'(z))
+            return conj(ctx.grad(conj(g), x))
+        return ctx.grad(g, x)
 
 
 def _check_tensor(input, name):
@@ -1510,13 +1516,36 @@ def _real_angle(x):
     return np.where(x < 0, np.pi, np.where(x != x, x, 0)).astype(x.dtype, copy=False)
 
 
-angle = _unary("angle", _on_real(_real_angle, np.angle), lambda g, x: g * 0, node="AngleBackward0")
+def _angle_grad(g, x):
+    """0 for real x; for complex z, PyTorch's g * i z / |z|^2 (0 at z = 0)."""
+    if x._data.dtype.kind != "c":
+        return g * 0
+    zero = _mask(x._data == 0)
+    return where(zero, 0.0, g * x / (x.abs() ** 2) * 1j)
+
+
+angle = _unary("angle", _on_real(_real_angle, np.angle), _angle_grad, node="AngleBackward0")
+
+
+class Conj(Function):
+    """The complex conjugate (a copy; PyTorch's is a lazy view), differentiable: its gradient is g's conjugate."""
+
+    _raw = True
+    _node_name = "ConjBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.conj(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return conj(g)
 
 
 def conj(input):
     """The complex conjugate; a real tensor is returned as it is, as in PyTorch."""
     _check_tensor(input, "conj")
-    return input.conj()
+    return Conj.apply(input) if input._data.dtype.kind == "c" else input
 
 
 def ldexp(input, other, *, out=None):
@@ -1697,14 +1726,38 @@ def cast_to(t, d, copy=False):
     return Cast.apply(t, d.np, copy)
 
 
+class _Part(Function):
+    """The real or imaginary part of a complex tensor, as a view; its gradient is g, or g * i. PyTorch selects
+    from view_as_real, so the node shows as a select."""
+
+    _raw = True
+    _node_name = "SelectBackward0"
+    unit = 1
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return x.imag if cls.unit == 1j else x.real
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return g * cls.unit if cls.unit == 1j else g.to(_dtype.from_numpy_dtype(np.result_type(g._data.dtype, 1j)))
+
+
+class _Imag(_Part):
+    _node_name = "SelectBackward0"
+    unit = 1j
+
+
 def real(input):
-    return Tensor._make(input._data.real) if input.is_complex() else input
+    if not input.is_complex():
+        return input
+    return input._make_view(_Part.apply(input), real)
 
 
 def imag(input):
     if not input.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return Tensor._make(input._data.imag)
+    return input._make_view(_Imag.apply(input), imag)
 
 
 __all__ = [

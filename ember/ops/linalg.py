@@ -144,6 +144,8 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
+        if g._data.dtype.kind == "c":  # PyTorch's conjugate convention: g @ b^H and a^H @ g
+            return tuple(None if v is None else v.conj() for v in _matmul_grads(g.conj(), a, b, ctx.needs_input_grad))
         return _matmul_grads(g, a, b, ctx.needs_input_grad)
 
 

@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 
 import ember
 from agtools import arr, leaf, run_both, raises_like_torch
+from parity import check
 
 X = arr(3, 4)
 W = arr(4, 5, seed=1)
@@ -841,3 +842,19 @@ def test_one_gradient_for_two_leaves_is_not_shared():
     a.grad.add_(1)
     np.testing.assert_array_equal(b.grad.numpy(), np.ones((3, 4), np.float32))
     np.testing.assert_array_equal(a.grad.numpy(), np.full((3, 4), 2, np.float32))
+
+
+_ZA = np.random.default_rng(0).standard_normal((3, 3)) + 1j * np.random.default_rng(1).standard_normal((3, 3))
+_ZB = np.random.default_rng(2).standard_normal((3, 3)) + 1j * np.random.default_rng(3).standard_normal((3, 3))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t, a, b: (a * b).abs(), lambda t, a, b: (a / b).abs(), lambda t, a, b: (a @ b).abs(),
+    lambda t, a, b: (a.exp() * b).abs(), lambda t, a, b: (a ** 2).abs(), lambda t, a, b: a.reciprocal().abs(),
+    lambda t, a, b: a.sqrt().abs(), lambda t, a, b: a.log().abs(), lambda t, a, b: a.sin().abs(),
+    lambda t, a, b: a.tanh().abs(), lambda t, a, b: a.sigmoid().abs(), lambda t, a, b: (a.conj() * b).abs(),
+    lambda t, a, b: a.real * b.imag, lambda t, a, b: a.angle(), lambda t, a, b: (a * (2 - 1j)).abs(),
+])
+def test_complex_gradients_follow_torch_convention(fn):
+    """Gradients with respect to complex inputs are PyTorch's (conjugate Wirtinger: g * conj(f'(z)))."""
+    check(fn, [_ZA, _ZB], grad_inputs=[0, 1])
