@@ -1,5 +1,6 @@
 """ember: PyTorch's API on NumPy. `import ember as torch`."""
 import builtins as _builtins
+import numbers as _numbers
 
 import numpy as _np
 
@@ -66,6 +67,33 @@ newaxis = None
 
 def is_tensor(obj):
     return isinstance(obj, Tensor)
+
+
+def is_same_size(input, other):
+    return input.is_same_size(other)
+
+
+def is_signed(input):
+    return input.is_signed()
+
+
+def resolve_conj(input):
+    return input.resolve_conj()
+
+
+def resolve_neg(input):
+    return input.resolve_neg()
+
+
+def detach(input):
+    return input.detach()
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
+    """A 0-d tensor holding the number s (in the default float dtype unless dtype is given)."""
+    if isinstance(s, Tensor) or not isinstance(s, _numbers.Number):
+        raise TypeError(f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}")
+    return tensor(s, dtype=dtype or get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
 def is_storage(obj):

@@ -587,3 +587,15 @@ def test_sum_to_size_and_inplace_products():
     check(lambda t, c, a, b: (c * 1).baddbmm_(a, b), [r(2, 3, 5), r(2, 3, 4, seed=1), r(2, 4, 5, seed=2)])
     check_raises(lambda t: t.ones(3, 4).sum_to_size(2, 4), RuntimeError, r"size \{\[2, 4\]\} is not expandable")
     check_raises(lambda t: t.ones(2, 3, 4).fill_diagonal_(1), RuntimeError, "all dimensions of input must be")
+
+
+def test_small_top_level_functions():
+    for lib in (ember, torch):
+        assert lib.is_same_size(lib.ones(2, 3), lib.ones(2, 3)) and not lib.is_same_size(lib.ones(2), lib.ones(3))
+        assert lib.is_signed(lib.ones(2)) and not lib.is_signed(lib.ones(2, dtype=lib.uint8))
+        x = lib.ones(2, requires_grad=True)
+        assert not lib.detach(x).requires_grad and lib.resolve_conj(x) is x and lib.resolve_neg(x) is x
+    check(lambda t: t.scalar_tensor(3), [], grad=False)
+    check(lambda t: t.scalar_tensor(2.5, dtype=t.float64), [], grad=False)
+    check(lambda t: t.scalar_tensor(3, dtype=t.int64), [], grad=False)
+    check_raises(lambda t: t.scalar_tensor(t.ones(2)), TypeError, "must be Number, not Tensor")
