@@ -137,4 +137,4 @@ del _name
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "solve_triangular",
            "cholesky", "eigh", "eigvalsh", "svd", "svdvals", "qr", "pinv", "matrix_rank", "matrix_power", "cross",
-           "matmul", "vecdot", "multi_dot", "diagonal", "cond"]
+           "matmul", "vecdot", "multi_dot", "diagonal", "cond", "matrix_exp", "householder_product"]

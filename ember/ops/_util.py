@@ -9,6 +9,16 @@ c_einsum = getattr(getattr(np, "_core", None), "multiarray", None)
 c_einsum = getattr(c_einsum, "c_einsum", np.einsum)
 
 
+def holomorphic_grads(grads, g, *args):
+    """grads(g, *args) of a holomorphic op (its formulas are g times derivatives); for complex g, PyTorch's
+    convention g * conj(f'(z)), which is conj(grads(conj(g), *args)) since grads is linear in g. grads returns a
+    Tensor or a tuple of Tensors and Nones."""
+    if g._data.dtype.kind != "c":
+        return grads(g, *args)
+    out = grads(g.conj(), *args)
+    return out.conj() if isinstance(out, Tensor) else tuple(None if v is None else v.conj() for v in out)
+
+
 def sum_to(g, shape):
     """Sum gradient `g` down to `shape`: undo broadcasting (the one shared unbroadcast helper)."""
     shape = tuple(shape)

@@ -10,7 +10,7 @@ from .. import _dtype
 from .. import return_types
 from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR, overload, as_node
 from ..autograd.grad_mode import STATE
-from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor
+from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor, holomorphic_grads
 from . import special_math as sm
 from . import _bits
 
@@ -124,10 +124,7 @@ class _Binary(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.operands()
-        if g._data.dtype.kind == "c":  # holomorphic ops: PyTorch's conjugate convention, as in _Unary.backward
-            ga, gb = (None if v is None else conj(v) for v in ctx.grads(conj(g), a, b))
-        else:
-            ga, gb = ctx.grads(g, a, b)
+        ga, gb = holomorphic_grads(ctx.grads, g, a, b)
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
         return (sum_to(ga, sa) if need[0] and ga is not None else None,
@@ -942,10 +939,7 @@ class _Unary(Function):
     @staticmethod
     def backward(ctx, g):
         saved = ctx.saved_tensors
-        x = saved[0] if saved else None
-        if g._data.dtype.kind == "c":  # holomorphic f: PyTorch's gradient g * conj(f'(z)) = conj(conj(g) * f'(z))
-            return conj(ctx.grad(conj(g), x))
-        return ctx.grad(g, x)
+        return holomorphic_grads(ctx.grad, g, saved[0] if saved else None)
 
 
 def _check_tensor(input, name):
@@ -1726,32 +1720,38 @@ def cast_to(t, d, copy=False):
     return Cast.apply(t, d.np, copy)
 
 
-class _Part(Function):
-    """The real or imaginary part of a complex tensor, as a view; its gradient is g, or g * i. PyTorch selects
-    from view_as_real, so the node shows as a select."""
+class _Real(Function):
+    """The real part of a complex tensor, as a view; its gradient is g as a complex tensor. PyTorch selects from
+    view_as_real, so the node shows as a select."""
 
     _raw = True
     _node_name = "SelectBackward0"
-    unit = 1
 
-    @classmethod
-    def forward(cls, ctx, x):
-        return x.imag if cls.unit == 1j else x.real
+    @staticmethod
+    def forward(ctx, x):
+        return x.real
 
-    @classmethod
-    def backward(cls, ctx, g):
-        return g * cls.unit if cls.unit == 1j else g.to(_dtype.from_numpy_dtype(np.result_type(g._data.dtype, 1j)))
+    @staticmethod
+    def backward(ctx, g):
+        return g * (1 + 0j)
 
 
-class _Imag(_Part):
-    _node_name = "SelectBackward0"
-    unit = 1j
+class _Imag(_Real):
+    """The imaginary part, likewise; its gradient is g * i."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.imag
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 1j
 
 
 def real(input):
     if not input.is_complex():
         return input
-    return input._make_view(_Part.apply(input), real)
+    return input._make_view(_Real.apply(input), real)
 
 
 def imag(input):

@@ -15,7 +15,7 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function, _wrap, record_result, as_node, overload
 from ..autograd.grad_mode import STATE
-from ._util import sum_to, wrap_dim
+from ._util import sum_to, wrap_dim, holomorphic_grads
 from .creation import eye
 from .shape import cat
 
@@ -144,9 +144,7 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        if g._data.dtype.kind == "c":  # PyTorch's conjugate convention: g @ b^H and a^H @ g
-            return tuple(None if v is None else v.conj() for v in _matmul_grads(g.conj(), a, b, ctx.needs_input_grad))
-        return _matmul_grads(g, a, b, ctx.needs_input_grad)
+        return holomorphic_grads(_matmul_grads, g, a, b, ctx.needs_input_grad)  # complex: g @ b^H and a^H @ g
 
 
 def _matmul_grads(g, a, b, need):
@@ -1379,6 +1377,6 @@ def householder_product(A, tau):
     return as_node(Q, "LinalgHouseholderProductBackward0")
 
 
-__all__ = ["matrix_exp", "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "addmm", "addmv", "addbmm",
-           "baddbmm", "addr", "tensordot", "kron", "cross", "einsum", "det", "logdet", "slogdet", "inverse",
+__all__ = ["matrix_exp", "matmul", "mm", "bmm", "mv", "dot", "vdot", "outer", "ger", "inner", "addmm", "addmv",
+           "addbmm", "baddbmm", "addr", "tensordot", "kron", "cross", "einsum", "det", "logdet", "slogdet", "inverse",
            "pinverse", "matrix_power", "chain_matmul", "svd", "qr", "cholesky_solve", "cholesky_inverse"]

@@ -1,5 +1,5 @@
-"""Less common tensor functions: unique, bincount, searchsorted, histc, diff, cdist, block_diag, trapezoid rules,
-cov and corrcoef."""
+"""Less common tensor functions: unique, bincount, searchsorted, histc, histogram, diff, cdist, block_diag,
+trapezoid rules, cov, corrcoef, vander and combinations."""
 import builtins
 import itertools
 import math
@@ -372,7 +372,6 @@ def corrcoef(input):
     return c.clamp(-1, 1)
 
 
-
 def vander(x, N=None, increasing=False):
     """Columns of powers of 1-D x (x^(N-1) ... x^0, or increasing), built by a running product as PyTorch."""
     if x.dim() != 1:
@@ -414,4 +413,5 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
 
 
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",
-           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef", "vander", "combinations", "histogram"]
+           "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef", "vander", "combinations",
+           "histogram"]

@@ -154,18 +154,9 @@ class _Row:
 
     @staticmethod
     def _forward_small(x, w, b, eps):
-        """The same arithmetic as _row_stats and _forward_block, without buffers: on small inputs the per-call
-        costs of blocking and of reused outputs exceed the arithmetic."""
-        k = max(x.shape[1], 1)
-        mean = c_einsum("rk->r", x)[:, None]
-        mean /= k
-        xhat = x - mean
-        var = np.vecdot(xhat, xhat)[:, None]
-        var /= k
-        rstd = var + eps
-        np.sqrt(rstd, out=rstd)
-        np.divide(1.0, rstd, out=rstd)
-        xhat *= rstd
+        """_forward_block's arithmetic in fresh arrays: on small inputs the per-call costs of blocking and of tiled
+        affine parameters exceed the arithmetic."""
+        xhat, mean, var, rstd = _row_stats(x, eps)
         if w is not None:
             y = xhat * w.reshape(-1)
             if b is not None:
@@ -228,14 +219,16 @@ class _Row:
         _row_input_grad(gx, xhat, rstd, tmp)
 
 
-def _row_stats(x, eps, xhat, mean, var, rstd):
-    """Statistics of each row of (R, K) x into the (R, 1) arrays, and x_hat = (x - mean) * rstd into xhat."""
+def _row_stats(x, eps, xhat=None, mean=None, var=None, rstd=None):
+    """Statistics of each row of (R, K) x as (R, 1) arrays, and x_hat = (x - mean) * rstd, into the given arrays
+    (new ones where None); returns (xhat, mean, var, rstd)."""
     k = max(x.shape[1], 1)
-    np.divide(c_einsum("rk->r", x)[:, None], k, out=mean)
-    np.subtract(x, mean, out=xhat)
-    np.divide(np.vecdot(xhat, xhat)[:, None], k, out=var)
-    np.divide(1.0, np.sqrt(var + eps), out=rstd)
+    mean = np.divide(c_einsum("rk->r", x)[:, None], k, out=mean)
+    xhat = np.subtract(x, mean, out=xhat)
+    var = np.divide(np.vecdot(xhat, xhat)[:, None], k, out=var)
+    rstd = np.divide(1.0, np.sqrt(var + eps), out=rstd)
     xhat *= rstd
+    return xhat, mean, var, rstd
 
 
 def _row_input_grad(gp, xhat, rstd, tmp):

@@ -1528,8 +1528,8 @@ def _numpy_names(fn):
 
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax",
-           "argmin", "var", "std", "var_mean", "std_mean", "norm", "dist", "renorm", "logsumexp", "cumsum", "cumprod", "cummax",
-           "cummin", "logcumsumexp", "all", "any", "count_nonzero", "sort", "argsort", "msort", "topk",
+           "argmin", "var", "std", "var_mean", "std_mean", "norm", "dist", "renorm", "logsumexp", "cumsum", "cumprod",
+           "cummax", "cummin", "logcumsumexp", "all", "any", "count_nonzero", "sort", "argsort", "msort", "topk",
            "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile"]
 
 for _name in __all__:

@@ -1296,7 +1296,7 @@ def _repeat_each(input, d, r):
     """Each slice along d repeated r times, as PyTorch repeats by a number: unsqueeze, expand, copy, view."""
     shape = input._data.shape
     x, target = unsqueeze(input, d + 1), shape[:d + 1] + (r,) + shape[d + 1:]
-    wide = x._make_view(Expand.apply(x, target), lambda b: b.expand(target))  # target is valid: expand's checks skipped
+    wide = _view_op(Expand, x, (target,), _expanded, lambda b: b.expand(target))  # target is valid: no checks
     return view(contiguous(wide), shape[:d] + (shape[d] * r,) + shape[d + 1:])
 
 

@@ -925,16 +925,18 @@ def _logit(x):
 def expit(x):
     """Logistic sigmoid as torch's CPU kernel computes it, 1 / (1 + exp(-x)), in the input's float dtype (float16 via
     float32); exp(-x) overflows harmlessly to inf for very negative x, giving 0 as in torch."""
-    if type(x) is np.ndarray and x.ndim and (x.dtype.char == "f" or x.dtype.char == "d"):
-        out = np.negative(x)
-        np.exp(out, out=out)
-        out += 1
-        return np.divide(1, out, out=out)
+    if type(x) is np.ndarray and x.ndim and (x.dtype.char == "f" or x.dtype.char == "d"):  # no casts to make
+        return _expit_of_negated(np.negative(x))
     x = np.asarray(x)
     dtype = _result_dtype((x,))
     out = np.empty(x.shape, np.float64 if dtype == np.float64 else np.float32)
     np.negative(x if x.dtype.kind == "f" else x.astype(out.dtype), out=out)
+    _expit_of_negated(out)
+    return out if out.dtype == dtype else out.astype(dtype)
+
+
+def _expit_of_negated(out):
+    """1 / (1 + exp(out)) in place, for out = -x."""
     np.exp(out, out=out)
     out += 1
-    np.divide(1, out, out=out)
-    return out if out.dtype == dtype else out.astype(dtype)
+    return np.divide(1, out, out=out)

@@ -9,6 +9,7 @@ from ...ops.elementwise import div
 from ...ops.reduction import vector_norm
 from ...autograd.grad_mode import no_grad, STATE
 from ...autograd.function import as_node
+from ..functional import _scalar_name
 from ...ops._util import wrap_dim
 
 
@@ -51,26 +52,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return _empty_batch_node(out, weight, bias) if not input._data.size else out
 
 
-_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double"}
-
-
 def _check_param_dtypes(input, params):
     """PyTorch's CPU batch-norm dtype rules: the parameters (weight, bias, running statistics) share the input's
     dtype, or are all float32 beside a float16 input."""
-    params = [p._data.dtype for p in params if p is not None]
+    params = [p for p in params if p is not None]
     x = input._data.dtype
     if not params:
         return
-    if params[0] != x:
-        if any(d != np.float32 for d in params):
+    if params[0]._data.dtype != x:
+        if any(p._data.dtype != np.float32 for p in params):
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
         if x != np.float16:
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
         return
-    for d in params:
-        if d != x:
-            raise RuntimeError(f"expected scalar type {_SCALAR_NAMES.get(x.name, x.name)} but found "
-                               f"{_SCALAR_NAMES.get(d.name, d.name)}")
+    for p in params:
+        if p._data.dtype != x:
+            raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found {_scalar_name(p)}")
 
 
 def _empty_batch_node(out, weight, bias):

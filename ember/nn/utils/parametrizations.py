@@ -4,7 +4,6 @@ from enum import Enum, auto
 import numpy as np
 
 from ..._tensor import Tensor
-from ...autograd.function import Function, as_node
 from ...autograd.grad_mode import no_grad
 from ...ops.linalg import mv, vdot, solve, householder_product, matrix_exp
 from ...ops.shape import cat
