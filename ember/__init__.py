@@ -38,6 +38,7 @@ from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTens
 from . import cuda, backends, linalg, special, fft, testing, utils, types, overrides, futures, jit
 from .futures import Future
 from .special import polygamma, multigammaln as mvlgamma, igamma, igammac  # torch's top-level names for them
+from ._lowrank import svd_lowrank, pca_lowrank
 
 
 def _inplace_function(name):
@@ -54,7 +55,7 @@ for _name in ("abs_", "acos_", "acosh_", "addmv_", "arccos_", "arccosh_", "arcsi
               "erf_", "erfc_", "exp2_", "exp_", "expm1_", "fill_", "fix_", "floor_", "frac_", "gcd_", "i0_", "lcm_",
               "log10_", "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
               "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
-              "tanh_", "trunc_", "xlogy_", "zero_", "as_strided_", "conj_physical_"):
+              "tanh_", "trunc_", "xlogy_", "zero_", "as_strided_", "conj_physical_", "resize_as_"):
     globals()[_name] = _inplace_function(_name)
 del _name
 
@@ -230,4 +231,5 @@ from . import distributions  # noqa: E402,F401
 from .func import vmap  # noqa: E402
 from . import functional  # noqa: E402  (binds Tensor.stft / Tensor.istft)
 from .functional import stft, istft  # noqa: E402
+from . import signal  # noqa: E402,F401
 globals()["range"] = _range_deprecated  # torch.range (deprecated); bound last, after every use of the builtin above

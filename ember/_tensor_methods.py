@@ -53,7 +53,7 @@ def _sum_to_size(self, *size):
     shape = self._data.shape
     if len(size) > len(shape) or any(s not in (1, n) for s, n in zip(size[::-1], shape[::-1])):
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
-    return sum_to(self, size)
+    return self.sum() if not size else sum_to(self, size)   # PyTorch sums (promoting integers) even a 0-d self
 
 
 def _fill_diagonal_(self, fill_value, wrap=False):
@@ -109,7 +109,7 @@ Tensor.__rsub__ = _binop(E.rsub)
 Tensor.__mul__ = _float_binop(E.Mul, "mul", E.mul)
 Tensor.__rmul__ = _float_binop(E.Mul, "mul", E.mul)
 Tensor.__truediv__ = _float_binop(E.Div, "div", E.div)
-Tensor.__rtruediv__ = _binop(lambda self, other: E.mul(E.reciprocal(self), other))  # PyTorch's __rdiv__
+Tensor.__rtruediv__ = Tensor.__rdiv__ = _binop(lambda self, other: E.mul(E.reciprocal(self), other))
 Tensor.__floordiv__ = _binop(E.floor_divide)
 Tensor.__rfloordiv__ = _binop(_rev(E.floor_divide))
 Tensor.__mod__ = _binop(E.remainder)
@@ -576,6 +576,19 @@ Tensor.as_strided_scatter = S.as_strided_scatter
 Tensor.new_empty_strided = lambda self, size, stride, dtype=None, device=None, requires_grad=False: \
     C.empty_strided(size, stride, dtype=dtype or self.dtype, requires_grad=requires_grad)
 Tensor.to_dense = lambda self, dtype=None, *, masked_grad=None: self if dtype is None else self.to(dtype)
+
+
+def _no_sparse(name):
+    """Tensor.<name>: ember has only strided tensors, so the conversion to a sparse layout is refused clearly."""
+    def method(self, *args, **kwargs):
+        raise NotImplementedError(f"Tensor.{name}(): ember has no sparse tensors (only the strided layout); keep the "
+                                  f"tensor dense")
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+for _name in ("to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr", "to_sparse_bsc"):
+    setattr(Tensor, _name, _no_sparse(_name))
 Tensor.cov = lambda self, *, correction=1, fweights=None, aweights=None: M.cov(
     self, correction=correction, fweights=fweights, aweights=aweights)
 Tensor.corrcoef = lambda self: M.corrcoef(self)

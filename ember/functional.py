@@ -11,7 +11,7 @@ from .ops.shape import view_as_real
 
 _TOP_LEVEL = ("atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors", "cartesian_prod",
               "block_diag", "cdist", "chain_matmul", "einsum", "lu", "norm", "meshgrid", "split", "tensordot",
-              "unique", "unique_consecutive", "unravel_index")
+              "unique", "unique_consecutive", "unravel_index", "svd_lowrank", "pca_lowrank")
 __all__ = list(_TOP_LEVEL) + ["stft", "istft"]
 
 

@@ -52,7 +52,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         return _finish(_R.vector_norm(A, 2, (d0, d1), keepdim), out)
     if ord == "nuc" or abs(ord) == 2:
         s = svdvals(A.movedim((d0, d1), (-2, -1)))
-        r = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord > 0 else s.amin(-1))
+        r = s.sum(-1) if ord == "nuc" else _max_min(s, -1, ord, False)
         if keepdim:  # PyTorch moves the kept dims back with a permute
             r = as_node(r.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1)), "PermuteBackward0")
         return _finish(r, out)
@@ -60,8 +60,20 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         d0, d1 = d1, d0
     if not keepdim and d0 < d1:
         d1 -= 1
-    col = _R.vector_norm(A, 1, d0, keepdim)
-    return _finish(col.amax(d1, keepdim) if ord > 0 else col.amin(d1, keepdim), out)
+    return _finish(_max_min(_R.vector_norm(A, 1, d0, keepdim), d1, ord, keepdim), out)
+
+
+def _max_min(x, dim, ord, keepdim):
+    """amax (positive ord) or amin of x over dim. A positive-order norm of an empty matrix is 0: PyTorch returns
+    new zeros there (outside the graph) rather than reducing an empty dim."""
+    if ord > 0 and x.shape[dim] == 0:
+        shape = list(x.shape)
+        if keepdim:
+            shape[dim] = 1
+        else:
+            del shape[dim]
+        return x.new_zeros(shape)
+    return x.amax(dim, keepdim) if ord > 0 else x.amin(dim, keepdim)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):

@@ -264,6 +264,12 @@ FILL_CASES = {
     "full_like non-contiguous": lambda t: t.full_like(t.ones(3, 2).t(), 4),
     "empty_like": lambda t: (t.empty_like(t.ones(2, 3)).shape, repr(t.empty_like(t.ones(2), dtype=t.int32).dtype)),
     "zeros_like 0-d": lambda t: t.zeros_like(t.tensor(2.5)),
+    # empty_permuted's values are uninitialised in torch: compare the layout (physical_layout lists dims outermost
+    # first) and dtype
+    "empty_permuted": lambda t: [(x.shape, x.stride(), repr(x.dtype), x.is_contiguous(), x.requires_grad) for x in (
+        t.empty_permuted((2, 3, 4), (2, 0, 1)), t.empty_permuted([2, 3], [1, 0], dtype=t.int32),
+        t.empty_permuted((), ()), t.empty_permuted((5, 3, 1), (1, 2, 0), requires_grad=True),
+        t.empty_permuted(t.Size([4, 2]), (0, 1), dtype=t.float64))],
 }
 
 
@@ -304,6 +310,14 @@ FILL_ERRORS = [
     (lambda t: t.full_like(t.ones(2, dtype=t.uint8), 300), RuntimeError, "without overflow"),
     (lambda t: t.zeros_like(np.ones(2)), TypeError, "must be Tensor"),
     (lambda t: t.ones_like([1, 2]), TypeError, "must be Tensor"),
+    (lambda t: t.empty_permuted((2, 3), (0,)), RuntimeError,
+     r"len\(size\) = 2 is not equal to len\(physical_layout\) = 1"),
+    (lambda t: t.empty_permuted((2, 3), (0, 0)), RuntimeError, "Duplicate dim not allowed"),
+    (lambda t: t.empty_permuted((2, 3), (0, 2)), RuntimeError,
+     r"Dimension out of range \(expected to be between 0 and 1, but got 2 at index 1\)"),
+    (lambda t: t.empty_permuted((2, 3), (-1, 0)), RuntimeError, "got -1 at index 0"),
+    (lambda t: t.empty_permuted((2, -3), (0, 1)), RuntimeError, "negative dimension -3"),
+    (lambda t: t.empty_permuted((2,), (0,), dtype=t.int64, requires_grad=True), RuntimeError, "floating point"),
 ]
 
 

@@ -77,6 +77,8 @@ ISTFT = [  # id, spectrum, window, n_fft, keyword arguments
     ("two-sided", c(2, 16, 11), hann(16), 16, dict(onesided=False)),
     ("two-sided-complex", c(2, 16, 11), hann(16), 16, dict(onesided=False, return_complex=True)),
     ("complex-window", c(16, 11), hann(16) * (1 - 0.3j), 16, dict(onesided=False, return_complex=True)),
+    # a complex window shorter than n_fft (padded on both sides): its gradient flows through the padding
+    ("short-complex-window", c(4, 10, 10), hann(8) * (1 + 0.4j) + 0.2, 10, dict(win_length=8, return_complex=True)),
 ]
 
 
@@ -86,6 +88,14 @@ def test_istft(spec, w, n_fft, kw):
         fcheck(lambda t, s: t.functional.istft(s, n_fft, **kw), [spec])
     else:
         fcheck(lambda t, s, w: t.functional.istft(s, n_fft, window=w, **kw), [spec, w])
+
+
+def test_istft_window_view_gradient():
+    """A strided view of a leaf as the window: the gradient reaches the leaf (the OpInfo sample of a window view
+    gets none in torch only because torch accumulates it into the view's base)."""
+    fcheck(lambda t, s, w: t.functional.istft(s, 8, window=w[::2]), [c(10, 5, 6), hann(16) + 0.1])
+    fcheck(lambda t, s, w: t.functional.istft(s, 10, window=w[1:9], win_length=8, return_complex=True),
+           [c(3, 10, 10), hann(10) * (1 - 0.2j) + 0.3])
 
 
 def test_istft_method():

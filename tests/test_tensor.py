@@ -586,6 +586,34 @@ def test_sum_to_size_and_inplace_products():
     check(lambda t, c, a, b: (c * 1).addmv_(a, b), [r(3), r(3, 4, seed=1), r(4, seed=2)])
     check(lambda t, c, a, b: (c * 1).baddbmm_(a, b), [r(2, 3, 5), r(2, 3, 4, seed=1), r(2, 4, 5, seed=2)])
     check_raises(lambda t: t.ones(3, 4).sum_to_size(2, 4), RuntimeError, r"size \{\[2, 4\]\} is not expandable")
+
+
+@pytest.mark.parametrize("dtype", ["int32", "uint8", "bool", "int64", "float16", "float64"])
+@pytest.mark.parametrize("shape,size", [((), ()), ((1,), ()), ((2, 3), (2, 3)), ((2, 3), (1, 3)), ((2, 3), (3,))],
+                         ids=str)
+def test_sum_to_size_dtypes(dtype, shape, size):
+    """Summing promotes integers to int64 (a 0-d input summed to () too); an unchanged size keeps the dtype."""
+    values = np.arange(1, 1 + int(np.prod(shape))).reshape(shape)
+    check(lambda t, x: x.to(getattr(t, dtype)).sum_to_size(size), [values], grad=False)
+
+
+def test_resize_as_top_level():
+    """torch.resize_as_(input, the_template): the in-place method as a function, returning input."""
+    for lib in (ember, torch):
+        x = lib.arange(6.0)
+        y = lib.resize_as_(x, lib.zeros(2, 2))
+        assert y is x and tuple(x.shape) == (2, 2)
+    check(lambda t, x: t.resize_as_(x.clone(), t.zeros(3, 1)), [r(5)], grad=False)
+    check(lambda t, x: t.resize_as_(x.clone(), t.zeros(())), [r(2)], grad=False)
+
+
+@pytest.mark.parametrize("name", ["to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc", "to_sparse_bsr",
+                                  "to_sparse_bsc"])
+def test_to_sparse_not_implemented(name):
+    """ember has only strided tensors: a sparse conversion raises NotImplementedError naming it, not AttributeError."""
+    assert callable(getattr(torch.Tensor, name))
+    with pytest.raises(NotImplementedError, match=f"Tensor.{name}\\(\\): ember has no sparse tensors"):
+        getattr(ember.ones(2, 2), name)()
     check_raises(lambda t: t.ones(2, 3, 4).fill_diagonal_(1), RuntimeError, "all dimensions of input must be")
 
 

@@ -300,6 +300,26 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     return _finish(arr, requires_grad, device)
 
 
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """A zero-filled tensor of shape `size` whose memory holds its dims in the order `physical_layout` (outermost
+    first): a permuted view of a contiguous array, as PyTorch allocates it."""
+    size = _size_arg((size,), "empty_permuted")
+    perm = tuple(int(d) for d in physical_layout)
+    if len(perm) != len(size):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(size)} is not equal to len(physical_layout) = {len(perm)}")
+    for i, d in enumerate(perm):
+        if not 0 <= d < len(size):
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and {len(size) - 1}, but got {d} at "
+                               f"index {i}).  NB: negative dims not currently supported; file an issue if you want "
+                               f"it.")
+    if len(set(perm)) != len(perm):
+        raise RuntimeError("Duplicate dim not allowed")
+    arr = np.zeros(tuple(size[d] for d in perm), _dt(dtype)).transpose(np.argsort(perm))
+    return _finish(arr, requires_grad, device)
+
+
 def _fill_out(out, arr, requires_grad, device):
     """Return arr as a new tensor, or store it into `out` (resized, cast to out's dtype)."""
     if out is not None:
@@ -1022,7 +1042,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "frombuffer", "zeros", "ones", "empty",
-           "empty_strided",
+           "empty_strided", "empty_permuted",
            "full", "zeros_like", "ones_like", "empty_like", "full_like", "arange", "linspace", "logspace", "eye",
            "tril_indices", "triu_indices", "meshgrid", "cartesian_prod", "rand", "randn",
            "rand_like", "randn_like", "randint", "randint_like", "randperm", "normal", "bernoulli", "poisson",

@@ -583,8 +583,22 @@ def _logaddexp(a, b):
         return sm.logaddexp_f32(a, b)
     if a.dtype.kind != "c":
         return np.logaddexp(a, b)
-    m = np.where(a.real >= b.real, a, b)
-    return m + np.log(np.exp(a - m) + np.exp(b - m))
+    return complex_logaddexp(a, b)
+
+
+def complex_logaddexp(x, y):
+    """log(exp(x) + exp(y)) for complex arrays as ATen's _log_add_exp_helper: the operand of larger real part
+    factored out, a NaN anywhere gives NaN, equal infinite real parts are special-cased."""
+    x, y = np.broadcast_arrays(np.asarray(x), np.asarray(y))
+    x_small = x.real < y.real
+    lo, hi = np.where(x_small, x, y), np.where(x_small, y, x)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        out = np.log1p(np.exp(lo - hi)) + hi
+        same_inf = ~np.isfinite(lo.real) & (lo.real == hi.real)
+        if same_inf.any():
+            out = np.where(same_inf, np.where(lo.real < 0, lo, np.log(np.exp(lo) + np.exp(hi))), out)
+    nan = np.isnan(x) | np.isnan(y)
+    return np.where(nan, np.array(builtins.complex(np.nan, np.nan), out.dtype), out) if nan.any() else out
 
 
 class Logaddexp(_Binary):
@@ -1469,6 +1483,16 @@ def _lerp(x, end, w):
     return np.asarray(np.where(small, x + w * diff, end - diff * (1 - w)), x.dtype)
 
 
+def _lerp_half(x, end, w):
+    """PyTorch's half lerp, computed in float: fma(w, end - x, x) where |w| < 1/2, else fma(w - 1, end - x, end), each
+    fma exact in float64 and rounded to float, then to half."""
+    x, end = x.astype(np.float32), end.astype(np.float32)
+    small = np.abs(w) < 0.5
+    coeff = np.where(small, w, w - np.float32(1)).astype(np.float64)
+    base = np.where(small, x, end).astype(np.float64)
+    return (base + coeff * (end - x)).astype(np.float32).astype(np.float16)
+
+
 class Lerp(Function):
     """lerp(x, end, w) with PyTorch's two-sided formula (exact at both ends)."""
     _raw = True
@@ -1479,6 +1503,8 @@ class Lerp(Function):
         ctx.shapes = (x.shape, end.shape, np.shape(w))
         ctx.save_for_backward(x, end, w if isinstance(w, np.ndarray) else None)
         ctx.weight = w
+        if x.dtype == np.float16:
+            return _lerp_half(x, end, _operand(w, np.float32))
         return _lerp(x, end, _operand(w, x.dtype))
 
     @staticmethod
@@ -1650,13 +1676,31 @@ def ldexp(input, other, *, out=None):
     return _out(as_node(mul(input, pow(2.0, other)), "LdexpBackward0"), out, "ldexp")
 
 
+class Frexp(Function):
+    """frexp as one node: the mantissa's gradient is g / exponent.exp2() (2 ** exponent in float32, as PyTorch's
+    formula computes it); the integer exponent has none."""
+
+    _raw = True
+    _node_name = "FrexpBackward0"
+
+    @staticmethod
+    def forward(ctx, x):
+        m, e = np.frexp(x)
+        e = e.astype(np.int32)
+        ctx.exp2 = np.exp2(e, dtype=np.float32)
+        return m, e
+
+    @staticmethod
+    def backward(ctx, gm, ge):
+        return div(gm, Tensor._make(ctx.exp2)).to(gm.dtype)
+
+
 def frexp(input, *, out=None):
     """(mantissa, exponent) with input = mantissa * 2 ** exponent, |mantissa| in [0.5, 1); exponent as int32."""
     _check_tensor(input, "frexp")
     if input._data.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    m, e = np.frexp(input._data)
-    res = return_types.frexp(Tensor._make(m), Tensor._make(e.astype(np.int32)))
+    res = return_types.frexp(*Frexp.apply(input))
     if out is not None:
         for dst, src in zip(out, res):
             _out(src, dst, "frexp")
@@ -1676,12 +1720,20 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2, in PyTorch's order ((value * tensor1) * tensor2, then the sum)."""
     _check_tensor(input, "addcmul")
     _broadcast_check(input, tensor1, tensor2)
+    if _half_opmath(input, tensor1, tensor2):   # fma(float(value) * t1, t2, self) in float, rounded once
+        res = add(input.double(), mul(mul(tensor1.float(), value).double(), tensor2.double())).float().half()
+        return _out(as_node(res, "AddcmulBackward0"), out, "addcmul")
     prod = mul(tensor1 if value == 1 else mul(tensor1, value), tensor2)
     return _out(as_node(add(input, prod), "AddcmulBackward0"), out, "addcmul")
 
 
+def _half_opmath(input, *tensors):
+    """Whether a fused op computes in float16, which PyTorch's CPU kernels do in float32, rounding once."""
+    return input._data.dtype == np.float16 and _dtype.result_type(input, *tensors) is _dtype.float16
+
+
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
-    """input + value * (tensor1 / tensor2); PyTorch refuses integer tensor1 and tensor2."""
+    """input + (value * tensor1) / tensor2, in PyTorch's order; PyTorch refuses integer tensor1 and tensor2."""
     _check_tensor(input, "addcdiv")
     if all(isinstance(t, Tensor) and t._data.dtype.kind in "biu" for t in (tensor1, tensor2)):
         raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
@@ -1691,8 +1743,11 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
     _broadcast_check(input, tensor1, tensor2)
-    quot = div(tensor1, tensor2)
-    return _out(as_node(add(input, quot if value == 1 else mul(quot, value)), "AddcdivBackward0"), out, "addcdiv")
+    if _half_opmath(input, tensor1, tensor2):
+        res = add(input.float(), div(mul(tensor1.float(), value), tensor2.float())).half()
+        return _out(as_node(res, "AddcdivBackward0"), out, "addcdiv")
+    quot = div(tensor1 if value == 1 else mul(tensor1, value), tensor2)
+    return _out(as_node(add(input, quot), "AddcdivBackward0"), out, "addcdiv")
 
 
 def _short_name(d):

@@ -570,9 +570,12 @@ def _check_index_dtype(index, name):
 
 
 def _check_gather(input, dim, index):
-    """Validate gather's arguments (dtype, rank, sizes) and return the wrapped dim."""
-    _check_index_dtype(index, "gather")
+    """Validate gather's arguments (dtype, rank, sizes) and return the wrapped dim; an empty index, of any dtype
+    and shape, is not checked (as in PyTorch)."""
     x, idx = input._data, index._data
+    if not idx.size:
+        return wrap_dim(dim, x.ndim)
+    _check_index_dtype(index, "gather")
     if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     d = wrap_dim(dim, x.ndim)
@@ -584,9 +587,13 @@ def _check_gather(input, dim, index):
 
 
 def _check_scatter(input, dim, index, src, name="scatter"):
-    """Validate scatter-like arguments (dtype, rank, sizes against self and src); return the wrapped dim."""
-    _check_index_dtype(index, name)
+    """Validate scatter-like arguments (dtype, rank, sizes against self and src); return the wrapped dim. Only the
+    dtypes of self and src are checked for an empty index, as in PyTorch."""
     x, idx = input._data, index._data
+    if not idx.size:
+        _check_src_dtype(x, src, name)
+        return wrap_dim(dim, x.ndim)
+    _check_index_dtype(index, name)
     if idx.ndim != x.ndim and not (idx.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
     d = wrap_dim(dim, x.ndim)
@@ -598,9 +605,13 @@ def _check_scatter(input, dim, index, src, name="scatter"):
     if bad_self or bad_src:
         msg = f"Expected index {list(idx.shape)} to be no larger than self {list(x.shape)} apart from dimension {d}"
         raise RuntimeError(msg + (f" and to be no larger size than src {list(s)}" if s is not None else ""))
+    _check_src_dtype(x, src, name)
+    return d
+
+
+def _check_src_dtype(x, src, name):
     if isinstance(src, Tensor) and src._data.dtype != x.dtype:
         raise RuntimeError(f"{name}(): Expected self.dtype to be equal to src.dtype")
-    return d
 
 
 class Gather(Function):
@@ -659,6 +670,9 @@ def scatter_grad_along(g, idx, shape, dim):
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     d = _check_gather(input, dim, index)
+    if not index._data.size:
+        empty = np.zeros(index._data.shape, np.int64)
+        return Gather.apply(input, d, empty, empty)
     return Gather.apply(input, d, index._data.astype(np.int64, copy=False))
 
 
@@ -666,6 +680,8 @@ def _pad_grad(g, shape):
     """g placed at the start of zeros(shape) (differentiably): the gradient of a src larger than its index."""
     if tuple(g._data.shape) == tuple(shape):
         return g
+    if not g._data.size:
+        return g.new_zeros(tuple(shape))
     key = tuple(slice(0, s) for s in g._data.shape)
     return IndexPutZeros.apply(g, tuple(shape), key, False)
 
@@ -728,11 +744,19 @@ def _scatter(input, dim, index, src, value, reduce, name="scatter"):
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     d = _check_scatter(input, dim, index, src, name)
+    if not index._data.size:
+        return _scatter_nothing(_scatter_node(name, src), input, src, d)
     if name == "scatter" and reduce is not None and isinstance(src, Tensor):
         warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
                       "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
                       UserWarning, stacklevel=3)
     return _scatter_node(name, src).apply(input, src, d, index._data.astype(np.int64, copy=False), reduce)
+
+
+def _scatter_nothing(node, input, src, d):
+    """A scatter through an empty index (of any shape): input unchanged, src given a zero gradient."""
+    empty = np.zeros((0,) * max(input._data.ndim, 1), np.int64)
+    return overload(Scatter, node._node_name).apply(input, src, d, empty, None)
 
 
 def _scatter_node(name, src):
@@ -841,6 +865,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     d = _check_scatter(input, dim, index, src, "scatter_reduce")
+    if not index._data.size:
+        return _scatter_nothing(ScatterReduce, input, src, d)
     return ScatterReduce.apply(input, src, d, index._data.astype(np.int64, copy=False), reduce, include_self)
 
 
@@ -864,7 +890,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     shape = [1] * source._data.ndim
     if shape:
         shape[d] = idx.size
-    full = np.ascontiguousarray(np.broadcast_to(idx.reshape(shape), source._data.shape))
+    full = np.broadcast_to(idx.reshape(shape), source._data.shape).copy()   # (ascontiguousarray makes 0-d 1-d)
     return overload(ScatterReduce, "IndexReduceBackward0").apply(input, source, d, full, reduce, include_self)
 
 
@@ -1015,6 +1041,9 @@ def index_add(input, dim, index, source, *, alpha=1):
         raise RuntimeError(f"index_add_(): self ({_tname(input._data)}) and source ({_tname(source._data)}) must "
                            "have the same scalar type")
     _check_range(idx, input._data.shape[d] if input._data.ndim else 1, d)
+    if input._data.dtype.kind in "biu":
+        from .creation import _cast_scalar
+        alpha = _cast_scalar(alpha, input._data.dtype)[()]     # C conversion: -1 is 255 in uint8, 1.5 is 1
     return IndexAdd.apply(input, d, idx, source, alpha)
 
 
@@ -1047,8 +1076,9 @@ class IndexFill(Function):
         gv = None
         if ctx.needs_input_grad[3]:
             gshape = g._data.shape
-            sel = IndexSelect.apply(g, dim, ctx.idx, gshape[:dim] + (ctx.idx.size,) + gshape[dim + 1:])
-            gv = sel.reshape(vshape) if copy_src else sel.sum()
+            idx = ctx.idx if copy_src else np.unique(_wrap_negative(ctx.idx, gshape[dim] if gshape else 1))
+            sel = IndexSelect.apply(g, dim, idx, gshape[:dim] + (idx.size,) + gshape[dim + 1:])
+            gv = sel.reshape(vshape) if copy_src else sel.sum()   # a position filled twice takes value once
         return g * Tensor._make(mask), None, None, gv, None
 
 
@@ -1305,20 +1335,25 @@ def take(input, index):
 
 
 def take_along_dim(input, indices, dim=None):
-    if indices._data.dtype != np.int64:
-        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_tname(indices._data)}")
+    """gather along dim after broadcasting input and indices against each other; with a dim, indices wrap modulo the
+    dim's size as in PyTorch (so -1 is the last element)."""
     if dim is None:
         return gather(input.reshape(-1), 0, indices.reshape(-1))
     if input._data.ndim != indices._data.ndim:
         raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same number of dimensions, "
                            f"but got {input._data.ndim} dimensions for input, and {indices._data.ndim} dimensions for "
                            "indices")
+    if indices._data.dtype != np.int64:
+        raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got {_tname(indices._data)}")
     from .shape import broadcast_pair
     d = wrap_dim(dim, input._data.ndim)
+    size = input._data.shape[d]
+    if size and not _in_range(indices._data, size):
+        indices = Tensor._make(np.remainder(indices._data, size))
     shape = list(broadcast_pair(tuple(s if i != d else 1 for i, s in enumerate(input._data.shape)),
                                 tuple(s if i != d else 1 for i, s in enumerate(indices._data.shape))))
     ishape, jshape = list(shape), list(shape)
-    ishape[d], jshape[d] = input._data.shape[d], indices._data.shape[d]
+    ishape[d], jshape[d] = size, indices._data.shape[d]
     return gather(input.expand(ishape), d, indices.expand(jshape))
 
 

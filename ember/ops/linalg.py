@@ -16,7 +16,7 @@ from .. import _dtype
 from ..autograd.function import Function, _wrap, record_result, as_node, overload
 from ..autograd.grad_mode import STATE
 from ._util import sum_to, wrap_dim, holomorphic_grads
-from .creation import eye
+from .creation import eye, _cast_scalar
 from .shape import cat
 
 _new = object.__new__
@@ -357,36 +357,144 @@ def inner(input, other, *, out=None):
 
 
 # ---- fused add-multiply: beta * input + alpha * product ------------------------------------------------------
+_HALF = np.dtype(np.float16)
+
+
+def _scale(g, s):
+    """g times conj(s): the gradient of s * x (no multiply for s == 1)."""
+    if _is_one(s):
+        return g
+    return g * (s.conjugate() if isinstance(s, complex) else s)
+
+
 class _AddProduct(Function):
-    """beta * input + alpha * prod, with input already expanded to prod's shape (beta=0 ignores input)."""
+    """beta * input + alpha * (m1 · m2) as one node, as PyTorch's fused kernels: beta = 0 ignores input (NaN
+    included), half computes the product in float32 and rounds once. Subclasses give the product (`_multiply`, on
+    arrays) and its factors' gradients (`_factor_grads`, on Tensors, for real upstream gradients)."""
 
     _raw = True
 
     @staticmethod
-    def forward(ctx, inp, prod, beta, alpha):
+    def forward(ctx, inp, m1, m2, beta, alpha):
         ctx.scale = (beta, alpha)
-        r = prod if alpha == 1 else prod * alpha
+        ctx.input_shape = inp.shape
+        ctx.save_for_backward(m1, m2)
+        return ctx._compute(inp, m1, m2, beta, alpha)
+
+    @classmethod
+    def _compute(cls, inp, m1, m2, beta, alpha):
+        d = m1.dtype
+        if d == _HALF:
+            if m1.shape[-1] == 0 and beta != 0:  # no product to add: the kernel scales input in half arithmetic
+                return np.broadcast_to(inp * np.float16(beta), cls._multiply(m1, m2).shape).copy()
+            alpha, beta = np.float32(alpha), np.float32(beta)
+            m1, m2, inp = m1.astype(np.float32), m2.astype(np.float32), inp.astype(np.float32)
+        p = cls._multiply(m1, m2)
+        r = p if _is_one(alpha) else p * alpha
         if beta != 0:
-            r = r + (inp if beta == 1 else inp * beta)
-        return np.asarray(r).astype(prod.dtype, copy=r is prod)
+            r = r + (inp if _is_one(beta) else inp * beta)
+        return np.asarray(r).astype(d, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         beta, alpha = ctx.scale
-        gi = (g if beta == 1 else g * beta) if ctx.needs_input_grad[0] else None
-        gp = (g if alpha == 1 else g * alpha) if ctx.needs_input_grad[1] else None
-        return gi, gp, None, None
+        need = ctx.needs_input_grad
+        m1, m2 = ctx.saved_tensors
+        gi = sum_to(_scale(g, beta), ctx.input_shape) if need[0] else None
+        grads = holomorphic_grads(ctx._factor_grads, _scale(g, alpha), m1, m2, need[1:3]) \
+            if need[1] or need[2] else (None, None)
+        return (gi,) + tuple(grads) + (None, None)
+
+    @staticmethod
+    def _factor_grads(g, m1, m2, need):
+        return _matmul_grads(g, m1, m2, need)
+
+    @staticmethod
+    def _multiply(m1, m2):
+        return np.matmul(m1, m2)
 
 
-_COMBINE = {}
+class Addmm(_AddProduct):
+    """addmm: input + mat1 @ mat2 (2-D)."""
+
+    _node_name = "AddmmBackward0"
 
 
-def _combine(name, input, prod, beta, alpha, out):
-    """beta * input + alpha * prod under the node name `name` (e.g. 'Addmm'), input broadcast to prod."""
-    cls = _COMBINE.get(name)
-    if cls is None:
-        cls = _COMBINE[name] = type(name, (_AddProduct,), {"_node_name": name + "Backward0"})
-    return _finish(cls.apply(input.expand(prod.shape), prod, beta, alpha), out)
+class Baddbmm(_AddProduct):
+    """baddbmm: a batch of addmm."""
+
+    _node_name = "BaddbmmBackward0"
+
+
+class Addmv(_AddProduct):
+    """addmv: input + mat @ vec. The half kernel rounds the scaled input, and the scalars, to half first."""
+
+    _node_name = "AddmvBackward0"
+
+    @classmethod
+    def _compute(cls, inp, m1, m2, beta, alpha):
+        if m1.dtype != _HALF or m1.shape[-1] == 0:
+            return super()._compute(inp, m1, m2, beta, alpha)
+        p = np.float32(np.float16(alpha)) * np.matmul(m1.astype(np.float32), m2.astype(np.float32))
+        if m1.shape[-1] == 1:  # one column: a scaled copy (axpy) rounded before the add
+            p = p.astype(np.float16)
+        r = p if beta == 0 else p + inp * np.float16(beta)
+        return np.asarray(np.broadcast_to(r, p.shape)).astype(np.float16)
+
+
+class Addbmm(_AddProduct):
+    """addbmm: input + the sum over the batch of batch1[i] @ batch2[i]. Half runs one rounded addmm per batch
+    entry, as PyTorch's kernel does."""
+
+    _node_name = "AddbmmBackward0"
+
+    @classmethod
+    def _compute(cls, inp, m1, m2, beta, alpha):
+        if m1.dtype != _HALF or m1.shape[0] == 0:
+            return super()._compute(inp, m1, m2, beta, alpha)
+        r = np.broadcast_to(inp, (m1.shape[1], m2.shape[2]))
+        for i in range(m1.shape[0]):
+            r = Addmm._compute(r, m1[i], m2[i], beta if i == 0 else 1, alpha)
+        return r
+
+    @staticmethod
+    def _multiply(m1, m2):
+        b, n, k = m1.shape
+        return np.matmul(m1.transpose(1, 0, 2).reshape(n, b * k), m2.reshape(b * k, m2.shape[2]))
+
+    @staticmethod
+    def _factor_grads(g, m1, m2, need):
+        return _matmul_grads(g.expand(m1.shape[0], *g.shape), m1, m2, need)
+
+
+class Addr(_AddProduct):
+    """addr: input + outer(vec1, vec2), computed elementwise in the result dtype as PyTorch's kernel does
+    (alpha * vec1 * vec2 + beta * input, each operation rounded; logical and/or for bool)."""
+
+    _node_name = "AddrBackward0"
+
+    @classmethod
+    def _compute(cls, inp, m1, m2, beta, alpha):
+        d = m1.dtype
+        if d == np.bool_:
+            r = np.logical_and.outer(m1, m2) & bool(alpha)
+            return r | (inp & bool(beta)) if beta else r
+        r = np.multiply.outer(m1 * np.asarray(alpha, d), m2)
+        return r + inp * np.asarray(beta, d) if beta != 0 else r
+
+    @staticmethod
+    def _factor_grads(g, m1, m2, need):
+        return (mv(g, m2) if need[0] else None, mv(g.transpose(0, 1), m1) if need[1] else None)
+
+
+def _kernel_scalars(d, beta, alpha):
+    """beta and alpha as the kernels read them for result dtype d: an integer type truncates them (checking for
+    overflow, as PyTorch converts Scalars); a real type refuses a complex one."""
+    if d.kind in "iu":
+        return tuple(int(_cast_scalar(v, d)) for v in (beta, alpha))
+    if d.kind == "f" and (isinstance(beta, complex) or isinstance(alpha, complex)):
+        raise RuntimeError(f"value cannot be converted to type {_lower(d)} without overflow")
+    return beta, alpha
 
 
 def _check_scalars(d, beta, alpha):
@@ -408,29 +516,14 @@ def _check_self_dtypes(ts, t1, t2):
         raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_cap(t1)} and {_cap(t2)}")
 
 
-class Addmm(Function):
-    """input + mat1 @ mat2 as one node (addmm with beta = alpha = 1), input broadcast to the product."""
-
-    _raw = True
-    _node_name = "AddmmBackward0"
-
-    @staticmethod
-    def forward(ctx, inp, m1, m2):
-        out = np.matmul(m1, m2)
-        out += inp
-        ctx.input_shape = inp.shape
-        ctx.save_for_backward(m1, m2)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        m1, m2 = ctx.saved_tensors
-        need = ctx.needs_input_grad
-        return (sum_to(g, ctx.input_shape) if need[0] else None,) + _matmul_grads(g, m1, m2, need[1:])
-
-
 def _is_one(v):
     return (type(v) is int or type(v) is float) and v == 1
+
+
+def _add_product(cls, input, m1, m2, beta, alpha, out):
+    """cls's beta * input + alpha * product, input broadcast to the product's shape."""
+    beta, alpha = _kernel_scalars(m1._data.dtype, beta, alpha)
+    return _finish(cls.apply(input, m1, m2, beta, alpha), out)
 
 
 def _fast_addmm(input, mat1, mat2):
@@ -440,7 +533,7 @@ def _fast_addmm(input, mat1, mat2):
         return None
     x, a, b = input._data, mat1._data, mat2._data
     if a.ndim != 2 or b.ndim != 2 or x.ndim > 2 or a.shape[1] != b.shape[0] or a.dtype.kind != "f" or \
-            not (x.dtype is a.dtype is b.dtype):
+            a.dtype == _HALF or not (x.dtype is a.dtype is b.dtype):
         return None
     out = np.matmul(a, b)
     try:
@@ -448,8 +541,9 @@ def _fast_addmm(input, mat1, mat2):
     except ValueError:
         return None
     if (input._rg or mat1._rg or mat2._rg) and STATE.enabled:
-        t = record_result(Addmm, (input, mat1, mat2), out, (mat1, mat2), 3)
+        t = record_result(Addmm, (input, mat1, mat2), out, (mat1, mat2), 5)
         t._grad_fn.input_shape = x.shape
+        t._grad_fn.scale = (1, 1)
         return t
     return _wrap(out)
 
@@ -466,7 +560,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     s1, s2 = mat1._data.shape, mat2._data.shape
     _check_mm(s1, s2, mat1._data.dtype, mat2._data.dtype)
     input.expand(s1[0], s2[1])
-    return _combine("Addmm", input, _product(mat1, mat2, "MmBackward0"), beta, alpha, out)
+    return _add_product(Addmm, input, mat1, mat2, beta, alpha, out)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
@@ -476,7 +570,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
                            f"{vec._data.ndim}")
     n_in = input._data.shape[0] if input._data.ndim else 1
     _check_mv(mat._data.shape, vec._data.shape, mat._data.dtype, vec._data.dtype, input._data.dtype, n_in)
-    return _combine("Addmv", input, _product(mat, vec, "MvBackward0"), beta, alpha, out)
+    return _add_product(Addmv, input, mat, vec, beta, alpha, out)
 
 
 def _batch_out_shape(batch1, batch2, lead):
@@ -504,8 +598,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
     _check_self_dtypes(input._data.dtype, batch1._data.dtype, batch2._data.dtype)
     _no_bool(batch1._data.dtype, "addbmm")
-    prod = _product(batch1.permute(1, 0, 2).reshape(n, b * k), batch2.reshape(b * k, p), "MmBackward0")
-    return _combine("Addbmm", input, prod, beta, alpha, out)
+    return _add_product(Addbmm, input, batch1, batch2, beta, alpha, out)
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
@@ -517,7 +610,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"Input dtypes must be the same, got: input {_lower(ts)}, batch1: {_lower(t1)}, "
                            f"batch2: {_lower(t2)}")
     _check_bmm(batch1._data.shape, batch2._data.shape, t1, t2)
-    return _combine("Baddbmm", input, _product(batch1, batch2, "BmmBackward0"), beta, alpha, out)
+    return _add_product(Baddbmm, input, batch1, batch2, beta, alpha, out)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
@@ -527,8 +620,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {x._data.ndim}-D")
     d = _dtype.result_type(input, vec1, vec2)
     _check_scalars(d.np, beta, alpha)
-    prod = outer(vec1.to(d), vec2.to(d))
-    return _combine("Addr", input.to(d), prod, beta, alpha, out)
+    input.to(d).expand(vec1._data.shape[0], vec2._data.shape[0])
+    return _add_product(Addr, input.to(d), vec1.to(d), vec2.to(d), beta, alpha, out)
 
 
 # ---- tensordot, kron, cross ---------------------------------------------------------------------------------
@@ -566,10 +659,10 @@ def tensordot(a, b, dims=2, out=None):
             if s1 != 1 and s2 != 1:
                 raise RuntimeError(f"contracted dimensions need to match, but first has size {s1} in dim {ra} and "
                                    f"second has size {s2} in dim {rb}")
-            if s1 == 1:
-                b = b.sum(y, keepdim=True)
+            if s1 == 1:  # a broadcast dim is summed away first, in the operands' own dtype
+                b = b.sum(y, keepdim=True, dtype=b.dtype)
             else:
-                a = a.sum(x, keepdim=True)
+                a = a.sum(x, keepdim=True, dtype=a.dtype)
     fa = [d for d in range(a.dim()) if d not in wa]
     fb = [d for d in range(b.dim()) if d not in wb]
     k = math.prod(a.shape[d] for d in wa)
@@ -824,15 +917,47 @@ def einsum(*args):
         if t._data.dtype != dt:
             raise RuntimeError(f"expected scalar type {_cap(dt)} but found {_cap(t._data.dtype)}")
     summed = set("".join(ins)) - set(out)
-    if len(operands) > 1 and summed:
-        _no_bool(dt, "bmm")
-    if len(operands) == 1 and summed and dt.kind in "iub":
-        operands = (operands[0].to(_dtype.int64),)
+    if dt.kind in "iub" and summed:
+        wide = _einsum_integer_dtype(ins, out, [t._data.shape for t in operands], dt)
+        if wide != dt:
+            operands = tuple(t.to(_dtype.from_numpy_dtype(wide)) for t in operands)
     ops = []
     for sub, t in zip(ins, operands):
         full = tuple(sizes[c] for c in sub)
         ops.append(t.expand(full) if full != t._data.shape else t)
     return as_node(Einsum.apply(",".join(ins) + "->" + out, *ops), _EINSUM_NODES[len(ops) > 1, bool(summed)])
+
+
+def _einsum_integer_dtype(ins, out, shapes, dt):
+    """The dtype PyTorch's einsum gives integer or bool operands of dtype dt: it contracts them pairwise from the left,
+    first summing away (sum promotes to int64) the labels only one side still has, then multiplying (promoting) or,
+    when labels are shared, taking a bmm (which needs one dtype, and no bool)."""
+    nonunit = [{c for c, n in zip(sub, s) if n != 1} for sub, s in zip(ins, shapes)]
+    if len(ins) == 1:
+        return np.dtype(np.int64)
+    contracted = set("".join(ins)) - set(out)
+    counts = {c: sum(c in labels for labels in nonunit) for c in contracted}
+    ops = [(labels, np.dtype(dt)) for labels in nonunit]
+    while len(ops) > 1:
+        (a, ta), (b, tb) = ops[0], ops[1]
+        pair, a_sum, b_sum = set(), set(), set()
+        for c in contracted:
+            if c in a and c in b:
+                counts[c] -= 1
+                if counts[c] == 1:
+                    pair.add(c)
+                    counts[c] = 0
+            elif counts[c] == 1 and (c in a or c in b):
+                (a_sum if c in a else b_sum).add(c)
+                counts[c] = 0
+        ta, tb = (np.dtype(np.int64) if s else t for s, t in ((a_sum, ta), (b_sum, tb)))
+        t = np.promote_types(ta, tb)
+        if pair:
+            _no_bool(ta, "bmm")
+            if ta != tb:
+                raise RuntimeError(f"expected scalar type {_cap(ta)} but found {_cap(tb)}")
+        ops[:2] = [(((a - a_sum) | (b - b_sum)) - pair, t)]
+    return ops[0][1]
 
 
 # The op PyTorch's einsum ends with, by (several operands, some label summed): a permute or a sum of one operand,
@@ -1196,8 +1321,9 @@ def _getrf(a):
 def _permutation(piv, m):
     """perm with (P^T A)[i] = A[perm[i]]: getrf's row swaps applied in order to 0..m-1."""
     batch = piv.shape[:-1]
-    perm = np.array(np.broadcast_to(np.arange(m), batch + (m,))).reshape(-1, m)
-    swaps = piv.reshape(-1, piv.shape[-1]).astype(np.int64) - 1
+    count = math.prod(batch)  # not -1: the batch may be empty, or the matrices 0 x 0
+    perm = np.array(np.broadcast_to(np.arange(m), batch + (m,))).reshape(count, m)
+    swaps = piv.reshape(count, piv.shape[-1]).astype(np.int64) - 1
     rows = np.arange(perm.shape[0])
     for i in range(swaps.shape[1]):
         p = swaps[:, i]
@@ -1723,27 +1849,54 @@ class Svd(Function):
         if Vh.shape[-2] != k:
             Vh, gVh = Vh[..., :k, :], (gVh[..., :k, :] if gVh is not None else None)
         if gU is None and gVh is None:
-            return matmul(U, gS.unsqueeze(-1) * Vh) if gS is not None else None, None
-        Ut = U.transpose(-1, -2)
-        S2 = S * S
-        E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + Tensor._make(np.eye(k, dtype=S._data.dtype))
-        gA = 0
-        if gU is not None:
-            UgU = matmul(Ut, gU)
-            gA = (UgU - UgU.transpose(-1, -2)) * S.unsqueeze(-2)
-        if gVh is not None:
-            VgV = matmul(Vh, gVh.transpose(-1, -2))
-            gA = gA + S.unsqueeze(-1) * (VgV - VgV.transpose(-1, -2))
-        gA = gA / E
-        if gS is not None:
-            gA = gA + gS.diag_embed()
-        if m > n and gU is not None:
-            gUS = gU / S.unsqueeze(-2)
-            return matmul(matmul(U, gA) + gUS - matmul(U, matmul(Ut, gUS)), Vh), None
-        if m < n and gVh is not None:
-            SgVh = gVh / S.unsqueeze(-1)
-            return matmul(U, matmul(gA, Vh) + SgVh - matmul(matmul(SgVh, Vh.transpose(-1, -2)), Vh)), None
-        return matmul(U, matmul(gA, Vh)), None
+            if gS is None:
+                return None, None
+            return (matmul(U, gS.unsqueeze(-1) * Vh) if m >= n else matmul(U * gS.unsqueeze(-2), Vh)), None
+        UhgU = _skew(matmul(_mH(U), gU)) if gU is not None else None
+        VhgV = _skew(matmul(Vh, _mH(gVh))) if gVh is not None else None
+        if U.is_complex():
+            _check_phase_invariant(UhgU, VhgV, S)
+        return _svd_input_grad(U, S, Vh, gU, gS, gVh, UhgU, VhgV, m, n), None
+
+
+def _skew(X):
+    return X - _mH(X)
+
+
+def _check_phase_invariant(UhgU, VhgV, S):
+    """Complex singular vectors are fixed only up to a phase each: a loss that sees the phases has no gradient."""
+    im_u = np.zeros(S.shape) if UhgU is None else np.diagonal(UhgU._data, 0, -2, -1).imag
+    im_v = np.zeros(S.shape) if VhgV is None else np.diagonal(VhgV._data, 0, -2, -1).imag
+    if not np.allclose(im_u, -im_v, rtol=1e-2, atol=1e-2):
+        raise RuntimeError("svd_backward: The singular vectors in the complex case are specified up to multiplication "
+                           "by e^{i phi}. The specified loss function depends on this phase term, making it "
+                           "ill-defined.")
+
+
+def _svd_input_grad(U, S, Vh, gU, gS, gVh, UhgU, VhgV, m, n):
+    """PyTorch's svd_backward: U [(skew(U^H gU) / E) S + S (skew(V^H gV) / E) + I o (gS + i Im diag(U^H gU) / S)] V^H,
+    plus the parts off the span of U (m > n) or of V (m < n)."""
+    S2 = S * S
+    E = S2.unsqueeze(-2) - S2.unsqueeze(-1) + Tensor._make(np.eye(S.shape[-1], dtype=S._data.dtype))
+    if UhgU is not None and VhgV is not None:
+        gA = (UhgU * S.unsqueeze(-2) + S.unsqueeze(-1) * VhgV) / E
+    elif UhgU is not None:
+        gA = (UhgU / E) * S.unsqueeze(-2)
+    else:
+        gA = S.unsqueeze(-1) * (VhgV / E)
+    if gS is not None:
+        gA = gA + gS.diag_embed()
+    if U.is_complex() and UhgU is not None:
+        gA = gA + (UhgU.diagonal(0, -2, -1) / (2 * S)).diag_embed()
+    if m > n and gU is not None:
+        gUSinv = gU / S.unsqueeze(-2)
+        gA = matmul(U, gA) + gUSinv - matmul(U, matmul(_mH(U), gUSinv))
+        return matmul(gA, Vh)
+    if m < n and gVh is not None:
+        SinvgVh = gVh / S.unsqueeze(-1)
+        gA = matmul(gA, Vh) + SinvgVh - matmul(matmul(SinvgVh, _mH(Vh)), Vh)
+        return matmul(U, gA)
+    return matmul(U, matmul(gA, Vh)) if m >= n else matmul(matmul(U, gA), Vh)
 
 
 def _svd(input, full_matrices, name="linalg.svd"):
@@ -1764,7 +1917,7 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     U, S, Vh = _svd(input, not some)
     if not compute_uv:
         U, Vh = U.detach() * 0, Vh.detach() * 0
-    return _named("svd", ("U", "S", "V"))(U, S, Vh.transpose(-1, -2))
+    return _named("svd", ("U", "S", "V"))(U, S, _mH(Vh))
 
 
 def _qr(A, mode):
@@ -1843,62 +1996,91 @@ def qr(input, some=True):
     return _named("qr", ("Q", "R"))(_qr(input, "reduced" if some else "complete"))
 
 
-def _rank_tol(s, A, atol, rtol):
-    """PyTorch's cut-off for 'nonzero' singular values: max(atol, rtol * largest)."""
-    atol = 0.0 if atol is None else atol
-    if rtol is None:
-        rtol = 0.0 if atol > 0 else np.finfo(A._data.dtype).eps * max(A.shape[-2:])
-    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
-    return np.maximum(atol, rtol * smax)
+def _tol_array(v):
+    return v._data if isinstance(v, Tensor) else np.asarray(v, np.float64)
 
 
-def pinv(input, *, atol=None, rtol=None, hermitian=False, out=None):
+def _tolerances(A, atol, rtol, name):
+    """PyTorch's get_atol_rtol as arrays: atol (default 0) and rtol (default eps * max(m, n), 0 where atol > 0)."""
+    for v, what in ((atol, "atol"), (rtol, "rtol")):
+        if isinstance(v, Tensor) and v._data.dtype.kind == "c":
+            raise RuntimeError(f"{name}: {what} tensor of complex type is not supported. Got {_cap(v._data.dtype)}")
+    atol = np.zeros((), np.float64) if atol is None else _tol_array(atol)
+    if rtol is not None:
+        return atol, _tol_array(rtol)
+    default = np.finfo(A._data.dtype).eps * max(A._data.shape[-2:])
+    return atol, np.where(atol > 0, 0.0, default)
+
+
+def _cutoff(atol, rtol, smax):
+    """max(atol, rtol * largest singular value), per matrix of the batch (a trailing unit dim)."""
+    return np.maximum(atol[..., None], rtol[..., None] * smax)
+
+
+def pinv(input, rcond=None, hermitian=False, *, atol=None, rtol=None, out=None):
     A = input
     _check_tensor(A, "pinv")
     if A._data.ndim < 2 or A._data.dtype.kind not in "fc":
         raise RuntimeError(f"linalg.pinv({_cap(A._data.dtype)}{{{list(A.shape)}}}): expected a tensor with 2 or "
                            "more dimensions of float, double, cfloat or cdouble types")
-    return _finish(Pinv.apply(A, _rank_cut(A, atol, rtol)), out)
-
-
-def _rank_cut(A, atol, rtol):
-    """pinv's cut-off as a function of the singular values (PyTorch's max(atol, rtol * largest))."""
-    return lambda s: _rank_tol(s, A, atol, rtol)
+    if rcond is not None:  # the positional (rcond, hermitian) overload: rtol = rcond, atol = 0
+        atol, rtol = 0.0, rcond
+    atol, rtol = _tolerances(A, atol, rtol, "torch.linalg.pinv")
+    return _finish(Pinv.apply(A, atol, rtol, bool(hermitian)), out)
 
 
 class Pinv(Function):
-    """Pseudo-inverse by SVD, singular values below the cut-off dropped; backward is PyTorch's pinv_backward."""
+    """Pseudo-inverse by SVD (by eigh of the lower triangle when hermitian), singular values (|eigenvalues|) at or
+    below max(atol, rtol * largest) dropped; backward is PyTorch's pinv_backward."""
 
     _raw = True
     _node_name = "LinalgPinvBackward0"
 
     @staticmethod
-    def forward(ctx, a, cut):
-        u, s, vh = np.linalg.svd(a, full_matrices=False)
-        keep = s > cut(s)
-        s_inv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(s.dtype)
-        out = np.asarray(np.matmul(np.swapaxes(vh, -1, -2).conj() * s_inv[..., None, :], np.swapaxes(u, -1, -2).conj()))
+    def forward(ctx, a, atol, rtol, hermitian):
+        if a.size == 0:
+            out = np.zeros(a.shape[:-2] + a.shape[-2:][::-1], a.dtype)
+        elif hermitian:
+            w, u = np.linalg.eigh(a)
+            keep = np.abs(w) > _cutoff(atol, rtol, np.abs(w).max(-1, keepdims=True))
+            w_inv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(a.dtype)
+            out = np.matmul(u * w_inv[..., None, :], np.swapaxes(u, -1, -2).conj())
+        else:
+            u, s, vh = np.linalg.svd(a, full_matrices=False)
+            keep = s > _cutoff(atol, rtol, s[..., :1])
+            s_inv = np.where(keep, 1 / np.where(keep, s, 1), 0).astype(a.dtype)
+            out = np.matmul(np.swapaxes(vh, -1, -2).conj() * s_inv[..., None, :], np.swapaxes(u, -1, -2).conj())
         ctx.save_for_backward(a, out)
-        return out
+        return np.asarray(out)
 
     @staticmethod
     def backward(ctx, g):
         a, out = ctx.saved_tensors
-        return _pinv_backward(g, out, a), None
+        return _pinv_backward(g, out, a), None, None, None
 
 
 def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None, out=None):
     _check_tensor(A, "matrix_rank")
     if A._data.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     if A._data.dtype.kind not in "fc":
         raise RuntimeError("This function doesn't handle types other than float and double")
-    s = np.linalg.svd(A._data, compute_uv=False)
-    rank = (s > _rank_tol(s, A, atol, rtol)).sum(-1).astype(np.int64)
+    if tol is not None:  # the positional (tol, hermitian) overload: an absolute tolerance
+        atol, rtol = tol, 0.0
+    atol, rtol = _tolerances(A, atol, rtol, "torch.linalg.matrix_rank")
+    if A._data.size == 0:  # no nonzero rows: rank 0
+        return _finish(Tensor._make(np.zeros(A._data.shape[:-2], np.int64)), out)
+    if hermitian:
+        s = np.abs(np.linalg.eigvalsh(A._data))
+        smax = s.max(-1, keepdims=True)
+    else:
+        s = np.linalg.svd(A._data, compute_uv=False)
+        smax = s[..., :1]
+    rank = (s > _cutoff(atol, rtol, smax)).sum(-1).astype(np.int64)
     return _finish(Tensor._make(np.asarray(rank)), out)
 
 
@@ -1912,9 +2094,9 @@ def matrix_power(input, n):
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")
     n = int(n)
-    if n == 0:
+    if n == 0:  # PyTorch copies an identity into a clone of A: A gets a zero gradient
         eye = np.broadcast_to(np.eye(A.shape[-1], dtype=A._data.dtype), A._data.shape)
-        return Tensor._make(np.array(eye))
+        return overload(_Constant, "CopyBackwards").apply(np.array(eye), A)
     if n < 0:
         A, n = inverse(A), -n
     result = None
@@ -2065,33 +2247,127 @@ def _eig(A, name):
 
 
 # ---- matrix exponential, Householder products ---------------------------------------------------------------
-# Padé [13/13] coefficients and the 1-norm bound below which it is accurate to unit roundoff (Higham, 2005).
-_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0, 129060195264000.0,
-           10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0)
-_THETA13 = 5.371920351148152
+# PyTorch's matrix_exp: optimized Taylor polynomials of degree 1, 2, 4, 8, 12, 18 (Bader, Blanes, Casas 2019), the
+# degree picked per matrix by its 1-norm, with scaling and squaring past the last bound. The bounds per precision:
+_MEXP_THETAS = {
+    np.dtype(np.float32): (1.192092800768788e-07, 5.978858893805233e-04, 5.116619363445086e-02,
+                           5.800524627688768e-01, 1.461661507209034e+00, 3.010066362817634e+00),
+    np.dtype(np.float64): (2.220446049250313e-16, 2.580956802971767e-08, 3.397168839976962e-04,
+                           4.991228871115323e-02, 2.996158913811580e-01, 1.090863719290036e+00),
+}
+_T12 = ((9.0198e-16, 0.46932117595418237389, -0.20099424927047284052, -0.04623946134063071740),
+        (5.31597895759871264183, 1.19926790417132231573, 0.01179296240992997031, 0.01108844528519167989),
+        (0.18188869982170434744, 0.05502798439925399070, 0.09351590770535414968, 0.00610700528898058230),
+        (-2.0861320e-13, -0.13181061013830184015, -0.02027855540589259079, -0.00675951846863086359))
+_T18 = ((0., -1.00365581030144618291e-01, -8.02924648241156932449e-03, -8.92138498045729985177e-04, 0.),
+        (0., 3.97849749499645077844e-01, 1.36783778460411720168e+00, 4.98289622525382669416e-01,
+         -6.37898194594723280150e-04),
+        (-1.09676396052962061844e+01, 1.68015813878906206114e+00, 5.71779846478865511061e-02,
+         -6.98210122488052056106e-03, 3.34975017086070470649e-05),
+        (-9.04316832390810593223e-02, -6.76404519071381882256e-02, 6.75961301770459654925e-02,
+         2.95552570429315521194e-02, -1.39180257516060693404e-05),
+        (0., 0., -9.23364619367118555360e-02, -1.69364939002081722752e-02, -1.40086798182036094347e-05))
+
+
+def _powers(a, k):
+    """The first k of I, A, A^2, A^3, A^6 (the products the Taylor forms share)."""
+    out = [np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape), a]
+    if k > 2:
+        out.append(a @ a)
+    if k > 3:
+        out.append(a @ out[2])
+    if k > 4:
+        out.append(out[3] @ out[3])
+    return out[:k]
+
+
+def _lincomb(mats, coeffs):
+    """sum_j coeffs[j] * mats[j], coefficients in the matrices' real precision, accumulated in order."""
+    real = mats[0].real.dtype
+    out = None
+    for c, m in zip(coeffs, mats):
+        term = real.type(c) * m
+        out = term if out is None else out + term
+    return out
+
+
+def _taylor1(a):
+    i, a1 = _powers(a, 2)
+    return i + a1
+
+
+def _taylor2(a):
+    i, a1, a2 = _powers(a, 3)
+    return i + a1 + a2 / 2
+
+
+def _taylor4(a):
+    p = _powers(a, 3)
+    return _lincomb(p[:2] + [p[2], p[2] @ _lincomb(p, (1 / 2, 1 / 6, 1 / 24))], (1, 1, 0, 1))
+
+
+def _taylor8(a):
+    f = a.real.dtype.type
+    r177, x3 = float(f(0.1330413469565007072504e+2)), float(f(2 / 3))
+    x1, x2 = x3 * ((1 + r177) / 88), x3 * ((1 + r177) / 352)
+    x4, x5 = (-271 + 29 * r177) / (315 * x3), (-11 + 11 * r177) / (1260 * x3)
+    x6, x7, y2 = (-99 + 11 * r177) / (5040 * x3), (89 - r177) / (5040 * x3), (857 - 58 * r177) / 630
+    p = _powers(a, 3)
+    a4 = p[2] @ _lincomb(p[1:], (x1, x2))
+    a8 = _lincomb([p[2], a4], (x3, 1)) @ _lincomb(p + [a4], (x4, x5, x6, x7))
+    return _lincomb(p + [a4, a8], (1, 1, y2, 0, 1))
+
+
+def _taylor12(a):
+    b = [_lincomb(_powers(a, 4), row) for row in _T12]
+    b[2] = b[2] + b[3] @ b[3]
+    return b[0] + (b[1] + b[2]) @ b[2]
+
+
+def _taylor18(a):
+    b = [_lincomb(_powers(a, 5), row) for row in _T18]
+    b[3] = b[3] + b[0] @ b[4]
+    return b[1] + (b[2] + b[3]) @ b[3]
+
+
+def _taylor18_scaled(a, norm, theta):
+    """exp by the degree-18 form of A / 2^s, squared back s times (s per matrix)."""
+    real = a.real.dtype.type
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.ceil(np.log2(norm / real(theta)))
+    s = np.where(np.isfinite(s) & (s > 0), s, 0).astype(np.int64)  # a NaN or infinite A needs no scaling
+    r = _taylor18(a / np.exp2(s).astype(real)[:, None, None])
+    for k in range(int(s.max(initial=0))):
+        r = np.where((s > k)[:, None, None], r @ r, r)
+    return r
 
 
 def _expm(a):
-    """exp of a batch of square arrays: scale by 2^-s per matrix, Padé [13/13], square s times."""
+    """exp of a batch of square arrays, as PyTorch computes it: one matrix by the Taylor form its norm calls for, a
+    batch by the degree-18 one; half in float32, rounded once."""
     n = a.shape[-1]
-    if a.size == 0:
+    if n == 0:
         return a.copy()
-    norm1 = np.abs(a).sum(axis=-2).max(axis=-1).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.ceil(np.log2(norm1 / _THETA13))
-    s = np.where(np.isfinite(s) & (s > 0), s, 0).astype(np.int64)
-    a = a / np.exp2(s).astype(a.real.dtype)[..., None, None]
-    b = _PADE13
-    ident = np.eye(n, dtype=a.dtype)
-    a2 = a @ a
-    a4 = a2 @ a2
-    a6 = a4 @ a2
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * ident)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * ident
-    r = np.linalg.solve(v - u, v + u)
-    for k in range(int(s.max(initial=0))):
-        r = np.where((s > k)[..., None, None], r @ r, r)
-    return r.astype(a.dtype, copy=False)
+    if n == 1:
+        return np.exp(a)
+    if a.dtype == np.float16:
+        return _expm(a.astype(np.float32)).astype(np.float16)
+    thetas = _MEXP_THETAS[np.dtype(a.real.dtype)]
+    a3 = a.reshape(-1, n, n)
+    norm = np.abs(a3).sum(-2).max(-1)
+    if len(a3) > 1:  # a batch takes the degree-18 form throughout
+        return _taylor18_scaled(a3, norm, thetas[5]).reshape(a.shape)
+    res = np.empty_like(a3)
+    lower = -1
+    for theta, form in zip(thetas, (_taylor1, _taylor2, _taylor4, _taylor8, _taylor12)):
+        idx = np.nonzero((lower < norm) & (norm <= theta))[0]
+        if idx.size:
+            res[idx] = form(a3[idx])
+        lower = theta
+    idx = np.nonzero(~(norm < thetas[4]))[0]  # past the degree-12 bound (NaN norms too)
+    if idx.size:
+        res[idx] = _taylor18_scaled(a3[idx], norm[idx], thetas[5])
+    return res.reshape(a.shape)
 
 
 class MatrixExp(Function):
@@ -2124,9 +2400,28 @@ def matrix_exp(A):
     return MatrixExp.apply(A)
 
 
+class _Constant(Function):
+    """A value that does not depend on its inputs' entries (an identity), recorded as their op's node so that they
+    get the zero gradients PyTorch's node gives them."""
+
+    _raw = True
+
+    @staticmethod
+    def forward(ctx, value, *inputs):
+        ctx.metas = [(x.shape, x.dtype) for x in inputs]
+        return value
+
+    @staticmethod
+    def backward(ctx, g):
+        return (None,) + tuple(Tensor._make(np.zeros(s, d)) for s, d in ctx.metas)
+
+
 def householder_product(A, tau):
     """The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H, v_i the i-th column of unit-lower A."""
     m, n = A.shape[-2], A.shape[-1]
+    if tau.shape[-1] == 0:  # no reflectors: the identity, with zero gradients for A and tau
+        Q = np.array(np.broadcast_to(np.eye(m, n, dtype=A._data.dtype), A._data.shape))
+        return overload(_Constant, "LinalgHouseholderProductBackward0").apply(Q, A, tau)
     V = A.tril(-1) + eye(m, n, dtype=A.dtype)
     Q = eye(m, n, dtype=A.dtype).expand(*A.shape)
     for i in reversed(range(tau.shape[-1])):
@@ -2389,9 +2684,10 @@ def _sytrs(ld, piv, b, herm):
     """A^-1 B for A = P L D L^T P^T (L^H with herm) given sytrf's LD and pivots; batch dims broadcast."""
     shape = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
     n, m = b.shape[-2:]
-    L = np.broadcast_to(ld, shape + (n, n)).reshape(-1, n, n)
-    p = np.broadcast_to(piv, shape + (n,)).reshape(-1, n).astype(np.int64)
-    x = np.array(np.broadcast_to(b, shape + (n, m))).reshape(-1, n, m)
+    rows = math.prod(shape)  # not -1: the batch may be empty, or the matrices 0 x 0
+    L = np.broadcast_to(ld, shape + (n, n)).reshape(rows, n, n)
+    p = np.broadcast_to(piv, shape + (n,)).reshape(rows, n).astype(np.int64)
+    x = np.array(np.broadcast_to(b, shape + (n, m))).reshape(rows, n, m)
     start = _ldl_blocks(p)
     with np.errstate(all="ignore"):
         _sytrs_forward(L, p, x, start, herm)

@@ -13,6 +13,7 @@ from ..autograd.function import Function, overload, as_node
 from ._util import wrap_dim, sum_to
 from .shape import cat, stack, _slice
 from .indexing import _tname
+from .elementwise import complex as _complex, _short_name
 from .. import return_types
 
 
@@ -101,7 +102,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
                                f"dimensions of boundaries tensor and input value tensor must match, but we got "
                                f"boundaries tensor {list(seq.shape)} and input value tensor {list(v.shape)}")
-        r = _sorted_ranks(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]), side).reshape(v.shape)
+        rows = math.prod(seq.shape[:-1])
+        r = _sorted_ranks(seq.reshape(rows, seq.shape[-1]), v.reshape(rows, v.shape[-1]), side).reshape(v.shape)
     if v.dtype.kind in "fc":  # PyTorch's binary search moves past every element for a NaN value
         r = np.where(np.isnan(v), seq.shape[-1], r)
     return Tensor._make(np.asarray(r).astype(np.int32 if out_int32 else np.int64))
@@ -345,31 +347,86 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     return ((1.0 if dx is None else dx) / 2.0 * (left + right)).cumsum(d)
 
 
+def _check_cov_weights(w, name, kind, n):
+    """PyTorch's checks of cov's fweights (kind 'integral') or aweights ('floating point')."""
+    if w.dim() > 1:
+        raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got {name} with {w.dim()} "
+                           "dimensions")
+    if w._data.dtype.kind not in ("iu" if kind == "integral" else "f"):
+        raise RuntimeError(f"cov(): expected {name} to have {kind} dtype but got {name} with {_tname(w._data)} dtype")
+    if w.numel() != n:
+        raise RuntimeError(f"cov(): expected {name} to have the same numel as there are observations in the input but "
+                           f"got {w.numel()} != {n}")
+    if n and w._data.min() < 0:
+        raise RuntimeError(f"cov(): {name} cannot be negative")
+
+
+def _long(v):
+    return Tensor._make(np.array(v, np.int64))
+
+
+def _cov_norm_factor(n, correction, w, w_sum, fweights, aweights):
+    """The divisor of cov: the (weighted) count of observations less the correction, as PyTorch forms it."""
+    if w is None:
+        return _long(n - correction)
+    if correction == 0:
+        return w_sum
+    if aweights is None:
+        return w_sum - correction
+    if fweights is None and n == 1 and correction == 1:
+        return _long(0)
+    return w_sum - correction * (w * aweights).sum() / w_sum
+
+
 def cov(input, *, correction=1, fweights=None, aweights=None):
-    """Covariance of the variables in input's rows (a 1-D input is one variable) over its columns."""
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("ember's cov does not take fweights or aweights")
+    """Covariance of the variables in input's rows over its columns (a 1-D input is one variable), weighted by
+    integer frequencies and float observation weights: PyTorch's formula, so its dtypes and corner cases."""
     if input.dim() > 2:
-        raise ValueError(f"cov(): expected input to have two or fewer dimensions but got an input with "
-                         f"{input.dim()} dimensions")
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.dim()} dimensions")
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     obs = input if input.dim() == 2 else input.reshape(1, -1)
     n = obs.shape[1]
-    if n - correction <= 0:
+    w = None
+    if fweights is not None:
+        _check_cov_weights(fweights, "fweights", "integral", n)
+        w = fweights
+    if aweights is not None:
+        _check_cov_weights(aweights, "aweights", "floating point", n)
+        w = aweights if w is None else w * aweights
+    w_sum = _long(n) if w is None else w.sum()
+    if w is not None and not w_sum._data != 0:
+        raise RuntimeError("cov(): weights sum to zero, can't be normalized")
+    avg = (obs if w is None else obs * w).sum(1) / w_sum
+    factor = _cov_norm_factor(n, correction, w, w_sum, fweights, aweights)
+    if factor._data <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
                       "observations.", UserWarning, stacklevel=2)
-    centred = obs - obs.mean(1, keepdim=True)
-    return (centred.mm(centred.t()) / max(n - correction, 0)).squeeze()
+        factor = factor * 0
+    if n == 1 and (fweights is None) != (aweights is None):  # PyTorch zeroes the one centred observation outright
+        centred = obs * 0 if obs._data.dtype.kind in "fc" else Tensor._make(np.zeros(obs.shape, np.float32))
+    else:
+        centred = obs - avg.unsqueeze(1)
+    return (centred.mm((centred if w is None else centred * w).t().conj()) / factor).squeeze()
 
 
 def corrcoef(input):
-    """Pearson correlation coefficients of the variables in input's rows, clamped to [-1, 1]."""
+    """Pearson correlation coefficients of the variables in input's rows; real and imaginary parts clipped to
+    [-1, 1] as PyTorch (and NumPy) do."""
+    if input.dim() > 2:
+        raise RuntimeError(f"corrcoef(): expected input to have two or fewer dimensions but got an input with "
+                           f"{input.dim()} dimensions")
     c = cov(input)
     if c.dim() == 0:
         return c / c
-    stddev = c.diagonal().sqrt()
+    d = c.diagonal()
+    stddev = (d.real if d.is_complex() else d).sqrt()
     c = c / stddev.view(-1, 1)
     c = c / stddev.view(1, -1)
-    return c.clamp(-1, 1)
+    if c.is_complex():
+        return _complex(c.real.clip(-1, 1), c.imag.clip(-1, 1))
+    return c.clip(-1, 1)
 
 
 def vander(x, N=None, increasing=False):
@@ -410,6 +467,104 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     hist, out_edges = np.histogram(x.reshape(-1), edges, range=range, weights=None if w is None else w.reshape(-1),
                                    density=density)
     return return_types.histogram(Tensor._make(hist.astype(x.dtype)), Tensor._make(out_edges.astype(x.dtype)))
+
+
+def _outer_bin_edges(points, rng):
+    """Per dim, the (leftmost, rightmost) edges: from `range`, else the points' min and max (0 and 1 for no points);
+    a zero-width range widens by 1/2 each side, as NumPy does (ATen's select_outer_bin_edges)."""
+    n = points.shape[1]
+    if rng is not None:
+        rng = [float(v) for v in rng]
+        if len(rng) != 2 * n:
+            raise RuntimeError(f"torch.histogramdd: for a {n}-dimensional histogram range should have {2 * n} "
+                               f"elements, but got {len(rng)}")
+        lo, hi = rng[0::2], rng[1::2]
+    elif points.shape[0]:
+        lo, hi = np.min(points, axis=0).tolist(), np.max(points, axis=0).tolist()   # NaN propagates, as in aminmax
+    else:
+        lo, hi = [0.0] * n, [1.0] * n
+    for d in range(n):
+        if not (math.isfinite(lo[d]) and math.isfinite(hi[d])):
+            raise RuntimeError(f"torch.histogramdd: dimension {d}'s range [{lo[d]:g}, {hi[d]:g}] is not finite")
+        if lo[d] > hi[d]:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min {lo[d]:g} max {hi[d]:g} "
+                               f"for dimension {d}")
+        if lo[d] == hi[d]:
+            lo[d], hi[d] = lo[d] - 0.5, hi[d] + 0.5
+    return lo, hi
+
+
+def _histogramdd_edges(input, points, bins, rng):
+    """The bin edges per dim: the given 1-D tensors, or bins[d] + 1 points of linspace over the outer edges."""
+    from .creation import linspace
+    n = points.shape[1]
+    if isinstance(bins, (list, tuple)) and bins and all(isinstance(b, Tensor) for b in bins):
+        return [b.clone() for b in bins]
+    counts = [int(bins)] * n if not isinstance(bins, (list, tuple)) else [int(b) for b in bins]
+    lo, hi = _outer_bin_edges(points, rng)
+    if len(counts) != n:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost dimension of the input.")
+    return [linspace(lo[d], hi[d], builtins.max(counts[d] + 1, 0), dtype=input.dtype) for d in range(n)]
+
+
+def _histogramdd_checks(input, edges, weight):
+    """ATen's histogramdd_check_inputs, in its order and words."""
+    n, dt = input.shape[-1], input._data.dtype
+    if len(edges) != n:
+        raise RuntimeError(f"torch.histogramdd: expected {n} sequences of bin edges for a {n}-dimensional histogram "
+                           f"but got {len(edges)}")
+    for d, e in enumerate(edges):
+        if e._data.dtype != dt:
+            raise RuntimeError(f"torch.histogramdd: input tensor and bins tensors should have the same dtype, but got "
+                               f"input with dtype {_short_name(input.dtype)} and bins for dimension {d} with dtype "
+                               f"{_short_name(e.dtype)}")
+        if e.dim() != 1:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have one dimension, but got {e.dim()} "
+                               f"dimensions in the bins tensor for dimension {d}")
+        if e.numel() == 0:
+            raise RuntimeError(f"torch.histogramdd: bins tensor should have at least 1 element, but got 0 elements in "
+                               f"the bins tensor for dimension {d}")
+    if weight is not None:
+        if weight._data.dtype != dt:
+            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided, input tensor and weight tensor "
+                               f"should have the same dtype, but got input({_short_name(input.dtype)}), and "
+                               f"weight({_short_name(weight.dtype)})")
+        if tuple(input.shape[:-1]) != (tuple(weight.shape) or (1,)):
+            raise RuntimeError(f"torch.histogramdd: if weight tensor is provided it should have the same shape as the "
+                               f"input tensor excluding its innermost dimension, but got input with shape "
+                               f"{list(input.shape)} and weight with shape {list(weight.shape)}")
+    for d, e in enumerate(edges):
+        if e.numel() < 2:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {e.numel() - 1} for dimension {d}")
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False, out=None):
+    """(hist, bin_edges) of the points along input's last dim: each coordinate falls in the bin whose left edge is
+    the last one <= it (the last bin also takes its right edge); points outside any bin are dropped."""
+    x = input._data
+    if x.dtype.kind != "f" or x.dtype == np.float16:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{_tname(x)}'")
+    if x.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    points = x.reshape(-1, x.shape[-1])
+    edges = _histogramdd_edges(input, points, bins, range)
+    _histogramdd_checks(input, edges, weight)
+    shape = tuple(e.numel() - 1 for e in edges)
+    inside = np.ones(points.shape[0], bool)
+    flat = np.zeros(points.shape[0], np.int64)
+    for d, e in enumerate(edges):
+        ed, col = e._data, points[:, d]
+        inside &= (col >= ed[0]) & (col <= ed[-1])
+        pos = np.minimum(np.searchsorted(ed, col, side="right") - 1, shape[d] - 1)
+        flat = flat * shape[d] + pos
+    w = None if weight is None else weight._data.reshape(-1)[inside]
+    hist = np.bincount(flat[inside], w, minlength=math.prod(shape)).astype(x.dtype).reshape(shape)
+    if density:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hist = hist / hist.sum(dtype=x.dtype)
+            for d, e in enumerate(edges):
+                hist = hist / np.diff(e._data).reshape([-1 if k == d else 1 for k in builtins.range(len(shape))])
+    return return_types.histogramdd(Tensor._make(np.asarray(hist, x.dtype)), tuple(edges))
 
 
 # ---- gradient: numerical derivatives of sampled values -------------------------------------------------------------
@@ -479,8 +634,9 @@ def _gradient_checks(input, n_spacing, dims, dim_given, edge_order):
 
 
 def gradient(input, *, spacing=1, dim=None, edge_order=1):
-    """Estimated derivatives of sampled values along each dim (a tuple): spacing is one number, a number per dim,
-    or a coordinate tensor per dim; the ends use one-sided differences of edge_order 1 or 2."""
+    """Estimated derivatives of sampled values along each dim (a tuple): spacing is one number (None is 1), a
+    number per dim, or a coordinate tensor per dim; the ends use one-sided differences of edge_order 1 or 2."""
+    spacing = 1 if spacing is None else spacing
     dim_given = dim is not None
     dims = list(range(input.dim())) if dim is None else [dim] if isinstance(dim, int) else list(dim)
     if isinstance(spacing, (list, tuple)):
@@ -499,4 +655,4 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):
 
 __all__ = ["unique", "unique_consecutive", "bincount", "searchsorted", "bucketize", "histc", "diff", "cdist",
            "block_diag", "trapezoid", "trapz", "cumulative_trapezoid", "cov", "corrcoef", "vander", "combinations",
-           "histogram", "gradient"]
+           "histogram", "histogramdd", "gradient"]

@@ -74,7 +74,8 @@ def _legacy_name(d):
     """PyTorch's scalar-type name used in messages (Long, Int, Bool, Float, ...)."""
     name = np.dtype(d).name
     return {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
-            "float32": "Float", "float64": "Double", "float16": "Half"}.get(name, name.capitalize())
+            "float32": "Float", "float64": "Double", "float16": "Half", "complex64": "ComplexFloat",
+            "complex128": "ComplexDouble"}.get(name, name.capitalize())
 
 
 def _require_float(input, opname, what):
@@ -850,7 +851,10 @@ class VectorNorm(Function):
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            out = _vector_norm_array(x, p, dims, keepdim)
+            if x.dtype == np.float16:  # PyTorch accumulates half norms in float32 and rounds once
+                out = _vector_norm_array(x.astype(np.float32), p, dims, keepdim).astype(np.float16)
+            else:
+                out = _vector_norm_array(x, p, dims, keepdim)
         ctx.meta = (x.shape, p, dims, keepdim)
         ctx.save_for_backward(x, out)
         return out
@@ -942,13 +946,15 @@ def _check_norm_identity(shape, dims, ord, full):
 
 
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None, *, out=None):
-    if isinstance(dim, int):
-        dim = (dim,)
-    if p == "fro" or p is None:
-        p = 2
-    if p == "nuc":
-        raise NotImplementedError("ember does not implement the nuclear norm (torch.norm(p='nuc'))")
-    return vector_norm(input, p, dim, keepdim, dtype=dtype, out=out)
+    """torch.norm: a vector norm, except that 'nuc' (and 'fro' over more than two dims, or any other string) is
+    linalg.matrix_norm over dim (all dims when None), as PyTorch dispatches it."""
+    dims = (dim,) if isinstance(dim, int) else dim
+    if not isinstance(p, str):
+        return vector_norm(input, 2 if p is None else p, dims, keepdim, dtype=dtype, out=out)
+    if p == "fro" and (dims is None or len(dims) <= 2):
+        return vector_norm(input, 2, dims, keepdim, dtype=dtype, out=out)
+    from ..linalg import matrix_norm
+    return matrix_norm(input, p, tuple(range(input.dim())) if dims is None else dims, keepdim, dtype=dtype, out=out)
 
 
 def renorm(input, p, dim, maxnorm):
@@ -979,8 +985,8 @@ class LogSumExp(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            if x.size:
-                m = np.max(x, axis=dims, keepdims=True)
+            if x.size:   # complex: the shift is the largest real part, so the log's imaginary part is principal
+                m = np.max(x.real if x.dtype.kind == "c" else x, axis=dims, keepdims=True)
                 if not np.isfinite(m).all():
                     m = np.where(np.isinf(m), 0, m).astype(x.dtype)
                 e = np.asarray(np.subtract(x, m))
@@ -1199,8 +1205,13 @@ class LogCumSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        acc = np.float32 if x.dtype == np.float16 else x.dtype
-        out = x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x.astype(acc), axis=dim).astype(x.dtype)
+        if x.ndim == 0:
+            out = x.copy()
+        elif x.dtype.kind == "c":
+            out = _complex_logcumsumexp(x, dim)
+        else:
+            acc = np.float32 if x.dtype == np.float16 else x.dtype
+            out = np.logaddexp.accumulate(x.astype(acc), axis=dim).astype(x.dtype)
         ctx.dim = dim
         ctx.save_for_backward(x, out)
         return out
@@ -1211,14 +1222,27 @@ class LogCumSumExp(Function):
         d = ctx.dim
         if x.dim() == 0:
             return g, None
+        rev = lambda t: t.flip(d).logcumsumexp(d).flip(d)
+        if g._data.dtype.kind == "c":   # no sign split needed: log of a complex gradient exists
+            return (rev(g.conj().log() - out) + x).exp().conj(), None
         from .elementwise import where
         low = float(np.finfo(x._data.dtype).min)
         with np.errstate(divide="ignore"):
             log_abs = g.abs().log()
         pos = where(g > 0, log_abs, low)
         neg = where(g < 0, log_abs, low)
-        rev = lambda t: t.flip(d).logcumsumexp(d).flip(d)
         return (rev(pos - out) + x).exp() - (rev(neg - out) + x).exp(), None
+
+
+def _complex_logcumsumexp(x, dim):
+    """The complex scan of ATen's logcumsumexp, one vectorized step per position along dim (in complex128)."""
+    from .elementwise import complex_logaddexp
+    xs = np.moveaxis(x.astype(np.complex128), dim, 0)
+    out = np.empty_like(xs)
+    cum = np.full(xs.shape[1:], complex(-np.inf, 0))
+    for i in range(xs.shape[0]):
+        cum = out[i] = complex_logaddexp(xs[i], cum)
+    return np.moveaxis(out, 0, dim).astype(x.dtype)
 
 
 def logcumsumexp(input, dim, *, out=None):
@@ -1519,13 +1543,29 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if interpolation in ("linear", "midpoint"):
         from .elementwise import lerp
         w = np.full(ranks.shape, 0.5, x.dtype) if interpolation == "midpoint" else (ranks - below).astype(x.dtype)
+        w = Tensor._make(w)
+        if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad and STATE.enabled:
+            w = _rank_tensor(q, nan, ignore_nan) - Tensor._make(below.astype(x.dtype))
         above = srt.gather(-1, Tensor._make(np.ceil(ranks).astype(np.int64)))
-        res = lerp(res, above, Tensor._make(w))
+        res = lerp(res, above, w)
     if isinstance(q, Tensor) and q.dim() == 1:
         res = res.movedim(-1, 0).reshape((len(qd),) + kept)
     else:
         res = res.reshape(kept)
     return as_node(res, "SqueezeBackward4")  # PyTorch's last step: squeezing the dim of q in place
+
+
+def _rank_tensor(q, nan, ignore_nan):
+    """The ranks q*(n-1) (per row, n counting non-NaNs for nanquantile) as PyTorch's graph from q, so linear
+    interpolation's weights carry q's gradient; a row of NaNs (quantile) or a rank below 0 takes a constant."""
+    n = nan.shape[-1]
+    dt = q._data.dtype
+    qf = q.reshape(-1)
+    if ignore_nan:
+        ranks = qf * Tensor._make((n - nan.sum(-1, keepdims=True) - 1).astype(dt))
+        return ranks.masked_fill(Tensor._make(ranks._data < 0), 0)
+    ranks = (qf * (n - 1)).expand(nan.shape[:-1] + (qf.shape[0],))
+    return ranks.masked_fill(Tensor._make(nan.any(-1, keepdims=True)), n - 1)
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
@@ -1534,6 +1574,24 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     return _out(_quantile(input, q, dim, keepdim, interpolation, True, "nanquantile"), out, "nanquantile")
+
+
+def hash_tensor(input, dim=None, *, keepdim=False, mode=0):
+    """The xor of the elements' 64-bit patterns over dim (floats widened to float64, integers and bool to int64):
+    PyTorch's mode 0, the only one it has."""
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    x = input._data
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f'"xor_sum_cpu" not implemented for \'{_legacy_name(x.dtype)}\'')
+    if _is_full(dim) and x.size == 0:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    dims = _all_dims(dim, x.ndim)
+    _check_nonempty(x, dims, "hash_tensor", sep="")
+    wide = x.astype(np.float64 if x.dtype.kind == "f" else np.uint64 if x.dtype == np.uint64 else np.int64)
+    bits = wide.view(np.uint64)
+    return Tensor._make(np.asarray(np.bitwise_xor.reduce(bits, axis=dims, keepdims=keepdim)))
 
 
 def _numpy_names(fn):
@@ -1552,7 +1610,7 @@ def _numpy_names(fn):
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax",
            "argmin", "var", "std", "var_mean", "std_mean", "norm", "dist", "renorm", "logsumexp", "cumsum", "cumprod",
            "cummax", "cummin", "logcumsumexp", "all", "any", "count_nonzero", "sort", "argsort", "msort", "topk",
-           "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile"]
+           "kthvalue", "median", "nanmedian", "mode", "quantile", "nanquantile", "hash_tensor"]
 
 for _name in __all__:
     globals()[_name] = _numpy_names(globals()[_name])

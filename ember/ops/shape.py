@@ -23,6 +23,15 @@ def _shape_arg(shape):
     return tuple(map(int, shape))
 
 
+def _dims_arg(name, args, dims):
+    """The dims of permute/flip given positionally (varargs or one sequence) or as the dims= keyword."""
+    if dims is None:
+        return _shape_arg(args)
+    if args:
+        raise TypeError(f"{name}() got multiple values for argument 'dims'")
+    return _shape_arg((dims,))
+
+
 def _infer_shape(shape, numel):
     if -1 not in shape and math.prod(shape) == numel and (not shape or min(shape) >= 0):
         return shape
@@ -275,8 +284,8 @@ def _permute_view(cls, input, perm, view_fn):
     return _view_op(cls, input, (perm,), np.ndarray.transpose, view_fn)
 
 
-def permute(input, *dims):
-    dims = _shape_arg(dims)
+def permute(input, *args, dims=None):
+    dims = _dims_arg("permute", args, dims)
     nd = input._data.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the length "
@@ -911,8 +920,8 @@ class Flip(Function):
         return g.flip(ctx.dims), None
 
 
-def flip(input, *dims):
-    dims = wrap_dims(_shape_arg(dims), input._data.ndim)
+def flip(input, *args, dims=None):
+    dims = wrap_dims(_dims_arg("flip", args, dims), input._data.ndim)
     if STATE.fast and type(input) is Tensor:
         return run(Flip, (input, dims), (input._data, dims), input._rg and STATE.enabled)
     return Flip.apply(input, dims)

@@ -752,6 +752,38 @@ def test_addcmul_addcdiv(name, fn):
     check(fn, [x, a, b], dtypes=FLOATS)
 
 
+@pytest.mark.parametrize("name,fn", [
+    ("addcmul", lambda t, x, a, b: t.addcmul(x, a, b)),
+    ("addcmul_value", lambda t, x, a, b: t.addcmul(x, a, b, value=3.14)),
+    ("addcmul_bcast_0d", lambda t, x, a, b: t.addcmul(x[0, 0], a, b[:1])),
+    ("addcdiv", lambda t, x, a, b: x.addcdiv(a, b)),
+    ("addcdiv_value", lambda t, x, a, b: t.addcdiv(x, a, b, value=-2.7)),
+    ("lerp_tensor_w", lambda t, x, a, b: t.lerp(x, a, b - 1.0)),
+    ("lerp_scalar_w", lambda t, x, a, b: t.lerp(x, a, 0.4)),
+    ("lerp_scalar_w_big", lambda t, x, a, b: x.lerp(a, 0.7)),
+])
+def test_half_fused_ops_round_once(name, fn):
+    """PyTorch computes these half ops in float (fma where its kernels use one) and rounds once: exact equality."""
+    x, a, b = uniform((64, 64), -2, 2), uniform((64, 64), -2, 2, 1), uniform((64, 64), 0.5, 2, 2)
+    check(fn, [x, a, b], dtypes=("float16",), grad=False, tol=dict(rtol=0, atol=0))
+
+
+def test_logaddexp_complex_special_values():
+    """ATen's complex log-add-exp: the larger real part factored out, NaN infectious, equal infinities special."""
+    v = np.array([1 + 3j, -np.inf + 0j, -np.inf + 2j, np.inf + 1j, 2 - 3j, np.inf - 1j, np.nan + 0j, 0.5 + 0.5j,
+                  1e300 + 1j, -1e300 + 0j])
+    a, b = np.repeat(v, v.size), np.tile(v, v.size)
+    with np.errstate(all="ignore"):
+        check(lambda t, x, y: t.logaddexp(x, y), [a, b], grad=False)
+
+
+def test_addcdiv_value_order():
+    """(value * tensor1) / tensor2, in PyTorch's order: float32 results are bit-equal."""
+    x, a, b = uniform((64, 64), -2, 2), uniform((64, 64), -2, 2, 1), uniform((64, 64), 0.5, 2, 2)
+    check(lambda t, x, a, b: t.addcdiv(x, a, b, value=3.14), [x, a, b], dtypes=("float32", "float64"), grad=False,
+          tol=dict(rtol=0, atol=0))
+
+
 @pytest.mark.parametrize("fn", [
     lambda t: t.addcdiv(t.ones(3), t.ones(3, dtype=t.int64), t.ones(3, dtype=t.int64)),
     lambda t: t.addcmul(t.ones(3), t.ones(2), t.ones(3)),
@@ -1276,6 +1308,8 @@ def test_division_family_zero_signs_small(op, dt):
      False),
     ("ldexp_int", lambda t, x, e: t.ldexp(x, e), [np.array([1, 2, 3]), np.array([3, -1, 0])], False),
     ("frexp", lambda t, x: tuple(t.frexp(x)), [np.array([8.0, 0.3, -5.0, 0.0, 1e-30])], False),
+    # the mantissa's gradient is g / 2 ** exponent, with 2 ** exponent taken in float32 (inf past 2 ** 127)
+    ("frexp_grad", lambda t, x: t.frexp(x).mantissa, [np.array([8.0, 0.3, -5.0, 0.0, 1e-30, 3e38])], True),
     ("nextafter", lambda t, a, b: t.nextafter(a, b), [np.array([1.0, 2.0, 0.0]), np.array([2.0, 1.0, -1.0])], False),
 ])
 def test_more_elementwise(name, fn, inputs, grad):

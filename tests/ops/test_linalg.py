@@ -208,6 +208,11 @@ def test_integer_products():
     check(lambda t, a, b: t.outer(a, b), [ints(3), rnd(2)], grad=False)
     check(lambda t, a, b: t.kron(a, b), [ints(3), ints(2, seed=1)], grad=False)
     check(lambda t, a, b: t.tensordot(a, b, 1), [ints(3, 3), ints(3, 2, seed=1)], grad=False)
+    for dt in (np.int32, np.uint8):  # a broadcast contracted dim is summed in the operand's own dtype
+        check(lambda t, a, b: t.tensordot(a, b, ([0, 1], [2, 0])),
+              [np.abs(ints(1, 1, 1)).astype(dt), np.abs(ints(2, 1, 2, seed=1)).astype(dt)], grad=False)
+        check(lambda t, a, b: t.tensordot(a, b, ([1], [0])), [np.abs(ints(3, 1)).astype(dt),
+                                                              np.abs(ints(2, 3, seed=1)).astype(dt)], grad=False)
     check(lambda t, a, b: t.inner(a, b), [ints(3), ints(3, seed=1)], grad=False)
     check(lambda t, a, b: t.cross(a, b, dim=0), [ints(3), ints(3, seed=1)], grad=False)
     check(lambda t, a, b: t.dot(a, b), [ints(3), ints(3, seed=1)], grad=False)
@@ -215,6 +220,7 @@ def test_integer_products():
 
 # ---- fused add-multiply ---------------------------------------------------------------------------------------
 IN23 = rnd(2, 4, seed=10)
+EXACT = dict(rtol=0, atol=0)
 NAN_IN = np.full((2, 4), NAN)
 ADD_CASES = [
     case("addmm", lambda t, i, a, b: t.addmm(i, a, b), IN23, A23, B34),
@@ -240,6 +246,21 @@ ADD_CASES = [
     case("addr-beta-alpha", lambda t, i, a, b: t.addr(i, a, b, beta=2, alpha=-0.5), rnd(3, 4, seed=15), V3, V4),
     case("addr-bcast", lambda t, i, a, b: t.addr(i, a, b), rnd(4, seed=15), V3, V4),
     case("addr-beta0-nan", lambda t, i, a, b: t.addr(i, a, b, beta=0), np.full((3, 4), NAN), V3, V4),
+    # half: the GEMMs compute in float32 and round once (addbmm once per batch entry), addr rounds every operation
+    case("addmm-half", lambda t, i, a, b: t.addmm(i, a, b, beta=0.2, alpha=0.6), IN23, A23, B34,
+         dtypes=("float16",), tol=EXACT, grad=False),
+    case("addmm-half-empty-k", lambda t, i, a, b: t.addmm(i, a, b, beta=0.3), IN23, np.zeros((2, 0)),
+         np.zeros((0, 4)), dtypes=("float16",), tol=EXACT, grad=False),
+    case("addmv-half", lambda t, i, a, b: t.addmv(i, a, b, beta=0.2, alpha=0.6), rnd(2, seed=12), A23, V3,
+         dtypes=("float16",), tol=EXACT, grad=False),
+    case("addbmm-half", lambda t, i, a, b: t.addbmm(i, a, b, beta=0.6, alpha=0.2), rnd(4, seed=13), BA, BB,
+         dtypes=("float16",), tol=EXACT, grad=False),
+    case("baddbmm-half", lambda t, i, a, b: t.baddbmm(i, a, b, beta=0.6, alpha=0.2), IN23, BA, BB,
+         dtypes=("float16",), tol=EXACT, grad=False),
+    case("addr-half", lambda t, i, a, b: t.addr(i, a, b, beta=0.6, alpha=0.2), rnd(3, 4, seed=15), 4 * V3, V4,
+         dtypes=("float16",), tol=EXACT, grad=False),
+    case("addr-half-beta0", lambda t, i, a, b: t.addr(i, a, b, beta=0.0, alpha=0.0), np.full((3, 4), NAN), V3, V4,
+         dtypes=("float16",), tol=EXACT, grad=False),
 ]
 
 
@@ -252,6 +273,32 @@ def test_add_products_integer():
     i, a, b = ints(2, 4), ints(2, 3, seed=1), ints(3, 4, seed=2)
     check(lambda t, i, a, b: t.addmm(i, a, b, beta=2, alpha=3), [i, a, b], grad=False)
     check(lambda t, i, a, b: t.addr(i, a, b, beta=2), [ints(3, 4), ints(3, seed=1), ints(4, seed=2)], grad=False)
+
+
+INT_ADD_PRODUCTS = [
+    ("addmm", lambda t, i, a, b, **kw: t.addmm(i, a, b, **kw), (2, 4), (2, 3), (3, 4)),
+    ("addmv", lambda t, i, a, b, **kw: t.addmv(i, a, b, **kw), (2,), (2, 3), (3,)),
+    ("addbmm", lambda t, i, a, b, **kw: t.addbmm(i, a, b, **kw), (2, 4), (5, 2, 3), (5, 3, 4)),
+    ("baddbmm", lambda t, i, a, b, **kw: t.baddbmm(i, a, b, **kw), (1, 4), (5, 2, 3), (5, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("dt", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("beta,alpha", [(0.2, 0.6), (1.5, 2.7), (True, False), (3, -1), (0, 2)])
+@pytest.mark.parametrize("fn,si,sa,sb", [c[1:] for c in INT_ADD_PRODUCTS], ids=[c[0] for c in INT_ADD_PRODUCTS])
+def test_add_products_integer_scalars(fn, si, sa, sb, beta, alpha, dt):
+    """Integer kernels truncate float scalars (0.2 -> 0: input ignored, 1.5 -> 1); uint8 wraps -1 around."""
+    arrs = [np.abs(ints(*s, seed=k)).astype(dt) for k, s in enumerate((si, sa, sb))]
+    check(lambda t, i, a, b: fn(t, i, a, b, beta=beta, alpha=alpha), arrs, grad=False)
+
+
+@pytest.mark.parametrize("fn,si,sa,sb", [c[1:] for c in INT_ADD_PRODUCTS], ids=[c[0] for c in INT_ADD_PRODUCTS])
+def test_add_products_scalar_overflow(fn, si, sa, sb):
+    """A negative float scalar does not fit uint8; a complex one does not fit a real type."""
+    def run(t, dtype, **kw):
+        return fn(t, *(t.ones(s, dtype=dtype) for s in (si, sa, sb)), **kw)
+    check_raises(lambda t: run(t, t.uint8, alpha=-1.7), RuntimeError, "cannot be converted to type uint8_t")
+    check_raises(lambda t: run(t, t.float64, beta=1j), RuntimeError, "cannot be converted to type double")
 
 
 def test_addr_promotes():
@@ -470,20 +517,36 @@ def test_einsum_forms():
 
 
 INT_EINSUM = [("i,i->", [(3,), (3,)]), ("ij->", [(2, 3)]), ("ij->ji", [(2, 3)]), ("ij->i", [(2, 3)]),
-              ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,j", [(3,), (2,)])]
+              ("ii->i", [(3, 3)]), ("ii", [(3, 3)]), ("ij,jk", [(2, 3), (3, 2)]), ("i,j", [(3,), (2,)]),
+              # a label only one operand has is summed first (to int64), then multiplied or contracted
+              ("...ik,...j->ij", [(1, 2, 3), (3,)]), ("ij,jk->", [(2, 3), (3, 4)]), ("ij,k->jk", [(2, 3), (4,)]),
+              ("ij,kl->", [(2, 2), (2, 2)]), ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]), ("i,i->", [(1,), (3,)]),
+              ("ab,bc,cd,de->ae", [(2, 3), (3, 1), (1, 4), (4, 2)])]
 
 
 @pytest.mark.parametrize("eq,shapes", INT_EINSUM, ids=[c[0] for c in INT_EINSUM])
-@pytest.mark.parametrize("dt", [np.int32, np.int64])
+@pytest.mark.parametrize("dt", [np.int32, np.int64, np.uint8])
 def test_einsum_integer_dtypes(eq, shapes, dt):
     """A single-operand reduction sums (integers promote to int64); contractions keep the dtype."""
     check(lambda t, *xs: t.einsum(eq, *xs), [ints(*s, seed=k).astype(dt) for k, s in enumerate(shapes)], grad=False)
 
 
 @pytest.mark.parametrize("eq,shapes", [("i,j", [(3,), (2,)]), ("ij,ij->ij", [(2, 2), (2, 2)]), ("ij->", [(2, 3)]),
-                                       ("ij->ji", [(2, 3)])])
+                                       ("ij->ji", [(2, 3)]), ("ij,k->jk", [(2, 3), (4,)])])
 def test_einsum_bool(eq, shapes):
     check(lambda t, *xs: t.einsum(eq, *xs), [ints(*s, seed=k) > 0 for k, s in enumerate(shapes)], grad=False)
+
+
+@pytest.mark.parametrize("eq,dt,exc,match", [
+    ("ij,jk->k", "int32", RuntimeError, "expected scalar type Long but found Int"),
+    ("ij,jk->i", "int32", RuntimeError, "expected scalar type Int but found Long"),
+    ("ij,jk->i", "bool", NotImplementedError, "\"bmm\" not implemented for 'Bool'"),
+    ("ij,jk->k", "bool", RuntimeError, "expected scalar type Long but found Bool"),
+])
+def test_einsum_integer_contraction_errors(eq, dt, exc, match):
+    """A summed-away operand (now int64) cannot meet one of another dtype in the batched matmul."""
+    check_raises(lambda t: t.einsum(eq, t.ones(2, 3, dtype=getattr(t, dt)), t.ones(3, 4, dtype=getattr(t, dt))),
+                 exc, match)
 
 
 @pytest.mark.parametrize("eq,shapes", [("ij,jk->ik", [(2, 3), (3, 4)]), ("ij,jk", [(2, 3), (3, 4)]),
@@ -563,6 +626,20 @@ NORM_CASES = [
     case("matrix-norm-m1", lambda t, a: t.linalg.matrix_norm(a, -1, keepdim=True), MB),
     case("matrix-norm-inf-dims", lambda t, a: t.linalg.matrix_norm(a, float("inf"), dim=(0, 2)), MB),
     case("matrix-norm-noncontig", lambda t, a: t.linalg.matrix_norm(a.transpose(0, 2)), MB),
+    # a positive-order norm of an empty matrix is 0 (new zeros, outside the graph); 'nuc' and 'fro' sum to 0
+    case("matrix-norm-empty-2", lambda t, a: t.linalg.matrix_norm(a, 2), np.zeros((0, 0))),
+    case("matrix-norm-empty-2-keep", lambda t, a: t.linalg.matrix_norm(a, 2, keepdim=True), np.zeros((2, 0, 3))),
+    case("matrix-norm-empty-1", lambda t, a: t.linalg.matrix_norm(a, 1), np.zeros((5, 0))),
+    case("matrix-norm-empty-1-keep", lambda t, a: t.linalg.matrix_norm(a, 1, keepdim=True), np.zeros((2, 0, 3))),
+    case("matrix-norm-empty-inf", lambda t, a: t.linalg.matrix_norm(a, float("inf")), np.zeros((0, 5))),
+    case("matrix-norm-empty-m1-rows", lambda t, a: t.linalg.matrix_norm(a, -1), np.zeros((0, 5))),
+    case("matrix-norm-empty-nuc", lambda t, a: t.linalg.matrix_norm(a, "nuc"), np.zeros((0, 5))),
+    case("norm-empty-2", lambda t, a: t.linalg.norm(a, 2), np.zeros((0, 5))),
+    # half norms accumulate in float32: no overflow of the squares
+    case("vector-norm-half", lambda t, a: t.linalg.vector_norm(a), 300 * MB, dtypes=("float16",), grad=False),
+    case("vector-norm-half-p3", lambda t, a: t.linalg.vector_norm(a, 3, dim=1), 40 * MB, dtypes=("float16",),
+         grad=False),
+    case("dist-half", lambda t, a, b: t.dist(a, b), 300 * MB, rnd(3, 4, seed=23), dtypes=("float16",), grad=False),
 ]
 
 
@@ -584,6 +661,9 @@ NORM_ERRORS = [
     ("vec-str", lambda t: t.linalg.vector_norm(z(t, 3), ord="fro"), "must be Number, not str"),
     ("int", lambda t: t.linalg.norm(z(t, 3, 3, dtype="int64")),
      "linalg.vector_norm: Expected a floating point or complex tensor as input. Got Long"),
+    ("empty-m2", lambda t: t.linalg.matrix_norm(z(t, 0, 0), -2), "amin\\(\\): Expected reduction dim"),
+    ("empty-minf", lambda t: t.linalg.matrix_norm(z(t, 0, 5), -float("inf")),
+     "amin\\(\\): Expected reduction dim 0 to have non-zero size"),
 ]
 
 
@@ -639,7 +719,16 @@ LINALG_CASES = [
     case("svd-invariant-square", lambda t, a: (lambda r: (r.S, r.U.abs(), r.Vh.abs()))(t.linalg.svd(a)), W3),
     case("matrix-power", lambda t, a: t.linalg.matrix_power(a, 5), W3 / 3),
     case("matrix-power-neg", lambda t, a: t.linalg.matrix_power(a, -2), WB),
-    case("matrix-power-0", lambda t, a: t.linalg.matrix_power(a, 0), WB, grad=False),
+    case("matrix-power-0", lambda t, a: t.linalg.matrix_power(a, 0), WB),  # an identity; A's gradient is zero
+    case("matrix-power-0-empty-batch", lambda t, a: t.linalg.matrix_power(a, 0), np.zeros((0, 2, 2))),
+    case("householder-product", lambda t, a, tau: t.linalg.householder_product(a, tau), rnd(5, 3, seed=39),
+         rnd(2, seed=40)),
+    case("householder-product-batch", lambda t, a, tau: t.linalg.householder_product(a, tau), rnd(2, 4, 4, seed=39),
+         rnd(2, 3, seed=40)),
+    case("householder-product-no-reflectors", lambda t, a, tau: t.linalg.householder_product(a, tau), W3,
+         np.zeros(0)),
+    case("householder-product-empty", lambda t, a, tau: t.linalg.householder_product(a, tau), np.zeros((0, 0)),
+         np.zeros(0)),
     case("matrix-power-int", lambda t, a: t.linalg.matrix_power(a, 3), ints(2, 2), grad=False),
     case("multi-dot", lambda t, a, b, c: t.linalg.multi_dot([a, b, c]), V3, B34, rnd(4, 2, seed=37)),
     case("multi-dot-vec-end", lambda t, a, b, c: t.linalg.multi_dot([a, b, c]), A23, B34, V4),
@@ -678,6 +767,49 @@ def test_linalg_double_backward(name, fn, inputs):
     check_double_backward(fn, inputs, tol=dict(rtol=1e-7, atol=1e-9))
 
 
+def _with_norm(norm, n=6, seed=0):
+    """A random n x n matrix scaled to the given 1-norm (which picks PyTorch's Taylor degree)."""
+    a = rnd(n, n, seed=seed)
+    return a / np.abs(a).sum(0).max() * norm
+
+
+def _assert_close_to_scale(e, t, bound):
+    """|e - t| within bound times the largest |t| (rounding differences of the BLAS, grown by the squarings)."""
+    assert e.dtype == t.dtype
+    assert np.abs(e - t).max() <= bound * np.abs(t).max()
+
+
+@pytest.mark.parametrize("dt", ["float64", "float32"])
+@pytest.mark.parametrize("norm", [1e-8, 3e-4, 0.03, 0.4, 1.2, 2.5, 27.0])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_matrix_exp_taylor_degrees(norm, dt, seed):
+    """One matrix: PyTorch's Taylor form for its 1-norm's bracket, scaling and squaring past the last."""
+    a = _with_norm(norm, seed=seed).astype(dt)[None]
+    t = torch.linalg.matrix_exp(torch.from_numpy(a)).numpy()
+    e = ember.linalg.matrix_exp(ember.from_numpy(a)).numpy()
+    _assert_close_to_scale(e, t, {"float64": 1e-15 if norm < 1 else 2e-14, "float32": 1e-8 if norm < 1 else 2e-6}[dt])
+
+
+@pytest.mark.parametrize("dt", ["float64", "float32"])
+def test_matrix_exp_batch(dt):
+    """A batch takes the degree-18 form with scaling and squaring for every matrix, whatever its norm."""
+    a = np.stack([_with_norm(v, seed=k) for k, v in enumerate((1e-9, 3e-4, 0.2, 1.5, 40.0))]).astype(dt)
+    t = torch.linalg.matrix_exp(torch.from_numpy(a)).numpy()
+    e = ember.linalg.matrix_exp(ember.from_numpy(a)).numpy()
+    for k in range(len(a)):
+        _assert_close_to_scale(e[k], t[k], 1e-14 if dt == "float64" else 1e-6)
+
+
+def test_matrix_exp_half():
+    """Half computes in float32 and rounds once. (torch 2.13's own half matrix_exp reads its float64 coefficient
+    tables as half and returns garbage, so the oracle is its float32 result rounded.)"""
+    a = np.stack([_with_norm(v, n=4, seed=1) for v in (0.03, 1.2, 9.0)]).astype(np.float16)
+    want = torch.linalg.matrix_exp(torch.from_numpy(a).float()).half().numpy()
+    got = ember.linalg.matrix_exp(ember.from_numpy(a))
+    assert got.dtype == ember.float16
+    np.testing.assert_allclose(got.numpy().astype(np.float32), want.astype(np.float32), rtol=1e-3, atol=1e-3)
+
+
 @pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 5), (2, 4, 3)])
 def test_svd_reconstructs(shape):
     a = rnd(*shape, seed=40)
@@ -711,6 +843,84 @@ def test_qr(shape, mode):
     if mode != "r":
         np.testing.assert_allclose((e.Q @ e.R).numpy(), a, atol=1e-12)
         np.testing.assert_allclose(np.abs(e.Q.numpy()), np.abs(t.Q.numpy()), atol=1e-10)
+
+
+# ---- randomized low-rank SVD / PCA: the random basis differs from torch's, the factors of a low-rank input do not ----
+def _low_rank_factors(batch, m, n, k, complex_=False, seed=50):
+    a, b = rnd(*batch, m, k, seed=seed), rnd(*batch, n, k, seed=seed + 1)
+    if complex_:
+        a, b = a + 1j * rnd(*batch, m, k, seed=seed + 2), b + 1j * rnd(*batch, n, k, seed=seed + 3)
+    return a, b
+
+
+def _top_part(t, r, k):
+    """S and U V^H over the top k singular triplets (free of the vectors' phases), complex parts as real pairs."""
+    U, S, V = r
+    uv = U[..., :k] @ V[..., :k].mH
+    return S[..., :k], t.view_as_real(uv) if uv.is_complex() else uv
+
+
+LOWRANK_SHAPES = [((), 6, 4, 2), ((), 3, 5, 2), ((2,), 5, 5, 3), ((), 4, 4, 4)]
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+@pytest.mark.parametrize("batch,m,n,k", LOWRANK_SHAPES)
+def test_svd_lowrank_exact_on_low_rank(batch, m, n, k, complex_):
+    """A = a b^H of rank k and q >= k: the factors are A's own (and so are their gradients), as in torch."""
+    a, b = _low_rank_factors(batch, m, n, k, complex_)
+    check(lambda t, x, y: _top_part(t, t.svd_lowrank(x @ y.mH, q=k), k), [a, b], dtypes=["float64"],
+          grad_inputs=[0, 1], tol=dict(rtol=1e-8, atol=1e-9))
+    q = min(m, n)
+    check(lambda t, x, y: _top_part(t, t.svd_lowrank(x @ y.mH, q=q, niter=1), k), [a, b], dtypes=["float64"],
+          grad=False, tol=dict(rtol=1e-8, atol=1e-9))
+
+
+@pytest.mark.parametrize("center", [False, True])
+@pytest.mark.parametrize("batch,m,n,k", LOWRANK_SHAPES[:3])
+def test_pca_lowrank_exact_on_low_rank(batch, m, n, k, center):
+    """Centering keeps a rank-k matrix rank k; the default q = min(6, m, n) covers it."""
+    a, b = _low_rank_factors(batch, m, n, k)
+    check(lambda t, x, y: _top_part(t, t.pca_lowrank(x @ y.mT, q=k, center=center), k), [a, b],
+          dtypes=["float64"], grad_inputs=[0, 1], tol=dict(rtol=1e-8, atol=1e-9))
+    check(lambda t, x, y: _top_part(t, t.pca_lowrank(x @ y.mT, center=center), k), [a, b], dtypes=["float64"],
+          grad=False, tol=dict(rtol=1e-8, atol=1e-9))
+
+
+def test_svd_lowrank_with_mean():
+    """M is subtracted (broadcast): A - M of rank q is recovered exactly."""
+    a, b = _low_rank_factors((), 6, 5, 2)
+    low = a @ b.T
+    mean = rnd(1, 5, seed=60)
+    check(lambda t, x, mu: _top_part(t, t.svd_lowrank(x + mu, q=2, M=mu), 2), [low, mean], dtypes=["float64"],
+          tol=dict(rtol=1e-8, atol=1e-9))
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_svd_lowrank_factors(complex_):
+    """On a full-rank input: orthonormal U (m x q) and V (n x q), nonnegative S in decreasing order, dtype kept;
+    reproducible under manual_seed."""
+    a = rnd(7, 5) + (1j * rnd(7, 5, seed=1) if complex_ else 0)
+    x = ember.from_numpy(a)
+    ember.manual_seed(3)
+    U, S, V = ember.svd_lowrank(x, q=3)
+    assert tuple(U.shape) == (7, 3) and tuple(S.shape) == (3,) and tuple(V.shape) == (5, 3)
+    assert U.dtype == x.dtype and V.dtype == x.dtype and S.dtype == ember.float64
+    np.testing.assert_allclose((U.mH @ U).numpy(), np.eye(3), atol=1e-12)
+    np.testing.assert_allclose((V.mH @ V).numpy(), np.eye(3), atol=1e-12)
+    s = S.numpy()
+    assert (s >= 0).all() and (np.diff(s) <= 0).all() and (s <= np.linalg.svd(a, compute_uv=False)[0] + 1e-12).all()
+    ember.manual_seed(3)
+    assert np.array_equal(ember.svd_lowrank(x, q=3)[1].numpy(), s)
+
+
+@pytest.mark.parametrize("fn,match", [
+    (lambda t: t.pca_lowrank(t.ones(4, 3), q=4), r"q\(=4\) must be non-negative integer and not greater than "
+                                                 r"min\(m, n\)=3"),
+    (lambda t: t.pca_lowrank(t.ones(4, 3), q=-1), r"q\(=-1\) must be non-negative"),
+    (lambda t: t.pca_lowrank(t.ones(4, 3), niter=-1), r"niter\(=-1\) must be non-negative integer"),
+])
+def test_pca_lowrank_errors(fn, match):
+    check_raises(fn, ValueError, match)
 
 
 def test_deprecated_forms_warn():
@@ -749,6 +959,25 @@ LOW_RANK = np.outer(rnd(3), rnd(4, seed=1))
     (lambda t, a: t.linalg.matrix_rank(a), MB, False),
     (lambda t, a: t.linalg.matrix_rank(a), LOW_RANK, False),
     (lambda t, a: t.linalg.matrix_rank(a, atol=1.0, rtol=0.0), MB, False),
+    # hermitian: eigh of the lower triangle, |eigenvalues| against the cut-off (a non-symmetric input shows it)
+    (lambda t, a: t.linalg.pinv(a, hermitian=True), W3, True),
+    (lambda t, a: t.linalg.pinv(a, hermitian=True), S3 - 4 * np.eye(3), True),
+    (lambda t, a: t.linalg.pinv(a, hermitian=True, rtol=0.3), S3 - 4 * np.eye(3), True),
+    (lambda t, a: t.linalg.pinv(a, 0.3, True), S3 - 4 * np.eye(3), True),
+    (lambda t, a: t.linalg.matrix_rank(a, hermitian=True), np.array([[1.0, 5.0], [1.0, 1.0]]), False),
+    (lambda t, a: t.linalg.matrix_rank(a, hermitian=True, atol=2.0), S3 - 4 * np.eye(3), False),
+    (lambda t, a: t.linalg.matrix_rank(a, 1.0, True), S3 - 4 * np.eye(3), False),
+    (lambda t, a: t.linalg.matrix_rank(a, 1.0), MB, False),
+    # tolerances as tensors, one per matrix of the batch
+    (lambda t, a: t.linalg.matrix_rank(a, rtol=t.tensor([0.0, 0.9])), MB, False),
+    (lambda t, a: t.linalg.matrix_rank(a, atol=t.tensor([0.0, 2.0])), MB, False),
+    (lambda t, a: t.linalg.pinv(a, atol=t.tensor([[0.0], [1.5]]), rtol=t.tensor([0.0, 0.1])), MB, True),
+    # empty inputs: rank 0, an empty pseudo-inverse
+    (lambda t, a: t.linalg.matrix_rank(a), np.zeros((3, 0, 4)), False),
+    (lambda t, a: t.linalg.matrix_rank(a, rtol=t.zeros(0)), np.zeros((0, 5, 5)), False),
+    (lambda t, a: t.linalg.matrix_rank(a, atol=t.ones(2), rtol=t.ones(2)), np.zeros((2, 0, 0)), False),
+    (lambda t, a: t.linalg.pinv(a), np.zeros((3, 0, 4)), True),
+    (lambda t, a: t.linalg.pinv(a, hermitian=True), np.zeros((2, 0, 0)), True),
 ])
 def test_pinv_and_rank(fn, a, grad):
     for dt in F:
@@ -799,6 +1028,10 @@ LINALG_ERRORS = [
      "cdouble types"),
     ("rank-1d", lambda t: t.linalg.matrix_rank(z(t, 3)),
      "torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions."),
+    ("rank-complex-atol", lambda t: t.linalg.matrix_rank(z(t, 3, 3), atol=t.tensor(1j)),
+     "torch.linalg.matrix_rank: atol tensor of complex type is not supported. Got ComplexFloat"),
+    ("pinv-complex-rtol", lambda t: t.linalg.pinv(z(t, 3, 3), rtol=t.tensor(1j)),
+     "torch.linalg.pinv: rtol tensor of complex type is not supported. Got ComplexFloat"),
     ("power-square", lambda t: t.linalg.matrix_power(z(t, 2, 3), 2),
      "linalg.matrix_power: A must be batches of square"),
     ("solve-shapes", lambda t: t.linalg.solve(t.eye(2), z(t, 3)),
@@ -847,12 +1080,30 @@ COMPLEX_GRADS = [
     ("matrix_power_neg", lambda t, a: t.linalg.matrix_power(a, -2), [_CA]),
     ("cross", lambda t, a, b: t.linalg.cross(a, b), [_CA, _c(3, 3, seed=2)]),
     ("einsum", lambda t, a, b: t.einsum("ij,jk->ik", a, b), [_CA, _CB]),
+    ("addmm", lambda t, i, a, b: t.addmm(i, a, b, beta=1 + 2j, alpha=2 - 3j), [_c(3, 2, seed=3), _CA, _CB]),
+    ("addmv", lambda t, i, a, b: t.addmv(i, a, b[:, 0], beta=0.5j, alpha=2 + 1j), [_c(3, seed=3), _CA, _CB]),
+    ("addbmm", lambda t, i, a, b: t.addbmm(i, a.expand(2, 3, 3), b.expand(2, 3, 2), beta=1j, alpha=1 - 1j),
+     [_c(1, 2, seed=3), _CA, _CB]),
+    ("baddbmm", lambda t, i, a, b: t.baddbmm(i, a.expand(2, 3, 3), b.expand(2, 3, 2), beta=2 + 1j, alpha=3j),
+     [_c(3, 2, seed=3), _CA, _CB]),
+    ("addr", lambda t, i, a, b: t.addr(i, a, b, beta=1 - 2j, alpha=0.5 + 1j), [_CA, _CA[0], _CB[:, 0]]),
+    # torch.svd's V is Vh's conjugate transpose: u_ik conj(v_jk) is free of the singular vectors' phases
+    ("svd_V", lambda t, a: (lambda r: t.einsum("ik,jk->ijk", r.U, r.V.conj()))(t.svd(a)), [_c(4, 3)]),
+    ("svd_V_full", lambda t, a: (lambda r: t.einsum("ik,jk->ijk", r.U, r.V[:, :3].conj()))(t.svd(a, some=False)),
+     [_c(3, 4)]),
 ]
+
+
+def _real_view(t, out):
+    """Complex outputs seen as real pairs, so that check() compares the gradients flowing through them too."""
+    if isinstance(out, (tuple, list)):
+        return tuple(_real_view(t, o) for o in out)
+    return t.view_as_real(out) if out.is_complex() else out
 
 
 @pytest.mark.parametrize("fn,inputs", [c[1:] for c in COMPLEX_GRADS], ids=[c[0] for c in COMPLEX_GRADS])
 def test_complex_gradients(fn, inputs):
-    check(fn, inputs, grad_inputs=range(len(inputs)))
+    check(lambda t, *xs: _real_view(t, fn(t, *xs)), inputs, grad_inputs=range(len(inputs)))
 
 
 @pytest.mark.parametrize("shape,mode", [((5, 3), "reduced"), ((3, 3), "complete"), ((3, 5), "reduced"),
@@ -860,6 +1111,14 @@ def test_complex_gradients(fn, inputs):
 def test_qr_gradients(shape, mode):
     check(lambda t, a: t.linalg.qr(a, mode), [r(*shape)], dtypes=("float64",))
     check(lambda t, a: t.linalg.qr(a, mode).R, [r(*shape, seed=1)], dtypes=("float64",))
+
+
+def test_complex_svd_phase_dependent_loss_raises():
+    """A loss that sees the phases of complex singular vectors has no gradient: PyTorch's svd_backward refuses it."""
+    def fn(t):
+        u = t.linalg.svd(t.tensor(_c(3, 3), requires_grad=True)).U
+        u.real.sum().backward()
+    check_raises(fn, RuntimeError, "specified up to multiplication by e\\^\\{i phi\\}")
 
 
 def test_qr_not_differentiable_cases():

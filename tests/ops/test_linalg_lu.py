@@ -85,6 +85,12 @@ FACTOR_CASES = [
     case("lu_solve-bcast-LU", lambda t, a, b: lu_solve(t, a, b, adjoint=True), well(4, seed=8), B432),
     case("lu_solve-bcast-both", lambda t, a, b: lu_solve(t, a, b, left=False),
          well(4, (2, 1), seed=9), rnd(3, 2, 4, seed=9)),
+    # empty systems: 0 x 0 matrices, or an empty batch
+    case("lu_solve-0x0", lambda t, a, b: lu_solve(t, a, b, adjoint=True), np.zeros((0, 0)), np.zeros((0, 4))),
+    case("lu_solve-0x0-right", lambda t, a, b: lu_solve(t, a, b, left=False), np.zeros((0, 0)), np.zeros((4, 0))),
+    case("lu_solve-empty-batch", lambda t, a, b: lu_solve(t, a, b), np.zeros((0, 3, 3)), np.zeros((0, 3, 2))),
+    case("torch.lu_solve-0x0", lambda t, a, b: t.lu_solve(b, *t.linalg.lu_factor(a)), np.zeros((0, 0)),
+         np.zeros((0, 4))),
     case("solve_ex", lambda t, a, b: t.linalg.solve_ex(a, b), well(4, (3,), seed=10), B432),
     case("solve_ex-vec", lambda t, a, b: t.linalg.solve_ex(a, b), well(4, (3,), seed=10), rnd(3, 4, seed=10)),
     case("solve_ex-right", lambda t, a, b: t.linalg.solve_ex(a, b, left=False), well(4, seed=10), B42.T),
@@ -507,6 +513,10 @@ LDL_SOLVE_CASES = [
          sym_cases(7, "rand", "float64", 6), rnd(4, 7, 1, seed=6)),
     case("ldl_factor-noncontig", lambda t, a: t.linalg.ldl_factor(a.mT), sym_cases(5, "rand", "float64", 7)),
     case("ldl_factor-empty", lambda t, a: t.linalg.ldl_factor_ex(a), np.zeros((2, 0, 0))),
+    case("ldl_solve-0x0", lambda t, a, b: t.linalg.ldl_solve(*t.linalg.ldl_factor(a), b), np.zeros((0, 0)),
+         np.zeros((0, 5))),
+    case("ldl_solve-empty-batch", lambda t, a, b: t.linalg.ldl_solve(*t.linalg.ldl_factor(a), b),
+         np.zeros((0, 3, 3)), np.zeros((0, 3, 2))),
 ]
 
 

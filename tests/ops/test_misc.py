@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import ember
-from parity import check, check_raises, r
+from parity import check, check_raises, r, raises, _table
 
 RNG = np.random.default_rng(0)
 X = np.array([3, 1, 2, 3, 1, 5, 2, 2])
@@ -114,6 +114,11 @@ SEARCH_CASES = [
     lambda t: t.searchsorted(t.tensor([1., 3., float("nan")]), t.tensor([float("nan"), 2.])),
     lambda t: t.searchsorted(t.tensor([], dtype=t.int64), t.tensor([1, 2])),
     lambda t: t.searchsorted(t.tensor([1, 2]), t.tensor([], dtype=t.int64)),
+    lambda t: t.searchsorted(t.zeros(0, 0), t.zeros(0, 0)),
+    lambda t: t.searchsorted(t.zeros(0, 3), t.zeros(0, 2), side="right"),
+    lambda t: t.searchsorted(t.zeros(2, 0), t.ones(2, 3)),
+    lambda t: t.searchsorted(t.arange(6.).reshape(2, 3), t.zeros(2, 0), sorter=t.zeros(2, 3, dtype=t.int64)),
+    lambda t: t.searchsorted(t.zeros(3, 0, 2), t.zeros(3, 0, 4), right=True),
     lambda t: t.bucketize(t.tensor([[1, 6], [3, 9]]), t.tensor([1, 3, 5, 7, 9])),
     lambda t: t.bucketize(t.tensor([1, 6, 3, 9]), t.tensor([1, 3, 5, 7, 9]), right=True),
     lambda t: t.bucketize(t.tensor([1., 6.]), t.tensor([1., 3.]), out_int32=True),
@@ -327,8 +332,55 @@ def test_integration_and_covariance(name, fn, inputs):
     check(fn, inputs, dtypes=["float64", "float32"], grad_inputs=[0])
 
 
+_FW, _AW = np.array([1, 2, 0, 3, 1]), np.random.default_rng(3).random(5)
+_YI = np.random.default_rng(4).integers(-5, 6, (3, 5))
+_YC = _Y + 1j * np.random.default_rng(5).standard_normal((3, 5))
+
+
+def _real_view(t, out):
+    return t.view_as_real(out) if out.is_complex() else out
+
+
+@pytest.mark.parametrize("name,fn,inputs,grad_inputs", [
+    ("cov_fweights", lambda t, y, f: t.cov(y, fweights=f), [_Y, _FW], [0]),
+    ("cov_aweights", lambda t, y, a: t.cov(y, aweights=a), [_Y, _AW], [0, 1]),
+    ("cov_both_correction2", lambda t, y, f, a: t.cov(y, correction=2, fweights=f, aweights=a), [_Y, _FW, _AW], [0, 2]),
+    ("cov_both_correction0", lambda t, y, f, a: t.cov(y, correction=0, fweights=f, aweights=a), [_Y, _FW, _AW], [0]),
+    ("cov_one_observation_fweights", lambda t, y, f: t.cov(y[:, :1], fweights=f[3:4]), [_Y, _FW], []),
+    ("cov_one_observation_aweights", lambda t, y, a: t.cov(y[:, :1], aweights=a[:1]), [_Y, _AW], []),
+    ("cov_int", lambda t, y: t.cov(y), [_YI], []),
+    ("cov_int_fweights", lambda t, y, f: t.cov(y, fweights=f), [_YI, _FW], []),
+    ("cov_int_aweights", lambda t, y, a: t.cov(y, aweights=a), [_YI, _AW], [1]),
+    ("cov_int_one_observation", lambda t, y, f: t.cov(y[:, :1], fweights=f[:1]), [_YI, _FW], []),
+    ("corrcoef_int", lambda t, y: t.corrcoef(y), [_YI.astype(np.int32)], []),
+    ("cov_complex", lambda t, y: _real_view(t, t.cov(y)), [_YC], [0]),
+    ("cov_complex_aweights", lambda t, y, a: _real_view(t, t.cov(y, aweights=a)), [_YC, _AW], [0, 1]),
+    ("corrcoef_complex", lambda t, y: _real_view(t, t.corrcoef(y)), [_YC], [0]),
+])
+def test_cov_weights_and_dtypes(name, fn, inputs, grad_inputs):
+    """fweights/aweights, integer inputs (a float32 result) and complex ones (conjugated products), as PyTorch."""
+    check(fn, inputs, grad=bool(grad_inputs), grad_inputs=grad_inputs)
+
+
+@pytest.mark.parametrize("fn,match", [
+    (lambda t: t.cov(t.ones(2, 3, dtype=t.bool)), "bool dtype is not supported for input"),
+    (lambda t: t.cov(t.ones(2, 3), fweights=t.ones(3)), "expected fweights to have integral dtype but got fweights "
+                                                        "with Float dtype"),
+    (lambda t: t.cov(t.ones(2, 3), fweights=t.ones(1, 3, dtype=t.int64)), "fweights with 2 dimensions"),
+    (lambda t: t.cov(t.ones(2, 3), aweights=t.ones(3, dtype=t.int64)), "aweights with Long dtype"),
+    (lambda t: t.cov(t.ones(2, 3), fweights=t.ones(2, dtype=t.int64)), "observations in the input but got 2 != 3"),
+    (lambda t: t.cov(t.ones(2, 3), fweights=-t.ones(3, dtype=t.int64)), "fweights cannot be negative"),
+    (lambda t: t.cov(t.ones(2, 3), aweights=-t.ones(3)), "aweights cannot be negative"),
+    (lambda t: t.cov(t.ones(2, 3), aweights=t.zeros(3)), "weights sum to zero, can't be normalized"),
+    (lambda t: t.cov(t.ones(2, 1), aweights=t.ones(1, dtype=t.float64)), "same dtype, but got: float != double"),
+    (lambda t: t.corrcoef(t.ones(2, 2, 2)), "corrcoef\\(\\): expected input to have two or fewer dimensions"),
+])
+def test_cov_errors(fn, match):
+    check_raises(fn, RuntimeError, match)
+
+
 def test_cov_vander_renorm_errors():
-    check_raises(lambda t: t.cov(t.zeros(2, 2, 2)), ValueError, "expected input to have two or fewer dimensions")
+    check_raises(lambda t: t.cov(t.zeros(2, 2, 2)), RuntimeError, "expected input to have two or fewer dimensions")
     check_raises(lambda t: t.vander(t.zeros(2, 2)), RuntimeError, "x must be a one-dimensional tensor")
     check_raises(lambda t: t.zeros(3, 4).renorm(0, 0, 1.0), RuntimeError, "non-positive-norm not supported")
     check_raises(lambda t: t.zeros(3, 4).renorm(2, 0, -1.0), RuntimeError, "expected maxnorm to be >= 0 but got -1")
@@ -362,6 +414,75 @@ def test_combinations_and_histogram_errors():
     check_raises(lambda t: t.histogram(t.tensor([1, 2]), bins=2), NotImplementedError, "not implemented for 'Long'")
 
 
+# ---- histogramdd ---------------------------------------------------------------------------------------------
+HISTOGRAMDD = [
+    ("int_bins", lambda t, x: t.histogramdd(x, 3), [r(20, 2)]),
+    ("bins_per_dim", lambda t, x: t.histogramdd(x, [2, 3, 4]), [r(30, 3)]),
+    ("range", lambda t, x: t.histogramdd(x, (2, 3), range=[-1.0, 1.0, 0.0, 2.0]), [r(40, 2)]),
+    ("weight", lambda t, x, w: t.histogramdd(x, [3, 3], weight=w), [r(25, 2), r(25, seed=1)]),
+    ("density", lambda t, x: t.histogramdd(x, [3, 2], density=True), [r(25, 2)]),
+    ("weight_density", lambda t, x, w: t.histogramdd(x, 4, weight=w.abs(), density=True), [r(25, 2), r(25, seed=1)]),
+    ("batched_points", lambda t, x, w: t.histogramdd(x, [2, 3], weight=w), [r(4, 5, 2), r(4, 5, seed=1)]),
+    ("edges", lambda t, x: t.histogramdd(x, [t.tensor([-2.0, -0.5, 0.0, 3.0], dtype=x.dtype),
+                                             t.tensor([-1.0, 1.0], dtype=x.dtype)]), [r(30, 2)]),
+    ("edges_float32", lambda t, x: t.histogramdd(x.float(), [t.tensor([-1.0, 0.0, 1.0]), t.tensor([0.0, 2.0])]),
+     [r(30, 2)]),
+    ("point_on_last_edge", lambda t, x: t.histogramdd(x, [t.tensor([0.0, 1.0, 2.0], dtype=x.dtype)]),
+     [np.array([[0.0], [1.0], [2.0], [2.5]])]),
+    ("constant_dim", lambda t, x: t.histogramdd(x, 2), [np.ones((3, 2))]),
+    ("empty_points", lambda t, x: t.histogramdd(x, [2, 3]), [np.zeros((0, 2))]),
+    ("nan_point_with_range", lambda t, x: t.histogramdd(x, 2, range=[0.0, 1.0, 0.0, 1.0]),
+     [np.array([[np.nan, 1.0], [0.5, 0.5], [0.2, 0.9]])]),
+    ("doc_example", lambda t, x, w: t.histogramdd(x, bins=[3, 3], weight=w),
+     [np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 0.0], [2.0, 2.0]]), np.array([1.0, 2.0, 4.0, 8.0])]),
+]
+
+
+@pytest.mark.parametrize("fn,inputs", _table(HISTOGRAMDD))
+def test_histogramdd(fn, inputs):
+    check(fn, inputs, grad=False, dtypes=("float64", "float32"))
+
+
+def test_histogramdd_return_type():
+    res = ember.histogramdd(ember.ones(3, 2), [2, 1])
+    assert type(res).__name__ == "histogramdd" and isinstance(res.bin_edges, tuple)
+    assert res.hist is res[0] and len(res.bin_edges) == 2
+
+
+@pytest.mark.parametrize("fn,exc,match", _table([
+    ("one_dim", lambda t: t.histogramdd(t.ones(3), 2), RuntimeError, "input tensor should have at least 2 dimensions"),
+    ("bins_count", lambda t: t.histogramdd(t.ones(3, 2), [2]), RuntimeError,
+     "The size of bins must be equal to the innermost dimension of the input"),
+    ("zero_bins", lambda t: t.histogramdd(t.ones(3, 2), [2, 0]), RuntimeError,
+     r"bins must be > 0, but got 0 for dimension 1"),
+    ("range_length", lambda t: t.histogramdd(t.ones(3, 2), 2, range=[0.0, 1.0]), RuntimeError,
+     "for a 2-dimensional histogram range should have 4 elements, but got 2"),
+    ("range_order", lambda t: t.histogramdd(t.ones(3, 2), 2, range=[1.0, 0.0, 0.0, 1.0]), RuntimeError,
+     "min should not exceed max, but got min 1 max 0 for dimension 0"),
+    ("range_inf", lambda t: t.histogramdd(t.ones(3, 2), 2, range=[0.0, float("inf"), 0.0, 1.0]), RuntimeError,
+     r"dimension 0's range \[0, inf\] is not finite"),
+    ("nan_no_range", lambda t: t.histogramdd(t.tensor([[float("nan"), 1.0]]), 2), RuntimeError,
+     r"dimension 0's range \[nan, nan\] is not finite"),
+    ("weight_shape", lambda t: t.histogramdd(t.ones(3, 2), 2, weight=t.ones(2)), RuntimeError,
+     r"weight with shape \[2\]"),
+    ("weight_dtype", lambda t: t.histogramdd(t.ones(3, 2), 2, weight=t.ones(3, dtype=t.float64)), RuntimeError,
+     r"input\(float\), and weight\(double\)"),
+    ("int_input", lambda t: t.histogramdd(t.ones(3, 2, dtype=t.int64), 2), NotImplementedError,
+     "\"histogramdd\" not implemented for 'Long'"),
+    ("edges_dtype", lambda t: t.histogramdd(t.ones(3, 2), [t.tensor([0.0, 1.0]), t.tensor([0.0, 1.0],
+                                                                                     dtype=t.float64)]),
+     RuntimeError, "bins for dimension 1 with dtype double"),
+    ("edges_empty", lambda t: t.histogramdd(t.ones(3, 2), [t.tensor([0.0, 1.0]), t.tensor([])]), RuntimeError,
+     "bins tensor should have at least 1 element, but got 0 elements in the bins tensor for dimension 1"),
+    ("edges_2d", lambda t: t.histogramdd(t.ones(3, 2), [t.tensor([0.0, 1.0]), t.ones(2, 2)]), RuntimeError,
+     "bins tensor should have one dimension, but got 2 dimensions"),
+    ("edges_count", lambda t: t.histogramdd(t.ones(3, 2), [t.tensor([0.0, 1.0])]), RuntimeError,
+     "expected 2 sequences of bin edges for a 2-dimensional histogram but got 1"),
+]))
+def test_histogramdd_errors(fn, exc, match):
+    raises(fn, exc, match)
+
+
 # ---- gradient --------------------------------------------------------------------------------------------------
 GRADIENT = [
     ("default", lambda t, x: t.gradient(x), [r(4, 5)]),
@@ -379,6 +500,8 @@ GRADIENT = [
                                                    edge_order=2), [r(4, 5)]),
     ("one_d_minimum", lambda t, x: t.gradient(x), [r(2)]),
     ("int_input", lambda t, x: t.gradient((x * 10).long()), [r(5)]),
+    ("spacing_none", lambda t, x: t.gradient(x, spacing=None, dim=None, edge_order=2), [r(4, 5)]),
+    ("spacing_none_dim", lambda t, x: t.gradient(x, spacing=None, dim=1), [r(4, 5)]),
 ]
 
 

@@ -37,6 +37,9 @@ def bools(*shape, seed=0):
 
 
 X = rnd(2, 3, 4)
+CX = rnd(3, 4) + 1j * rnd(3, 4, seed=1)
+CINF = np.array([[1 + 3j, -INF + 0j, -INF + 2j, INF + 1j], [2 - 3j, INF - 1j, NAN + 0j, 0.5 + 0.5j],
+                 [-INF + 0j, -INF + 1j, 1e300 + 1j, -1e300 + 0j]])
 X2 = rnd(4, 5, seed=1)
 E03 = np.zeros((0, 3))
 S0 = np.array(1.5)
@@ -363,6 +366,11 @@ NORM_CASES = [
     case("norm-0d", lambda t, x: x.norm(), S0),
     case("norm-transposed", lambda t, x: x.t().norm(2, 1), X2),
     case("norm-dtype", lambda t, x: t.norm(x, 2, 1, dtype=t.float64), X),
+    # 'nuc' (and 'fro' over more than two dims) is linalg.matrix_norm over dim, all dims when None
+    case("norm-nuc", lambda t, x: t.norm(x, "nuc"), X2),
+    case("norm-nuc-method-dims", lambda t, x: x.norm("nuc", dim=(0, 2)), X),
+    case("norm-nuc-keepdim", lambda t, x: t.norm(x, "nuc", dim=(2, 1), keepdim=True), X),
+    case("norm-nuc-dtype", lambda t, x: t.norm(x, "nuc", dtype=t.float64), X2.astype(np.float32), dtypes=None),
     case("dist", lambda t, x: t.dist(x, x.flip(0)), X),
     case("dist-p1-bcast", lambda t, x: x.dist(x[0], 1), X),
     case("dist-pinf", lambda t, x: t.dist(x, x * 0.5, float("inf")), X),
@@ -390,6 +398,12 @@ NORM_CASES = [
     case("logsumexp-neginf-row", lambda t, x: x.logsumexp(1), np.array([[-INF, -INF], [0., 1.]])),
     case("logsumexp-inf", lambda t, x: x.logsumexp(1), np.array([[INF, 0.], [0., 1.]]), grad=False),
     case("logsumexp-int", lambda t, x: x.logsumexp(1), ints(3, 4)),
+    # complex: the shift is the largest real part, so the imaginary part is the principal log's (in (-pi, pi])
+    case("logsumexp-complex", lambda t, x: t.view_as_real(t.logsumexp(x, 1)), CX, grad_inputs=(0,)),
+    case("logsumexp-complex-keepdim", lambda t, x: t.view_as_real(x.logsumexp((0, 1), keepdim=True)), CX,
+         grad_inputs=(0,)),
+    case("logsumexp-complex-0d", lambda t, x: t.view_as_real(x[0, 0].logsumexp(0)), CX, grad_inputs=(0,)),
+    case("logsumexp-complex-inf", lambda t, x: x.logsumexp(1), CINF, grad=False),
     case("logsumexp-0d", lambda t, x: x.logsumexp(0), S0),
     case("logsumexp-empty", lambda t, x: x.logsumexp(0), E03),
     case("logsumexp-empty-dim1", lambda t, x: x.logsumexp(1), E03),
@@ -400,6 +414,16 @@ NORM_CASES = [
 @pytest.mark.parametrize("fn,inputs,kw", NORM_CASES)
 def test_norms_logsumexp(fn, inputs, kw):
     check(fn, list(inputs), **kw)
+
+
+@pytest.mark.parametrize("fn,match", [
+    (lambda t: t.norm(t.ones(2, 3, 4), "nuc"), "linalg.matrix_norm: dim must be a 2-tuple. Got 0 1 2"),
+    (lambda t: t.norm(t.ones(2, 3, 4), "fro", dim=(0, 1, 2)), "linalg.matrix_norm: dim must be a 2-tuple"),
+    (lambda t: t.norm(t.ones(2, 3), "abc"), "linalg.matrix_norm: Order abc not supported."),
+    (lambda t: t.norm(t.ones(3), "nuc"), "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."),
+])
+def test_norm_string_orders_raise(fn, match):
+    check_raises(fn, RuntimeError, match=match)
 
 
 def test_vector_norm_of_integers_raises():
@@ -447,6 +471,9 @@ SCAN_CASES = [
     case("logcumsumexp-0d", lambda t, x: x.logcumsumexp(0), S0),
     case("logcumsumexp-empty", lambda t, x: x.logcumsumexp(0), E03),
     case("logcumsumexp-transposed", lambda t, x: x.t().logcumsumexp(0), X2),
+    case("logcumsumexp-complex", lambda t, x: t.view_as_real(x.logcumsumexp(1)), CX, grad_inputs=(0,)),
+    case("logcumsumexp-complex-dim0", lambda t, x: t.view_as_real(t.logcumsumexp(x.t(), 0)), CX, grad_inputs=(0,)),
+    case("logcumsumexp-complex-edges", lambda t, x: x.logcumsumexp(1), CINF, grad=False),
 ]
 
 
@@ -667,6 +694,19 @@ QUANTILE_CASES = [
     case("quantile-0d-dim", lambda t, x: t.quantile(x, 0.5, dim=0, keepdim=True), S0),
     case("quantile-transposed", lambda t, x: t.quantile(x.t(), 0.25, dim=0), X2),
     case("nanquantile-all-nan", lambda t, x: t.nanquantile(x, 0.5, dim=1), np.array([[NAN, NAN], [1., NAN]])),
+] + [
+    # q as a tensor that requires grad: linear interpolation's weight is differentiable in q (others give 0)
+    case(f"{name}-q-grad-{mode}", fn, a, q)
+    for mode in ("linear", "lower", "midpoint")
+    for name, fn, a, q in [
+        ("quantile", lambda t, x, q, m=mode: t.quantile(x, q, dim=1, interpolation=m), QX, np.array([0.1, 0.45, 0.9])),
+        ("quantile-all", lambda t, x, q, m=mode: x.quantile(q, interpolation=m), QX, np.array(0.3)),
+        ("quantile-nan", lambda t, x, q, m=mode: t.quantile(x, q, dim=1, interpolation=m), QN, np.array([0.2, 0.7])),
+        ("nanquantile", lambda t, x, q, m=mode: t.nanquantile(x, q, dim=-1, keepdim=True, interpolation=m), QN,
+         np.array([0.0, 0.35, 1.0])),
+        ("nanquantile-all-nan", lambda t, x, q, m=mode: t.nanquantile(x, q, dim=1, interpolation=m),
+         np.array([[NAN, NAN], [1., NAN], [2., 3.]]), np.array([0.6])),
+    ]
 ]
 
 
@@ -1089,3 +1129,20 @@ def test_selection_large_gradient_with_ties():
     want = np.zeros_like(T2)
     np.put_along_axis(want, i.numpy(), g, 1)
     np.testing.assert_array_equal(x.grad.numpy(), want)
+
+
+@pytest.mark.parametrize("fn, match", [
+    (lambda t: t.hash_tensor(t.zeros(2, 0), 1), "reduction dim 1 to have non-zero size"),
+    (lambda t: t.hash_tensor(t.zeros(2, 0)), "reduction dim to be specified for input.numel\\(\\) == 0"),
+    (lambda t: t.hash_tensor(t.ones(3), mode=1), "Unknown hash_tensor mode: 1"),
+    (lambda t: t.hash_tensor(t.ones(3, dtype=t.complex64)), "not implemented for 'ComplexFloat'"),
+])
+def test_hash_tensor_errors(fn, match):
+    check_raises(fn, match=match)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float64", "int8", "uint8", "bool"])
+def test_hash_tensor_xors_the_64_bit_patterns(dtype):
+    data = np.array([[1.5, -2.0, 0.0], [-0.0, 3.0, 255.0]]).astype(dtype)
+    for args, kw in (((), {}), ((1,), {}), ((0,), {"keepdim": True})):
+        assert_same(ember.hash_tensor(to_ember(data), *args, **kw), torch.hash_tensor(to_torch(data), *args, **kw))
