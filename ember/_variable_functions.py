@@ -1,8 +1,13 @@
 """torch.<name> functions that are nn.functional ops under ATen's native signatures: the norms take weight and bias
 first and a cudnn flag, the losses take `reduction` as an int (0 none, 1 mean, 2 sum; omitted, torch's bindings
 reduce nothing), dropout takes `train`, the pooling functions return (values, indices) where ATen does."""
+import numpy as _np
+
+from ._tensor import Tensor as _Tensor
 from .nn import functional as F
 from .nn._functional import dropout as _dropout
+from .nn._functional import normalization as _norm
+from .ops.creation import empty as _empty
 
 def _reduction(reduction):
     """ATen's Reduction enum as nn.functional's string: 1 mean, 2 sum, any other int none (as torch reads it)."""
@@ -73,6 +78,38 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     return F.rms_norm(input, normalized_shape, weight, eps)
+
+
+def native_layer_norm(input, normalized_shape, weight, bias, eps):
+    """(output, mean, rstd), the statistics shaped input.shape[:-k] + (1,) * k and not differentiable."""
+    out, mean, var = _norm.layer_norm_stats(input, normalized_shape, weight, bias, eps)
+    return out, *_saved_stats(mean, var, eps, _norm._stats_dtype(input, weight, bias))
+
+
+def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
+    """(output, save_mean, save_invstd) over the batch in training, updating the running statistics; in evaluation
+    the running statistics normalise and the saved ones are empty."""
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if training and not input.numel():
+        raise RuntimeError(f"input tensor must have at least one element, but got input_sizes = {list(input.shape)}")
+    out, mean, var = _norm.batch_norm_stats(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    dt = _norm._stats_dtype(input, weight, bias, running_mean)
+    if mean is None:
+        return out, _empty(0, dtype=dt), _empty(0, dtype=dt)
+    return out, *_saved_stats(mean, var, eps, dt)
+
+
+def native_group_norm(input, weight, bias, N, C, HxW, group, eps):
+    """(output, mean, rstd) of input viewed as (N, C, HxW) in `group` groups; the statistics are (N, group)."""
+    return _norm.group_norm_stats(input, weight, bias, N, C, HxW, group, eps)
+
+
+def _saved_stats(mean, var, eps, dtype):
+    """The mean and 1 / sqrt(var + eps) arrays as tensors of dtype (no grad: torch marks them non-differentiable)."""
+    with _np.errstate(divide="ignore", invalid="ignore"):
+        rstd = 1 / _np.sqrt(var + eps)
+    return _Tensor._make(mean.astype(dtype.np)), _Tensor._make(rstd.astype(dtype.np))
 
 
 # ---- activations and dropout -------------------------------------------------------------------------------------

@@ -75,7 +75,26 @@ CASES = [
     ("grid_sampler_2d", lambda L, x, g: L.grid_sampler_2d(x, g, 0, 1, True), [X4, r(2, 3, 4, 2) * 0.8], {}),
     ("affine_grid_generator", lambda L, th: L.affine_grid_generator(th, [2, 3, 4, 5], False), [r(2, 2, 3)], {}),
     ("pdist", lambda L, x: L.pdist(x, 1.5), [r(4, 3)], {}),
+    ("native_layer_norm", lambda L, x, w, b: L.native_layer_norm(x, [6, 6], w, b, 1e-5), [X4, r(6, 6), r(6, 6)], {}),
+    ("native_layer_norm_plain", lambda L, x: L.native_layer_norm(x, (3, 8), None, None, 0.5), [X3], {}),
+    ("native_layer_norm_empty", lambda L, x: L.native_layer_norm(x, [3], None, None, 1e-5), [r(0, 3)], {}),
+    ("native_batch_norm_train", lambda L, x, w, b: _native_bn(L, x, w, b, True, 0.5, 0.6), [X4, W, r(3, seed=3)], {}),
+    ("native_batch_norm_eval", lambda L, x, w, b: _native_bn(L, x, w, b, False, -1.2, 1e-5), [X3, W, r(3, seed=3)],
+     {}),
+    ("native_batch_norm_no_stats", lambda L, x: L.native_batch_norm(x, None, None, None, None, True, 0.5, 1e-5),
+     [r(1, 2, 3)], {}),
+    ("native_group_norm", lambda L, x, w, b: L.native_group_norm(x, w, b, 2, 3, 36, 3, 1e-5), [X4, W, r(3, seed=3)],
+     {}),
+    ("native_group_norm_flat", lambda L, x: L.native_group_norm(x, None, None, 2, 6, 3, 2, 0.5), [r(2, 6, 3)], {}),
+    ("native_group_norm_empty", lambda L, x, w: L.native_group_norm(x, w, None, 0, 2, 1, 1, 1e-5), [r(0, 2), r(2)],
+     {}),
 ]
+
+
+def _native_bn(L, x, w, b, training, momentum, eps):
+    """native_batch_norm's (output, save_mean, save_invstd) and the running statistics it updated."""
+    rm, rv = L.full((3,), 0.5, dtype=x.dtype), L.full((3,), 2.0, dtype=x.dtype)
+    return L.native_batch_norm(x, w, b, rm, rv, training, momentum, eps) + (rm, rv)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -96,9 +115,27 @@ def test_feature_dropout_drops_whole_channels(shape):
         assert abs((planes[:, 0] == 0).mean() - p) < 0.03
 
 
+@pytest.mark.parametrize("x_dt,p_dt", [("float16", "float32"), ("float16", None), ("float16", "float16")])
+def test_native_norms_half_statistics(x_dt, p_dt):
+    """Half input: outputs in half, statistics in float32 beside float32 parameters, else in half (torch's rules)."""
+    def fn(L, x, *p):
+        w = p[0] if p else None
+        return (L.native_layer_norm(x, [8], w[:8] if p else None, None, 1e-5),
+                L.native_group_norm(x, w[:3] if p else None, None, 2, 3, 8, 3, 1e-5),
+                L.native_batch_norm(x, w[:3] if p else None, None, None, None, True, 0.1, 1e-5))
+    inputs = [r(2, 3, 8).astype(x_dt)] + ([r(8, seed=1).astype(p_dt)] if p_dt else [])
+    check(fn, inputs, grad=False)
+
+
 @pytest.mark.parametrize("call", [
     lambda L: L.feature_dropout(L.ones(3), 0.5, True),
     lambda L: L.convolution(L.ones(2, 2), L.ones(2, 2), None, [1], [0], [1], False, [0], 1),
+    lambda L: L.native_group_norm(L.ones(2, 6, 5), None, None, 2, 6, 4, 3, 1e-5),
+    lambda L: L.native_group_norm(L.ones(2, 6, 5), None, None, 2, 6, 5, 4, 1e-5),
+    lambda L: L.native_group_norm(L.ones(2, 6, 5), L.ones(5), None, 2, 6, 5, 3, 1e-5),
+    lambda L: L.native_layer_norm(L.ones(2, 3), [4], None, None, 1e-5),
+    lambda L: L.native_batch_norm(L.ones(2, 3), None, None, L.zeros(3), None, True, 0.1, 1e-5),
+    lambda L: L.native_batch_norm(L.ones(0, 3), None, None, L.zeros(3), L.ones(3), True, 0.1, 1e-5),
 ])
 def test_bad_arguments_raise_as_torch(call):
     check_raises(call)

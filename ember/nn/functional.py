@@ -187,7 +187,8 @@ from ._functional.loss import (l1_loss, mse_loss, smooth_l1_loss, huber_loss, nl
                                gaussian_nll_loss, margin_ranking_loss, hinge_embedding_loss, soft_margin_loss,
                                multilabel_soft_margin_loss, cosine_embedding_loss, multi_margin_loss,
                                multilabel_margin_loss, pairwise_distance, cosine_similarity, pdist,
-                               triplet_margin_loss, triplet_margin_with_distance_loss, ctc_loss)
+                               triplet_margin_loss, triplet_margin_with_distance_loss, ctc_loss,
+                               linear_cross_entropy)
 from ._functional.normalization import (batch_norm, instance_norm, layer_norm, group_norm, rms_norm,  # noqa: E402
                                         local_response_norm, normalize)
 from ._functional.vision import (interpolate, upsample, upsample_nearest, upsample_bilinear,  # noqa: E402

@@ -17,6 +17,7 @@ from .shape import cat
 from ..autograd.grad_mode import STATE
 
 _INF = float("inf")
+_HALF = np.dtype(np.float16)
 
 
 def _const(mask, like):
@@ -57,18 +58,21 @@ def _expm1_nonpos(z):
 
 
 class _Pointwise(Function):
-    """An elementwise activation. forward: `compute(ctx, x, *params)` on float arrays in their dtype (it may keep
-    intermediates on ctx for the backward); backward: `grad(ctx, g, x, out, *params)` on arrays when no graph is
-    recorded, else g * `deriv(x_tensor, out_tensor, *params)` in ember ops (so double backward works). x and the
-    result are saved for backward as torch saves them (in-place changes before backward raise torch's error)."""
+    """An elementwise activation. forward: `compute(ctx, x, *params)` on float arrays in their dtype, half in float32
+    rounded once as torch's CPU kernels compute it (compute may keep intermediates on ctx for the backward);
+    backward: `grad(ctx, g, x, out, *params)` on arrays when no graph is recorded, else g * `deriv(x_tensor,
+    out_tensor, *params)` in ember ops (so double backward works). x and the result are saved for backward as torch
+    saves them (in-place changes before backward raise torch's error)."""
 
     _raw = True
     grad = None
+    opmath = True  # half in float32: True both ways, "forward" in forward only, False never (torch's composites)
 
     @classmethod
     def forward(cls, ctx, x, *params):
         if x.ndim and x.dtype.kind == "f":
-            out = cls.compute(ctx, x, *params)
+            out = cls.compute(ctx, x, *params) if x.dtype != _HALF or not cls.opmath else \
+                cls.compute(ctx, x.astype(np.float32), *params).astype(_HALF)
         else:
             out = cls.compute(ctx, _1d(x).astype(np.float64, copy=False), *params).astype(x.dtype).reshape(x.shape)
         ctx.params = params
@@ -82,15 +86,24 @@ class _Pointwise(Function):
             gx = g * cls.deriv(x, out, *ctx.params)
         else:
             gd = g._data
-            if gd.ndim:
+            if gd.dtype == _HALF and cls.opmath is True:
+                gx = Tensor._make(_opmath(cls.grad, ctx, gd, x._data, out._data, *ctx.params))
+            elif gd.ndim:
                 gx = Tensor._make(cls.grad(ctx, gd, x._data, out._data, *ctx.params))
             else:
                 gx = Tensor._make(cls.grad(ctx, _1d(gd), _1d(x._data), _1d(out._data), *ctx.params).reshape(()))
         return (gx,) + (None,) * len(ctx.params)
 
 
-def _pointwise(name, compute, deriv, grad=None, node=None):
-    attrs = {"compute": staticmethod(compute), "deriv": staticmethod(deriv), "_node_name": node or name + "Backward0"}
+def _opmath(grad, ctx, g, x, out, *params):
+    """A half gradient computed in float32 and rounded once, as torch's CPU kernels compute half (its opmath)."""
+    f = np.float32
+    return grad(ctx, _1d(g).astype(f), _1d(x).astype(f), _1d(out).astype(f), *params).astype(_HALF).reshape(g.shape)
+
+
+def _pointwise(name, compute, deriv, grad=None, node=None, opmath=True):
+    attrs = {"compute": staticmethod(compute), "deriv": staticmethod(deriv), "_node_name": node or name + "Backward0",
+             "opmath": opmath}
     if grad is not None:
         attrs["grad"] = staticmethod(grad)
     return type(name, (_Pointwise,), attrs)
@@ -192,10 +205,8 @@ class Relu(Function):
 
 # ---- piecewise-linear activations ----------------------------------------------------------------------------------
 def _leaky_compute(ctx, x, s):
-    """x > 0 ? x : x * s, as torch (half in float, as its opmath). For a finite positive slope that is
-    max(x, x * s) (min when s > 1): two passes without a mask."""
-    if x.dtype == np.float16:
-        return _leaky_compute(ctx, x.astype(np.float32), s).astype(np.float16)
+    """x > 0 ? x : x * s, as torch. For a finite positive slope that is max(x, x * s) (min when s > 1): two passes
+    without a mask."""
     slope = x.dtype.type(s)
     if not (0 < slope < _INF):
         return np.multiply(x, _leaky_factor(x, s))
@@ -204,13 +215,11 @@ def _leaky_compute(ctx, x, s):
 
 
 def _leaky_grad(ctx, g, x, out, s):
-    if x.dtype == np.float16:
-        return np.multiply(g, _leaky_factor(x, s, np.dtype(np.float32))).astype(np.float16)
     return np.multiply(g, _leaky_factor(x, s))
 
 
-def _leaky_factor(x, s, dtype=None):
-    return two_values(x > 0, 1, s, dtype or x.dtype)
+def _leaky_factor(x, s):
+    return two_values(x > 0, 1, s, x.dtype)
 
 
 def _hardtanh_compute(ctx, x, lo, hi):
@@ -305,8 +314,8 @@ Hardtanh = _pointwise("Hardtanh", _hardtanh_compute, lambda x, out, lo, hi: _con
 Hardsigmoid = _pointwise("Hardsigmoid", _hardsigmoid_compute,
                          lambda x, out: _const(((x._data > -3) & (x._data < 3)) * ONE_SIXTH_F32, x), _hardsigmoid_grad)
 Hardswish = _pointwise("Hardswish", _hardswish_compute, _hardswish_deriv, _hardswish_grad)
-Hardshrink = _pointwise("Hardshrink", _hardshrink_compute, _shrink_deriv, _shrink_grad)
-Softshrink = _pointwise("Softshrink", _softshrink_compute, _shrink_deriv, _shrink_grad)
+Hardshrink = _pointwise("Hardshrink", _hardshrink_compute, _shrink_deriv, _shrink_grad, opmath=False)
+Softshrink = _pointwise("Softshrink", _softshrink_compute, _shrink_deriv, _shrink_grad, opmath="forward")
 Threshold = _pointwise("Threshold", _threshold_compute, lambda x, out, th, v: _const(~(x._data <= th), x),
                        _threshold_grad)
 
@@ -543,8 +552,10 @@ def _gelu_deriv(x, out, approximate):
     return (E.erf(x * (1 / SQRT_2)) + 1) * 0.5 + x * E.exp(x * x * -0.5) * INV_SQRT_2PI
 
 
-Softsign = _pointwise("Softsign", _softsign_compute, lambda x, out: (x.abs() + 1).pow(-2), _softsign_grad)
-Tanhshrink = _pointwise("Tanhshrink", _tanhshrink_compute, lambda x, out: E.tanh(x).pow(2), _tanhshrink_grad)
+Softsign = _pointwise("Softsign", _softsign_compute, lambda x, out: (x.abs() + 1).pow(-2), _softsign_grad,
+                      opmath=False)
+Tanhshrink = _pointwise("Tanhshrink", _tanhshrink_compute, lambda x, out: E.tanh(x).pow(2), _tanhshrink_grad,
+                        opmath=False)
 Silu = _pointwise("Silu", _silu_compute, lambda x, out: E.sigmoid(x) * (x * (1 - E.sigmoid(x)) + 1), _silu_grad)
 Softplus = _pointwise("Softplus", _softplus_compute, _softplus_deriv, _softplus_grad)
 LogSigmoid = _pointwise("LogSigmoid", _logsigmoid_compute, lambda x, out: E.sigmoid(-x), _logsigmoid_grad,

@@ -4,8 +4,12 @@ One Function for the whole block; backward computes dq, dk, dv (and the additive
 from the saved weights: dS = P * (dP - sum(dP * P)). With create_graph, backward recomputes the block as
 a graph of ember ops instead, so double backward works (as PyTorch's composite CPU path). `safe` gives
 fully masked rows zero weights (PyTorch's scaled_dot_product_attention) instead of NaN (a plain
-softmax, as in MultiheadAttention's need_weights path).
+softmax, as in MultiheadAttention's need_weights path). Half inputs are computed in float32 and rounded once, as
+PyTorch's CPU kernels compute them; FlashAttention also rounds the unnormalised weights to half before the product
+with v, as PyTorch's CPU flash kernel does.
 """
+import math
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -13,6 +17,14 @@ from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._util import sum_to_array
 from .dropout import keep_mask
+
+
+_HALF = np.dtype(np.float16)
+
+
+def _opmath(*arrays):
+    """Half arrays as float32 (None passes): the precision PyTorch computes half attention in."""
+    return tuple(a if a is None or a.dtype != _HALF else a.astype(np.float32) for a in arrays)
 
 
 def _softmax_rows(s, safe):
@@ -37,54 +49,61 @@ class Attention(Function):
 
     _raw = True
     _node_name = "ScaledDotProductAttentionBackward0"
+    _kind = "math"  # PyTorch's path whose arithmetic this follows: "math", "flash" or "ops" (see _scores)
 
-    @staticmethod
-    def forward(ctx, q, k, v, mask, scale, dropout_p, safe):
+    @classmethod
+    def forward(cls, ctx, q, k, v, mask, scale, dropout_p, safe):
         ctx.packed = k is None
         saved = (q, mask) if ctx.packed else (q, k, v, mask)
+        dt = q.dtype
+        q, mask = _opmath(q, mask)
         if ctx.packed:
             q, k, v = q
-        dt = q.dtype
-        s = np.matmul(q, np.swapaxes(k, -1, -2))
-        s *= dt.type(scale)
-        if mask is not None:
-            np.add(s, mask, out=s)
-        p = _softmax_rows(s, safe)
-        keep = None
-        pd = p
-        if dropout_p > 0:
-            keep = np.zeros(p.shape, dt) if dropout_p >= 1 else keep_mask(p.shape, dropout_p, dt) / dt.type(
-                1 - dropout_p)
-            pd = p * keep
-        out = np.matmul(pd, v)
-        ctx.state = (p, keep, pd, scale, mask.shape if mask is not None else None, safe)
+        else:
+            k, v = _opmath(k, v)
+        steps = dt if cls._kind == "ops" else None  # the dtype each step is rounded to, if any
+        s = _scores(q, k, mask, scale, cls._kind, steps)
+        if cls._kind == "flash" and dt == _HALF and dropout_p == 0:
+            out, p = _flash_half(s, v)
+            keep, pd = None, p
+        else:
+            p = _round(_softmax_rows(s, safe), steps)
+            keep = None
+            pd = p
+            if dropout_p > 0:
+                keep = np.zeros(p.shape, p.dtype) if dropout_p >= 1 else \
+                    keep_mask(p.shape, dropout_p, p.dtype) / p.dtype.type(1 - dropout_p)
+                pd = _round(p * keep, steps)
+            out = np.matmul(pd, v)
+        ctx.state = (p, keep, pd, scale, None if mask is None else (mask.shape, saved[-1].dtype), safe)
         ctx.save_for_backward(*saved)
         ctx.set_materialize_grads(False)
-        return out, pd
+        return out.astype(dt, copy=False), pd.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g_out, g_w):
         saved = ctx.saved_tensors
-        p, keep, pd, scale, mask_shape, safe = ctx.state
+        p, keep, pd, scale, mask_meta, safe = ctx.state
         need = ctx.needs_input_grad
         if ctx.packed:
             saved = (saved[0], None, None, saved[1])
             need = (need[0],) * 3 + need[3:]
         if STATE.enabled:
             return _graph_backward(saved, keep, scale, safe, need, g_out, g_w, ctx.packed)
-        q, k, v = saved[0]._data if ctx.packed else (t._data for t in saved[:3])
+        dt = saved[0]._data.dtype
+        q, k, v = _opmath(saved[0]._data)[0] if ctx.packed else _opmath(*(t._data for t in saved[:3]))
         sc = q.dtype.type(scale)
         dqkv = np.empty((3,) + q.shape, q.dtype) if ctx.packed else None
         dv = None
         if g_out is not None:
-            go = g_out._data
+            go = _opmath(g_out._data)[0]
             if need[2]:
                 dv = np.matmul(np.swapaxes(pd, -1, -2), go, out=dqkv[2] if ctx.packed else None)
             dp = np.matmul(go, np.swapaxes(v, -1, -2))
             if g_w is not None:
                 dp += g_w._data
         else:
-            dp = g_w._data.copy()
+            dp = g_w._data.astype(p.dtype)
             if ctx.packed:
                 dqkv[2] = 0
         if keep is not None:
@@ -99,11 +118,67 @@ class Attention(Function):
         if need[1]:
             dk = np.matmul(np.swapaxes(ds, -1, -2), q, out=dqkv[1] if ctx.packed else None)
             dk *= sc
-        dmask = Tensor._make(sum_to_array(ds, mask_shape)) if mask_shape is not None and need[3] else None
+        dmask = None
+        if mask_meta is not None and need[3]:
+            dmask = Tensor._make(sum_to_array(ds, mask_meta[0]).astype(mask_meta[1], copy=False))
         if ctx.packed:
-            return Tensor._make(dqkv), None, None, dmask, None, None, None
-        wrap = lambda g, a: Tensor._make(sum_to_array(g, a.shape)) if g is not None else None  # noqa: E731
-        return wrap(dq, q), wrap(dk, k), wrap(dv, v), dmask, None, None, None
+            return Tensor._make(dqkv.astype(dt, copy=False)), None, None, dmask, None, None, None
+        return _grad_of(dq, q, dt), _grad_of(dk, k, dt), _grad_of(dv, v, dt), dmask, None, None, None
+
+
+def _grad_of(g, a, dt):
+    """Gradient array g summed to a's shape (undoing broadcasting) in dtype dt, as a Tensor (None passes)."""
+    return None if g is None else Tensor._make(sum_to_array(g, a.shape).astype(dt, copy=False))
+
+
+def _scores(q, k, mask, scale, kind, steps):
+    """q k^T * scale + mask in the order of PyTorch's path `kind`: the flash kernel scales the product, the math
+    path scales q and k by sqrt(|scale|) each (q's factor carrying the sign), MultiheadAttention's ops ("ops")
+    scale q; with a `steps` dtype q * scale and the sum are each rounded to it."""
+    t = q.dtype.type
+    if kind == "flash":
+        s = np.matmul(q, np.swapaxes(k, -1, -2))
+        s *= t(scale)
+    elif kind == "math":
+        root = math.sqrt(abs(scale))
+        s = np.matmul(q * t(math.copysign(root, scale)), np.swapaxes(k * t(root), -1, -2))
+    else:
+        s = np.matmul(_round(q * t(scale), steps), np.swapaxes(k, -1, -2))
+    if mask is not None:
+        np.add(s, mask, out=s)
+    return _round(s, steps)
+
+
+def _round(a, dt):
+    """a rounded to dt where dt is given and narrower (half), kept in a's dtype."""
+    return a.astype(dt).astype(a.dtype) if dt is not None and dt.itemsize < a.dtype.itemsize else a
+
+
+class OpsAttention(Attention):
+    """Attention as MultiheadAttention's need_weights path composes it from separate ops: q scaled before the
+    product, scores and weights each rounded to the input dtype."""
+
+    _kind = "ops"
+
+
+class FlashAttention(Attention):
+    """Attention on the inputs PyTorch's CPU flash kernel takes (4-D, no dropout, ...): its arithmetic for half."""
+
+    _kind = "flash"
+
+
+def _flash_half(s, v):
+    """torch's CPU flash kernel's half arithmetic on float32 scores s: exp(s - max) rounded to half for the product
+    with v, divided afterwards by the float32 row sums (fully masked rows give zeros). Returns (out, weights)."""
+    m = np.max(s, axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    m[~np.isfinite(m)] = 0
+    e = np.exp(s - m)
+    denom = np.sum(e, axis=-1, keepdims=True)
+    denom[denom == 0] = 1
+    out = np.matmul(e.astype(_HALF).astype(np.float32), v)
+    out /= denom
+    e /= denom
+    return out, e
 
 
 def _graph_backward(saved, keep, scale, safe, need, g_out, g_w, packed):

@@ -21,6 +21,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._util import holomorphic_grads
 
 
 class _ScratchPool:
@@ -583,34 +584,39 @@ class ConvNd(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        xshape, ks, strides, pads, dilations, groups, outs = ctx.geom
-        n, o = g.shape[0], g.shape[1]
-        need = ctx.needs_input_grad
-        if STATE.enabled:
-            g2 = g.reshape(n, o, _prod(outs))
-            gb = g2.sum((0, 2)) if ctx.has_bias and need[2] else None
-            return _conv_backward_graph(x, w, g2, geom=ctx.geom, need=need) + (gb, None, None, None, None)
-        g, x, w = g._data, x._data, w._data
-        gb = gw = gx = None
-        plan = ctx.plan
-        if ctx.rows is not None:
-            gb = g.sum((0, 2, 3)) if ctx.has_bias and need[2] else None
-            gw = _shifted_weight_grad(ctx.rows, g, x, w) if need[1] else None
-        else:
-            g2 = plan.to_onl(g)
-            gb = plan.bias_grad(g2) if ctx.has_bias and need[2] else None
-            if need[1]:
-                gw = plan.weight_grad(_gemm_w(g2, ctx.cols, groups), w.shape)
-        if need[0] and _input_grad_as_conv(xshape, o, strides, outs) and _finite(w):
-            gx = _shifted_input_grad(g, w, xshape, pads, dilations) if ctx.rows is not None and _finite(g) \
-                else _unit_stride_input_grad(g, w, xshape, pads, dilations, groups)
-        elif need[0]:
-            gplan = _blocked_if_finite(g, xshape, ks, strides, pads, dilations, outs, o, groups) \
-                if plan.r > 1 else plan
-            g_onl = g2 if ctx.rows is None and gplan is plan else gplan.to_onl(g)
-            gx = gplan.accumulate(_gemm_t(gplan.weight(w), g_onl, groups))
-        return tuple(None if a is None else Tensor._make(a) for a in (gx, gw, gb)) + (None,) * 4
+        return holomorphic_grads(_conv_grads, g, ctx)
+
+
+def _conv_grads(g, ctx):
+    """ConvNd's input, weight and bias gradients (as g times the derivatives: holomorphic_grads conjugates)."""
+    x, w = ctx.saved_tensors
+    xshape, ks, strides, pads, dilations, groups, outs = ctx.geom
+    n, o = g.shape[0], g.shape[1]
+    need = ctx.needs_input_grad
+    if STATE.enabled:
+        g2 = g.reshape(n, o, _prod(outs))
+        gb = g2.sum((0, 2)) if ctx.has_bias and need[2] else None
+        return _conv_backward_graph(x, w, g2, geom=ctx.geom, need=need) + (gb, None, None, None, None)
+    g, x, w = g._data, x._data, w._data
+    gb = gw = gx = None
+    plan = ctx.plan
+    if ctx.rows is not None:
+        gb = g.sum((0, 2, 3)) if ctx.has_bias and need[2] else None
+        gw = _shifted_weight_grad(ctx.rows, g, x, w) if need[1] else None
+    else:
+        g2 = plan.to_onl(g)
+        gb = plan.bias_grad(g2) if ctx.has_bias and need[2] else None
+        if need[1]:
+            gw = plan.weight_grad(_gemm_w(g2, ctx.cols, groups), w.shape)
+    if need[0] and _input_grad_as_conv(xshape, o, strides, outs) and _finite(w):
+        gx = _shifted_input_grad(g, w, xshape, pads, dilations) if ctx.rows is not None and _finite(g) \
+            else _unit_stride_input_grad(g, w, xshape, pads, dilations, groups)
+    elif need[0]:
+        gplan = _blocked_if_finite(g, xshape, ks, strides, pads, dilations, outs, o, groups) \
+            if plan.r > 1 else plan
+        g_onl = g2 if ctx.rows is None and gplan is plan else gplan.to_onl(g)
+        gx = gplan.accumulate(_gemm_t(gplan.weight(w), g_onl, groups))
+    return tuple(None if a is None else Tensor._make(a) for a in (gx, gw, gb)) + (None,) * 4
 
 
 def _shifted_forward(rows, x, w, b):
@@ -723,33 +729,38 @@ class ConvTransposeNd(Function):
 
     @staticmethod
     def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        xshape, ks, strides, pads, dilations, groups, ins = ctx.geom
-        need = ctx.needs_input_grad
-        n, cin = g.shape[0], xshape[1]
-        gb = g.sum((0,) + tuple(range(2, g.dim()))) if ctx.has_bias and need[2] else None
-        gx = gw = None
-        if STATE.enabled:
-            gcols = Unfold.apply(g, ks, strides, pads, dilations, ins)
-            w2 = w.reshape(cin, -1)
-            if groups == 1:
-                gx = w2.matmul(gcols).reshape(xshape) if need[0] else None
-                gw = x.reshape(n, cin, gcols.shape[2]).matmul(gcols.transpose(1, 2)).sum(0).reshape(w.shape) \
-                    if need[1] else None
-            else:
-                ck = w2.shape[1]
-                l = gcols.shape[2]
-                gc = gcols.reshape(n, groups, ck, l)
-                wg = w2.reshape(groups, cin // groups, ck)
-                xg = x.reshape(n, groups, cin // groups, l)
-                gx = wg.matmul(gc).reshape(xshape) if need[0] else None
-                gw = xg.matmul(gc.transpose(2, 3)).sum(0).reshape(w.shape) if need[1] else None
-            return gx, gw, gb, None, None, None, None, None
-        plan = ctx.plan
-        gcols = plan.columns(g._data)
-        w2 = w._data.reshape(cin, -1)
-        if need[0]:
-            gx = Tensor._make(plan.to_nol(_gemm(w2, gcols, groups)).reshape(xshape))
-        if need[1]:
-            gw = Tensor._make(_gemm_w(ctx.x2, gcols, groups).reshape(w.shape))
+        return holomorphic_grads(_conv_transpose_grads, g, ctx)
+
+
+def _conv_transpose_grads(g, ctx):
+    """ConvTransposeNd's input, weight and bias gradients (as _conv_grads)."""
+    x, w = ctx.saved_tensors
+    xshape, ks, strides, pads, dilations, groups, ins = ctx.geom
+    need = ctx.needs_input_grad
+    n, cin = g.shape[0], xshape[1]
+    gb = g.sum((0,) + tuple(range(2, g.dim()))) if ctx.has_bias and need[2] else None
+    gx = gw = None
+    if STATE.enabled:
+        gcols = Unfold.apply(g, ks, strides, pads, dilations, ins)
+        w2 = w.reshape(cin, -1)
+        if groups == 1:
+            gx = w2.matmul(gcols).reshape(xshape) if need[0] else None
+            gw = x.reshape(n, cin, gcols.shape[2]).matmul(gcols.transpose(1, 2)).sum(0).reshape(w.shape) \
+                if need[1] else None
+        else:
+            ck = w2.shape[1]
+            l = gcols.shape[2]
+            gc = gcols.reshape(n, groups, ck, l)
+            wg = w2.reshape(groups, cin // groups, ck)
+            xg = x.reshape(n, groups, cin // groups, l)
+            gx = wg.matmul(gc).reshape(xshape) if need[0] else None
+            gw = xg.matmul(gc.transpose(2, 3)).sum(0).reshape(w.shape) if need[1] else None
         return gx, gw, gb, None, None, None, None, None
+    plan = ctx.plan
+    gcols = plan.columns(g._data)
+    w2 = w._data.reshape(cin, -1)
+    if need[0]:
+        gx = Tensor._make(plan.to_nol(_gemm(w2, gcols, groups)).reshape(xshape))
+    if need[1]:
+        gw = Tensor._make(_gemm_w(ctx.x2, gcols, groups).reshape(w.shape))
+    return gx, gw, gb, None, None, None, None, None

@@ -340,4 +340,105 @@ def resample(x, out_spatial, mode, align_corners, scales):
         back = make_plans(*args, backward=True)
     else:
         back = plans
+    if _half_weights(x._data, mode, out_spatial):
+        plans = tuple(Taps(t.axis, t.idx, _to_half(t.w).astype(t.w.dtype), t.n_in) for t in plans)
     return resample_function(mode, nd).apply(x, plans, back)
+
+
+def resample_uint8(x, out_spatial, mode, align_corners, scales):
+    """torch's uint8 bilinear/bicubic resampling of array x (N, C, *spatial): one pass per dim that changes, the
+    last dim first, each with int16 fixed-point weights and rounded and clamped to uint8 (Pillow's scheme)."""
+    out = x
+    for d in reversed(range(len(out_spatial))):
+        n_in, n_out = x.shape[2 + d], out_spatial[d]
+        if n_in != n_out:
+            out = _fixed_point_pass(out, 2 + d, *_int16_taps(n_in, n_out, mode == "bicubic", align_corners,
+                                                              scales[d]))
+    return out if out is not x else x.copy()
+
+
+def _int16_taps(n_in, n_out, cubic, align_corners, scale):
+    """(indices, int16 weights, precision bits) of one axis, as torch's _compute_index_ranges_int16_weights: double
+    weights (taps beyond the border folded onto the edge ones) scaled by 2**precision and rounded."""
+    size = 4 if cubic else 2
+    support = size // 2
+    s = _scale(n_in, n_out, align_corners, scale, np.dtype(np.float64))
+    i = np.arange(n_out, dtype=np.float64)
+    real = s * i if align_corners else s * (i + 0.5) - 0.5
+    if not cubic and not align_corners:
+        real = np.maximum(real, 0)
+    start = _floor_index(real, n_in)
+    lam = np.clip(real - start, 0, 1)
+    lo = start - support + 1
+    first = np.maximum(lo, 0)
+    count = np.clip(np.minimum(start + support + 1, n_in) - first, 0, size)
+    w = np.zeros((n_out, size))
+    rows = np.arange(n_out)
+    slot = np.zeros(n_out, np.int64)
+    peak = 0.0
+    for j in range(size):
+        pos = lo + j
+        slot = np.where(pos <= 0, 0, np.where(pos >= n_in - 1, count - 1, slot))
+        w[rows, slot] += _filter((j + 1 - support) - lam, cubic)
+        peak = max(peak, float(w[rows, slot].max()))
+        slot = slot + 1
+    w[np.arange(size) >= count[:, None]] = 0
+    prec = 0
+    while prec < 22 and int(0.5 + peak * (1 << (prec + 1))) < (1 << 15):
+        prec += 1
+    v = w * (1 << prec)
+    w16 = np.trunc(v + np.where(v < 0, -0.5, 0.5)).astype(np.int64)
+    idx = np.minimum(first[:, None] + np.arange(size), n_in - 1)
+    return idx.T, w16.T, prec
+
+
+def _filter(x, cubic):
+    """torch's (non-antialiased) interpolation filters: the triangle, or Keys' cubic with a = -0.75."""
+    x = np.abs(x)
+    if not cubic:
+        return np.where(x < 1, 1 - x, 0.0)
+    a = CUBIC_A
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _fixed_point_pass(x, axis, idx, w16, prec):
+    """One axis of uint8 resampling: sum of taps times int16 weights, plus half, shifted down by prec bits (a
+    floor), clamped to [0, 255]."""
+    shape = [1] * x.ndim
+    shape[axis] = idx.shape[1]
+    acc = np.full((), 1 << (prec - 1), np.int64)
+    for k in range(len(idx)):
+        acc = acc + np.take(x, idx[k], axis=axis).astype(np.int64) * w16[k].reshape(shape)
+    return np.clip(acc >> prec, 0, 255).astype(np.uint8)
+
+
+def _to_half(w):
+    """Tap weights as torch stores them for half input: cubic ones rounded, linear (1 - l, l) as l rounded and
+    1 - l computed from it in half."""
+    h = w.astype(np.float16)
+    if len(w) == 2:
+        h[0] = np.float16(1) - h[1]
+    return h
+
+
+def _half_weights(x, mode, out_spatial):
+    """Whether torch's forward for half x stores its interpolation weights in half (its generic N-d kernel); its
+    channels-last kernels, taken for channels-last input of more than 3 channels and for bilinear outputs of
+    height + width <= 128, keep them in float32."""
+    if x.dtype != np.float16 or mode not in ("linear", "bilinear", "trilinear", "bicubic"):
+        return False
+    if mode == "bilinear" and sum(out_spatial) <= 128:
+        return False
+    return not (mode in ("bilinear", "trilinear") and x.shape[1] > 3 and _channels_last(x))
+
+
+def _channels_last(a):
+    """Whether (N, C, *spatial) array a is laid out channels-last (strides of size-1 dims are free, as torch's)."""
+    step = a.itemsize
+    for d in [1] + list(range(a.ndim - 1, 1, -1)) + [0]:
+        if a.shape[d] != 1 and a.strides[d] != step:
+            return False
+        step *= a.shape[d]
+    return True

@@ -24,6 +24,7 @@ from ._util import c_einsum
 from .shape import cat
 
 _new = object.__new__
+_HALF = np.dtype(np.float16)
 
 _BLOCK = 1 << 17  # elements per block: the few arrays of one block's passes stay in cache between the passes
 _ROW_BLOCK, _ROW_WHOLE = 1 << 18, 1 << 21  # layer norm: block size, and the largest input done in one piece
@@ -351,15 +352,18 @@ class _NormFn(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, group_shape, dims, eps, affine_shape):
+        ctx.save_for_backward(x, w)
+        ctx.dtypes = (x.dtype, None if w is None else w.dtype, None if b is None else b.dtype)
+        if x.dtype == _HALF:  # torch's CPU kernels normalise half in float32 (its opmath), rounding the output once
+            x, w, b = (None if a is None else a.astype(np.float32) for a in (x, w, b))
         xv = x.reshape(group_shape)
         kernel = _kernel(group_shape, dims, affine_shape)
         out, saved, mean, var, rstd = kernel.forward(xv, w, b, eps, dims, affine_shape)
         ctx.geom = (xv.shape, dims, eps, affine_shape, kernel)
         ctx.shapes = (w.shape if w is not None else None, b.shape if b is not None else None)
         ctx.rstd, ctx.saved = rstd, saved
-        ctx.save_for_backward(x, w)
         ctx.mark_non_differentiable(mean, var)
-        return out.reshape(x.shape), mean, var
+        return out.reshape(x.shape).astype(ctx.dtypes[0], copy=False), mean, var
 
     @staticmethod
     def backward(ctx, g, _gm, _gv):
@@ -370,12 +374,16 @@ class _NormFn(Function):
             return _norm_backward_graph(ctx, g, x, w) + (None,) * 4
         need_w = w is not None and ctx.needs_input_grad[1]
         need_b = b_shape is not None and ctx.needs_input_grad[2]
+        gd, wd = g._data, None if w is None else w._data
+        if ctx.dtypes[0] == _HALF:
+            gd, wd = gd.astype(np.float32), None if wd is None else wd.astype(np.float32)
         gx = np.empty(x.shape, ctx.rstd.dtype)  # owns its memory, so the engine can make it .grad uncopied
-        gw, gb = kernel.backward(g._data.reshape(group_shape), ctx.saved, ctx.rstd,
-                                 w._data if w is not None else None, gx.reshape(group_shape), dims, affine_shape,
-                                 need_w, need_b)
-        return (Tensor._make(gx), Tensor._make(gw.reshape(w_shape)) if need_w else None,
-                Tensor._make(gb.reshape(b_shape)) if need_b else None, None, None, None, None)
+        gw, gb = kernel.backward(gd.reshape(group_shape), ctx.saved, ctx.rstd, wd, gx.reshape(group_shape), dims,
+                                 affine_shape, need_w, need_b)
+        dx, dw, db = ctx.dtypes
+        return (Tensor._make(gx.astype(dx, copy=False)), Tensor._make(gw.reshape(w_shape).astype(dw, copy=False))
+                if need_w else None, Tensor._make(gb.reshape(b_shape).astype(db, copy=False)) if need_b else None,
+                None, None, None, None)
 
 
 def _norm_backward_graph(ctx, g, x, w):
@@ -433,13 +441,17 @@ class BatchNormEval(Function):
     @staticmethod
     def forward(ctx, x, mean, var, w, b, eps):
         shape = (1, -1) + (1,) * (x.ndim - 2)
+        ctx.save_for_backward(x, mean, w)
+        ctx.has = (w is not None, b is not None)
+        dt = x.dtype
+        if dt == _HALF:  # in float32, rounded once (torch's opmath)
+            x, mean, var, w, b = (None if a is None else a.astype(np.float32) for a in (x, mean, var, w, b))
         rstd = (1.0 / np.sqrt(var + eps)).astype(x.dtype).reshape(shape)
         xhat = (x - mean.reshape(shape)) * rstd
-        ctx.rstd, ctx.shape = rstd, shape
-        ctx.has = (w is not None, b is not None)
-        ctx.save_for_backward(x, mean, w)
+        ctx.rstd, ctx.shape = rstd.astype(dt, copy=False), shape
         out = xhat * w.reshape(shape) if w is not None else xhat
-        return out + b.reshape(shape) if b is not None else out
+        out = out + b.reshape(shape) if b is not None else out
+        return out.astype(dt, copy=False)
 
     @staticmethod
     def backward(ctx, g):

@@ -360,9 +360,11 @@ class AvgPool(Function):
 
 
 def _avg_forward(x, ks, strides, pads, outs, need, div):
-    """Window sums (accumulated in x's dtype; int64 for integers) divided by the divisor (truncating for ints)."""
+    """Window sums (accumulated in x's dtype, half in float32, integers in int64) divided by the divisor (truncating
+    toward zero for integers, as C++ division), rounded once to x's dtype."""
     nd = len(ks)
-    acc_dtype = x.dtype if x.dtype.kind in "fc" else np.int64
+    acc_dtype = np.dtype(np.int64) if x.dtype.kind not in "fc" else np.dtype(np.float32) if x.dtype == np.float16 \
+        else x.dtype
     xp = _padded(x, pads, need, 0)
     acc = None
     for _, sl in _offset_slices(ks, strides, (1,) * nd, outs):
@@ -374,9 +376,15 @@ def _avg_forward(x, ks, strides, pads, outs, need, div):
     if acc is None:
         acc = np.zeros(x.shape[:-nd] + outs, acc_dtype)
     if x.dtype.kind not in "fc":
-        return (np.sign(acc) * (np.abs(acc) // div.astype(np.int64))).astype(x.dtype)
+        return _trunc_div(acc, div.astype(np.int64)).astype(x.dtype)
     acc /= div
-    return acc
+    return acc.astype(x.dtype, copy=False)
+
+
+def _trunc_div(a, d):
+    """Integer a / d rounded toward zero (C++ integer division, as torch's integer kernels divide)."""
+    q = np.abs(a) // np.abs(d)
+    return np.where((a < 0) != (d < 0), -q, q)
 
 
 class AvgPoolBackward(Function):
@@ -519,6 +527,8 @@ def adaptive_avg(x, outs):
     spatial = x.shape[-nd:]
     if x.size == 0 or any(o == 0 for o in outs):
         return np.zeros(x.shape[:-nd] + tuple(outs), x.dtype)
+    if nd == 3 and x.dtype == np.float16 and any(o != 1 for o in outs):
+        return _half_adaptive_avg3d(x, outs)
     a = _opmath(x)
     if all(o == 1 for o in outs):  # global pooling: one matrix-vector product sums every plane (BLAS beats sum)
         planes = np.ascontiguousarray(a).reshape(-1, math.prod(spatial))
@@ -528,6 +538,23 @@ def adaptive_avg(x, outs):
             a = _adaptive_sum_axis(a, d - nd, outs[d])
     a = a.copy() if a is x or a.base is x else a
     return _divide_by_window_sizes(a, spatial, outs).astype(x.dtype, copy=False)
+
+
+def _half_adaptive_avg3d(x, outs):
+    """torch's 3-d adaptive average of half input (other than global pooling, which it takes as a float mean): each
+    window summed in half in (d, h, w) order, then divided by its depth, height and width in turn, in half."""
+    spatial = x.shape[-3:]
+    wins = [adaptive_windows(n, o) for n, o in zip(spatial, outs)]
+    acc = np.zeros(x.shape[:-3] + tuple(outs), np.float16)
+    zero = np.float16(0)
+    for offs in itertools.product(*(range(int((end - start).max())) for start, end in wins)):
+        idx = [np.minimum(start + j, n - 1) for (start, _), j, n in zip(wins, offs, spatial)]
+        inside = [start + j < end for (start, end), j in zip(wins, offs)]
+        v = x[..., idx[0][:, None, None], idx[1][None, :, None], idx[2][None, None, :]]
+        acc += np.where(inside[0][:, None, None] & inside[1][None, :, None] & inside[2][None, None, :], v, zero)
+    for d, (start, end) in enumerate(wins):
+        acc /= (end - start).astype(np.float16).reshape((-1,) + (1,) * (2 - d))
+    return acc
 
 
 def adaptive_avg_adjoint(g, spatial):

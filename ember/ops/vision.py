@@ -221,7 +221,7 @@ def _rows_to_channels(rows, n, c, out_sp):
 def _corner_weights(dims, weights, taps, valid, finite):
     """The weight of one corner per grid point, zero where the corner lies outside the input (finite data only: the
     caller masks the values instead when 0 * inf could appear)."""
-    w = _product(weights[d][t] for d, t in enumerate(taps))
+    w = _product(weights[d][t] for d, t in reversed(tuple(enumerate(taps))))  # x, y, z as torch multiplies
     if isinstance(w, int):
         w = np.ones(valid.shape, dims[0].idx.dtype if dims[0].frac is None else dims[0].frac.dtype)
     if finite and not valid.all():
@@ -258,6 +258,8 @@ def grid_sample_array(x, grid, mode, padding, align_corners):
     if mode == "nearest":
         return _nearest_columns(x, dims, out_sp), dims
     rows = _channel_rows(x, n, c, math.prod(spatial))
+    if mode == "bicubic" and x.dtype == np.float16:
+        return _rows_to_channels(_bicubic_half(rows, dims, spatial, n, m), n, c, out_sp), dims
     finite = bool(np.isfinite(rows).all())
     weights = [_kernel(mode, dm.frac) for dm in dims]
     out = None
@@ -273,6 +275,40 @@ def grid_sample_array(x, grid, mode, padding, align_corners):
         else:
             out += vals
     return _rows_to_channels(out, n, c, out_sp), dims
+
+
+def _bicubic_half(rows, dims, spatial, n, m):
+    """Bicubic sampling of half channel rows (N*P, C) as torch's scalar kernel computes half: along x for each of
+    the 4 rows of taps, then along y, each product and sum rounded to half, with its coefficient formulas."""
+    dy, dx = dims
+    cy, cx = _cubic_half(dy.frac), _cubic_half(dx.frac)
+    base = np.repeat(np.arange(n, dtype=np.int64) * math.prod(spatial), m)
+    out = None
+    for i in range(4):
+        line = None
+        for j in range(4):
+            vals = np.take(rows, base + dy.idx[i] * spatial[1] + dx.idx[j], axis=0)
+            vals[~(dy.valid[i] & dx.valid[j])] = 0
+            vals *= cx[j][:, None]
+            line = vals if line is None else np.add(line, vals, out=line)
+        line *= cy[i][:, None]
+        out = line if out is None else np.add(out, line, out=out)
+    return out
+
+
+def _cubic_half(t):
+    """torch's get_cubic_upsample_coefficients in half arithmetic (each operation rounded to half)."""
+    h = np.float16
+    a = h(CUBIC_A)
+
+    def near(x):
+        return ((a + h(2)) * x - (a + h(3))) * x * x + h(1)
+
+    def far(x):
+        return ((a * x - h(5) * a) * x + h(8) * a) * x - h(4) * a
+
+    t2 = h(1) - t
+    return [far(t + h(1)), near(t), near(t2), far(t2 + h(1))]
 
 
 def _stable_order(idx, nrows):
@@ -492,8 +528,9 @@ class GridSample3d(GridSample):
 
 def grid_sample(x, grid, mode, padding, align_corners):
     """Differentiable grid_sample of x (N, C, *in) at grid (N, *out, nd); inputs already checked. Half precision
-    runs in float32, its result (cast back) named as the sampler's node."""
+    runs in half arithmetic, as torch's scalar kernels; other dtypes in float32, the result (cast back) named as
+    the sampler's node."""
     fn = GridSample if x.dim() == 4 else GridSample3d
-    if x._data.dtype not in (np.float32, np.float64):
+    if x._data.dtype not in (np.float16, np.float32, np.float64):
         return as_node(fn.apply(x.float(), grid.float(), mode, padding, align_corners).to(x.dtype), fn._node_name)
     return fn.apply(x, grid, mode, padding, align_corners)

@@ -601,3 +601,54 @@ def test_gumbel_softmax_samples_the_softmax():
     np.testing.assert_allclose(freq, torch.softmax(torch.tensor([0.0, 1.0, 2.0]), 0).numpy(), atol=0.01)
     with pytest.warns(UserWarning, match="eps"):
         ember.nn.functional.gumbel_softmax(logits[:2], eps=1e-5)
+
+
+# ---- other dtypes: float16 (torch's opmath), integers and complex -------------------------------------------------
+@pytest.mark.parametrize("a", [a for a in ACTS if a[1] != "rrelu"], ids=[a[0] for a in ACTS if a[1] != "rrelu"])
+def test_functional_half(a):
+    """float16 as torch's CPU kernels compute it (most in float32, rounded once; softsign and tanhshrink as their
+    composites of half ops): values and gradients, kinks and overflowing intermediates (mish at 20, 25) included."""
+    check(lambda t, v: _f(t, a)(v), [x_main()], dtypes=["float16"])
+
+
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "complex128", "bool"])
+def test_composite_activation_dtypes(name, dtype):
+    """Integers give torch's default float, complex stays complex, bool raises torch's error."""
+    x = np.array([[3, 0, 1], [2, 7, 1]]) if dtype != "complex128" else arr(2, 3) + 1j * arr(2, 3, seed=1)
+    if dtype == "bool":
+        same_error(lambda t: getattr(t.nn.functional, name)(t.tensor(x > 1)))
+        return
+    check(lambda t, v: getattr(t.nn.functional, name)(v), [x.astype(dtype)], grad=False)
+
+
+@pytest.mark.parametrize("name", ["softsign", "tanhshrink"])
+def test_composite_activation_complex_grad(name):
+    """Complex gradients with torch's conjugate convention, from a complex upstream gradient."""
+    x = arr(2, 3) + 1j * arr(2, 3, seed=1)
+    g = arr(2, 3, seed=2) - 1j * arr(2, 3, seed=3)
+
+    def fn(lib):
+        v = lib.tensor(x, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(v)
+        y.backward(lib.tensor(g))
+        return y.detach(), v.grad
+    same(fn)
+
+
+def test_silu_complex():
+    """torch computes complex silu but refuses to differentiate it."""
+    x = arr(2, 3) + 1j * arr(2, 3, seed=1)
+    check(lambda t, v: t.nn.functional.silu(v), [x], grad=False)
+    same_error(lambda t: t.nn.functional.silu(t.tensor(x, requires_grad=True)))
+    same(lambda t: t.nn.functional.silu(t.tensor(x, requires_grad=True).detach() * 1, inplace=True))
+
+
+@pytest.mark.parametrize("name", ["silu", "mish"])
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "bool"])
+def test_silu_mish_reject_integers(name, dtype):
+    same_error(lambda t: getattr(t.nn.functional, name)(t.tensor([1, 0, 1]).to(getattr(t, dtype))))
+
+
+def test_mish_complex_raises():
+    same_error(lambda t: t.nn.functional.mish(t.tensor([1 + 1j, 2.0])))

@@ -143,6 +143,30 @@ def test_conv_transpose(name, xs, ws, bias, kw):
     check_both(conv_fn(name, **kw), _t_inputs(xs, ws, kw.get("groups", 1), bias))
 
 
+# ---- complex inputs: values and torch's conjugate gradient convention (g * conj(derivative)) -------------------
+def _complex_parity(fn, arrays):
+    """fn(lib, *tensors) on complex128 versions of arrays: outputs, then input gradients from a complex upstream."""
+    zs = [a + 1j * r(*a.shape, seed=50 + k) for k, a in enumerate(arrays)]
+    res = []
+    for lib in (ember, torch):
+        ts = [lib.tensor(z, requires_grad=True) for z in zs]
+        out = fn(lib, *ts)
+        g = r(*out.shape, seed=60) - 1j * r(*out.shape, seed=61)
+        out.backward(lib.tensor(g))
+        res.append([out.detach()] + [t.grad for t in ts])
+    for k, (e, t) in enumerate(zip(*res)):
+        assert_same(e, t, what="output" if k == 0 else f"grad of input {k - 1}")
+
+
+COMPLEX_CASES = [c for c in CONV_CASES + TRANSPOSE_CASES if "empty" not in c[0]]
+
+
+@pytest.mark.parametrize("name,xs,ws,bias,kw", [c[1:] for c in COMPLEX_CASES], ids=[c[0] for c in COMPLEX_CASES])
+def test_conv_complex(name, xs, ws, bias, kw):
+    inputs = _t_inputs(xs, ws, kw.get("groups", 1), bias) if "transpose" in name else _inputs(xs, ws, bias)
+    _complex_parity(conv_fn(name, **kw), inputs)
+
+
 # ---- non-contiguous inputs and weights (the views are taken inside, so gradients flow through them) -------------
 F = lambda t: t.nn.functional  # noqa: E731
 NONCONTIG_CASES = [

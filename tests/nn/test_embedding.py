@@ -184,6 +184,37 @@ def test_embedding_bag_per_sample_weights(padding_idx, last):
           [W, arr(3, 5, seed=5)], dtypes=F64_32)
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("psw", [False, True], ids=["plain", "per_sample_weights"])
+def test_embedding_bag_half(mode, psw):
+    """float16 bags as torch's: sums (weighted) in float32 rounded once, means as that half sum / count in half;
+    bit for bit on large rows (long bags, so a per-element rounding would show)."""
+    if psw and mode != "sum":
+        return
+    w = arr(10, 64, seed=6) * 8
+    idx = np.random.default_rng(7).integers(0, 10, (6, 12))
+    weights = [arr(6, 12, seed=8)] if psw else []
+
+    def fn(t, w, *p):
+        return t.nn.functional.embedding_bag(t.tensor(idx), w, mode=mode, per_sample_weights=p[0] if p else None)
+    check(fn, [w] + weights, dtypes=["float16"], grad=False, tol=dict(rtol=0, atol=0))
+    # torch accumulates the weight gradient in half, row by row: within rounding
+    check(fn, [w / 8] + weights, dtypes=["float16"], tol=dict(rtol=1e-2, atol=1e-2))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_max_norm_rows_scaled_as_torch(dtype, norm_type):
+    """embedding_renorm_: the norm in the weight's dtype (half's computed in float32), a double scale rounded to the
+    weight's dtype, the rows multiplied in float32 for half: the renormalised weight bit for bit."""
+    def fn(t):
+        w = t.tensor((W * 3).astype(dtype))
+        t.nn.functional.embedding_bag(t.tensor(IDX), w, mode="sum", max_norm=1.0, norm_type=norm_type)
+        return w
+    e, t_ = fn(ember).numpy(), fn(torch).numpy()
+    assert e.tobytes() == t_.tobytes()
+
+
 def test_embedding_bag_max_ties_and_empty_bags():
     w = np.repeat(np.arange(5.0)[:, None], 3, 1)
     w[3] = w[4]

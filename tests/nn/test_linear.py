@@ -61,6 +61,24 @@ def test_functional_linear(name, fn, inputs):
     check(fn, inputs, dtypes=F64_32)
 
 
+@pytest.mark.parametrize("name,fn,inputs", LINEAR_CASES, ids=[c[0] for c in LINEAR_CASES])
+def test_functional_linear_half(name, fn, inputs):
+    """float16 products and bias added in float32, rounded once (torch's addmm): on long rows of large values nearly
+    all outputs equal torch's bit for bit, the rest one ulp off (its float32 sums are ordered differently; rounding
+    the product and the bias sum separately leaves ~20% an ulp off); gradients within rounding."""
+    if name in LONG_ROWS:
+        big = [(np.tile(a, (1,) * (a.ndim - 1) + (16,)) * 4 if a.ndim and a.shape[-1] == 4 else a).astype(np.float16)
+               for a in inputs]
+        e, t = (fn(lib, *[lib.tensor(a) for a in big]).numpy() for lib in (ember, torch))
+        ulps = np.abs(e.astype(np.float64) - t) / np.spacing(np.abs(t)).astype(np.float64)
+        assert e.dtype == np.float16 and ulps.max(initial=0) <= 1 and (e != t).mean() <= 0.05
+    check(fn, inputs, dtypes=["float16"])
+
+
+LONG_ROWS = {"2d", "2d_no_bias", "1d", "3d", "3d_no_bias", "4d", "noncontig_3d", "bias_2d", "bias_0d",
+             "bias_2d_3d_input", "bias_row_3d_input", "bias_2d_4d_input"}
+
+
 def test_functional_linear_int():
     check(lambda t, x, w: t.nn.functional.linear(x, w), [np.arange(12).reshape(3, 4), np.ones((2, 4), np.int64)],
           grad=False)
@@ -103,6 +121,14 @@ BILINEAR_CASES = [
 @pytest.mark.parametrize("name,fn,inputs", BILINEAR_CASES, ids=[c[0] for c in BILINEAR_CASES])
 def test_functional_bilinear(name, fn, inputs):
     check(fn, inputs, dtypes=F64_32)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("name,fn,inputs", BILINEAR_CASES, ids=[c[0] for c in BILINEAR_CASES])
+def test_functional_bilinear_integers(name, fn, inputs, dtype):
+    """Integer inputs keep their dtype (uint8 wrapping as torch's), with or without bias."""
+    ints = [(np.abs(a) * 40).astype(dtype) for a in inputs]
+    check(fn, ints, grad=False)
 
 
 @settings(max_examples=25, deadline=None)

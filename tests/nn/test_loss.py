@@ -9,7 +9,7 @@ import torch
 
 import ember
 from parity import check, assert_same
-from .nnparity import arr, same, same_error
+from .nnparity import arr, pair, run_pair, same, same_error
 
 F64_32 = ("float64", "float32")
 
@@ -118,6 +118,10 @@ LOSSES = [
     ("hinge_default", "hinge_embedding_loss", "HingeEmbeddingLoss", [X, SIGN65], {}, [0]),
     ("multilabel_margin", "multilabel_margin_loss", "MultiLabelMarginLoss", [X, MLM_T], {}, None),
     ("multilabel_margin_1d", "multilabel_margin_loss", "MultiLabelMarginLoss", [X[0], MLM_T[0]], {}, None),
+    ("multilabel_margin_0d", "multilabel_margin_loss", "MultiLabelMarginLoss", [np.array(X[0, 0]), np.array(0)], {},
+     None),
+    ("multilabel_margin_0d_1d_target", "multilabel_margin_loss", "MultiLabelMarginLoss",
+     [np.array(X[0, 0]), np.array([-1])], {}, None),
     ("soft_margin", "soft_margin_loss", "SoftMarginLoss", [X, SIGN65], {}, [0]),
     ("multilabel_soft_margin", "multilabel_soft_margin_loss", "MultiLabelSoftMarginLoss", [X, YB], {}, [0]),
     ("multilabel_soft_margin_w", "multilabel_soft_margin_loss", "MultiLabelSoftMarginLoss", [X, YB], _w, [0]),
@@ -128,6 +132,11 @@ LOSSES = [
     ("multi_margin_weight", "multi_margin_loss", "MultiMarginLoss", [X, T],
      lambda t: {"p": 1, "margin": 1.5, "weight": t.tensor(W5)}, None),
     ("multi_margin_1d", "multi_margin_loss", "MultiMarginLoss", [X[0], np.array(2)], {}, None),
+    ("multi_margin_1d_1d_target", "multi_margin_loss", "MultiMarginLoss", [X[0], np.array([2])], {}, None),
+    ("multi_margin_0d", "multi_margin_loss", "MultiMarginLoss", [np.array(X[0, 0]), np.array(0)], {}, None),
+    ("multi_margin_0d_1d_target", "multi_margin_loss", "MultiMarginLoss", [np.array(X[0, 0]), np.array([0])],
+     lambda t: {"weight": t.tensor(W5[:1])}, None),
+    ("multi_margin_2d_0d_target", "multi_margin_loss", "MultiMarginLoss", [X[:1], np.array(3)], {}, None),
     ("triplet", "triplet_margin_loss", "TripletMarginLoss", [X, Y, Z], {}, None),
     ("triplet_opts", "triplet_margin_loss", "TripletMarginLoss", [X, Y, Z],
      {"margin": 0.5, "p": 1.0, "eps": 1e-3, "swap": True}, None),
@@ -390,6 +399,16 @@ ERRORS = [
     ("huber_delta", lambda t: t.nn.functional.huber_loss(_o(t, 3), _o(t, 3), delta=0.0)),
     ("multilabel_margin_shape", lambda t: t.nn.functional.multilabel_margin_loss(_o(t, 3, 4),
                                                                                  t.zeros(3, 3, dtype=t.int64))),
+    ("multilabel_margin_0d_target_size", lambda t: t.nn.functional.multilabel_margin_loss(_o(t), t.tensor([0, 0]))),
+    ("multilabel_margin_0d_range", lambda t: t.nn.functional.multilabel_margin_loss(_o(t), t.tensor(1))),
+    ("multilabel_margin_3d", lambda t: t.nn.functional.multilabel_margin_loss(_o(t, 2, 3, 4),
+                                                                              t.zeros(2, 3, 4, dtype=t.int64))),
+    ("multilabel_margin_no_classes", lambda t: t.nn.functional.multilabel_margin_loss(_o(t, 2, 0),
+                                                                                      t.zeros(2, 0, dtype=t.int64))),
+    ("multi_margin_0d_range", lambda t: t.nn.functional.multi_margin_loss(_o(t), t.tensor(1))),
+    ("multi_margin_0d_target_size", lambda t: t.nn.functional.multi_margin_loss(_o(t), t.tensor([0, 0]))),
+    ("multi_margin_3d", lambda t: t.nn.functional.multi_margin_loss(_o(t, 2, 3, 4), t.tensor([0, 1]))),
+    ("multi_margin_empty_vector", lambda t: t.nn.functional.multi_margin_loss(_o(t, 0), t.zeros(0, dtype=t.int64))),
     ("cosine_embedding_dims", lambda t: t.nn.functional.cosine_embedding_loss(_o(t, 3, 4), _o(t, 3, 4),
                                                                               _o(t, 3, 1))),
 ]
@@ -617,3 +636,34 @@ def test_fused_dtype_preserved():
         loss.backward()
         assert loss.dtype == ember.float32 and x.grad.dtype == ember.float32, f
         x.grad = None
+
+
+@pytest.mark.parametrize("kw,target", [
+    ({}, np.array([0, 2, 1, 2])),
+    ({"bias": True, "reduction": "sum", "label_smoothing": 0.1}, np.array([0, 2, 1, 2])),
+    ({"out_features": (2,), "bias": True, "ignore_index": 1}, np.array([[0, 1], [2, 2], [1, 0], [2, 1]])),
+    ({"reduction": "none", "options": "chunked"}, np.array([1, 1, 0, 2])),
+])
+def test_linear_cross_entropy_loss_module(kw, target):
+    """nn.LinearCrossEntropyLoss: the Linear's parameters, the loss and every gradient as torch's."""
+    def build(lib):
+        options = lib.nn.LinearCrossEntropyOptions(batch_chunk_size=2) if kw.get("options") else None
+        return lib.nn.LinearCrossEntropyLoss(5, 3, weight=lib.tensor([1.0, 0.5, 2.0], dtype=lib.float64),
+                                             dtype=lib.float64, **dict(kw, options=options))
+    e, t = pair(build)
+    assert repr(e) == repr(t)
+    run_pair(e, t, arr(4, 5), target)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.nn.LinearCrossEntropyLoss(4, 3, weight=t.ones(2)),
+    lambda t: t.nn.LinearCrossEntropyLoss(4, 3, label_smoothing=1.5),
+    lambda t: t.nn.LinearCrossEntropyOptions(acc_policy="fast"),
+    lambda t: t.nn.LinearCrossEntropyOptions(chunking_method="aspect_ratio:0"),
+    lambda t: t.nn.LinearCrossEntropyOptions(batch_chunk_size=0),
+    lambda t: t.nn.functional.linear_cross_entropy(t.ones(2, 3), t.ones(4, 2), t.tensor([0, 1])),
+    lambda t: t.nn.functional.linear_cross_entropy(t.ones(3), t.ones(4, 2, 3), t.tensor(0)),
+    lambda t: t.nn.functional.linear_cross_entropy(t.ones(2, 3), t.ones(4, 3), t.ones(2, 4), ignore_index=0),
+])
+def test_linear_cross_entropy_errors(fn):
+    same_error(fn)

@@ -107,6 +107,66 @@ def test_functional(name, fn, inputs):
     check(fn, inputs, dtypes=["float32"], grad_inputs=CONST_STATS.get(name), tol=tol)
 
 
+def _torch_accepts(fn, inputs):
+    try:
+        fn(torch, *[torch.tensor(a.astype(np.float16)) for a in inputs])
+    except NotImplementedError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name,fn,inputs", FUNCTIONAL, ids=[c[0] for c in FUNCTIONAL])
+def test_functional_half(name, fn, inputs):
+    """float16 normalised in float32 and rounded once (torch's opmath), rms_norm's eps that of float32; forms torch
+    has no half kernel for raise its error. torch's half backward kernels round some of their own intermediates, so
+    the tolerance is about the OpInfo sweep's (1e-2)."""
+    if not _torch_accepts(fn, inputs):
+        same_error(lambda t: fn(t, *[t.tensor(a.astype(np.float16)) for a in inputs]))
+        return
+    check(fn, inputs, dtypes=["float16"], grad_inputs=CONST_STATS.get(name), tol=dict(rtol=1e-2, atol=2e-2))
+
+
+def test_rms_norm_half_large_values():
+    """Squares above half's range: torch squares in float32 (and rounds the product by the weight once)."""
+    check(lambda t, x, w: t.nn.functional.rms_norm(x, (5,), w), [r(3, 5, scale=400.0), r(5, seed=1)],
+          dtypes=["float16"])
+
+
+BN_EMPTY = [
+    ("1d_train", lambda t: t.nn.functional.batch_norm(t.zeros(0), t.zeros(0), t.ones(0), training=True)),
+    ("1d_eval_no_stats", lambda t: t.nn.functional.batch_norm(t.zeros(0), None, None, training=False)),
+    ("1d_weight_bias", lambda t: t.nn.functional.batch_norm(t.zeros(0), t.zeros(0), t.ones(0),
+                                                           t.full((1,), 3.0, requires_grad=True),
+                                                           t.ones(1, requires_grad=True))),
+    ("batch_mismatched_stats", lambda t: t.nn.functional.batch_norm(t.zeros(0, 2, 3), t.zeros(5), t.ones(2),
+                                                                   t.ones(3), training=True)),
+    ("channels_empty", lambda t: t.nn.functional.batch_norm(t.zeros(2, 0, 3), None, None, training=True)),
+    ("half_mixed", lambda t: t.nn.functional.batch_norm(t.zeros(0, 2, 3, dtype=t.float16), t.zeros(2), t.ones(2),
+                                                       t.ones(2, dtype=t.float64))),
+    ("int_input", lambda t: t.nn.functional.batch_norm(t.zeros(0, 2, dtype=t.int64), t.zeros(2), t.ones(2),
+                                                      t.ones(2))),
+]
+
+
+@pytest.mark.parametrize("name,fn", BN_EMPTY, ids=[c[0] for c in BN_EMPTY])
+def test_batch_norm_empty_input(name, fn):
+    """An empty input skips every check (torch clones it, times weight[0], plus bias[0]): its result and node."""
+    check(lambda t: fn(t), [])
+
+
+def test_batch_norm_empty_keeps_running_stats():
+    def fn(t):
+        rm, rv = t.full((2,), 0.5), t.full((2,), 2.0)
+        t.nn.functional.batch_norm(t.zeros(0, 2, 3), rm, rv, training=True)
+        return rm, rv
+    same(fn)
+
+
+def test_batch_norm_empty_weight_index_error():
+    same_error(lambda t: t.nn.functional.batch_norm(t.zeros(2, 0, 3), None, None, t.ones(0), training=True),
+               exact=False)
+
+
 def test_functional_bn_eval_param_grads():
     """Evaluation-mode batch norm: weight and bias gradients (running statistics are constants)."""
     check(_bn_eval, [X4, W6, B6, RM6, RV6], dtypes=F64_32, grad_inputs=[0, 1, 2])
@@ -393,6 +453,11 @@ ERRORS = [
     ("bn_eval_no_stats", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), None, None, training=False)),
     ("bn_eval_no_var", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), t.zeros(3), None, training=False)),
     ("bn_eval_weight_size", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), t.zeros(3), t.ones(3), t.ones(2))),
+    ("bn_running_before_weight", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), t.zeros(5), t.ones(3),
+                                                                      t.ones(4))),
+    ("bn_no_mean_before_weight", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), None, None, t.ones(4))),
+    ("bn_1d_features", lambda t: t.nn.functional.batch_norm(t.ones(3), t.zeros(3), t.ones(3))),
+    ("bn_1d_weight", lambda t: t.nn.functional.batch_norm(t.ones(3), t.zeros(0), t.ones(0), t.ones(4))),
     ("bn_1d_input", lambda t: t.nn.functional.batch_norm(t.ones(3), None, None, training=True)),
     ("bn1d_4d", lambda t: t.nn.BatchNorm1d(3)(t.ones(2, 3, 2, 2))),
     ("bn2d_3d", lambda t: t.nn.BatchNorm2d(3)(t.ones(2, 3, 2))),

@@ -191,10 +191,30 @@ def test_avg_pool_flag_grid(name, shape, flags):
 
 
 def test_avg_pool_integer_input():
-    """Integer avg pooling truncates toward zero, as torch's."""
+    """Integer avg pooling truncates toward zero, as torch's C++ division, negative divisors included."""
     x = np.random.default_rng(0).integers(-50, 50, (2, 3, 6, 7))
     check(call("avg_pool2d", 3, 2, 1), [x], grad=False)
     check(call("avg_pool2d", 2, divisor_override=3), [x], grad=False)
+    check(call("avg_pool2d", 2, divisor_override=-2), [x], grad=False)
+    check(call("avg_pool3d", (2, 2, 3), stride=(2, 2, 1), divisor_override=-3), [x.reshape(1, 2, 3, 6, 7)],
+          grad=False)
+
+
+@pytest.mark.parametrize("name,shape,args,kw", [c[1:] for c in AVG_CASES], ids=[c[0] for c in AVG_CASES])
+def test_avg_pool_half(name, shape, args, kw):
+    """float16 windows summed in float32 and divided there, rounded once (torch's opmath); torch has no half 3-d
+    kernel."""
+    if name == "avg_pool3d":
+        same_error(lambda t: call(name, *args, **kw)(t, t.tensor(r(*shape), dtype=t.float16)))
+        return
+    check(call(name, *args, **kw), [r(*shape) * 4], dtypes=["float16"])
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "uint8", "bool", "complex64"])
+@pytest.mark.parametrize("name", ["avg_pool1d", "avg_pool2d", "avg_pool3d"])
+def test_avg_pool_unsupported_dtypes(name, dtype):
+    shape = (1, 2) + (4,) * int(name[-2])
+    same_error(lambda t: getattr(t.nn.functional, name)(t.zeros(shape, dtype=getattr(t, dtype)), 2))
 
 
 # ---- LP pooling ------------------------------------------------------------------------------------------------------
@@ -247,6 +267,15 @@ ADAPTIVE_CASES = [
 @pytest.mark.parametrize("nd,shape,size", [c[1:] for c in ADAPTIVE_CASES], ids=[c[0] for c in ADAPTIVE_CASES])
 def test_adaptive_avg_pool(nd, shape, size):
     check(call(f"adaptive_avg_pool{nd}", size), [r(*shape)], dtypes=F64_32)
+
+
+@pytest.mark.parametrize("nd,shape,size", [c[1:] for c in ADAPTIVE_CASES], ids=[c[0] for c in ADAPTIVE_CASES])
+def test_adaptive_avg_pool_half(nd, shape, size):
+    """float16: 1-d and 2-d (and 3-d global) pooling in float32; 3-d windows summed in half element by element and
+    divided by depth, height and width in turn, as torch's 3-d kernel: outputs bit for bit (large values)."""
+    check(call(f"adaptive_avg_pool{nd}", size), [r(*shape) * 30], dtypes=["float16"], tol=dict(rtol=0, atol=0),
+          grad=False)
+    check(call(f"adaptive_avg_pool{nd}", size), [r(*shape)], dtypes=["float16"])
 
 
 @pytest.mark.parametrize("nd,shape,size", [c[1:] for c in ADAPTIVE_CASES], ids=[c[0] for c in ADAPTIVE_CASES])

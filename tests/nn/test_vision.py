@@ -139,6 +139,40 @@ def test_interpolate_float16(mode):
     check(interp(scale_factor=1.5, mode=mode), [r(2, 3, 4, 5)], dtypes=["float16"])
 
 
+@pytest.mark.parametrize("shape,kw", [c[1:] for c in INTERP_CASES if "area" not in c[0]],
+                         ids=[c[0] for c in INTERP_CASES if "area" not in c[0]])
+def test_interpolate_float16_cases(shape, kw):
+    """float16 as torch's kernels: its generic kernel stores the weights in half (linear ones as l and 1 - l in
+    half), computes in float32 and rounds once: outputs bit for bit (large values) but for bilinear, whose
+    channels-last kernel (small outputs) sums in another order; gradients within rounding."""
+    exact = dict(rtol=0, atol=0) if kw.get("mode") != "bilinear" else None
+    check(interp(**kw), [r(*shape) * 50], dtypes=["float16"], grad=False, tol=exact)
+    check(interp(**kw), [r(*shape)], dtypes=["float16"])
+
+
+UINT8_CASES = [
+    ("up", (2, 3, 5, 6), dict(size=(7, 9))),
+    ("down", (2, 1, 17, 13), dict(size=(6, 5))),
+    ("width_only", (1, 4, 8, 8), dict(size=(8, 3))),
+    ("height_up_width_down", (1, 5, 4, 4), dict(size=(11, 3))),
+    ("scale_factor", (2, 3, 6, 7), dict(scale_factor=(1.7, 0.6))),
+    ("scale_factor_recompute", (2, 3, 6, 7), dict(scale_factor=1.3, recompute_scale_factor=True)),
+    ("same_size", (1, 2, 4, 5), dict(size=(4, 5))),
+    ("to_one", (1, 5, 5, 4), dict(size=(1, 1))),  # (torch's AVX kernel for <= 4 channels asserts on 1x1)
+]
+
+
+@pytest.mark.parametrize("ac", [False, True])
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("shape,kw", [c[1:] for c in UINT8_CASES], ids=[c[0] for c in UINT8_CASES])
+def test_interpolate_uint8_linear(shape, kw, mode, ac):
+    """uint8 bilinear/bicubic as torch's (Pillow's) separable fixed-point passes: int16 weights, rounded and
+    clamped to [0, 255] after each pass, bit for bit (whichever kernel torch takes for the channel count)."""
+    x = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
+    check(interp(mode=mode, align_corners=ac, **kw), [x], grad=False)
+    check(interp(mode=mode, align_corners=ac, **kw), [np.where(x > 128, 255, 0).astype(np.uint8)], grad=False)
+
+
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
 @pytest.mark.parametrize("nd", [1, 2, 3])
 def test_interpolate_uint8_nearest(mode, nd):
@@ -315,12 +349,6 @@ def test_interpolate_scalar_float_size_error():
 def test_interpolate_antialias_not_implemented(kw):
     with pytest.raises(NotImplementedError, match="not implemented in ember"):
         ember.nn.functional.interpolate(ember.zeros(1, 1, 8, 8), size=3, **kw)
-
-
-@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
-def test_interpolate_uint8_linear_not_implemented(mode):
-    with pytest.raises(NotImplementedError, match="uint8"):
-        ember.nn.functional.interpolate(ember.zeros(1, 1, 4, 4, dtype=ember.uint8), size=3, mode=mode)
 
 
 # ---- Upsample modules ------------------------------------------------------------------------------------------
@@ -663,12 +691,15 @@ def test_shuffle_module_reprs():
                     t.nn.ChannelShuffle.__constants__, list(t.nn.ChannelShuffle(2).state_dict())])
 
 
-@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
-def test_grid_sample_float16(mode):
-    """ember computes half inputs in float32; torch's bicubic kernel rounds in half (errors ~5e-3 of its own)."""
-    tol = dict(rtol=1e-2, atol=1e-2) if mode == "bicubic" else None
-    check(gs(mode=mode, padding_mode="border", align_corners=False), [r(1, 2, 4, 5), _grid(1, (3, 2), 2)],
-          dtypes=["float16"], tol=tol)
+@pytest.mark.parametrize("nd,mode,pad,ac", GRID_CASES, ids=[f"{c[0]}d-{c[1]}-{c[2]}-{'ac' if c[3] else 'noac'}"
+                                                           for c in GRID_CASES])
+def test_grid_sample_float16(nd, mode, pad, ac):
+    """float16 as torch's scalar kernels compute it, every operation rounded to half (coordinates, weights as x * y
+    * z, bicubic along x then y): outputs bit for bit; gradients within rounding (torch's own are ~1e-2 off)."""
+    ins, outs = ((5, 6), (4, 3)) if nd == 2 else ((3, 4, 5), (2, 3, 2))
+    fn = gs(mode=mode, padding_mode=pad, align_corners=ac)
+    check(fn, [r(2, 3, *ins) * 20, _grid(2, outs, nd)], dtypes=["float16"], grad=False, tol=dict(rtol=0, atol=0))
+    check(fn, [r(2, 3, *ins), _grid(2, outs, nd)], dtypes=["float16"], tol=dict(rtol=2e-2, atol=2e-2))
 
 
 # ---- grid_sample backward without a graph: grouped scatter, crowded pixels, non-finite data --------------------------

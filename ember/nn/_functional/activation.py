@@ -12,6 +12,7 @@ from ...ops._bits import put
 from ...autograd.grad_mode import STATE
 from ...autograd.function import run, overload, as_node
 from ... import random as _random
+from ..._dtype import scalar_name
 
 
 def _apply(fn, input, inplace, *params):
@@ -120,21 +121,46 @@ def threshold_(input, threshold, value):
 
 
 def softsign(input):
-    """x / (1 + |x|), fused; shown as the division PyTorch's composite form ends with."""
+    """x / (1 + |x|), fused for float input (shown as the division PyTorch's composite form ends with); other dtypes
+    take the composite itself, for torch's promotion (integers give floats) and complex arithmetic."""
+    if input._data.dtype.kind != "f":
+        return input / (input.abs() + 1)
     return as_node(A.Softsign.apply(input), "DivBackward0")
 
 
 def tanhshrink(input):
-    """x - tanh(x), fused; shown as the subtraction PyTorch's composite form ends with."""
+    """x - tanh(x), fused for float input (shown as the subtraction PyTorch's composite form ends with); other dtypes
+    take the composite itself, as softsign."""
+    if input._data.dtype.kind != "f":
+        return input - input.tanh()
     return as_node(A.Tanhshrink.apply(input), "SubBackward0")
 
 
 def silu(input, inplace=False):
+    if input._data.dtype.kind != "f":
+        return _complex_silu(input, inplace)
     return _apply(A.Silu, input, inplace)
 
 
+def _complex_silu(input, inplace):
+    """x / (1 + exp(-x)) of complex input, which torch computes but does not differentiate; other dtypes raise."""
+    if input._data.dtype.kind != "c":
+        _not_implemented("silu_cpu", input)
+    if STATE.enabled and input.requires_grad:
+        raise RuntimeError("silu does not support automatic differentiation for outputs with complex dtype.")
+    out = input / (E.exp(-input) + 1)
+    return input.copy_(out) if inplace else out
+
+
 def mish(input, inplace=False):
+    if input._data.dtype.kind != "f":
+        _not_implemented("mish_cpu", input)
     return _apply(A.Mish, input, inplace)
+
+
+def _not_implemented(kernel, input):
+    """torch's error for a dtype its CPU kernel is not compiled for."""
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_name(input.dtype)}'")
 
 
 def gelu(input, approximate="none"):

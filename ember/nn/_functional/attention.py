@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 
 from ..._tensor import Tensor
-from ...ops.attention import Attention
+from ...ops.attention import Attention, FlashAttention, OpsAttention
 from ...autograd.function import as_node
 from ...ops.creation import zeros
 from ...ops.shape import cat
@@ -86,7 +86,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     Fully masked rows give zeros, as PyTorch's CPU kernels do.
     """
     _sdpa_checks(query, key, value, attn_mask)
-    node = _sdpa_node(query, key, value, attn_mask, enable_gqa)
+    node = _sdpa_node(query, key, value, attn_mask, dropout_p, enable_gqa)
     L, S = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     dt = query._data.dtype
@@ -119,23 +119,31 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             _broadcast_batch(s_shape, tuple(mask.shape))
         if full != s_shape:
             raise RuntimeError(f"output with shape {list(s_shape)} doesn't match the broadcast shape {list(full)}")
-    out, _ = Attention.apply(query, key, value, mask, scale, dropout_p, True)
+    fn = FlashAttention if node == _FLASH_NODE else Attention
+    out, _ = fn.apply(query, key, value, mask, scale, dropout_p, True)
     return as_node(out, node)
 
 
-def _sdpa_node(query, key, value, attn_mask, enable_gqa):
+_FLASH_NODE = "ScaledDotProductFlashAttentionForCpuBackward0"
+
+
+def _sdpa_node(query, key, value, attn_mask, dropout_p, enable_gqa):
     """The node PyTorch's CPU attention ends with: the flash kernel's for 4-D inputs it supports (equal batch,
     heads (key/value heads dividing the query's with enable_gqa) and head sizes, unit last stride, a mask without
-    grad, no empty sequence), else its math path's last op."""
+    grad, no empty sequence, no dropout), else its math path's last op (the cast back, for half)."""
     q, k, v = query._data, key._data, value._data
     if not (q.size and k.size and v.size):
         return "AddBackward0"
+    math_node = "ToCopyBackward0" if q.dtype == np.float16 else \
+        "MmBackward0" if q.ndim == k.ndim == v.ndim == 2 else "UnsafeViewBackward0"
+    if dropout_p > 0:
+        return math_node
     heads_ok = k.shape[:2] == v.shape[:2] and (q.shape[1] == k.shape[1] or enable_gqa) if q.ndim == 4 else False
     if q.ndim == k.ndim == v.ndim == 4 and heads_ok and q.shape[0] == k.shape[0] and \
             q.shape[-1] == k.shape[-1] == v.shape[-1] and (attn_mask is None or not attn_mask.requires_grad) and \
             q.strides[-1] == k.strides[-1] == v.strides[-1] == q.itemsize:
-        return "ScaledDotProductFlashAttentionForCpuBackward0"
-    return "MmBackward0" if q.ndim == k.ndim == v.ndim == 2 else "UnsafeViewBackward0"
+        return _FLASH_NODE
+    return math_node
 
 
 def _broadcastable(a, b):
@@ -330,7 +338,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise AssertionError("FIXME: is_causal not implemented for need_weights")
         attn_mask = Tensor._make(np.where(np.tril(np.ones((tgt_len, src_len), bool)), 0, -np.inf).astype(
             query._data.dtype))
-    out, weights = Attention.apply(q, k, v, attn_mask, 1.0 / math.sqrt(head_dim), dropout_p, not need_weights)
+    fn = _mha_kernel(need_weights, dropout_p, attn_mask, tgt_len, src_len)
+    scale = math.sqrt(1.0 / head_dim) if need_weights else 1.0 / math.sqrt(head_dim)  # each path's, as torch's
+    out, weights = fn.apply(q, k, v, attn_mask, scale, dropout_p, not need_weights)
     if _batch_first_backed(query):
         out = out.permute(0, 2, 1, 3).reshape(bsz * tgt_len, embed_dim)
         out = linear(out, out_proj_weight, out_proj_bias).reshape(bsz, tgt_len, out_proj_weight.shape[0])
@@ -347,6 +357,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not is_batched:
         weights = weights.squeeze(0)
     return out, weights
+
+
+def _mha_kernel(need_weights, dropout_p, attn_mask, tgt_len, src_len):
+    """The attention multi_head_attention_forward ends in, as torch's: a composite of ops when it returns the
+    weights, else scaled_dot_product_attention on (B, heads, L, head_dim) views, which takes the flash kernel
+    unless there is dropout, a mask needing grad or an empty sequence."""
+    if need_weights:
+        return OpsAttention
+    if dropout_p > 0 or attn_mask is not None and attn_mask.requires_grad or not (tgt_len and src_len):
+        return Attention
+    return FlashAttention
 
 
 def _heads(t, static, bsz, num_heads, head_dim, name):

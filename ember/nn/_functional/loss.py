@@ -361,13 +361,22 @@ def _check_long(target):
         raise RuntimeError(f"expected scalar type Long but found {_type_name(target)}")
 
 
+def _check_margin_input(input):
+    """The multi-class margin losses' input: a 0-d scalar, or a vector or matrix with classes (torch's check)."""
+    nd = input.dim()
+    if nd > 2 or nd and input.shape[-1] == 0:
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+
+
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
-    x = input if input.dim() > 1 else input.unsqueeze(0)
+    _check_margin_input(input)
+    x = input if input.dim() > 1 else input.reshape(1, -1)  # a 0-d input is one sample of one class
     c = x.shape[1]
     if target.dim() > 1 or target.numel() != x.shape[0]:
         raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
@@ -387,15 +396,16 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         z = z * weight[t].unsqueeze(1)
     z = z.masked_fill(Tensor._make(np.arange(c)[None, :] == t._data[:, None]), 0.0)
     loss = z.sum(1) / c
-    if input.dim() == 1:
+    if target.dim() == 0:  # torch's unreduced loss has the target's rank
         loss = loss.reshape(())
     return as_node(R.apply(loss, reduction), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
-    x = input if input.dim() > 1 else input.unsqueeze(0)
-    if target.shape != input.shape:
+    _check_margin_input(input)
+    x = input if input.dim() > 1 else input.reshape(1, -1)  # a 0-d input is one sample of one class
+    if (target.shape != input.shape) if input.dim() > 1 else (target.dim() > 1 or target.numel() != x.shape[1]):
         raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
     _check_long(target)
     t = target._data.reshape(x.shape)
@@ -412,7 +422,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     margins = (1 - (xt.unsqueeze(2) - x.unsqueeze(1))).clamp(min=0)
     keep = tgt_mask.unsqueeze(2) * Tensor._make((~is_target).astype(x._data.dtype)).unsqueeze(1)
     loss = (margins * keep).sum((1, 2)) / c
-    if input.dim() == 1:
+    if input.dim() <= 1:
         loss = loss.reshape(())
     return as_node(R.apply(loss, reduction), "MultilabelMarginLossBackward0")
 
@@ -543,3 +553,34 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == "sum":
         return loss.sum()
     return loss if log_probs.dim() == 3 else loss.squeeze(0)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean",
+                         ignore_index=None, label_smoothing=0.0, options=None):
+    """cross_entropy(linear(input, linear_weight, linear_bias), target) with the logits shaped (N, C, d_1..d_K) by a
+    (C, d_1..d_K, in_features) weight. `options` (PyTorch's batch chunking, a memory strategy) is accepted and the
+    logits are computed whole: the same values."""
+    from .. import functional as F
+    if input.dim() < 1 or input.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {input.dim()}")
+    if linear_weight.dim() < 2:
+        raise RuntimeError(f"expected linear_weight with dimensionality at least 2, got {linear_weight.dim()}")
+    batch, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise RuntimeError("expected equal input and linear_weight last dimensions (in_features), got "
+                           f"{input.shape[-1]} and {linear_weight.shape[-1]}, respectively")
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes,) + out_features:
+        raise RuntimeError(f"expected linear_bias shape {(classes,) + out_features}, got {tuple(linear_bias.shape)}")
+    if out_features and not batch:
+        raise RuntimeError(f"K-dimensional loss defined by linear_weight shape {tuple(linear_weight.shape)} requires "
+                           f"batched input, (N, {in_features}), got unbatched input with shape {tuple(input.shape)}")
+    logits_shape = batch + (classes,) + out_features
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    rows = math.prod(out_features) * classes
+    w = linear_weight.reshape(rows, in_features) if out_features else linear_weight
+    b = linear_bias.reshape(rows) if out_features and linear_bias is not None else linear_bias
+    logits = F.linear(input, w, b).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index, label_smoothing=label_smoothing)

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 
+from ... import _dtype
 from ..._tensor import Tensor
 from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn, norm_output
 from ...ops.elementwise import div
@@ -30,14 +31,21 @@ def _verify_batch_size(size):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     if training:
         _verify_batch_size(input.shape)
-    else:
-        for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-            if t is None:
-                raise RuntimeError(f"{name} must be defined in evaluation mode")
+    if not input._data.size:
+        return _empty_batch_norm(input, weight, bias)
+    return batch_norm_stats(input, running_mean, running_var, weight, bias, training, momentum, eps)[0]
+
+
+def batch_norm_stats(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """Batch norm after torch's checks, updating the running statistics: (output, batch mean, biased batch
+    variance), the statistics as (C,) arrays (None in evaluation mode)."""
     c = input.shape[1] if input.dim() > 1 else 0
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and t.numel() != c:
-            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is None and not training:
+            raise RuntimeError(f"{name} must be defined in evaluation mode")
+        _check_features(name, t, c)
+    _check_features("weight", weight, c)
+    _check_features("bias", bias, c)
     wrap_dim(1, input.dim())
     _check_param_dtypes(input, (weight, bias, running_mean, running_var))
     if training:
@@ -47,9 +55,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             _update_running(running_mean, mean._data, momentum)
         if running_var is not None:
             _update_running(running_var, var._data * (m / max(m - 1, 1)), momentum)
-    else:
-        out = BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps)
-    return _empty_batch_node(out, weight, bias) if not input._data.size else out
+        return out, mean._data.reshape(c), var._data.reshape(c)
+    return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps), None, None
+
+
+def _check_features(name, t, c):
+    if t is not None and t.numel() != c:
+        raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+
+
+def _empty_batch_norm(input, weight, bias):
+    """An empty input, as torch's batch norm takes it before any check: a clone, times weight[0], plus bias[0]."""
+    out = input.clone()
+    if weight is not None:
+        out = out * weight[0]
+    return out + bias[0] if bias is not None else out
 
 
 def _check_param_dtypes(input, params):
@@ -68,12 +88,6 @@ def _check_param_dtypes(input, params):
     for p in params:
         if p._data.dtype != x:
             raise RuntimeError(f"expected scalar type {_scalar_name(input)} but found {_scalar_name(p)}")
-
-
-def _empty_batch_node(out, weight, bias):
-    """An empty input's output named as PyTorch's: it applies the affine parameters by plain ops (or clones)."""
-    return as_node(out, "AddBackward0" if bias is not None else "MulBackward0" if weight is not None else
-                   "CloneBackward0")
 
 
 def _ncl(x):
@@ -112,6 +126,14 @@ def _check_shape_arg(name, normalized_shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    args = _layer_norm_args(input, normalized_shape, eps)
+    if STATE.fast and type(input) is Tensor:
+        return norm_output(LayerNormFn, input, weight, bias, *args)
+    return LayerNormFn.apply(input, weight, bias, *args)[0]
+
+
+def _layer_norm_args(input, normalized_shape, eps):
+    """LayerNormFn's geometry arguments for input, after torch's checks of normalized_shape."""
     normalized_shape = _check_shape_arg("layer_norm", normalized_shape)
     k = len(normalized_shape)
     shape = input._data.shape
@@ -120,15 +142,30 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
     inner = math.prod(normalized_shape)
     rows = math.prod(shape[:len(shape) - k])
-    if STATE.fast and type(input) is Tensor:
-        return norm_output(LayerNormFn, input, weight, bias, (rows, inner), (1,), eps, (1, inner))
-    return LayerNormFn.apply(input, weight, bias, (rows, inner), (1,), eps, (1, inner))[0]
+    return (rows, inner), (1,), eps, (1, inner)
+
+
+def layer_norm_stats(input, normalized_shape, weight, bias, eps):
+    """layer_norm's (output, mean, biased variance), the statistics as arrays shaped input.shape[:-k] + (1,) * k."""
+    out, mean, var = LayerNormFn.apply(input, weight, bias, *_layer_norm_args(input, normalized_shape, eps))
+    k = len(tuple(normalized_shape))
+    shape = tuple(input.shape[:input.dim() - k]) + (1,) * k
+    return out, mean._data.reshape(shape), var._data.reshape(shape)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.dim() < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.dim()}")
     n, c = input.shape[:2]
+    args = _group_norm_args(input, n, c, math.prod(input.shape[2:]), num_groups, weight, bias, eps)
+    if STATE.fast and type(input) is Tensor:
+        return norm_output(GroupNormFn, input, weight, bias, *args)
+    return GroupNormFn.apply(input, weight, bias, *args)[0]
+
+
+def _group_norm_args(input, n, c, hxw, num_groups, weight, bias, eps):
+    """GroupNormFn's geometry arguments for input as (N, C, HxW), after torch's checks of the groups and
+    parameters."""
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(input.shape)} and num_groups={num_groups}")
@@ -136,11 +173,31 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         if t is not None and (t.dim() != 1 or t.numel() != c):
             raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
                                f"got {name} of shape {list(t.shape)} and input of shape {list(input.shape)}")
-    group_shape = (n, num_groups, c // num_groups, math.prod(input.shape[2:]))
-    args = (group_shape, (2, 3), eps, (1, num_groups, c // num_groups, 1))
-    if STATE.fast and type(input) is Tensor:
-        return norm_output(GroupNormFn, input, weight, bias, *args)
-    return GroupNormFn.apply(input, weight, bias, *args)[0]
+    return (n, num_groups, c // num_groups, hxw), (2, 3), eps, (1, num_groups, c // num_groups, 1)
+
+
+def group_norm_stats(input, weight, bias, n, c, hxw, group, eps):
+    """torch.native_group_norm: (output, mean, rstd) over each (N, group) block of input viewed as (N, C, HxW); the
+    statistics differentiable, as torch's."""
+    if input.numel() != n * c * hxw:
+        raise RuntimeError(f"Expected X.numel() == N * C * HxW, but got X.numel() = {input.numel()} for input of shape "
+                           f"{list(input.shape)} and N * C * HxW = {n} * {c} * {hxw}")
+    args = _group_norm_args(input, n, c, hxw, group, weight, bias, eps)
+    out = GroupNormFn.apply(input, weight, bias, *args)[0]
+    x = input.reshape(n, group, c // group * hxw)
+    x = x.float() if x._data.dtype == np.float16 else x  # half statistics in float32, as torch
+    mean = x.mean(-1)
+    rstd = ((x - mean.unsqueeze(-1)).pow(2).mean(-1) + eps).rsqrt()
+    dt = _stats_dtype(input, weight, bias)
+    return out, as_node(mean.to(dt), "NativeGroupNormBackward0"), as_node(rstd.to(dt), "NativeGroupNormBackward0")
+
+
+def _stats_dtype(input, *params):
+    """The dtype torch's norms return statistics in: float32 for a half input beside float32 parameters, else the
+    input's."""
+    if input._data.dtype == np.float16 and any(p is not None and p._data.dtype == np.float32 for p in params):
+        return _dtype.float32
+    return input.dtype
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
@@ -151,11 +208,14 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if tuple(input.shape[input.dim() - k:]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    x = input.float() if input._data.dtype == np.float16 else input  # half in float32, as torch (its opmath)
     if eps is None:
-        eps = float(np.finfo(input._data.dtype).eps)
+        eps = float(np.finfo(x._data.dtype).eps)
     dims = tuple(range(input.dim() - k, input.dim()))
-    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    y = x * ((x * x).mean(dims, keepdim=True) + eps).rsqrt()
     y = y * weight if weight is not None else y
+    if x is not input:
+        return y.to(input.dtype)
     return as_node(y, "CloneBackward0") if _dense_permuted(input._data) else y
 
 

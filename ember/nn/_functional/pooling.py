@@ -9,6 +9,7 @@ import numpy as np
 from ..._tensor import Tensor
 from ...ops import pooling as _pool
 from ... import random as _random
+from ..._dtype import scalar_name
 from ...autograd.function import as_node
 from ...autograd.grad_mode import STATE
 from ..modules.utils import _ntuple, _list_with_default
@@ -224,10 +225,22 @@ def _avg_pool_nd(input, nd, ks, st, pads, ceil_mode, count_include_pad, divisor_
         _shape_check2d(input, ks, st, pads, ones, outs)
     else:
         _shape_check3d(input, ks, st, pads, ones, outs, "avg_pool3d()")
+    _check_avg_dtype(input, nd)
     batched = input.dim() == nd + 2
     x = input if batched else input.unsqueeze(0)
     out = _pool.nd_node(_pool.AvgPool, nd).apply(x, ks, st, pads, ceil_mode, count_include_pad, divisor_override)
     return _unbatch(out, batched)
+
+
+_AVG_DTYPES = {2: ("float32", "float64", "float16", "int64"), 3: ("float32", "float64", "int64")}
+
+
+def _check_avg_dtype(input, nd):
+    """The dtypes torch's CPU average-pooling kernels are compiled for (no half in 3-d, no other integers)."""
+    name = input._data.dtype.name
+    if name not in _AVG_DTYPES[nd]:
+        kernel = "avg_pool2d" if nd == 2 else "avg_pool3d_out_frame"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{scalar_name(input.dtype)}'")
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):

@@ -13,11 +13,13 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
     """Scale, in place, the referenced rows whose norm exceeds max_norm (PyTorch's embedding_renorm_)."""
     with no_grad():
         w = weight._data
+        op = np.dtype(np.float32) if w.dtype == np.float16 else w.dtype  # half computed in float32, as torch
         rows = np.unique(idx)
-        norms = np.linalg.norm(w[rows].reshape(len(rows), -1), ord=norm_type, axis=1)
+        norms = np.linalg.norm(w[rows].reshape(len(rows), -1).astype(op), ord=norm_type, axis=1).astype(w.dtype)
         big = norms > max_norm
-        scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
-        w[rows[big]] *= scale.reshape((-1,) + (1,) * (w.ndim - 1))
+        # a double (torch's item()) rounded to the weight's dtype, as its C++ `row *= scale` converts it
+        scale = (max_norm / (norms[big].astype(np.float64) + 1e-7)).astype(w.dtype).astype(op)
+        w[rows[big]] = (w[rows[big]].astype(op) * scale.reshape((-1,) + (1,) * (w.ndim - 1))).astype(w.dtype)
         weight._bump()
 
 
@@ -88,10 +90,16 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         return as_node(_bag_max(rows, bag_of, keep, n_bags, weight.shape[1]), "EmbeddingBagBackward0")
     sel = np.flatnonzero(keep)  # padding and past-the-last-bag positions drop out of sums and counts
     rows = Embedding.apply(weight, flat_idx[sel], padding_idx, scale_grad_by_freq)
+    half = weight._data.dtype == np.float16
+    if half:  # torch sums half bags in float32 and rounds the sums once
+        rows = rows.float()
     if psw is not None:
-        rows = rows * psw.reshape(-1)[Tensor._make(sel)].reshape(-1, 1)
+        w = psw.reshape(-1)[Tensor._make(sel)].reshape(-1, 1)
+        rows = rows * (w.float() if half else w)
     counts = np.bincount(bag_of[sel], minlength=n_bags)
     out = _SegmentSum.apply(rows, counts)
+    if half:
+        out = out.half()
     if mode == "mean":
         out = out / Tensor._make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
     return as_node(out, "EmbeddingBagBackward0")

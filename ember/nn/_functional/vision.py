@@ -76,13 +76,11 @@ def _kernel_name(mode, nd):
 
 
 def _check_dtype(input, mode, nd):
-    """Floating inputs for every mode; uint8 for the nearest modes (PyTorch also resamples uint8 linearly)."""
+    """Floating inputs for every mode; uint8 for the nearest modes and 2-D bilinear/bicubic, as PyTorch."""
     dt = input._data.dtype
-    if dt.kind == "f" or (dt == np.uint8 and mode in ("nearest", "nearest-exact")):
+    if dt.kind == "f" or (dt == np.uint8 and (mode in ("nearest", "nearest-exact", "bicubic") or
+                                              mode == "bilinear" and nd == 2)):
         return
-    if dt == np.uint8 and mode in ("bilinear", "bicubic"):
-        raise NotImplementedError(f"interpolate(): mode '{mode}' on uint8 input is not implemented in ember; "
-                                  f"convert the input to a floating dtype")
     raise NotImplementedError(f"\"{_kernel_name(mode, nd)}\" not implemented for '{_tname(input)}'")
 
 
@@ -94,6 +92,8 @@ def _upsample(input, output_size, scale_factors, mode, align_corners):
     _check_upsample(input, in_spatial, out_spatial)
     _check_dtype(input, mode, nd)
     scales = [None] * nd if scale_factors is None else [float(s) for s in scale_factors]
+    if input._data.dtype == np.uint8 and mode in ("bilinear", "bicubic"):
+        return Tensor._make(_interp.resample_uint8(input._data, tuple(out_spatial), mode, align_corners, scales))
     return _interp.resample(input, tuple(out_spatial), mode, align_corners, scales)
 
 
