@@ -133,6 +133,16 @@ def check_raises(fn, exc=None, match=None):
         fn(ember)
 
 
+def check_same_error(fn):
+    """fn(lib) raises the same exception class with exactly the same message in both libraries."""
+    import pytest
+    with pytest.raises(Exception) as t_err:
+        fn(torch)
+    with pytest.raises(type(t_err.value)) as e_err:
+        fn(ember)
+    assert str(e_err.value) == str(t_err.value)
+
+
 def r(*shape, seed=0):
     """Standard-normal float64 test data of the given shape."""
     return np.random.default_rng(seed).standard_normal(shape)
