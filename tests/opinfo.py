@@ -100,7 +100,10 @@ def to_ember(v, memo):
 
 
 def _module_to_ember(m):
-    """ember's instance of a parameter-free torch module (a distance_function argument), same settings."""
+    """ember's instance of a torch module given as an argument: a parameter-free one (a distance_function) with the
+    same settings, or a Transformer layer (TransformerEncoder's argument) built with the same hyperparameters."""
+    if isinstance(m, (torch.nn.TransformerEncoderLayer, torch.nn.TransformerDecoderLayer)):
+        return _transformer_layer_to_ember(m)
     cls = getattr(ember.nn, type(m).__name__)
     obj = cls.__new__(cls)
     ember.nn.Module.__init__(obj)
@@ -108,6 +111,20 @@ def _module_to_ember(m):
         if isinstance(a, (int, float, bool, str, type(None))):
             setattr(obj, k, a)
     return obj
+
+
+def _transformer_layer_to_ember(m):
+    """ember's Transformer layer with torch's layer's hyperparameters (the weights come with the enclosing module's
+    state_dict)."""
+    attn = m.self_attn
+    activation = {torch.nn.functional.relu: "relu", torch.nn.functional.gelu: "gelu"}.get(m.activation)
+    if activation is None:
+        activation = ember_callable(m.activation) if not isinstance(m.activation, torch.nn.Module) else \
+            _module_to_ember(m.activation)
+    return getattr(ember.nn, type(m).__name__)(
+        attn.embed_dim, attn.num_heads, dim_feedforward=m.linear1.out_features, dropout=m.dropout.p,
+        activation=activation, layer_norm_eps=m.norm1.eps, batch_first=attn.batch_first, norm_first=m.norm_first,
+        bias=m.linear1.bias is not None, dtype=getattr(ember, str(m.linear1.weight.dtype)[len("torch."):]))
 
 
 def _ember_module(path):

@@ -667,3 +667,17 @@ def test_linear_cross_entropy_loss_module(kw, target):
 ])
 def test_linear_cross_entropy_errors(fn):
     same_error(fn)
+
+
+@pytest.mark.parametrize("var_shape", [(4, 3), (4,), (4, 1), (1, 3), (1, 1), (2, 3), (4, 3, 1)])
+def test_gaussian_nll_loss_var_shapes(var_shape):
+    """var may match input, lack its last dim, or differ from it in dims whose var sizes sum to 1 (else
+    ValueError), as torch decides."""
+    var = np.abs(arr(*var_shape)) + 0.1
+    fn = (lambda t, x, y, v: t.nn.functional.gaussian_nll_loss(x, y, v))
+    try:
+        torch.nn.functional.gaussian_nll_loss(torch.ones(4, 3), torch.ones(4, 3), torch.ones(var_shape))
+    except ValueError:
+        same_error(lambda t: t.nn.functional.gaussian_nll_loss(t.ones(4, 3), t.ones(4, 3), t.ones(var_shape)))
+        return
+    check(fn, [arr(4, 3), arr(4, 3, seed=1), var])
