@@ -131,8 +131,7 @@ Tensor.__ge__ = _binop(E.ge)
 
 def _logical_or_bitwise(bitwise, logical):
     def op(self, other):
-        a = self._data.dtype == np.bool_ and (not isinstance(other, Tensor) or other._data.dtype == np.bool_) \
-            and (isinstance(other, (Tensor, bool)))
+        a = self._data.dtype == np.bool_ and isinstance(other, Tensor) and other._data.dtype == np.bool_
         return logical(self, other) if a else bitwise(self, other)
     return op
 
@@ -451,6 +450,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     _require_float(self, "cauchy_cpu")
+    if not sigma > 0.0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
     from . import random as rnd
     return _fill_inplace(self, lambda shape, dt: median + sigma * rnd.rng(generator).standard_cauchy(shape),
                          "CauchyBackward0")
@@ -620,6 +621,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise TypeError(f"isclose(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     if input.dtype is not other.dtype:
         raise RuntimeError(f"{_dtype.scalar_name(input.dtype)} did not match {_dtype.scalar_name(other.dtype)}")
+    if rtol < 0 or atol < 0:
+        name, v = ("rtol", rtol) if rtol < 0 else ("atol", atol)
+        raise RuntimeError(f"{name} must be greater than or equal to zero, but got {v:g}")
     a, b = input._data, other._data
     _broadcast_or_raise(a.shape, b.shape)
     if a.dtype == np.bool_:

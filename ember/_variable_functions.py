@@ -6,6 +6,7 @@ import numpy as _np
 from ._tensor import Tensor as _Tensor
 from .nn import functional as F
 from .nn._functional import dropout as _dropout
+from .nn._functional import loss as _loss_fn
 from .nn._functional import normalization as _norm
 from .ops.creation import empty as _empty
 
@@ -180,7 +181,8 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=0):
-    return F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction))
+    return _loss_fn.triplet_margin_loss_unchecked(anchor, positive, negative, margin, p, eps, swap,
+                                                  _reduction(reduction))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):

@@ -128,7 +128,18 @@ def _overload_number(input, other):
     return 1 if not isinstance(input, Tensor) else 2 if not isinstance(other, Tensor) else 0
 
 
+def _need_a_tensor(name, input, other):
+    """PyTorch's TypeError when neither operand of a (Tensor|Number, Tensor|Number) special function is a Tensor."""
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected one of:\n"
+                        " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                        " * (Number self, Tensor other, *, Tensor out = None)\n"
+                        " * (Tensor input, Number other, *, Tensor out = None)\n")
+
+
 def xlog1py(input, other, *, out=None):
+    _need_a_tensor("special_xlog1py", input, other)
     a, b = _float_pair(input, other)
     res = a * log1p(b)
     zero = Tensor._make((a._data == 0) & ~np.isnan(b._data))
@@ -156,6 +167,7 @@ class Zeta(Function):
 
 
 def zeta(input, other, *, out=None):
+    _need_a_tensor("special_zeta", input, other)
     a, b = _float_pair(input, other)
     k = _overload_number(input, other)
     return _E._out((overload(Zeta, f"SpecialZetaBackward{k}") if k else Zeta).apply(a, b), out)

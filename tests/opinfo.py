@@ -16,7 +16,7 @@ import ember
 
 from torch.testing._internal.common_methods_invocations import op_db
 
-__all__ = ["op_db", "full_name", "run_op", "torch_variant"]
+__all__ = ["op_db", "full_name", "run_op", "torch_variant", "error_mismatches"]
 
 
 class Unsupported(Exception):
@@ -58,26 +58,33 @@ def full_name(op):
 
 # ---- torch inputs to ember ----------------------------------------------------------------------------------------
 
-def _strided_copy(t):
-    """A NumPy copy of tensor t's whole storage, viewed with t's offset and strides: non-contiguous samples stay
-    non-contiguous in ember, and views of a larger storage keep it (as_strided reads outside the view)."""
+def _strided_copy(t, storages):
+    """A NumPy view, with t's offset and strides, of a copy of t's whole storage: non-contiguous samples stay
+    non-contiguous in ember, views of a larger storage keep it (as_strided reads outside the view), and tensors
+    sharing a storage share its copy (`storages`, keyed by storage address and dtype), so out= aliasing shows."""
     a = t.detach().resolve_conj().resolve_neg()
     arr = a.numpy()
     n = a.untyped_storage().nbytes() // a.element_size()
-    if a.storage_offset() == 0 and n == arr.size and arr.flags.c_contiguous:
+    key = (a.untyped_storage().data_ptr(), arr.dtype)
+    if a.untyped_storage().data_ptr() != t.untyped_storage().data_ptr():
+        key = None      # resolving a lazy conj/neg made a temporary copy: its address may be reused, so not shared
+    if key not in storages:
+        storages[key] = torch.as_strided(a, (n,), (1,), 0).numpy().copy()
+    storage = storages.pop(None, None) if key is None else storages[key]
+    try:
+        return np.ndarray(arr.shape, arr.dtype, buffer=storage, offset=a.storage_offset() * arr.itemsize,
+                          strides=arr.strides)
+    except ValueError:   # a view NumPy cannot place in the storage
         return arr.copy()
-    storage = torch.as_strided(a, (n,), (1,), 0).numpy().copy()
-    return np.ndarray(arr.shape, arr.dtype, buffer=storage, offset=a.storage_offset() * arr.itemsize,
-                      strides=arr.strides)
 
 
 def to_ember(v, memo):
     """v with every torch object replaced by ember's; memo maps id(torch tensor) -> ember tensor (aliases stay)."""
     if isinstance(v, torch.Tensor):
         if id(v) not in memo:
-            if v.layout != torch.strided or v._is_zerotensor():
-                raise Unsupported("sparse or zero-tensor layout")
-            e = ember.from_numpy(_strided_copy(v))
+            if v.layout != torch.strided or v._is_zerotensor() or v.device.type != "cpu" or v.dim() > 64:
+                raise Unsupported("sparse or zero-tensor layout, not on the CPU, or over NumPy's 64 dims")
+            e = ember.from_numpy(_strided_copy(v, memo.setdefault("storages", {})))
             memo[id(v)] = e.requires_grad_(True) if v.requires_grad else e
         return memo[id(v)]
     if isinstance(v, (torch.dtype, torch.memory_format)):
@@ -441,3 +448,33 @@ def run_op(op, dtype, variant="function"):
         if r:
             failures.append((i, r))
     return failures
+
+
+def error_mismatches(op):
+    """Each of op's error inputs that torch rejects on CPU with its documented exception: a list of (index,
+    message) where ember does not raise the same exception class with a message matching torch's pattern."""
+    import re
+    fn = ember_op(op)
+    found = []
+    for i, err in enumerate(op.error_inputs("cpu")):
+        s = err.sample_input
+        try:
+            e_in = to_ember((s.input, s.args, s.kwargs), {})
+        except Unsupported:
+            continue
+        try:
+            op.op(s.input, *s.args, **s.kwargs)
+            continue     # torch accepts it on CPU (a device-dependent check): nothing to compare
+        except Exception as t_err:   # noqa: BLE001
+            if not isinstance(t_err, err.error_type):
+                continue
+        try:
+            fn(e_in[0], *e_in[1], **e_in[2])
+        except Exception as e_err:   # noqa: BLE001
+            if not isinstance(e_err, err.error_type):
+                found.append((i, f"{type(e_err).__name__}: {e_err}, torch raises {err.error_type.__name__}"))
+            elif not re.search(err.error_regex, str(e_err)):
+                found.append((i, f"message {str(e_err)!r} does not match torch's {err.error_regex!r}"))
+            continue
+        found.append((i, f"no error; torch raises {err.error_type.__name__} matching {err.error_regex!r}"))
+    return found

@@ -376,6 +376,12 @@ def test_arange_float_steps_property(start, n, step, neg, frac, dtype):
 
 
 ARANGE_ERRORS = [
+    (lambda t: t.arange(0, 64, 0.5, out=t.zeros(0, dtype=t.int64)), ValueError, "step must be nonzero"),
+    (lambda t: t.linspace(0, 3, 1.0), TypeError, r"linspace\(\) received an invalid combination of arguments - got "
+                                                 r"\(int, int, float\)"),
+    (lambda t: t.logspace(0, 3, t.tensor(2.)), TypeError, r"logspace\(\) received an invalid combination of "
+                                                          r"arguments - got \(int, int, Tensor\)"),
+    (lambda t: t.linspace(0, 3, True), TypeError, "got \\(int, int, bool\\)"),
     (lambda t: t.arange(0, 5, -1), RuntimeError, "upper bound and lower bound inconsistent with step sign"),
     (lambda t: t.arange(5, 0, 1), RuntimeError, "inconsistent with step sign"),
     (lambda t: t.arange(0, 5, 0), RuntimeError, "step must be nonzero"),

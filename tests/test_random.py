@@ -276,6 +276,20 @@ def test_normal_is_differentiable_in_mean_and_std():
 
 # ---- errors ------------------------------------------------------------------------------------------------------
 RANDOM_ERRORS = [
+    (lambda t: t.zeros(3).cauchy_(0, 0), RuntimeError, "cauchy_ expects sigma > 0.0, but found sigma=0"),
+    (lambda t: t.multinomial(t.ones(1, 2), 2, out=t.zeros(1, 2)), RuntimeError, "multinomial expects Long tensor out, "
+                                                                               "got: Float"),
+    (lambda t: t.multinomial(t.ones(1, 2, 3), 2), RuntimeError, "prob_dist must be 1 or 2 dim"),
+    (lambda t: t.multinomial(t.zeros(2 ** 24 + 1), 3), RuntimeError, "number of categories cannot exceed 2\\^24"),
+    (lambda t: t.multinomial(t.tensor([1., -1., 1.]), 2, True), RuntimeError,
+     "invalid multinomial distribution \\(encountering probability entry < 0\\)"),
+    (lambda t: t.multinomial(t.tensor([1., float("inf"), 1.]), 2, True), RuntimeError,
+     "invalid multinomial distribution \\(encountering probability entry = infinity or NaN\\)"),
+    (lambda t: t.multinomial(t.tensor([1., 1., float("nan")]), 2, True), RuntimeError,
+     "invalid multinomial distribution \\(encountering probability entry < 0\\)"),
+    (lambda t: t.multinomial(t.tensor([1., float("nan")]), 1), RuntimeError, "probability tensor contains either"),
+    (lambda t: t.bernoulli(t.rand(6), out=t.zeros(1).expand(6)), RuntimeError,
+     "more than one element of the written-to tensor"),
     (lambda t: t.rand(2, dtype=t.int64), NotImplementedError, "'Long'"),
     (lambda t: t.randn(2, dtype=t.int64), NotImplementedError, "'Long'"),
     (lambda t: t.rand_like(t.ones(2, dtype=t.int64)), NotImplementedError, "'Long'"),

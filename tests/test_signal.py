@@ -71,6 +71,8 @@ def test_window_default_dtype_follows_set_default_dtype():
     lambda t: t.signal.windows.general_cosine(4, a=5),
     lambda t: t.signal.windows.general_cosine(4, a=[]),
     lambda t: t.signal.windows.nuttall(4, True),
+    lambda t: t.signal.windows.hann(4, dtype=t.bfloat16),
+    lambda t: t.signal.windows.general_hamming(4, dtype=t.bfloat16),
 ])
 def test_window_errors(call):
     """Same exception class and message as torch (the messages come from torch's Python)."""

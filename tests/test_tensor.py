@@ -448,6 +448,10 @@ def test_isclose(fn):
     (lambda t: t.allclose(t.ones(2), t.ones(3)), RuntimeError, "size of tensor a \\(2\\) must match the size of "
                                                                "tensor b \\(3\\) at non-singleton dimension 0"),
     (lambda t: t.isclose(t.tensor([1., 2.]), 1.), TypeError, "must be Tensor, not float"),
+    (lambda t: t.isclose(t.ones(2), t.ones(2), rtol=-0.4), RuntimeError,
+     "rtol must be greater than or equal to zero, but got -0.4"),
+    (lambda t: t.isclose(t.ones(2), t.ones(2), atol=-1), RuntimeError,
+     "atol must be greater than or equal to zero, but got -1"),
 ])
 def test_compare_errors(fn, exc, match):
     check_raises(fn, exc, match)

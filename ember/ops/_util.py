@@ -122,3 +122,31 @@ def float_dtype_for(d):
     """The dtype a float-valued op returns for input dtype d (integers -> the default float)."""
     return d if d.is_floating_point or d.is_complex else _dtype.get_default_dtype()
 
+
+_CLONE_HINT = " Please clone() the tensor before performing the operation."
+
+
+def check_out_overlap(out, *inputs):
+    """PyTorch's refusal of an out= tensor whose elements alias each other or an input (call only when out is given,
+    before writing)."""
+    o = out._data
+    if not o.flags.writeable or not o.flags.c_contiguous and any(st == 0 < n - 1 for st, n in zip(o.strides, o.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location." + _CLONE_HINT)
+    for t in inputs:
+        if isinstance(t, Tensor) and (t is out or np.may_share_memory(o, t._data) and np.shares_memory(o, t._data)):
+            raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor "
+                               "refer to a single memory location." + _CLONE_HINT)
+
+
+_CPP_TYPES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+              "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+              "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def check_out_dtype(out, np_dtype):
+    """PyTorch's error for an out= tensor of another dtype than the result's, for ops that don't cast into out."""
+    if out._data.dtype != np_dtype:
+        name = _CPP_TYPES.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+        got = _CPP_TYPES.get(out._data.dtype.name, out._data.dtype.name)
+        raise RuntimeError(f"Expected out tensor to have dtype {name}, but got {got} instead")

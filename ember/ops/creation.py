@@ -11,6 +11,7 @@ from .._tensor import Tensor
 from .. import _dtype
 from .._dtype import get_default_dtype, to_dtype, check_device
 from .. import random as _random
+from ._util import check_out_overlap
 
 
 def _finish(arr, requires_grad=False, device=None):
@@ -566,7 +567,9 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     """Values from start to end (exclusive) by step, matching PyTorch's element count and float values exactly."""
     if end is None:
         start, end = 0, start
-    if dtype is None:
+    if dtype is None and out is not None:
+        d = out.dtype  # as in PyTorch, out= decides the dtype
+    elif dtype is None:
         d = get_default_dtype() if builtins.any(_is_floaty(v) for v in (start, end, step)) else _dtype.int64
     else:
         d = to_dtype(dtype)
@@ -604,7 +607,37 @@ def _range_endpoint(v, name, which):
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _steps_arg(steps):
+def _arg_type_name(v):
+    """A value's type as PyTorch's argument parser prints it ('int', 'Tensor', 'numpy.float64')."""
+    if isinstance(v, Tensor):
+        return "Tensor"
+    t = type(v)
+    return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
+
+
+def _is_int_arg(v):
+    """Whether PyTorch's parser takes v for an `int` argument: an int (not a bool) or an integer 0-d tensor."""
+    if isinstance(v, Tensor):
+        return v._data.ndim == 0 and v._data.dtype.kind in "iu"
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _range_signature_error(name, start, end, steps):
+    """linspace/logspace's TypeError for a `steps` that is not an int, listing the overloads as PyTorch does."""
+    base = "float base = 10.0, " if name == "logspace" else ""
+    tail = ("int steps, " + base + "*, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, "
+            "torch.device device = None, bool pin_memory = False, bool requires_grad = False)\n")
+    pairs = ("Tensor start, Tensor end", "Number start, Tensor end", "Tensor start, Number end",
+             "Number start, Number end")
+    got = ", ".join(_arg_type_name(v) for v in (start, end, steps))
+    raise TypeError(f"{name}() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                    + "".join(f" * ({p}, {tail}" for p in pairs))
+
+
+def _steps_arg(steps, name, start, end):
+    """linspace/logspace's steps as a non-negative int, with PyTorch's type and range errors."""
+    if type(steps) is not int and not _is_int_arg(steps):
+        _range_signature_error(name, start, end, steps)
     steps = int(_num(steps))
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
@@ -673,8 +706,8 @@ def _range_dtype(dtype, start, end):
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """`steps` evenly spaced values from start to end, equal to PyTorch's bit for bit."""
+    steps = _steps_arg(steps, "linspace", start, end)
     start, end = _range_endpoint(start, "linspace", "start"), _range_endpoint(end, "linspace", "end")
-    steps = _steps_arg(steps)
     d = _range_dtype(dtype, start, end)
     if steps <= 1:
         arr = np.full(steps, _cast_scalar(start, d.np), d.np)
@@ -685,8 +718,8 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """base ** linspace(start, end, steps), computed as PyTorch does (double exponents, int bounds for int dtypes)."""
+    steps = _steps_arg(steps, "logspace", start, end)
     start, end = _range_endpoint(start, "logspace", "start"), _range_endpoint(end, "logspace", "end")
-    steps = _steps_arg(steps)
     d = _range_dtype(dtype, start, end)
     if steps <= 1:
         value = np.power(np.complex128(base) if d.is_complex else float(base), start)
@@ -989,6 +1022,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
         prob = p
+    if out is not None:
+        check_out_overlap(out)
     u = _random.rng(generator).random(input._data.shape)
     return _fill_out(out, (u < prob).astype(input._data.dtype), False, None)
 
@@ -1001,27 +1036,42 @@ def poisson(input, generator=None):
     return Tensor._make(_random.rng(generator).poisson(input._data).astype(input._data.dtype))
 
 
-def _check_multinomial(input, num_samples, replacement):
+def _check_multinomial(input, num_samples, replacement, out):
+    """PyTorch's argument checks of multinomial, in its order; returns the probabilities as float64 rows."""
+    if input.dim() not in (1, 2):
+        raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.is_floating_point():
         raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
                            f"{_dtype.scalar_name(input.dtype)}")
-    if input.dim() not in (1, 2):
-        raise RuntimeError("prob_dist must be 1 or 2 dim")
+    if out is not None and out._data.dtype != np.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {_dtype.scalar_name(out.dtype)}")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
     if not replacement and num_samples > input.shape[-1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
+    if input.shape[-1] > 1 << 24:
+        raise RuntimeError("number of categories cannot exceed 2^24")
     p = input._data.astype(np.float64).reshape(-1, input.shape[-1])
     if (p < 0).any() or not np.isfinite(p).all():
-        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        _bad_probabilities(p, replacement)
     if (p.sum(1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
     return p
 
 
+def _bad_probabilities(p, replacement):
+    """PyTorch's error for negative or non-finite probabilities: sampling with replacement names the first bad
+    entry's kind (NaN fails its `>= 0` test first)."""
+    if not replacement:
+        raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    first = p.reshape(-1)[np.flatnonzero(~(p >= 0) | ~np.isfinite(p))[0]]
+    kind = "= infinity or NaN" if first >= 0 else "< 0"
+    raise RuntimeError(f"invalid multinomial distribution (encountering probability entry {kind})")
+
+
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
     """Category indices drawn from each row of (unnormalised) probabilities."""
-    p = _check_multinomial(input, num_samples, replacement)
+    p = _check_multinomial(input, num_samples, replacement, out)
     rows, n_cat = p.shape
     r = _random.rng(generator)
     if replacement:

@@ -713,8 +713,18 @@ def sub(input, other, *, alpha=1, out=None):
 subtract = sub
 
 
+def _rsub_signature_error(input, other):
+    """PyTorch's TypeError for rsub with a non-tensor input."""
+    got = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__ for v in (input, other))
+    raise TypeError(f"rsub() received an invalid combination of arguments - got ({got}), but expected one of:\n"
+                    " * (Tensor input, Tensor other, *, Number alpha = 1)\n"
+                    " * (Tensor input, Number other, Number alpha = 1)\n")
+
+
 def rsub(input, other, *, alpha=1):
     """other - alpha * input; recorded as torch records it (RsubBackward0, or RsubBackward1 for a Python number)."""
+    if not isinstance(input, Tensor):
+        _rsub_signature_error(input, other)
     if alpha != 1:
         node = "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1"
         return as_node(sub(other, input, alpha=alpha), node)
@@ -900,8 +910,8 @@ class _no_record:
         STATE.enabled = self.prev
 
 
-gcd = _make_nograd_binary(np.gcd, "gcd", _nyi("bfc", "gcd_cpu"))
-lcm = _make_nograd_binary(np.lcm, "lcm", _nyi("bfc", "lcm_cpu"))
+gcd = _make_nograd_binary(np.gcd, "gcd", _nyi("bfc", "gcd_cpu"), "tensors")
+lcm = _make_nograd_binary(np.lcm, "lcm", _nyi("bfc", "lcm_cpu"), "tensors")
 eq = _make_nograd_binary(np.equal, "eq", operands="self")
 ne = _make_nograd_binary(np.not_equal, "ne", operands="self")
 lt = _make_nograd_binary(np.less, "lt", _nyi("c", "lt_cpu"), "self")
@@ -909,9 +919,9 @@ le = _make_nograd_binary(np.less_equal, "le", _nyi("c", "le_cpu"), "self")
 gt = _make_nograd_binary(np.greater, "gt", _nyi("c", "gt_cpu"), "self")
 ge = _make_nograd_binary(np.greater_equal, "ge", _nyi("c", "ge_cpu"), "self")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-logical_and = _make_nograd_binary(np.logical_and, "logical_and")
-logical_or = _make_nograd_binary(np.logical_or, "logical_or")
-logical_xor = _make_nograd_binary(np.logical_xor, "logical_xor")
+logical_and = _make_nograd_binary(np.logical_and, "logical_and", operands="tensors")
+logical_or = _make_nograd_binary(np.logical_or, "logical_or", operands="tensors")
+logical_xor = _make_nograd_binary(np.logical_xor, "logical_xor", operands="tensors")
 bitwise_and = _make_nograd_binary(np.bitwise_and, "bitwise_and", _nyi("fc", "bitwise_and_cpu"))
 bitwise_or = _make_nograd_binary(np.bitwise_or, "bitwise_or", _nyi("fc", "bitwise_or_cpu"))
 bitwise_xor = _make_nograd_binary(np.bitwise_xor, "bitwise_xor", _nyi("fc", "bitwise_xor_cpu"))
@@ -1649,12 +1659,25 @@ class Polar(Function):
 
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts (float32 -> complex64, float64 -> complex128)."""
-    return _out(Complex.apply(real, imag, _complex_parts(real, imag)), out, "complex")
+    cd = _complex_parts(real, imag)
+    if out is not None:
+        _check_complex_out(cd, out)
+    return _out(Complex.apply(real, imag, cd), out, "complex")
 
 
 def polar(abs, angle, *, out=None):
     """A complex tensor from magnitudes and angles."""
-    return _out(Polar.apply(abs, angle, _complex_parts(abs, angle)), out, "polar")
+    cd = _complex_parts(abs, angle)
+    if out is not None:
+        _check_complex_out(cd, out)
+    return _out(Polar.apply(abs, angle, cd), out, "polar")
+
+
+def _check_complex_out(np_dtype, out):
+    """complex/polar write only into an out= of exactly their complex dtype, as in PyTorch."""
+    if out._data.dtype != np_dtype:
+        raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_name(_dtype.from_numpy_dtype(np_dtype))} "
+                           f"but got scalar type {_dtype.scalar_name(out.dtype)} for argument 'out'")
 
 
 def conj(input):
@@ -1672,7 +1695,8 @@ def conj_physical(input, *, out=None):
 
 
 def ldexp(input, other, *, out=None):
-    """input * 2 ** other, as PyTorch computes it."""
+    """input * 2 ** other, as PyTorch computes it (both must be tensors, as in PyTorch)."""
+    _check_operands(input, other, "ldexp", "tensors")
     return _out(as_node(mul(input, pow(2.0, other)), "LdexpBackward0"), out, "ldexp")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function, record_result, run, overload, as_node
 from ..autograd.grad_mode import STATE
-from ._util import wrap_dim, sum_to, as_tensor_arg
+from ._util import wrap_dim, sum_to, as_tensor_arg, check_out_overlap, check_out_dtype
 
 _new = object.__new__
 
@@ -668,7 +668,21 @@ def scatter_grad_along(g, idx, shape, dim):
     return ScatterAdd.apply(g, idx, tuple(shape), dim)
 
 
+def _write_out(result, out, name, inputs, same_dtype_error=None):
+    """result written into out= after PyTorch's checks: the same dtype (same_dtype_error's message, or the generic
+    one) and no aliasing of out with itself or an input."""
+    if out._data.dtype != result._data.dtype:
+        if same_dtype_error is None:
+            check_out_dtype(out, result._data.dtype)
+        raise RuntimeError(same_dtype_error)
+    check_out_overlap(out, *inputs)
+    from .elementwise import _out
+    return _out(result, out, name)
+
+
 def gather(input, dim, index, *, sparse_grad=False, out=None):
+    if out is not None:
+        return _write_out(gather(input, dim, index), out, "gather", (input, index))
     d = _check_gather(input, dim, index)
     if not index._data.size:
         empty = np.zeros(index._data.shape, np.int64)
@@ -971,6 +985,9 @@ class IndexAddZeros(Function):
 
 
 def index_select(input, dim, index, *, out=None):
+    if out is not None:
+        return _write_out(index_select(input, dim, index), out, "index_select", (input, index),
+                          "index_select(): self and result must have the same scalar type")
     d = index._data
     if d.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
@@ -1217,6 +1234,25 @@ class MaskedFill(Function):
 MaskedFillTensor = overload(MaskedFill, "MaskedFillBackward1")  # the value is a 0-d tensor
 
 
+def _check_fill_value(value, np_dtype):
+    """PyTorch's overflow error for a fill value (a number or a 0-d tensor) that the input's dtype cannot hold."""
+    from .elementwise import _check_bound
+    from .. import _dtype
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            return
+        value = value.item()
+    d = _dtype.from_numpy_dtype(np_dtype)
+    if d.is_complex or not isinstance(value, (int, float, complex)):
+        return
+    if isinstance(value, complex):
+        if value.imag:
+            from .elementwise import _C_NAMES
+            raise RuntimeError(f"value cannot be converted to type {_C_NAMES.get(d.name, d.name)} without overflow")
+        value = value.real
+    _check_bound(value, d)
+
+
 def masked_fill(input, mask, value):
     m = _bool_mask(mask, "masked_fill_")
     x = input._data
@@ -1226,6 +1262,8 @@ def masked_fill(input, mask, value):
         from .shape import broadcast_pair
         shape = broadcast_pair(m.shape, x.shape)
     cls, v = MaskedFill, value
+    if type(value) is not float or not -65504.0 <= value <= 65504.0 or x.dtype.kind not in "fc":
+        _check_fill_value(value, x.dtype)
     if type(value) is not float:
         value = v = as_tensor_arg(value)
         if isinstance(value, Tensor):
@@ -1262,7 +1300,10 @@ def masked_fill_(input, mask, value):
     return input._inplace(lambda old: masked_fill(old, mask, value))
 
 
-def masked_select(input, mask):
+def masked_select(input, mask, *, out=None):
+    if out is not None:
+        return _write_out(masked_select(input, mask), out, "masked_select", (input, mask),
+                          "masked_select(): self and result must have the same scalar type")
     from .shape import broadcast_pair
     if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
@@ -1329,7 +1370,11 @@ def _flat_index(index, n, name):
     return _wrap_negative(idx, n)
 
 
-def take(input, index):
+def take(input, index, *, out=None):
+    if out is not None:
+        return _write_out(take(input, index), out, "take", (input, index),
+                          f"take(): self and out expected to have the same dtype, but got self.dtype = "
+                          f"{_tname(input._data)} and out.dtype = {_tname(out._data)}")
     flat = input.reshape(-1)
     return as_node(getitem(flat, Tensor._make(_flat_index(index, flat._data.shape[0], "take"))), "TakeBackward0")
 

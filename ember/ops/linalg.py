@@ -2460,12 +2460,31 @@ def orgqr(input, tau):
     return householder_product(input, tau)
 
 
+def _check_ormqr(input, tau, other, left):
+    """PyTorch's shape and dtype checks of ormqr, in its order."""
+    for name, t in (("input", input), ("other", other)):
+        if t.dim() < 2:
+            raise RuntimeError(f"torch.ormqr: {name} must have at least 2 dimensions.")
+    side = -2 if left else -1
+    if other.shape[side] != input.shape[-2]:
+        raise RuntimeError(f"torch.ormqr: other.shape[{side}] must be equal to input.shape[-2]")
+    if tau.dim() == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    if tau.shape[-1] != min(other.shape[side], input.shape[-1]):
+        raise RuntimeError(f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])")
+    if input.dim() - tau.dim() != 1:
+        raise RuntimeError(f"torch.ormqr: Expected tau to have one dimension less than input, but got tau.ndim equal "
+                           f"to {tau.dim()} and input.ndim is equal to {input.dim()}")
+    if input.dim() != other.dim():
+        raise RuntimeError(f"torch.ormqr: Expected other to have the same number of dimensions as input, but got "
+                           f"other.ndim equal to {other.dim()} and input.ndim is equal to {input.dim()}")
+
+
 def ormqr(input, tau, other, left=True, transpose=False):
     """other multiplied by Q (or Q^H with transpose) from the left or right, Q = H_1 ... H_k the full m x m
     product of geqrf's reflectors."""
+    _check_ormqr(input, tau, other, left)
     m = input.shape[-2]
-    if other.shape[-2 if left else -1] != m:
-        raise RuntimeError(f"torch.ormqr: other.shape[{-2 if left else -1}] must be equal to input.shape[-2]")
     V = input.tril(-1) + eye(m, input.shape[-1], dtype=input.dtype)
     Q = eye(m, dtype=input.dtype).expand(*input.shape[:-2], m, m)
     for i in reversed(range(tau.shape[-1])):

@@ -11,7 +11,7 @@ from .. import _dtype
 from .. import return_types
 from ..autograd.function import Function, _wrap, record_result, run, as_node
 from ..autograd.grad_mode import STATE
-from ._util import holomorphic_grads, row_sums, wrap_dim, wrap_dims
+from ._util import holomorphic_grads, row_sums, wrap_dim, wrap_dims, check_out_overlap, check_out_dtype
 from .activation import quiet
 from . import elementwise as _E
 
@@ -285,8 +285,8 @@ def mean(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
                        input._rg and STATE.enabled)
     if dtype is not None:
         input = input.to(dtype)
-    _require_float(input, "mean", "could not infer output dtype. Input dtype must be either a floating point or "
-                   "complex dtype. Got:")
+    _require_float(input, "mean", f"could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
+                   "must be either a floating point or complex dtype. Got:")
     cls = MeanAll if whole else Mean
     return _out(cls.apply(input, _all_dims(dim, input._data.ndim), keepdim), out, "mean")
 
@@ -604,11 +604,20 @@ def min(input, dim=None, keepdim=False, *, other=None, out=None):
     return _extremum(input, dim, keepdim, other, out, _E.minimum, MinAll, MinDim, np.ndarray.argmin, return_types.min)
 
 
+def _check_same_dtype_out(input, out):
+    """amax/amin's out= must have the input's dtype, as in PyTorch."""
+    if out is not None and out._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got {_legacy_name(input._data.dtype)} "
+                           f"for input's dtype and {_legacy_name(out._data.dtype)} for out's dtype.")
+
+
 def amax(input, dim=(), keepdim=False, *, out=None):
+    _check_same_dtype_out(input, out)
     return _out(AMax.apply(input, _all_dims(dim, input._data.ndim), keepdim, _is_full(dim)), out, "amax")
 
 
 def amin(input, dim=(), keepdim=False, *, out=None):
+    _check_same_dtype_out(input, out)
     return _out(AMin.apply(input, _all_dims(dim, input._data.ndim), keepdim, _is_full(dim)), out, "amin")
 
 
@@ -644,6 +653,9 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     else:
         dims = (wrap_dim(dim, x.ndim),) if x.ndim else ()
         _check_nonempty(x, dims, "aminmax", "")
+    if out is not None:
+        for o in out:
+            check_out_dtype(o, x.dtype)
     return _out(return_types.aminmax(*AMinMax.apply(input, dims, keepdim)), out, "aminmax")
 
 
@@ -1386,6 +1398,9 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     n = x.shape[d] if x.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    if out is not None:
+        for o in out:
+            check_out_overlap(o, input)
     if _partitionable(x, d):
         idx = _from_rows(_first_at_rank(_rows(x, d), k - 1)[:, None], x, d)
     else:

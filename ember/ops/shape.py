@@ -9,7 +9,7 @@ from .._tensor import Tensor
 from .. import _dtype
 from ..autograd.function import Function, record, record_result, run, edge, _wrap, NOT_TENSOR, overload, as_node
 from ..autograd.grad_mode import STATE
-from ._util import wrap_dim, wrap_dims, sum_to
+from ._util import wrap_dim, wrap_dims, sum_to, check_out_overlap
 from ._bits import keep
 from .indexing import basic_index, GetItem, SLICE, SELECT
 
@@ -46,6 +46,8 @@ def _infer_shape(shape, numel):
         for s in shape:
             if s != -1:
                 known *= s
+        if known == 0 and numel:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         if known == 0:
             raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {list(shape)} because the "
                                "unspecified dimension size -1 can be any value and is ambiguous")
@@ -329,11 +331,12 @@ def movedim(input, source, destination):
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({src} dims) should contain the "
                            f"same number of dims as destination ({dst} dims)")
+    given = (("source", src), ("destination", dst))
     src = [wrap_dim(s, nd) for s in src]
     dst = [wrap_dim(d, nd) for d in dst]
-    for name, ds in (("source", src), ("destination", dst)):
+    for (name, orig), ds in zip(given, (src, dst)):
         if len(set(ds)) != len(ds):
-            raise RuntimeError(f"movedim: repeated dim in `{name}` ({ds})")
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({orig})")  # printed as given, as PyTorch does
     order = [i for i in range(nd) if i not in src]
     perm = [None] * nd
     for s, d in zip(src, dst):
@@ -507,8 +510,8 @@ def _fast_join(cls, tensors, dim, extra):
     """cat (extra 0) or stack (extra 1) of a non-empty list or tuple of Tensors of one dtype and rank, over an int dim
     in range, through node cls; None for the other calls (and for shapes NumPy refuses), which take the checked
     path and its errors."""
-    if not STATE.fast or type(dim) is not int or not tensors or (type(tensors) is not list and
-                                                                   type(tensors) is not tuple):
+    if not STATE.fast or type(dim) is not int or (type(tensors) is not list and type(tensors) is not tuple) \
+            or not tensors:
         return None
     first = tensors[0]
     if not isinstance(first, Tensor):
@@ -550,6 +553,8 @@ def cat(tensors, dim=0, *, out=None):
         r = _fast_join(Cat, tensors, dim, 0)
         if r is not None:
             return r
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' (position 1) must be tuple of Tensors, not Tensor")
     tensors = list(tensors)
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
@@ -579,6 +584,7 @@ def _join(cls, d, tensors, out):
         nd = _dtype.promote_types(nd, t.dtype)
     r = cls.apply(d, nd.np, *tensors)
     if out is not None:
+        check_out_overlap(out, *tensors)
         from .elementwise import _out
         return _out(r, out)
     return r
@@ -691,6 +697,8 @@ def _narrow_key(input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, nd)
     size = input._data.shape[d]
+    if isinstance(start, Tensor) and (start._data.ndim or start._data.dtype.kind not in "iu"):
+        raise RuntimeError("start must be an 0-dim integral Tensor.")
     start, length = int(start), int(length)
     if length < 0:
         raise RuntimeError("narrow(): length must be non-negative.")
@@ -707,6 +715,18 @@ def narrow(input, dim, start, length):
     return basic_index(input, _narrow_key(input, dim, start, length), SLICE)
 
 
+def _narrow_copy_error(input, dim, start, length):
+    """narrow_copy's own errors (its kernel's checks differ from narrow's) for a dim past the end or a negative
+    length."""
+    if dim >= input._data.ndim:
+        raise RuntimeError("Expected dim < static_cast<int64_t>(self_sizes.size()) to be true, but got false.  "
+                           "(Could this error message be improved?  If so, please report an enhancement request to "
+                           "PyTorch.)")
+    size = input._data.shape[dim]
+    start = int(start) + size if int(start) < 0 else int(start)
+    raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+
+
 class NarrowCopy(GetItem):
     """narrow_copy: the narrowed slice as a new contiguous tensor."""
 
@@ -718,6 +738,9 @@ class NarrowCopy(GetItem):
 
 
 def narrow_copy(input, dim, start, length):
+    nd = input._data.ndim
+    if nd and (dim >= nd or length < 0):
+        _narrow_copy_error(input, dim, start, length)
     return NarrowCopy.apply(input, _narrow_key(input, dim, start, length), False)
 
 
@@ -799,12 +822,23 @@ def unsafe_split_with_sizes(tensor, split_sizes, dim=0):
     return unsafe_split(tensor, list(split_sizes), dim)
 
 
+def _split_signature_error(name, sections):
+    """hsplit/vsplit/dsplit's TypeError for sections that are neither an int nor a sequence of ints."""
+    t = type(sections).__name__
+    bad = f"      didn't match because some of the arguments have invalid types: (Tensor, !{t}!)\n"
+    raise TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, {t}), "
+                    f"but expected one of:\n * (Tensor input, int sections)\n{bad} * (Tensor input, tuple of ints "
+                    f"indices)\n{bad}")
+
+
 def _np_style_split(name, input, sections, dim, min_dims):
     """hsplit/vsplit/dsplit: tensor_split along a fixed dim, with an int meaning equal sections."""
     nd = input._data.ndim
     if nd < min_dims:
         raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, but got a tensor with "
                            f"{nd} dimensions!")
+    if not isinstance(sections, (int, np.integer, list, tuple, Tensor)):
+        _split_signature_error(name, sections)
     if isinstance(sections, (int, np.integer)):
         size = input._data.shape[dim]
         if sections == 0 or size % sections:
@@ -928,10 +962,14 @@ def flip(input, *args, dims=None):
 
 
 def fliplr(input):
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
     return flip(input, 1)
 
 
 def flipud(input):
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
     return flip(input, 0)
 
 
@@ -961,7 +999,12 @@ class Roll(Function):
 def roll(input, shifts, dims=None):
     if isinstance(shifts, (list, tuple)):
         shifts = tuple(int(s) for s in shifts)
+        if not shifts:
+            raise RuntimeError("`shifts` required")
     if dims is not None:
+        if input._data.ndim == 0:
+            first = dims if isinstance(dims, int) else next(iter(dims), 0)
+            raise IndexError(f"Dimension specified as {first} but tensor has no dimensions")
         dims = tuple(wrap_dim(d, input._data.ndim) for d in ((dims,) if isinstance(dims, int) else dims))
         if not isinstance(shifts, tuple):
             shifts = (int(shifts),)

@@ -478,6 +478,22 @@ ASM_ERRORS = [
 ]
 
 
+ARG_ERRORS = [
+    ("softshrink_neg_float", lambda t: t.nn.functional.softshrink(t.ones(2), -0.5)),
+    ("softshrink_neg_double", lambda t: t.nn.functional.softshrink(t.ones(2, dtype=t.float64), -1)),
+    ("softshrink_neg_half", lambda t: t.nn.functional.softshrink(t.ones(2, dtype=t.float16), -1e-9)),
+    ("prelu_weight_2d", lambda t: t.nn.functional.prelu(t.ones(2, 8, 3), t.ones(2, 4))),
+    ("prelu_weight_2d_single", lambda t: t.nn.functional.prelu(t.ones(2, 8, 3), t.ones(1, 1))),
+    ("rrelu_bounds", lambda t: t.nn.functional.rrelu(t.ones(5, 5), 0.3, 0.1)),
+    ("rrelu_bounds_training", lambda t: t.nn.functional.rrelu(t.ones(5, 5), 0.3, 0.1, training=True)),
+]
+
+
+@pytest.mark.parametrize("name,fn", ARG_ERRORS, ids=[c[0] for c in ARG_ERRORS])
+def test_argument_errors(name, fn):
+    same_error(fn)
+
+
 @pytest.mark.parametrize("name,fn", ASM_ERRORS, ids=[c[0] for c in ASM_ERRORS])
 def test_adaptive_log_softmax_errors(name, fn):
     same_error(fn)

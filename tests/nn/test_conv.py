@@ -928,6 +928,12 @@ ERROR_CASES = [
     ("module_transpose_padding_mode", lambda t: t.nn.ConvTranspose2d(4, 4, 3, padding_mode="reflect")),
     ("module_wrong_channels", lambda t: t.nn.Conv2d(3, 4, 3)(z(t, 1, 2, 5, 5))),
     ("module_wrong_rank", lambda t: t.nn.Conv2d(3, 4, 3)(z(t, 3, 5))),
+    ("same_weight_rank", lambda t: t.nn.functional.conv2d(z(t, 1, 1, 4, 3), z(t, 1, 2, 2), z(t, 1), padding="same")),
+    ("same_weight_rank_3d", lambda t: t.nn.functional.conv3d(z(t, 1, 1, 3, 4, 5), z(t, 1, 1, 4, 3), z(t, 1),
+                                                             padding="same")),
+    ("valid_weight_rank", lambda t: t.nn.functional.conv2d(z(t, 1, 1, 4, 3), z(t, 1, 2, 2), padding="valid")),
+    ("groups_before_stride", lambda t: t.nn.functional.conv2d(z(t, 1, 1, 4, 3), z(t, 1, 1, 2, 2), groups=0,
+                                                              stride=(1, 1, 1))),
     ("module_output_size_out_of_range", lambda t: t.nn.ConvTranspose2d(2, 3, 3, stride=2)(
         z(t, 1, 2, 4, 4), output_size=(20, 20))),
     ("module_output_size_too_small", lambda t: t.nn.ConvTranspose1d(2, 3, 3, stride=2)(

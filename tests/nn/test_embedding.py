@@ -131,6 +131,9 @@ EMB_ERRORS = [
     ("fn_padding_too_big", lambda t: t.nn.functional.embedding(t.tensor([0]), t.tensor(W), padding_idx=10)),
     ("pretrained_1d", lambda t: t.nn.Embedding.from_pretrained(t.ones(3))),
     ("weight_shape", lambda t: t.nn.Embedding(5, 3, _weight=t.ones(4, 3))),
+    ("weight_0d", lambda t: t.nn.functional.embedding(t.tensor([[0, 1]]), t.tensor(1.0))),
+    ("weight_3d", lambda t: t.nn.functional.embedding(t.tensor([[0, 1]]), t.ones(1, 1, 1))),
+    ("weight_1d_float_index", lambda t: t.nn.functional.embedding(t.tensor([0.0]), t.ones(3))),
 ]
 
 

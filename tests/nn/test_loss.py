@@ -411,6 +411,18 @@ ERRORS = [
     ("multi_margin_empty_vector", lambda t: t.nn.functional.multi_margin_loss(_o(t, 0), t.zeros(0, dtype=t.int64))),
     ("cosine_embedding_dims", lambda t: t.nn.functional.cosine_embedding_loss(_o(t, 3, 4), _o(t, 3, 4),
                                                                               _o(t, 3, 1))),
+    ("soft_margin_size", lambda t: t.nn.functional.soft_margin_loss(_o(t, 5, 4), _o(t, 5))),
+    ("triplet_margin_negative", lambda t: t.nn.functional.triplet_margin_loss(_o(t, 3, 4), _o(t, 3, 4), _o(t, 3, 4),
+                                                                              margin=-1.0)),
+    ("triplet_distance_dims_anchor", lambda t: t.nn.functional.triplet_margin_with_distance_loss(
+        _o(t, 3), _o(t, 3, 4), _o(t, 3, 4))),
+    ("triplet_distance_dims_negative", lambda t: t.nn.functional.triplet_margin_with_distance_loss(
+        _o(t, 3, 4), _o(t, 3, 4), _o(t, 3))),
+    ("triplet_distance_reduction", lambda t: t.nn.functional.triplet_margin_with_distance_loss(
+        _o(t, 3, 4), _o(t, 3, 4), _o(t, 3, 4), reduction="avg")),
+    ("huber_complex_delta", lambda t: t.nn.HuberLoss(delta=1j)),
+    ("ce_prob_target_ignore_index", lambda t: t.nn.functional.cross_entropy(_o(t, 2, 3), _o(t, 2, 3), ignore_index=1)),
+    ("ce_module_prob_target_ignore_index", lambda t: t.nn.CrossEntropyLoss(ignore_index=0)(_o(t, 2, 3), _o(t, 2, 3))),
 ]
 
 

@@ -484,6 +484,16 @@ ERRORS = [
     ("gn_weight_size", lambda t: t.nn.functional.group_norm(t.ones(2, 4), 2, t.ones(3))),
     ("lrn_2d", lambda t: t.nn.functional.local_response_norm(t.ones(2, 3), 2)),
     ("cross_map_3d", lambda t: t.nn.CrossMapLRN2d(3)(t.ones(2, 3, 4))),
+    ("ln_weight_shape", lambda t: t.nn.functional.layer_norm(t.ones(1, 2, 3), (1, 2, 3), t.ones(1, 2))),
+    ("ln_bias_shape", lambda t: t.nn.functional.layer_norm(t.ones(1, 2, 3), (1, 2, 3), None, t.ones(1, 2))),
+    ("ln_weight_same_numel", lambda t: t.nn.functional.layer_norm(t.ones(2, 3), (3,), t.ones(1, 3))),
+    ("native_ln_weight_shape", lambda t: t.native_layer_norm(t.ones(1, 2, 3), (1, 2, 3), t.ones(1, 2), None, 1e-5)),
+    ("native_ln_bias_shape", lambda t: t.native_layer_norm(t.ones(1, 2, 3), (1, 2, 3), None, t.ones(1, 2), 1e-5)),
+    ("rms_weight_shape", lambda t: t.nn.functional.rms_norm(t.ones(1, 2, 3), (1, 2, 3), t.ones(1, 2))),
+    ("bn_eps_negative_train", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), None, None, training=True, eps=-1.0)),
+    ("bn_eps_zero_train", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), None, None, training=True, eps=0.0)),
+    ("bn_eps_negative_eval", lambda t: t.nn.functional.batch_norm(t.ones(2, 3), t.zeros(3), t.ones(3), eps=-1.0)),
+    ("bn_module_eps", lambda t: t.nn.BatchNorm1d(3, eps=0.0)(t.ones(2, 3))),
 ]
 
 

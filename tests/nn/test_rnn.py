@@ -508,6 +508,11 @@ ERROR_CASES = [
     ("ctor_hidden_zero", lambda t: t.nn.RNN(3, 0)),
     ("ctor_hidden_float", lambda t: t.nn.GRU(3, 4.0)),
     ("ctor_layers_zero", lambda t: t.nn.LSTM(3, 4, num_layers=0)),
+    ("ctor_bias_int", lambda t: t.nn.LSTM(3, 4, bias=1)),
+    ("ctor_batch_first_str", lambda t: t.nn.GRU(3, 4, batch_first="yes")),
+    ("ctor_input_float", lambda t: t.nn.RNN(3.0, 4)),
+    ("ctor_input_zero", lambda t: t.nn.RNN(0, 4)),
+    ("ctor_input_negative", lambda t: t.nn.LSTM(-1, 4)),
 ]
 
 

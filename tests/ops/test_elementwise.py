@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ember
-from parity import check, check_raises, assert_same, r
+from parity import check, check_raises, check_same_error, assert_same, r
 
 FLOATS = ("float64", "float32")
 
@@ -217,6 +217,27 @@ def test_pow_integer_semantics():
 ])
 def test_pow_errors(fn, exc, match):
     check_raises(fn, exc, match)
+
+
+TENSOR_ONLY_OPS = ["logical_and", "logical_or", "logical_xor", "gcd", "lcm", "ldexp"]
+
+
+@pytest.mark.parametrize("name", TENSOR_ONLY_OPS)
+@pytest.mark.parametrize("call", [lambda f, t: f(t.tensor([1, 2]), 2), lambda f, t: f(2, t.tensor([1, 2]))],
+                         ids=["number_other", "number_input"])
+def test_tensor_only_binary_ops_reject_numbers(name, call):
+    """PyTorch takes no Python number for either operand of these ops (function or method form)."""
+    check_same_error(lambda t: call(getattr(t, name), t))
+    check_raises(lambda t: getattr(t.tensor([1, 2]), name)(2), TypeError, "must be Tensor, not int")
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: t.rsub(2, t.tensor([1, 2])), lambda t: t.rsub(2, 3),
+    lambda t: t.complex(t.ones(2), t.ones(2), out=t.empty(2, dtype=t.complex128)),
+    lambda t: t.polar(t.ones(2), t.ones(2), out=t.empty(2)),
+])
+def test_binary_signature_errors(fn):
+    check_same_error(fn)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -356,6 +356,11 @@ def z(lib, *shape, dtype="float32"):
 
 
 ERROR_CASES = [
+    ("ormqr-0d", lambda t: t.ormqr(t.tensor(1.), t.tensor(1.), t.tensor(1.)), "input must have at least 2 dimensions"),
+    ("ormqr-tau", lambda t: t.ormqr(z(t, 5, 0), z(t, 5), z(t, 5, 5)),
+     r"tau.shape\[-1\] must be equal to min\(other.shape\[-2\], input.shape\[-1\]\)"),
+    ("ormqr-tau-ndim", lambda t: t.ormqr(z(t, 3, 2), z(t, 1, 2), z(t, 3, 2)),
+     "Expected tau to have one dimension less than input"),
     ("mm-shapes", lambda t: z(t, 2, 3) @ z(t, 4, 5), r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"),
     ("mm-fn-shapes", lambda t: t.mm(z(t, 2, 3), z(t, 4, 5)), r"\(2x3 and 4x5\)"),
     ("vec-mat", lambda t: z(t, 3) @ z(t, 4, 5), r"\(1x3 and 4x5\)"),

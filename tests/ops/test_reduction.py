@@ -717,6 +717,14 @@ def test_quantile(fn, inputs, kw):
 
 # ---- errors ----------------------------------------------------------------------------------------------------------
 ERROR_CASES = [
+    (lambda t: t.zeros(3).mean(dtype=t.int64), "mean\\(\\): could not infer output dtype. Optional dtype must be"),
+    (lambda t: t.amax(t.zeros(2, 2), 0, out=t.zeros(2, dtype=t.int32)),
+     "Expected the dtype for input and out to match, but got Float for input's dtype and Int for out's dtype."),
+    (lambda t: t.amin(t.zeros(2, 2), 0, out=t.zeros(2, dtype=t.int32)), "Expected the dtype for input and out"),
+    (lambda t: t.aminmax(t.zeros(2, 2), dim=0, out=(t.zeros(2), t.zeros(2, dtype=t.float64))),
+     "Expected out tensor to have dtype float, but got double instead"),
+    (lambda t: (lambda x: t.kthvalue(x, 2, out=(x, t.zeros((), dtype=t.int64))))(t.ones(4)),
+     "some elements of the input tensor and the written-to tensor"),
     (lambda t: t.tensor([True, False]).argmax(), "argmax\\(\\): does not support bool input"),
     (lambda t: t.tensor([[True, False]]).argmin(1), "argmin\\(\\): does not support bool input"),
     (lambda t: t.linalg.vector_norm(t.tensor([1, 2]), dtype=t.float32), "floating point or complex tensor.*Got Long"),

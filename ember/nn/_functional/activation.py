@@ -107,8 +107,15 @@ def hardshrink(input, lambd=0.5):
 
 def softshrink(input, lambd=0.5):
     if lambd < 0:
-        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+        _bad_lambda(input, lambd)
     return A.Softshrink.apply(input, lambd)
+
+
+def _bad_lambda(input, lambd):
+    """softshrink's error for a lambda outside [0, the dtype's max], worded as torch's (C++ %g numbers)."""
+    top = float(np.finfo(input._data.dtype).max)
+    raise RuntimeError(f"lambda must be in range [0, {top:g}] for input dtype {scalar_name(input.dtype)}, but found "
+                       f"{lambd:g}")
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -193,10 +200,14 @@ def prelu(input, weight):
         if weight.numel() != channels:
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                                f"{weight.numel()} and channel size = {channels}.")
+    if weight._data.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.dim()}")
     return A.Prelu.apply(input, weight)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     node = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"
     if not training:
         return _apply(overload(A.LeakyRelu, node), input, inplace, (lower + upper) / 2)

@@ -47,13 +47,16 @@ def _check_conv(input, weight, bias, nd, name, transposed, stride, padding, dila
     dims = weight.dim() - 2
     if dims <= 0:
         raise RuntimeError("weight should have at least three dimensions")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    if padding == "same" and weight.dim() != x.dim():
+        raise RuntimeError(f"Expected {weight.dim()}-dimensional input for {weight.dim()}-dimensional weight"
+                           f"{list(weight.shape)}, but got {x.dim()}-dimensional input of size {list(x.shape)} instead")
     stride = _expand("stride", stride, dims)
     if not isinstance(padding, str):
         padding = _expand("padding", padding, dims)
     dilation = _expand("dilation", dilation, dims)
     output_padding = _expand("output_padding", output_padding, dims)
-    if groups <= 0:
-        raise RuntimeError("non-positive groups is not supported")
     if bias is not None and bias.dtype != input.dtype:
         raise RuntimeError(f"Input type ({_legacy(input)}) and bias type ({_legacy(bias)}) should be the same")
     if not isinstance(padding, str) and any(p < 0 for p in padding):

@@ -202,6 +202,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if target._data.dtype.kind != "f":
             raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                                f"{_type_name(target)}")
+        if ignore_index >= 0:
+            raise RuntimeError("ignore_index is not supported for floating point target")
         tgt = target * (1 - label_smoothing) + label_smoothing / n_classes if label_smoothing > 0 else target
         prod = logp * tgt
         if weight is not None:
@@ -324,7 +326,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = R.resolve(size_average, reduce, reduction)
     if _fused(input, target):
         return _loss.SoftMarginLoss.apply(input, target, reduction)
-    return as_node(R.apply(E.log1p(E.exp(-target.to(input.dtype) * input)), reduction), "SoftMarginLossBackward0")
+    return as_node(R.apply(E.log1p(E.exp(-input * target.to(input.dtype))), reduction), "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -462,10 +464,26 @@ def pdist(input, p=2):
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     reduction = R.resolve(size_average, reduce, reduction)
+    _check_margin(margin)
+    return triplet_margin_loss_unchecked(anchor, positive, negative, margin, p, eps, swap, reduction)
+
+
+def _check_margin(margin):
+    """The margin check of torch's Python triplet losses (torch.triplet_margin_loss itself takes any margin)."""
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+
+
+def _check_triplet_dims(anchor, positive, negative):
     a_dim, p_dim, n_dim = anchor.dim(), positive.dim(), negative.dim()
     if not (a_dim == p_dim == n_dim):
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
                            f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+
+
+def triplet_margin_loss_unchecked(anchor, positive, negative, margin, p, eps, swap, reduction):
+    """torch.triplet_margin_loss (the ATen op): F.triplet_margin_loss without its margin check."""
+    _check_triplet_dims(anchor, positive, negative)
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
@@ -476,8 +494,10 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
                                       reduction="mean"):
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    _check_margin(margin)
+    _check_triplet_dims(anchor, positive, negative)
     dist = distance_function if distance_function is not None else pairwise_distance
     d_pos = dist(anchor, positive)
     d_neg = dist(anchor, negative)

@@ -31,6 +31,7 @@ def _verify_batch_size(size):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     if training:
         _verify_batch_size(input.shape)
+    _check_eps(eps, training)
     if not input._data.size:
         return _empty_batch_norm(input, weight, bias)
     return batch_norm_stats(input, running_mean, running_var, weight, bias, training, momentum, eps)[0]
@@ -57,6 +58,14 @@ def batch_norm_stats(input, running_mean, running_var, weight, bias, training, m
             _update_running(running_var, var._data * (m / max(m - 1, 1)), momentum)
         return out, mean._data.reshape(c), var._data.reshape(c)
     return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps), None, None
+
+
+def _check_eps(eps, training):
+    """torch's Python-level eps check: positive in training mode, non-negative in evaluation mode."""
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
 
 
 def _check_features(name, t, c):
@@ -126,15 +135,17 @@ def _check_shape_arg(name, normalized_shape):
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    args = _layer_norm_args(input, normalized_shape, eps)
+    args = _layer_norm_args(input, normalized_shape, eps, weight, bias)
     if STATE.fast and type(input) is Tensor:
         return norm_output(LayerNormFn, input, weight, bias, *args)
     return LayerNormFn.apply(input, weight, bias, *args)[0]
 
 
-def _layer_norm_args(input, normalized_shape, eps):
-    """LayerNormFn's geometry arguments for input, after torch's checks of normalized_shape."""
+def _layer_norm_args(input, normalized_shape, eps, weight, bias):
+    """LayerNormFn's geometry arguments for input, after torch's checks of normalized_shape and the parameters."""
     normalized_shape = _check_shape_arg("layer_norm", normalized_shape)
+    _check_param_shape("weight", weight, normalized_shape)
+    _check_param_shape("bias", bias, normalized_shape)
     k = len(normalized_shape)
     shape = input._data.shape
     if shape[len(shape) - k:] != normalized_shape or k > len(shape):
@@ -145,9 +156,17 @@ def _layer_norm_args(input, normalized_shape, eps):
     return (rows, inner), (1,), eps, (1, inner)
 
 
+def _check_param_shape(name, t, normalized_shape):
+    """torch's layer_norm/rms_norm check that an affine parameter has exactly normalized_shape."""
+    if t is not None and t._data.shape != normalized_shape:
+        raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                           f"{list(t.shape)} and normalized_shape = {list(normalized_shape)}")
+
+
 def layer_norm_stats(input, normalized_shape, weight, bias, eps):
     """layer_norm's (output, mean, biased variance), the statistics as arrays shaped input.shape[:-k] + (1,) * k."""
-    out, mean, var = LayerNormFn.apply(input, weight, bias, *_layer_norm_args(input, normalized_shape, eps))
+    args = _layer_norm_args(input, normalized_shape, eps, weight, bias)
+    out, mean, var = LayerNormFn.apply(input, weight, bias, *args)
     k = len(tuple(normalized_shape))
     shape = tuple(input.shape[:input.dim() - k]) + (1,) * k
     return out, mean._data.reshape(shape), var._data.reshape(shape)
@@ -202,6 +221,7 @@ def _stats_dtype(input, *params):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     normalized_shape = _check_shape_arg("rms_norm", normalized_shape)
+    _check_param_shape("weight", weight, normalized_shape)
     k = len(normalized_shape)
     if input.dim() < k:
         raise ValueError(f"Input tensor must have at least {k} dimensions, but got {input.dim()}")

@@ -25,10 +25,6 @@ def _renorm_rows(weight, idx, max_norm, norm_type):
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
-    if input._data.dtype.kind not in "iu":
-        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
-                           f"Long, Int; but got torch.{'Float' if input._data.dtype == np.float32 else 'Double'}"
-                           "Tensor instead (while checking arguments for embedding)")
     if padding_idx is not None:
         if padding_idx > 0:
             if padding_idx >= weight.size(0):
@@ -37,6 +33,12 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             if padding_idx < -weight.size(0):
                 raise AssertionError("Padding_idx must be within num_embeddings")
             padding_idx = weight.size(0) + padding_idx
+    if weight._data.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{'Float' if input._data.dtype == np.float32 else 'Double'}"
+                           "Tensor instead (while checking arguments for embedding)")
     idx = input._data.astype(np.int64)
     if max_norm is not None:
         _renorm_rows(weight, idx, max_norm, norm_type)

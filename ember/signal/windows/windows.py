@@ -22,8 +22,12 @@ def _window_function_checks(function_name, M, dtype, layout):
 
 
 def _checked(function_name, M, dtype, layout):
-    """The window's dtype (the default one when None), after the common checks."""
-    dtype = get_default_dtype() if dtype is None else to_dtype(dtype)
+    """The window's dtype (the default one when None), after the common checks (which name an unsupported dtype such
+    as bfloat16 before ember's lack of it is reported)."""
+    if dtype is None:
+        dtype = get_default_dtype()
+    elif not isinstance(dtype, _dtype.dtype):
+        dtype = to_dtype(dtype)
     _window_function_checks(function_name, M, dtype, layout)
     return dtype
 
