@@ -731,14 +731,15 @@ class _Buffered:
 
 
 def exp_sum(x, dim):
-    """(e, s, shift) with e = exp(x - shift) and s = e.sum(dim) (keepdims): the stable core of softmax, log_softmax
-    and cross-entropy in one exp pass. shift is None when every slice's plain sum of exp(x) is in the safe range,
+    """(e, s, shift) with e = exp(x - shift) and s = e.sum(dim) (keepdims, or repeated along dim as row_sums'
+    full=True gives it for short rows of small arrays): the stable core of softmax, log_softmax and cross-entropy in
+    one exp pass. shift is None when every slice's plain sum of exp(x) is in the safe range,
     else the max along dim for the slices that were redone shifted (0 for the others; all slices for small arrays
     out of that range or not reduced over their last dim, and for dtypes other than float32/64); NaN and inf
     propagate as in PyTorch's max-shifted kernels."""
     if x.size <= SMALL and x.dtype in _UNSHIFTED_SUM_RANGE and x.ndim and dim == x.ndim - 1:
         e = np.exp(x)
-        s = sum_keepdim(e, dim)
+        s = row_sums(e, full=True)
         if _sums_in_range(s):
             return e, s, None
     if x.dtype not in _UNSHIFTED_SUM_RANGE or x.size <= SMALL:
@@ -770,7 +771,7 @@ def exp_sum(x, dim):
 def _sums_in_range(s):
     """Whether every sum of a small array is in the unshifted range (Python's min and max cannot pass a NaN off as
     in range, and a NaN sum's slice is NaN either way)."""
-    vals = s.reshape(-1).tolist()
+    vals = s[..., 0].ravel().tolist()
     lo, hi = _UNSHIFTED_SUM_RANGE[s.dtype]
     return lo <= min(vals) and max(vals) <= hi
 
@@ -802,9 +803,13 @@ class Softmax(Function):
         if STATE.enabled or out._data.size == 0 or out._data.ndim == 0:
             return out * (g - (g * out).sum(ctx.dim, keepdim=True)), None
         o, gd = out._data, g._data
-        with row_buffers(o, ctx.dim):
-            gx = np.subtract(gd, _vecdot_keepdim(gd, o, ctx.dim))
-            np.multiply(gx, o, out=gx)
+        if o.size <= SMALL and ctx.dim == o.ndim - 1:
+            gx = np.multiply(gd, o)
+            np.subtract(gd, row_sums(gx, full=True), out=gx)
+        else:
+            with row_buffers(o, ctx.dim):
+                gx = np.subtract(gd, _vecdot_keepdim(gd, o, ctx.dim))
+        np.multiply(gx, o, out=gx)
         return Tensor._make(gx), None
 
 
@@ -840,6 +845,7 @@ class LogSoftmax(Function):
         e, s = ctx.es
         gd = g._data
         with row_buffers(e, ctx.dim):
-            gx = np.multiply(e, sum_keepdim(gd, ctx.dim) / s)
+            gsum = row_sums(gd, full=True) if e.size <= SMALL and ctx.dim == e.ndim - 1 else sum_keepdim(gd, ctx.dim)
+            gx = np.multiply(e, gsum / s)
             np.subtract(gd, gx, out=gx)
         return Tensor._make(gx), None

@@ -4,7 +4,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from . import elementwise as E
-from ._util import sum_to
+from ._util import sum_to, vector_sum
 from .activation import Softmax, exp_sum, row_buffers, _log1p
 from ._bits import clip
 from ..autograd.grad_mode import STATE
@@ -14,10 +14,8 @@ _INF = float("inf")
 
 def _targets(target, ignore_index, c, batched):
     """(safe targets, kept mask) as 1-D arrays; torch's IndexError for a class out of range. The mask is None when
-    every target is kept: batched int64 targets all in [0, c) while ignore_index is not (one comparison: negative
-    targets read as unsigned are out of range too)."""
-    if batched and target.dtype == np.int64 and not 0 <= ignore_index < c and (
-            target.size == 0 or np.maximum.reduce(target.view(np.uint64)) < c):
+    every target is kept: batched int64 targets all in [0, c) while ignore_index is not."""
+    if batched and target.dtype == np.int64 and not 0 <= ignore_index < c and _classes_in_range(target, c):
         return target, None
     valid = target != ignore_index
     safe_t = np.where(valid, target, 0)
@@ -27,23 +25,41 @@ def _targets(target, ignore_index, c, batched):
     return (safe_t, valid) if batched else (safe_t[None], valid[None])
 
 
-def _nll_forward(ctx, picked, st, vm, weight, reduction, dtype, shape, batched):
-    """-w[t] * picked per position, reduced; remembers what _nll_coef needs (w None: every weight is 1)."""
+def _classes_in_range(target, c):
+    """Whether every int64 target is in [0, c): a few values compared in Python, more as one NumPy max of the
+    values read as unsigned (negative ones are then out of range too)."""
+    if target.size <= 64:
+        v = target.tolist()
+        return not v or (min(v) >= 0 and max(v) < c)
+    return np.maximum.reduce(target.view(np.uint64)) < c
+
+
+_ROWS = np.arange(64)
+_ROWS.flags.writeable = False
+
+
+def _rows(n):
+    """np.arange(n), a shared read-only one for small n (the row index of a class pick)."""
+    return _ROWS[:n] if n <= 64 else np.arange(n)
+
+
+def _nll_forward(ctx, losses, st, vm, weight, reduction, dtype, shape, batched):
+    """w[t] * losses per position (losses: -logp[t]), reduced; remembers what _nll_coef needs (w None: every
+    weight is 1)."""
     if vm is None and weight is None:
         ctx.geom, ctx.out_dtype = (shape, st, None, None, reduction, batched), dtype
-        losses = np.negative(picked)
         if reduction == "none":
             return losses
-        total = np.add.reduce(losses)
+        total = vector_sum(losses)
         if reduction == "sum":
             return np.asarray(total, dtype)
         ctx.wsum = dtype.type(len(st))
         return np.asarray(total / ctx.wsum, dtype)
     if vm is None:
         vm = np.ones(len(st), bool)
-    w = (weight[st] if weight is not None else np.ones_like(picked)) * vm
+    w = (weight[st] if weight is not None else np.ones_like(losses)) * vm
     w = w.astype(dtype, copy=False)
-    losses = -picked * w
+    losses = losses * w
     ctx.geom = (shape, st, w, vm, reduction, batched)
     if reduction == "none":
         return losses.astype(dtype, copy=False) if batched else losses[0].astype(dtype, copy=False)
@@ -74,7 +90,13 @@ def _nll_coef(ctx, g):
 
 
 def _nll_coef_array(ctx, g):
-    """_nll_coef on arrays, for a backward that records no graph."""
+    """_nll_coef on arrays, for a backward that records no graph; unweighted with every target kept, one
+    coefficient for all positions unless reduction is 'none'."""
+    shape, st, w, vm, reduction, batched = ctx.geom
+    if w is None:
+        if reduction == "mean":
+            return -(g / ctx.wsum)
+        return -g if batched or reduction == "sum" else -g.reshape(1)
     shape, st, w, vm, reduction, batched = _geom(ctx)
     if reduction == "mean":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,8 +115,8 @@ class NLLLoss(Function):
         batched = logp.ndim > 1
         st, vm = _targets(target, ignore_index, logp.shape[-1] if not batched else logp.shape[1], batched)
         lp = logp if batched else logp[None]
-        picked = lp[np.arange(len(st)), st]
-        return _nll_forward(ctx, picked, st, vm, weight, reduction, logp.dtype, logp.shape, batched)
+        losses = np.negative(lp[_rows(len(st)), st])
+        return _nll_forward(ctx, losses, st, vm, weight, reduction, logp.dtype, logp.shape, batched)
 
     @staticmethod
     def backward(ctx, g):
@@ -114,17 +136,17 @@ class CrossEntropy(Function):
         batched = x.ndim > 1
         x2 = x if batched else x[None]
         st, vm = _targets(target, ignore_index, x2.shape[1], batched)
-        rows = np.arange(len(st))
+        rows = _rows(len(st))
         with row_buffers(x2, 1):
             if x2.size == 0:
                 e, s, picked = x2.copy(), np.ones((len(st), 1), x2.dtype), x2[rows, st]
             else:
                 e, s, shift = exp_sum(x2, 1)
                 picked = x2[rows, st] if shift is None else x2[rows, st] - shift[:, 0]
-            picked -= np.log(s[:, 0])
+            losses = np.subtract(np.log(s[:, 0]), picked)
         ctx.es = (e, s)
         ctx.save_for_backward(x)
-        return _nll_forward(ctx, picked, st, vm, weight, reduction, x.dtype, x.shape, batched)
+        return _nll_forward(ctx, losses, st, vm, weight, reduction, x.dtype, x.shape, batched)
 
     @staticmethod
     def backward(ctx, g):
@@ -138,8 +160,8 @@ class CrossEntropy(Function):
         e, s = ctx.es
         c = _nll_coef_array(ctx, g._data)
         with row_buffers(e, 1):
-            grad = np.multiply(e, (-c / s[:, 0])[:, None])
-        grad[np.arange(len(st)), st] += c
+            grad = np.multiply(e, np.divide(-c, s) if c.ndim == 0 else (-c)[:, None] / s)
+        grad[_rows(len(st)), st] += c
         grad = Tensor._make(grad.astype(e.dtype, copy=False))
         return (grad if batched else grad.reshape(shape)), None, None, None, None
 

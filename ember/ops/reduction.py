@@ -706,8 +706,11 @@ def _var_args(input, dim, unbiased, keepdim, correction, opname):
 def _var_forward(x, dims, correction, keepdim):
     n = _reduced_count(x.shape, dims)
     if n and x.size <= 4096 and dims == (x.ndim - 1,) and x.dtype in _F32_64:  # row sums by BLAS (row_sums)
-        d = np.subtract(x, row_sums(x) / n)
-        v = row_sums(np.multiply(d, d)) / builtins.max(n - correction, 0)
+        d = row_sums(x, True, 1 / n)
+        d = np.subtract(x, d, out=d if d.shape == x.shape else None)
+        np.multiply(d, d, out=d)
+        dof = n - correction
+        v = row_sums(d, False, 1 / dof) if dof > 0 else row_sums(d) / builtins.max(dof, 0)
         return v if keepdim else v[..., 0]
     if n and x.dtype in _F32_64:
         # np.mean's own result for these dtypes (the sum divided by n, correctly rounded), without its wrapper;
