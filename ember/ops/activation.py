@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, _wrap, record_result
 from . import special_math as sm
 from ._bits import clip, keep, put, two_values
 from ._util import row_sums
@@ -781,6 +781,45 @@ def _vecdot_keepdim(a, b, dim):
     return np.expand_dims(np.vecdot(a, b, axis=dim), dim)
 
 
+def softmax_array(x, dim):
+    """softmax of array x over dim: exp, times the reciprocal of the sum (as torch's kernel)."""
+    if x.size == 0:
+        return x.copy()
+    with row_buffers(x, dim):
+        out, s, _ = exp_sum(x, dim)
+        np.multiply(out, np.reciprocal(s), out=out)
+    return out
+
+
+def log_softmax_arrays(x, dim):
+    """(log_softmax of array x over dim, (e, s) for the backward or None)."""
+    if x.size == 0:
+        return x.copy(), None
+    with row_buffers(x, dim):
+        e, s, shift = exp_sum(x, dim)
+        if shift is None:
+            out = np.subtract(x, np.log(s))
+        else:
+            out = np.subtract(x, shift)
+            out -= np.log(s)  # (x - max) - log(sum), rounded as PyTorch rounds it
+    return out, (e, s)
+
+
+def recorded_softmax(cls, input, dim, rg):
+    """Softmax or LogSoftmax (cls) of a float Tensor over dim (in range) for the fast paths: the kernel on its
+    array and, with rg, the node recorded directly on the output (record_result), without Function.apply."""
+    if cls is Softmax:
+        out, es = softmax_array(input._data, dim), None
+    else:
+        out, es = log_softmax_arrays(input._data, dim)
+    if not rg:
+        return _wrap(out)
+    t = record_result(cls, input, out, "out", 2)
+    node = t._grad_fn
+    node.dim, node.es = dim, es
+    return t
+
+
 class Softmax(Function):
     _raw = True
     _node_name = "SoftmaxBackward0"
@@ -788,12 +827,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        if x.size == 0:
-            out = x.copy()
-        else:
-            with row_buffers(x, dim):
-                out, s, _ = exp_sum(x, dim)
-                np.multiply(out, np.reciprocal(s), out=out)  # torch multiplies by the reciprocal sum too
+        out = softmax_array(x, dim)
         ctx.save_for_backward(out)
         return out
 
@@ -822,18 +856,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        ctx.es = None
-        if x.size == 0:
-            out = x.copy()
-        else:
-            with row_buffers(x, dim):
-                e, s, shift = exp_sum(x, dim)
-                if shift is None:
-                    out = np.subtract(x, np.log(s))
-                else:
-                    out = np.subtract(x, shift)
-                    out -= np.log(s)  # (x - max) - log(sum), rounded as PyTorch rounds it
-            ctx.es = (e, s)
+        out, ctx.es = log_softmax_arrays(x, dim)
         ctx.save_for_backward(out)
         return out
 
