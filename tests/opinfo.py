@@ -10,6 +10,7 @@ import math
 import types
 
 import numpy as np
+import pytest
 import torch
 
 import ember
@@ -478,3 +479,11 @@ def error_mismatches(op):
             continue
         found.append((i, f"no error; torch raises {err.error_type.__name__} matching {err.error_regex!r}"))
     return found
+
+
+def module_cases(keep):
+    """pytest params (ModuleInfo, training) for every module of torch's module_db that keep(info) accepts, in
+    training and in eval mode."""
+    from torch.testing._internal.common_modules import module_db
+    return [pytest.param(info, training, id=f"{info.module_cls.__name__}-{'train' if training else 'eval'}")
+            for info in module_db if keep(info) for training in (True, False)]

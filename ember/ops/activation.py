@@ -671,13 +671,13 @@ UFUNC_BUFFER = 8192  # numpy's default ufunc buffer, in elements
 SMALL = 1024
 
 
-def sum_keepdim(a, dim):
+def sum_keepdim(a, dim, full=False):
     """a.sum(dim, keepdims=True); over the last axis by einsum's contiguous kernel for large float arrays (several
-    times faster) and row_sums' BLAS product for small ones."""
+    times faster) and row_sums' BLAS product for small ones (with full, repeated along short rows)."""
     if dim == a.ndim - 1 and a.ndim:
         if a.dtype in _UNSHIFTED_SUM_RANGE and a.size > SMALL:
             return np.einsum("...i->...", a)[..., None]
-        return row_sums(a)
+        return row_sums(a, full)
     return np.add.reduce(a, axis=dim, keepdims=True)
 
 
@@ -739,7 +739,7 @@ def exp_sum(x, dim):
     propagate as in PyTorch's max-shifted kernels."""
     if x.size <= SMALL and x.dtype in _UNSHIFTED_SUM_RANGE and x.ndim and dim == x.ndim - 1:
         e = np.exp(x)
-        s = row_sums(e, full=True)
+        s = sum_keepdim(e, dim, True)
         if _sums_in_range(s):
             return e, s, None
     if x.dtype not in _UNSHIFTED_SUM_RANGE or x.size <= SMALL:
@@ -839,7 +839,7 @@ class Softmax(Function):
         o, gd = out._data, g._data
         if o.size <= SMALL and ctx.dim == o.ndim - 1:
             gx = np.multiply(gd, o)
-            np.subtract(gd, row_sums(gx, full=True), out=gx)
+            np.subtract(gd, sum_keepdim(gx, ctx.dim, True), out=gx)
         else:
             with row_buffers(o, ctx.dim):
                 gx = np.subtract(gd, _vecdot_keepdim(gd, o, ctx.dim))
@@ -868,7 +868,6 @@ class LogSoftmax(Function):
         e, s = ctx.es
         gd = g._data
         with row_buffers(e, ctx.dim):
-            gsum = row_sums(gd, full=True) if e.size <= SMALL and ctx.dim == e.ndim - 1 else sum_keepdim(gd, ctx.dim)
-            gx = np.multiply(e, gsum / s)
+            gx = np.multiply(e, sum_keepdim(gd, ctx.dim, True) / s)
             np.subtract(gd, gx, out=gx)
         return Tensor._make(gx), None

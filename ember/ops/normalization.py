@@ -20,7 +20,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from .activation import SMALL, UFUNC_BUFFER, row_buffers
-from ._util import FULL_ROW_SUMS_MAX, c_einsum, row_sums
+from ._util import c_einsum, row_sums
 from .shape import cat
 
 _new = object.__new__
@@ -157,7 +157,7 @@ class _Row:
     def _forward_small(x, w, b, eps):
         """_forward_block's arithmetic in fresh arrays: on small inputs the per-call costs of blocking and of tiled
         affine parameters exceed the arithmetic."""
-        xhat, mean, var, rstd = _row_stats(x, eps) if x.shape[1] > FULL_ROW_SUMS_MAX else _short_row_stats(x, eps)
+        xhat, mean, var, rstd = _small_row_stats(x, eps)
         if w is not None:
             y = xhat * w.reshape(-1)
             if b is not None:
@@ -207,10 +207,7 @@ class _Row:
             np.multiply(g, w.reshape(-1), out=gx)
         else:
             np.copyto(gx, g)
-        if rstd.shape == xhat.shape:
-            _short_row_input_grad(gx, xhat, rstd)
-        else:
-            _row_input_grad(gx, xhat, rstd, np.empty_like(xhat))
+        _small_row_input_grad(gx, xhat, rstd)
         return gw, gb
 
     @staticmethod
@@ -235,9 +232,10 @@ def _row_stats(x, eps, xhat=None, mean=None, var=None, rstd=None):
     return xhat, mean, var, rstd
 
 
-def _short_row_stats(x, eps):
-    """_row_stats of a small (R, K) x with rows up to FULL_ROW_SUMS_MAX long: the row means repeated along the rows
-    (row_sums' full form), so every step is a same-shape ufunc. mean and var are (R, 1) views; rstd is (R, K)."""
+def _small_row_stats(x, eps):
+    """_row_stats of a small (R, K) x by row_sums' BLAS products; for rows up to FULL_ROW_SUMS_MAX long the row
+    means come repeated along the rows, so every step is a same-shape ufunc. mean and var are (R, 1); rstd is (R, K)
+    or (R, 1)."""
     inv_k = 1 / max(x.shape[1], 1)
     mean = row_sums(x, True, inv_k)
     xhat = np.subtract(x, mean)
@@ -249,9 +247,9 @@ def _short_row_stats(x, eps):
     return xhat, mean[:, :1], var[:, :1], rstd
 
 
-def _short_row_input_grad(gp, xhat, rstd):
-    """_row_input_grad for _short_row_stats' full-shape rstd: gp <- rstd * (gp - mean(gp) - x_hat * mean(gp * x_hat))
-    with the row means repeated along the rows."""
+def _small_row_input_grad(gp, xhat, rstd):
+    """_row_input_grad of a small input, in place: gp <- rstd * (gp - mean(gp) - x_hat * mean(gp * x_hat)), the
+    row means by row_sums as in _small_row_stats."""
     inv_k = 1 / max(xhat.shape[1], 1)
     tmp = np.multiply(gp, xhat)
     np.multiply(xhat, row_sums(tmp, True, inv_k), out=tmp)

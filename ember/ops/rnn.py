@@ -1,14 +1,13 @@
 """Fused recurrent layers: one Function per layer and direction over the whole sequence.
 
 Forward: one GEMM projects every time step's input; a loop over time does one recurrent product per step (LSTM's
-straight into the gate-major layout, one small GEMM per gate) and the gate math in preallocated per-sequence
-buffers (in place, with out= arguments, on per-step views made before the loop). Gate pre-activations are
-kept gate-major, (gates, T, B, H), so every gate is a contiguous block; the time loop reads them step-major,
-first copied so that each step is one contiguous block when a step's gates are small. Sigmoid gates are
-1 / (1 + exp(-z)) with the negation folded into the weights (exact), and LSTM's tanh gate is
-2 * sigmoid(2z) - 1, so one exp pass activates every gate. Backward: every factor that does not depend on the recurrence is computed for all
-steps at once before the reverse loop; the loop only carries dh/dc (one GEMM per step); then gate-batched
-GEMMs give the input, input-weight and hidden-weight gradients.
+straight into the gate-major layout, one small GEMM per gate) and the gate math in preallocated per-sequence buffers
+(in place, with out= arguments). Gate pre-activations are kept gate-major, (gates, T, B, H), so every gate is a
+contiguous block; the time loop reads them step-major, first copied so that each step is one contiguous block when a
+step's gates are small. Sigmoid gates are 1 / (1 + exp(-z)) with the negation folded into the weights (exact), and
+LSTM's tanh gate is 2 * sigmoid(2z) - 1, so one exp pass activates every gate. Backward: every factor that does not
+depend on the recurrence is computed for all steps at once before the reverse loop; the loop only carries dh/dc (one
+GEMM per step); then gate-batched GEMMs give the input, input-weight and hidden-weight gradients.
 
 Sequences are processed in step order (reversed time for the backward direction) and may have per-step
 batch sizes (packed, sorted by decreasing length): a row joins when its sequence starts (from h0) and keeps
@@ -105,21 +104,6 @@ class _Seq:
     def n(self, s):
         return self.b if self.sizes is None else self.sizes[s]
 
-    def step_sizes(self):
-        """The batch size of every step, as a list."""
-        return [self.b] * self.t_max if self.sizes is None else self.sizes
-
-    def rows(self, a, axis=1, shared=False):
-        """Per-step views of the rows active at each step, cut along a's batch `axis`: of a[s] for a step-major
-        array a (T, ...), or of `a` itself for a buffer that every step reuses (shared)."""
-        if self.sizes is None:
-            return [a] * self.t_max if shared else list(a)
-        cut = (slice(None),) * (axis if shared else axis - 1)
-        if shared:
-            return [a[cut + (slice(0, n),)] for n in self.sizes]
-        steps = list(a)
-        return [steps[s][cut + (slice(0, n),)] for s, n in enumerate(self.sizes)] + steps[len(self.sizes):]
-
     def to_steps(self, a):
         """A time-major array in step order (contiguous)."""
         return np.ascontiguousarray(a[::-1] if self.reverse else a)
@@ -151,37 +135,33 @@ def _lstm_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     hraw = alloc((t_max, b, hsz), dt) if w_hr is not None else None
     mm, tmp = np.empty((4, b, hsz), dt), np.empty((b, hsz), dt)
     w_hr_t = w_hr.T if w_hr is not None else None
-    sizes = seq.step_sizes()
-    g_s, m_s, tmp_s = seq.rows(acts, 2), seq.rows(mm, 1, True), seq.rows(tmp, 0, True)
-    h_s, c_s, tc_s = seq.rows(hs), seq.rows(cs), seq.rows(tcs)
-    h_next, c_next = seq.rows(hs[1:]), seq.rows(cs[1:])  # the states each step writes
-    hr_s = seq.rows(hraw) if w_hr is not None else None
     joined = 0
     with np.errstate(over="ignore"):
         for s in range(t_max):
-            n = sizes[s]
+            n = seq.n(s)
             if n > joined:
                 hs[s, joined:n], cs[s, joined:n] = h0[joined:n], c0[joined:n]
                 joined = n
-            g, m, tmp_n, c = g_s[s], m_s[s], tmp_s[s], c_next[s]
-            np.matmul(h_s[s], w4, out=m)
+            g = acts[s, :, :n]
+            m = mm[:, :n]
+            np.matmul(hs[s, :n], w4, out=m)
             g += m
             np.exp(g, out=g)
-            g += 1
-            np.reciprocal(g, out=g)  # sigmoid(z) from exp(-z)
-            i, f, gg, o = g
+            _sigmoid_from_exp(g)
+            gg = g[2]
             gg *= 2
             gg -= 1
-            np.multiply(f, c_s[s], out=c)
-            np.multiply(i, gg, out=tmp_n)
-            c += tmp_n
-            tc = tc_s[s]
+            c = cs[s + 1, :n]
+            np.multiply(g[1], cs[s, :n], out=c)
+            np.multiply(g[0], gg, out=tmp[:n])
+            c += tmp[:n]
+            tc = tcs[s, :n]
             np.tanh(c, out=tc)
             if w_hr is None:
-                np.multiply(o, tc, out=h_next[s])
+                np.multiply(g[3], tc, out=hs[s + 1, :n])
             else:
-                np.multiply(o, tc, out=hr_s[s])
-                np.matmul(hr_s[s], w_hr_t, out=h_next[s])
+                np.multiply(g[3], tc, out=hraw[s, :n])
+                np.matmul(hraw[s, :n], w_hr_t, out=hs[s + 1, :n])
     return dict(acts=acts.transpose(1, 0, 2, 3), hs=hs, cs=cs, tcs=tcs, hraw=hraw), seq.final(hs), seq.final(cs)
 
 

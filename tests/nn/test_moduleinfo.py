@@ -5,10 +5,9 @@ gradients of sum(out * r) with respect to the inputs and the parameters (float64
 import numpy as np
 import pytest
 import torch
-from torch.testing._internal.common_modules import module_db
 
 import ember
-from opinfo import Unsupported, as_numpy, flat, mismatch, to_ember
+from opinfo import Unsupported, module_cases, as_numpy, flat, mismatch, to_ember
 
 # Modules whose samples draw random numbers in training mode (ember's generator is not torch's).
 _RANDOM_IN_TRAINING = {"FractionalMaxPool2d", "FractionalMaxPool3d", "MultiheadAttention", "Transformer",
@@ -77,15 +76,7 @@ def check_module_sample(module_info, sample, training):
     return None
 
 
-def _cases():
-    for info in module_db:
-        if torch.float64 not in info.dtypes:
-            continue
-        for training in (True, False):
-            yield pytest.param(info, training, id=f"{info.module_cls.__name__}-{'train' if training else 'eval'}")
-
-
-@pytest.mark.parametrize("module_info,training", list(_cases()))
+@pytest.mark.parametrize("module_info,training", module_cases(lambda info: torch.float64 in info.dtypes))
 def test_module_matches_torch(module_info, training):
     failures = []
     samples = module_info.module_inputs_func(module_info, device="cpu", dtype=torch.float64, requires_grad=True,

@@ -5,10 +5,10 @@ import re
 
 import pytest
 import torch
-from torch.testing._internal.common_modules import ModuleErrorEnum, module_db
+from torch.testing._internal.common_modules import ModuleErrorEnum
 
 import ember
-from opinfo import Unsupported, to_ember
+from opinfo import Unsupported, module_cases, to_ember
 
 
 def _torch_error(info, err, training):
@@ -59,15 +59,7 @@ def check_error_input(info, err, training):
     return None
 
 
-def _cases():
-    for info in module_db:
-        if info.module_error_inputs_func is None:
-            continue
-        for training in (True, False):
-            yield pytest.param(info, training, id=f"{info.module_cls.__name__}-{'train' if training else 'eval'}")
-
-
-@pytest.mark.parametrize("module_info,training", list(_cases()))
+@pytest.mark.parametrize("module_info,training", module_cases(lambda info: info.module_error_inputs_func is not None))
 def test_module_error_inputs(module_info, training):
     failures = []
     errs = module_info.module_error_inputs_func(module_info, device="cpu", dtype=torch.float32, requires_grad=False,
