@@ -178,7 +178,36 @@ def record_result(cls, inputs, out, save=None, n_args=1):
     is its Tensor argument (or a tuple of them), the first of its n_args arguments (the others are not tensors);
     save is what backward needs: a tuple of input Tensors or "out". Returns the output Tensor; its grad_fn takes
     whatever else forward would have kept on ctx."""
-    return _new(cls._backward_cls)._output_of(inputs, out, save, n_args)
+    node = _new(cls._backward_cls)
+    edges = [edge(t) for t in inputs] if type(inputs) is tuple else [edge(inputs)]
+    if n_args > len(edges):
+        edges += _NOT_TENSORS[n_args - len(edges)]
+    node._edges = edges
+    t = node._output_tensor(out)
+    if save is not None:
+        node._saved = ([_saved(t, 0) if t._grad_fn is node else _saved(t)] if save == "out" else
+                       [_saved(s) for s in save])
+    return t
+
+
+def record_on(cls, input, args):
+    """record() of an internal op whose one Tensor argument is its first, `input`: forward(ctx, input's array,
+    *args), without testing the other arguments for tensors."""
+    node = _new(cls._backward_cls)
+    out = cls.forward(node, input._data, *args)
+    node._edges = [edge(input)] + _NOT_TENSORS[len(args)]
+    if node._to_save is None:
+        return node._output_tensor(out)
+    return node._single_output(out, (input,))
+
+
+def run_on(cls, input, args, rg):
+    """run() of an internal op whose one Tensor argument is its first (record_on when rg)."""
+    if rg:
+        return record_on(cls, input, args)
+    t = _new(Tensor)
+    t._data = cls.forward(_new(cls._backward_cls), input._data, *args)
+    return t
 
 
 def _input_holding(args, arr):
@@ -196,6 +225,7 @@ def _legacy_type_name(np_dtype):
 
 
 NOT_TENSOR = False  # the edge of a non-tensor argument of a node
+_NOT_TENSORS = [[NOT_TENSOR] * k for k in range(16)]  # edge lists of trailing non-tensor arguments, to copy
 
 
 class _ReadOffEdges:
@@ -444,10 +474,8 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._connect_inputs(args)
         return self._single_output(out, args)
 
-    def _single_output(self, out, args=(), save_out=False):
-        """Finish recording an internal op whose edges are set: number the node, make `out` (an ndarray) its one
-        output and keep what forward saved (`args` holds the input Tensors a saved array may belong to) or, with
-        save_out, the output."""
+    def _output_tensor(self, out):
+        """Number this node (its edges are set) and make ndarray `out` its one output Tensor."""
         self._seq = next(_seq_counter)
         if _anomaly_enabled[0]:
             self.metadata["traceback_"] = anomaly_mode.forward_stack()
@@ -458,6 +486,13 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         if dt.kind in "fc":
             t._rg = True
             t._grad_fn = self
+        return t
+
+    def _single_output(self, out, args=(), save_out=False):
+        """Finish recording an internal op whose edges are set: make `out` (an ndarray) its one output and keep
+        what forward saved (`args` holds the input Tensors a saved array may belong to) or, with save_out, the
+        output."""
+        t = self._output_tensor(out)
         if save_out:
             self._saved = [_saved(t, 0) if t._grad_fn is self else _saved(t)]
         elif self._to_save is not None:
@@ -467,17 +502,6 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                            (_saved(t, 0) if t._grad_fn is self else _saved(t)) if s is out else
                            _saved(_input_holding(args, s)) for s in to_save]
         return t
-
-    def _output_of(self, inputs, out, save=None, n_args=1):
-        """record_result on this node."""
-        edges = [edge(t) for t in inputs] if type(inputs) is tuple else [edge(inputs)]
-        if n_args > len(edges):
-            edges += [NOT_TENSOR] * (n_args - len(edges))
-        self._edges = edges
-        if save is None or save == "out":
-            return self._single_output(out, (), save is not None)
-        self._saved = [_saved(t) for t in save]
-        return self._single_output(out)
 
     def _connect_inputs(self, args):
         """One edge per argument: (node, output_nr), a leaf Tensor, None for a tensor no gradient flows to, or

@@ -9,7 +9,7 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, _wrap, record_result, run, as_node
+from ..autograd.function import Function, _wrap, record_result, run_on, as_node
 from ..autograd.grad_mode import STATE
 from ._util import holomorphic_grads, row_sums, wrap_dim, wrap_dims, check_out_overlap, check_out_dtype
 from .activation import quiet
@@ -207,7 +207,7 @@ def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
         dims = _fast_dims(input, dim, keepdim)
         if dims is not None:
             d = input._data
-            return run(Sum, (input, dims, keepdim, d.dtype), (d, dims, keepdim, d.dtype), input._rg and STATE.enabled)
+            return run_on(Sum, input, (dims, keepdim, d.dtype), input._rg and STATE.enabled)
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
@@ -281,8 +281,7 @@ def mean(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     if dtype is None and out is None:
         dims = _fast_dims(input, dim, keepdim)
         if dims is not None:
-            return run(MeanAll if whole else Mean, (input, dims, keepdim), (input._data, dims, keepdim),
-                       input._rg and STATE.enabled)
+            return run_on(MeanAll if whole else Mean, input, (dims, keepdim), input._rg and STATE.enabled)
     if dtype is not None:
         input = input.to(dtype)
     _require_float(input, "mean", f"could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
@@ -577,7 +576,7 @@ def _extremum(input, dim, keepdim, other, out, pair_fn, all_cls, dim_cls, arg_fn
     if other is None and out is None and type(input) is Tensor and STATE.fast:
         x = input._data
         if dim is None:
-            return run(all_cls, (input,), (x,), input._rg and STATE.enabled)
+            return run_on(all_cls, input, (), input._rg and STATE.enabled)
         n = x.ndim
         if type(dim) is int and n and x.size and -n <= dim < n:
             return _fast_select(dim_cls, rt, input, arg_fn(x, dim % n, keepdims=True), dim % n, keepdim)
@@ -839,14 +838,14 @@ def _fast_var_args(input, dim, unbiased, keepdim, correction):
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     args = _fast_var_args(input, dim, unbiased, keepdim, correction)
     if args is not None and out is None:
-        return run(Var, (input, *args), (input._data, *args), input._rg and STATE.enabled)
+        return run_on(Var, input, args, input._rg and STATE.enabled)
     return _out(Var.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "var")), out, "var")
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     args = _fast_var_args(input, dim, unbiased, keepdim, correction)
     if args is not None and out is None:
-        return run(Std, (input, *args), (input._data, *args), input._rg and STATE.enabled)
+        return run_on(Std, input, args, input._rg and STATE.enabled)
     return _out(Std.apply(input, *_var_args(input, dim, unbiased, keepdim, correction, "std")), out, "std")
 
 
@@ -1113,7 +1112,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
     if out is None and dtype is None and STATE.fast and type(input) is Tensor and type(dim) is int:
         x = input._data
         if x.dtype.kind == "f" and -x.ndim <= dim < x.ndim:
-            return run(CumSum, (input, dim % x.ndim, x.dtype), (x, dim % x.ndim, x.dtype), input._rg and STATE.enabled)
+            return run_on(CumSum, input, (dim % x.ndim, x.dtype), input._rg and STATE.enabled)
     return _out(CumSum.apply(input, wrap_dim(dim, input._data.ndim), _sum_dtype(input._data, dtype)), out, "cumsum")
 
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record, record_result, run, edge, _wrap, NOT_TENSOR, overload, as_node
+from ..autograd.function import Function, record_result, record_on, run, run_on, edge, _wrap, NOT_TENSOR, overload, as_node
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to, check_out_overlap
 from ._bits import keep
@@ -114,13 +114,12 @@ class ReshapeAlias(Reshape):
 def _view_op(cls, input, args, compute, view_fn):
     """A view op whose node class cls takes (input, *args): compute(data, args[0]) without re-checking on the fast
     path (recorded when input needs a graph), marked as a view of input."""
-    d = input._data
-    if STATE.fast and type(input) is Tensor:
+    if type(input) is Tensor and STATE.fast:
         if input._rg and STATE.enabled:
-            out = record(cls, (input,) + args, (d,) + args)
+            out = record_on(cls, input, args)
         else:
             out = _new(Tensor)
-            out._data = compute(d, args[0])
+            out._data = compute(input._data, args[0])
     else:
         out = cls.apply(input, *args)
     return input._make_view(out, view_fn)
@@ -253,7 +252,8 @@ def squeeze(input, dim=None):
 
 def unsqueeze(input, dim):
     shp = input._data.shape
-    d = wrap_dim(dim, len(shp) + 1)
+    n = len(shp) + 1
+    d = dim % n if type(dim) is int and -n <= dim < n else wrap_dim(dim, n)
     return _reshape_view(Unsqueeze, input, shp[:d] + (1,) + shp[d:], lambda b: b.unsqueeze(d))
 
 
@@ -957,7 +957,7 @@ class Flip(Function):
 def flip(input, *args, dims=None):
     dims = wrap_dims(_dims_arg("flip", args, dims), input._data.ndim)
     if STATE.fast and type(input) is Tensor:
-        return run(Flip, (input, dims), (input._data, dims), input._rg and STATE.enabled)
+        return run_on(Flip, input, (dims,), input._rg and STATE.enabled)
     return Flip.apply(input, dims)
 
 
@@ -1112,7 +1112,7 @@ def _triangle(cls, input, diagonal, name):
     if input._data.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
     if STATE.fast and type(input) is Tensor:
-        return run(cls, (input, diagonal), (input._data, diagonal), input._rg and STATE.enabled)
+        return run_on(cls, input, (diagonal,), input._rg and STATE.enabled)
     return cls.apply(input, diagonal)
 
 
