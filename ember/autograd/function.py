@@ -196,17 +196,23 @@ def record_on(cls, input, args):
     node = _new(cls._backward_cls)
     out = cls.forward(node, input._data, *args)
     node._edges = [edge(input)] + _NOT_TENSORS[len(args)]
+    if type(out) is tuple:
+        return node._finish((input,), out, True)
     if node._to_save is None:
         return node._output_tensor(out)
     return node._single_output(out, (input,))
 
 
 def run_on(cls, input, args, rg):
-    """run() of an internal op whose one Tensor argument is its first (record_on when rg)."""
+    """run() of an internal op whose one Tensor argument is its first (record_on when rg); its forward returns an
+    ndarray or a tuple of them."""
     if rg:
         return record_on(cls, input, args)
+    out = cls.forward(_new(cls._backward_cls), input._data, *args)
+    if type(out) is tuple:
+        return tuple([_wrap(o) for o in out])
     t = _new(Tensor)
-    t._data = cls.forward(_new(cls._backward_cls), input._data, *args)
+    t._data = out
     return t
 
 
@@ -459,10 +465,14 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
 
     def _build(self, args, outs, is_tuple):
         """Connect the outputs of a recording call into the graph."""
+        self._connect_inputs(args)
+        return self._finish(args, outs, is_tuple)
+
+    def _finish(self, args, outs, is_tuple):
+        """_build once the edges are set."""
         self._seq = next(_seq_counter)
         if _anomaly_enabled[0]:
             self.metadata["traceback_"] = anomaly_mode.forward_stack()
-        self._connect_inputs(args)
         results = self._raw_outputs(outs) if self._raw else self._user_outputs(args, outs)
         to_save = self.__dict__.pop("_to_save", None)
         if to_save is not None:
@@ -531,6 +541,8 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 t._rg = True
                 t._grad_fn = self
             return [t]
+        if not self._non_diff and all([type(o) is np.ndarray for o in outs]):
+            return self._array_outputs(outs)
         non_diff = {id(t) for t in self._non_diff} if self._non_diff else ()
         results = []
         out_meta = []
@@ -549,6 +561,22 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
                 t._output_nr = i
             results.append(t)
         self._out_meta = out_meta
+        return results
+
+    def _array_outputs(self, outs):
+        """_raw_outputs when every output is an ndarray and all are differentiable (split, unbind, max(dim), ...)."""
+        results = []
+        self._out_meta = meta = []
+        for i, o in enumerate(outs):
+            t = _new(Tensor)
+            t._data = o
+            dt = o.dtype
+            meta.append((o.shape, dt))
+            if dt.kind in "fc":
+                t._rg = True
+                t._grad_fn = self
+                t._output_nr = i
+            results.append(t)
         return results
 
     def _user_outputs(self, args, outs):

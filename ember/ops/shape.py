@@ -253,7 +253,7 @@ def squeeze(input, dim=None):
 def unsqueeze(input, dim):
     shp = input._data.shape
     n = len(shp) + 1
-    d = dim % n if type(dim) is int and -n <= dim < n else wrap_dim(dim, n)
+    d = wrap_dim(dim, n)
     return _reshape_view(Unsqueeze, input, shp[:d] + (1,) + shp[d:], lambda b: b.unsqueeze(d))
 
 
@@ -368,13 +368,19 @@ class Expand(Function):
 
 
 def expand(input, *sizes):
-    sizes = _shape_arg(sizes)
-    shp = input._data.shape
-    if len(sizes) < len(shp):
+    target = _expand_shape(_shape_arg(sizes), input._data.shape)
+    return _view_op(Expand, input, (target,), _expanded, lambda b: b.expand(target))
+
+
+def _expand_shape(sizes, shp):
+    """The shape expand(*sizes) gives a tensor of shape shp (-1 keeps a size), with PyTorch's errors."""
+    lead = len(sizes) - len(shp)
+    if lead >= 0 and sizes[lead:] == shp and (not lead or min(sizes[:lead]) >= 0):
+        return sizes
+    if lead < 0:
         raise RuntimeError(f"expand(torch.FloatTensor{{{list(shp)}}}, size={list(sizes)}): the number of sizes "
                            f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
                            f"tensor ({len(shp)})")
-    lead = len(sizes) - len(shp)
     target = []
     for i, s in enumerate(sizes):
         if i < lead:
@@ -390,22 +396,23 @@ def expand(input, *sizes):
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({cur}) at "
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shp)}")
         target.append(s)
-    target = tuple(target)
-    return _view_op(Expand, input, (target,), _expanded, lambda b: b.expand(target))
+    return tuple(target)
 
 
 def _expanded(x, shape):
     """x broadcast to shape, as a read-only view (writes to it would be wrong). A C-contiguous x is viewed with stride
-    0 on the new and expanded dims directly: a third of np.broadcast_to's cost, which sets the time of a small
+    0 on the new and expanded dims directly: a sixth of np.broadcast_to's cost, which sets the time of a small
     expand."""
     if shape == x.shape:
         return x.view()
-    if not (x.flags.c_contiguous and x.size):
+    if not (x.size and x.flags.c_contiguous):
         return np.broadcast_to(x, shape)
     lead = len(shape) - x.ndim
-    strides = (0,) * lead + tuple(st if n == m else 0 for n, m, st in zip(x.shape, shape[lead:], x.strides))
-    out = np.ndarray(shape, x.dtype, x, 0, strides)
-    out.flags.writeable = False
+    kept = shape[lead:]
+    strides = x.strides if kept == x.shape else tuple([st if n == m else 0
+                                                       for n, m, st in zip(x.shape, kept, x.strides)])
+    out = np.ndarray(shape, x.dtype, x, 0, (0,) * lead + strides)
+    out.setflags(write=False)
     return out
 
 
@@ -797,11 +804,11 @@ def _split(cls, input, dim, sizes, views=True):
         starts.append(starts[-1] + n)
     if STATE.tracing:  # the exporter knows the narrow form
         return tuple(narrow(input, dim, a, n) for a, n in zip(starts, sizes))
-    outs = cls.apply(input, dim, tuple(sizes))
+    outs = _run_pieces(cls, input, (dim, tuple(sizes)))
     if not views:
         return outs
-    return tuple(input._make_multi_view(o, lambda b, a=a, n=n: b.narrow(dim, a, n))
-                 for o, a, n in zip(outs, starts, sizes))
+    return tuple([input._make_multi_view(o, lambda b, a=a, n=n: b.narrow(dim, a, n))
+                  for o, a, n in zip(outs, starts, sizes)])
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -923,7 +930,15 @@ def unbind(input, dim=0):
     d = wrap_dim(dim, input._data.ndim)
     if STATE.tracing:  # the exporter knows the select form
         return tuple(select(input, d, i) for i in range(input._data.shape[d]))
-    return tuple(input._make_multi_view(o, lambda b, i=i: b.select(d, i)) for i, o in enumerate(Unbind.apply(input, d)))
+    pieces = _run_pieces(Unbind, input, (d,))
+    return tuple([input._make_multi_view(o, lambda b, i=i: b.select(d, i)) for i, o in enumerate(pieces)])
+
+
+def _run_pieces(cls, input, args):
+    """The arrays of split/unbind node cls as output Tensors (run_on for a plain Tensor; apply for others)."""
+    if type(input) is Tensor and STATE.fast:
+        return run_on(cls, input, args, input._rg and STATE.enabled)
+    return cls.apply(input, *args)
 
 
 def select(input, dim, index):
