@@ -55,11 +55,25 @@ def _collect(root_edges, want_parents):
     """How many edges point at every node and leaf reachable from the roots (and, if asked, their parents)."""
     deps = {}
     parents = {} if want_parents else None
-    for node in reachable_nodes(root_edges):
+    stack = []
+    seen = set()
+    for e in root_edges:
+        if type(e) is tuple and id(e[0]) not in seen:
+            seen.add(id(e[0]))
+            stack.append(e[0])
+    while stack:
+        node = stack.pop()
         for e in node._edges:
             if e is None or e is NOT_TENSOR:
                 continue
-            cid = id(e[0]) if type(e) is tuple else id(e)
+            if type(e) is tuple:
+                nxt = e[0]
+                cid = id(nxt)
+                if cid not in seen:
+                    seen.add(cid)
+                    stack.append(nxt)
+            else:
+                cid = id(e)
             deps[cid] = deps.get(cid, 0) + 1
             if parents is not None:
                 parents.setdefault(cid, []).append(id(node))
@@ -154,14 +168,53 @@ class _Run:
 
     def run(self):
         """Run ready nodes until none is left."""
-        while self.ready:
-            _, _, k = heapq.heappop(self.ready)
-            obj = self.objs.pop(k)
-            grads = self.buffers.pop(k)
+        ready, objs, buffers = self.ready, self.objs, self.buffers
+        plain = self.needed is None and not self.captures
+        while ready:
+            k = heapq.heappop(ready)[2]
+            obj = objs.pop(k)
+            grads = buffers.pop(k)
             if isinstance(obj, Tensor):
                 self.run_leaf(k, obj, grads[0])
+            elif (plain and obj._tensor_hooks is None and obj._retain is None and obj._pre_hooks is None
+                  and obj._hooks is None and not _anomaly_enabled[0]
+                  and (grads[0] is not None if len(grads) == 1 else all(g is not None for g in grads))):
+                self.run_plain(obj, grads)
             else:
                 self.run_node(k, obj, grads)
+
+    def run_plain(self, node, grads):
+        """run_node for the common case (every gradient present, no hooks, anomaly mode off, a plain backward):
+        backward, then each result checked against its input and passed on in one loop."""
+        result = _backward_result(node, grads)
+        if not self.retain_graph:
+            node._release()
+        buffers, objs, deps = self.buffers, self.objs, self.deps
+        for i, (e, g) in enumerate(zip(node._edges, result)):
+            if e is None or e is NOT_TENSOR:
+                continue
+            if type(e) is tuple:
+                nxt, nr = e
+                k = id(nxt)
+            else:
+                nxt, nr, k = e, 0, id(e)
+            buf = buffers.get(k)
+            if buf is None:
+                buf = buffers[k] = [None] * len(nxt._out_meta) if type(e) is tuple else [None]
+                objs[k] = nxt
+            if g is not None:
+                if not isinstance(g, Tensor):
+                    raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+                shape, dtype = nxt._out_meta[nr] if type(e) is tuple else (e._data.shape, e._data.dtype)
+                d = g._data
+                if d.shape != shape or d.dtype != dtype:
+                    g = _fit_grad(node, i, g, shape, dtype)
+                old = buf[nr]
+                buf[nr] = g if old is None else old + g
+            left = deps[k] - 1
+            deps[k] = left
+            if left == 0:
+                heapq.heappush(self.ready, (-nxt._seq if type(e) is tuple else _LEAF_PRIORITY, next(self.tick), k))
 
     def capture(self, k, grads):
         for nr, i in self.captures.get(k, ()):
@@ -319,6 +372,11 @@ def _apply_backward(node, grads, missing=True):
     if missing and node._materialize:
         grads = [g if g is not None or m is None else Tensor._make(np.zeros(m[0], m[1]))
                  for g, m in zip(grads, node._out_meta)]
+    return _validate(node, _backward_result(node, grads))
+
+
+def _backward_result(node, grads):
+    """node.backward on grads: one gradient (or None) per input of the node, as a tuple."""
     try:
         result = node.backward(node, *grads)
     except AttributeError:
@@ -329,8 +387,8 @@ def _apply_backward(node, grads, missing=True):
         if anomaly_mode.enabled():
             anomaly_mode.report_forward_trace(node)
         raise
-    if not isinstance(result, tuple):
-        result = (result,)
+    if type(result) is not tuple:
+        result = tuple(result) if isinstance(result, tuple) else (result,)
     n_in = len(node._edges)
     if len(result) != n_in:
         if len(result) > n_in and all(r is None for r in result[n_in:]):
@@ -343,7 +401,7 @@ def _apply_backward(node, grads, missing=True):
             if g is not None and not is_tensor:
                 raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
                                    f"{i + 1}, but the corresponding forward input was not a Variable")
-    return _validate(node, result)
+    return result
 
 
 def _validate(node, result):
@@ -361,16 +419,22 @@ def _validate(node, result):
         d = g._data
         if d.shape == shape and d.dtype == dtype:
             continue
-        if d.shape != shape:
-            if not _expandable(shape, d.shape):
-                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
-                                   f"{list(d.shape)} but expected shape compatible with {list(shape)}")
-            g = _sum_to_shape(g, shape)
-        if g._data.dtype != dtype:
-            g = g.to(from_numpy_dtype(dtype))
         out = list(result) if out is None else out
-        out[i] = g
+        out[i] = _fit_grad(node, i, g, shape, dtype)
     return result if out is None else tuple(out)
+
+
+def _fit_grad(node, i, g, shape, dtype):
+    """Gradient g of input i summed down to the input's shape (when it broadcasts to g's) in the input's dtype."""
+    d = g._data
+    if d.shape != shape:
+        if not _expandable(shape, d.shape):
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                               f"{list(d.shape)} but expected shape compatible with {list(shape)}")
+        g = _sum_to_shape(g, shape)
+    if g._data.dtype != dtype:
+        g = g.to(from_numpy_dtype(dtype))
+    return g
 
 
 def _sum_to_shape(g, shape):

@@ -8,9 +8,9 @@ import numpy as np
 from .._tensor import Tensor
 from .. import _dtype
 from .. import return_types
-from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR, overload, as_node
+from ..autograd.function import Function, record_result, edge, saved_input, NOT_TENSOR, overload, as_node, _wrap
 from ..autograd.grad_mode import STATE
-from ._util import sum_to, as_tensor_arg, float_dtype_for, to_tensor, holomorphic_grads
+from ._util import sum_to, sum_to_array, as_tensor_arg, float_dtype_for, to_tensor, holomorphic_grads
 from . import special_math as sm
 from . import _bits
 
@@ -121,9 +121,15 @@ class _Binary(Function):
         out = cls.np_fn(_operand(a, nd), _operand(b, nd))
         return out if type(out) is np.ndarray else np.asarray(out)
 
+    array_grads = None   # (g, a, b, need) -> (ga, gb) on float32/64 arrays, for a backward that records no graph
+
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.operands()
+        if ctx.array_grads is not None and not STATE.enabled:
+            grads = _array_backward(ctx, g._data, a, b)
+            if grads is not None:
+                return grads
         ga, gb = holomorphic_grads(ctx.grads, g, a, b)
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
@@ -135,6 +141,33 @@ class _Binary(Function):
         a, b = saved if saved else (None, None)
         sa, sb = self.scalars
         return (a if a is not None else sa), (b if b is not None else sb)
+
+
+def _array_backward(ctx, g, a, b):
+    """A binary op's gradients by its array_grads on the arrays, when g is float32/64 and each operand is a number or
+    a tensor of g's dtype (no casts whose rounding the Tensor formulas would make differently); else None."""
+    dt = g.dtype
+    if dt.char not in "fd":
+        return None
+    if isinstance(a, Tensor):
+        a = a._data
+        if a.dtype is not dt:
+            return None
+    if isinstance(b, Tensor):
+        b = b._data
+        if b.dtype is not dt:
+            return None
+    need = ctx.needs_input_grad
+    ga, gb = ctx.array_grads(g, a, b, need)
+    sa, sb = ctx.shapes
+    return (_grad_tensor(ga, sa) if need[0] and ga is not None else None,
+            _grad_tensor(gb, sb) if need[1] and gb is not None else None, None)
+
+
+def _grad_tensor(g, shape):
+    """Gradient array g (a NumPy scalar for 0-d operands) summed down to an input's shape, as a Tensor."""
+    g = sum_to_array(g, shape)
+    return _wrap(g if type(g) is np.ndarray else np.asarray(g))
 
 
 def _broadcast_check(*operands):
@@ -260,6 +293,9 @@ class Add(_Binary):
     def grads(self, g, a, b):
         return g, g
 
+    def array_grads(self, g, a, b, need):
+        return g, g
+
 
 class Sub(_Binary):
     _node_name = "SubBackward0"
@@ -269,6 +305,9 @@ class Sub(_Binary):
 
     def grads(self, g, a, b):
         return g, -g
+
+    def array_grads(self, g, a, b, need):
+        return g, (np.negative(g) if need[1] else None)
 
 
 class Rsub(_Binary):
@@ -295,6 +334,9 @@ class Mul(_Binary):
     def grads(self, g, a, b):
         return (g * b if self.needs_input_grad[0] else None), (g * a if self.needs_input_grad[1] else None)
 
+    def array_grads(self, g, a, b, need):
+        return (np.multiply(g, b) if need[0] else None), (np.multiply(g, a) if need[1] else None)
+
 
 class Div(_Binary):
     _node_name = "DivBackward0"
@@ -305,6 +347,11 @@ class Div(_Binary):
     def grads(self, g, a, b):
         ga = g / b if self.needs_input_grad[0] else None
         gb = -g * ((a / b) / b) if self.needs_input_grad[1] else None
+        return ga, gb
+
+    def array_grads(self, g, a, b, need):
+        ga = np.true_divide(g, b) if need[0] else None
+        gb = np.negative(g) * ((a / b) / b) if need[1] else None
         return ga, gb
 
 

@@ -80,7 +80,9 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(ctx.in_shape), None, None
+        if STATE.enabled:
+            return g.reshape(ctx.in_shape), None, None
+        return _wrap(g._data.reshape(ctx.in_shape)), None, None
 
 
 class Unsqueeze(Reshape):
@@ -268,7 +270,12 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.permute(tuple(np.argsort(ctx.dims))), None
+        inverse = [0] * len(ctx.dims)
+        for i, d in enumerate(ctx.dims):
+            inverse[d] = i
+        if STATE.enabled:
+            return g.permute(inverse), None
+        return _wrap(g._data.transpose(inverse)), None
 
 
 class Transpose(Permute):
