@@ -43,11 +43,23 @@ def _half_addmm(x, w, b):
 
 def _linear_grads(g, ctx):
     x, w = ctx.saved_tensors
-    if g._data.dtype == _HALF and not STATE.enabled:
-        return _half_linear_grads(g._data, x._data, w._data, ctx)
+    if not STATE.enabled:
+        if g._data.dtype == _HALF:
+            return _half_linear_grads(g._data, x._data, w._data, ctx)
+        if g._data.dtype.char in "fd":
+            return _array_linear_grads(g._data, x._data, w._data, ctx)
     gx = g.matmul(w) if ctx.needs_input_grad[0] else None
     gw = g.t().matmul(x) if ctx.needs_input_grad[1] else None
     gb = sum_to(g, ctx.bias_shape) if ctx.needs_input_grad[2] else None
+    return gx, gw, gb
+
+
+def _array_linear_grads(g, x, w, ctx):
+    """_linear_grads on float32/64 arrays (no graph to record): the two GEMMs and the bias's column sums."""
+    need = ctx.needs_input_grad
+    gx = Tensor._make(np.matmul(g, w)) if need[0] else None
+    gw = Tensor._make(np.matmul(g.T, x)) if need[1] else None
+    gb = Tensor._make(sum_to_array(g, ctx.bias_shape)) if need[2] else None
     return gx, gw, gb
 
 
