@@ -142,7 +142,7 @@ class _Run:
                 buf = self.buffers[k] = [None]
                 self.objs[k] = edge
         if g is not None:
-            buf[nr] = g if buf[nr] is None else buf[nr] + g
+            buf[nr] = g if buf[nr] is None else _sum_grads(buf[nr], g)
         return k
 
     def push(self, k):
@@ -210,7 +210,7 @@ class _Run:
                 if d.shape != shape or d.dtype != dtype:
                     g = _fit_grad(node, i, g, shape, dtype)
                 old = buf[nr]
-                buf[nr] = g if old is None else old + g
+                buf[nr] = g if old is None else _sum_grads(old, g)
             left = deps[k] - 1
             deps[k] = left
             if left == 0:
@@ -272,6 +272,14 @@ def run_backward(roots, grad_roots, retain_graph, create_graph, inputs=None, acc
     finally:
         STATE.enabled = prev_grad_mode
     return run.captured if inputs is not None else None
+
+
+def _sum_grads(a, b):
+    """a + b, two gradients of one input (checked to its shape and dtype): on the arrays unless create_graph."""
+    if STATE.enabled:
+        return a + b
+    out = np.add(a._data, b._data)
+    return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
 
 
 def _call_hooks(hooks, g):

@@ -3,6 +3,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
+from ..autograd.grad_mode import STATE
 
 # np.einsum without its Python wrapper (which only adds the `optimize` option): about 1 us less per call.
 c_einsum = getattr(getattr(np, "_core", None), "multiarray", None)
@@ -52,11 +53,15 @@ def holomorphic_grads(grads, g, *args):
 
 
 def sum_to(g, shape):
-    """Sum gradient `g` down to `shape`: undo broadcasting (the one shared unbroadcast helper)."""
+    """Sum gradient `g` down to `shape`: undo broadcasting (the one shared unbroadcast helper). Without a graph to
+    record, float32/64 gradients are summed on the arrays."""
     shape = tuple(shape)
     gshape = g._data.shape
     if gshape == shape:
         return g
+    if not STATE.enabled and g._data.dtype in _BLAS_FLOATS:
+        out = sum_to_array(g._data, shape)
+        return Tensor._make(out if type(out) is np.ndarray else np.asarray(out))
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
     if dims:

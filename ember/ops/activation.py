@@ -10,7 +10,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function, _wrap, record_result
 from . import special_math as sm
-from ._bits import clip, keep, put, two_values
+from ._bits import clip, constant, keep, put, two_values
 from ._util import row_sums
 from . import elementwise as E
 from .shape import cat
@@ -189,7 +189,8 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         if x.dtype.kind == "f":
-            out = clip(x, 0, _INF) if x.ndim else clip(x.reshape(1), 0, _INF).reshape(())  # keeps -0.0, as torch
+            lo, hi = constant(0, x.dtype), constant(_INF, x.dtype)
+            out = clip(x, lo, hi) if x.ndim else clip(x.reshape(1), lo, hi).reshape(())  # keeps -0.0, as torch
         else:
             out = np.maximum(x, x.dtype.type(0))
         ctx.save_for_backward(out)
@@ -200,7 +201,8 @@ class Relu(Function):
         (out,) = ctx.saved_tensors
         if STATE.enabled:
             return E.where(Tensor._make(out._data <= 0), 0.0, g)
-        return Tensor._make(keep(g._data, out._data <= 0, invert=True))
+        d = out._data
+        return Tensor._make(keep(g._data, d <= constant(0, d.dtype), invert=True))
 
 
 # ---- piecewise-linear activations ----------------------------------------------------------------------------------

@@ -33,6 +33,10 @@ def _expand_back(g, shape, dims, keepdim):
             return _wrap(np.full(shape, d))
         if not keepdim and dims and len(shape):
             d = d.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
+        if math.prod(shape) <= _SMALL:
+            out = np.empty(shape, d.dtype)
+            np.copyto(out, d)
+            return _wrap(out)
         return _wrap(np.broadcast_to(d, shape))
     return _unsqueeze_back(g, shape, dims, keepdim).expand(shape)
 

@@ -10,7 +10,7 @@ from ...ops import creation
 from ...ops._util import wrap_dim
 from ...ops._bits import put
 from ...autograd.grad_mode import STATE
-from ...autograd.function import run, overload, as_node
+from ...autograd.function import run_on, overload, as_node
 from ... import random as _random
 from ..._dtype import scalar_name
 
@@ -20,7 +20,7 @@ def _apply(fn, input, inplace, *params):
     if inplace:
         return input._inplace(lambda old: fn.apply(old, *params))
     if type(input) is Tensor and STATE.fast and input._data.dtype.kind == "f":
-        return run(fn, (input, *params), (input._data, *params), input._rg and STATE.enabled)
+        return run_on(fn, input, params, input._rg and STATE.enabled)
     return fn.apply(input, *params)
 
 
