@@ -1460,8 +1460,14 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, g):
-        cond = _mask(ctx.cond)
         sa, sb = ctx.shapes
+        need = ctx.needs_input_grad
+        if not STATE.enabled:
+            gd, cond = g._data, ctx.cond
+            zero = _bits.constant(0, gd.dtype)
+            return (None, _grad_tensor(np.where(cond, gd, zero), sa) if need[1] else None,
+                    _grad_tensor(np.where(cond, zero, gd), sb) if need[2] else None, None)
+        cond = _mask(ctx.cond)
         ga = sum_to(where(cond, g, 0.0), sa) if ctx.needs_input_grad[1] else None
         gb = sum_to(where(cond, 0.0, g), sb) if ctx.needs_input_grad[2] else None
         return None, ga, gb, None

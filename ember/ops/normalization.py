@@ -20,7 +20,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from .activation import SMALL, UFUNC_BUFFER, row_buffers
-from ._util import c_einsum, row_sums
+from ._util import c_einsum, column_sums, row_sums
 from .shape import cat
 
 _new = object.__new__
@@ -194,15 +194,15 @@ class _Row:
                 if need_w:
                     gw += np.einsum("rk,rk->k", g, xh)
                 if need_b:
-                    gb += np.ones(g.shape[0], g.dtype) @ g
+                    gb += column_sums(g)
                 _Row._backward_block(g, xh, rstd[s], wv, gx[s], tmp[:g.shape[0]])
         return gw, gb
 
     @staticmethod
     def _backward_small(g, xhat, rstd, w, gx, need_w, need_b):
         """backward's arithmetic on a small input, in one piece."""
-        gw = c_einsum("rk,rk->k", g, xhat) if need_w else None
-        gb = np.ones(g.shape[0], g.dtype) @ g if need_b else None
+        gw = column_sums(np.multiply(g, xhat)) if need_w else None
+        gb = column_sums(g) if need_b else None
         if w is not None:
             np.multiply(g, w.reshape(-1), out=gx)
         else:
