@@ -264,6 +264,8 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, g):
         shape, key, advanced = ctx.args
+        if not STATE.enabled:
+            return Tensor._make(_zeros_put(g._data, shape, key, advanced)), None, None
         return IndexPutZeros.apply(g, shape, key, advanced), None, None
 
 
@@ -321,17 +323,22 @@ class IndexPutZeros(Function):
     @staticmethod
     def forward(ctx, g, shape, key, advanced):
         ctx.args = (key, advanced)
-        out = np.zeros(shape, g.dtype)
-        if not advanced:
-            out[key] = g
-        else:
-            _accumulate_at(out, key, g)
-        return out
+        return _zeros_put(g, shape, key, advanced)
 
     @staticmethod
     def backward(ctx, gg):
         key, advanced = ctx.args
         return GetItem.apply(gg, key, advanced), None, None, None
+
+
+def _zeros_put(g, shape, key, advanced):
+    """Zeros of `shape` with array g written (summed, for an advanced key) at key."""
+    out = np.zeros(shape, g.dtype)
+    if not advanced:
+        out[key] = g
+    else:
+        _accumulate_at(out, key, g)
+    return out
 
 
 def _accumulate_at(out, key, g):

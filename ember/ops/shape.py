@@ -510,11 +510,17 @@ class Cat(Function):
     def backward(ctx, g):
         out = [None, None]
         start = 0
+        lead = (slice(None),) * ctx.dim
         for n, dt, need in zip(ctx.sizes, ctx.dtypes, ctx.needs_input_grad[2:]):
             if n is None:
                 out.append(Tensor._make(np.zeros((0,), dt)) if need else None)
                 continue
-            gi = g.narrow(ctx.dim, start, n) if need else None
+            if not need:
+                gi = None
+            elif STATE.enabled:
+                gi = g.narrow(ctx.dim, start, n)
+            else:
+                gi = _wrap(g._data[lead + (slice(start, start + n),)])
             out.append(gi.to(_dtype.from_numpy_dtype(dt)) if gi is not None and dt != g._data.dtype else gi)
             start += n
         return tuple(out)
