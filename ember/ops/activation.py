@@ -358,18 +358,19 @@ def _silu_compute(ctx, x):
     """x / (1 + exp(-x)), as torch; the denominator is kept for the backward."""
     d = np.negative(x)
     np.exp(d, out=d)
-    d += 1
+    d += constant(1, d.dtype)
     ctx.den = d
     return np.divide(x, d)
 
 
 def _silu_grad(ctx, g, x, out):
     """g * sigmoid * (1 + x * (1 - sigmoid)), sigmoid = 1 / (1 + exp(-x)), as torch."""
-    sig = np.divide(1, ctx.den)
+    one = constant(1, x.dtype)
+    sig = np.divide(one, ctx.den)
     r = np.multiply(g, sig)
-    np.subtract(1, sig, out=sig)
+    np.subtract(one, sig, out=sig)
     sig *= x
-    sig += 1
+    sig += one
     r *= sig
     return r
 

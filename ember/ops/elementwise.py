@@ -1160,13 +1160,13 @@ def _exp_neg_square(x, scale):
 
 def _sigmoid_slope(out):
     """out * (1 - out): the derivative of sigmoid from its result."""
-    d = np.subtract(1, out)
+    d = np.subtract(_bits.constant(1, out.dtype), out)
     return np.multiply(d, out, out=d) if type(d) is np.ndarray else d * out
 
 
 def _tanh_slope(out):
     d = np.multiply(out, out)
-    return np.subtract(1, d, out=d) if type(d) is np.ndarray else 1 - d
+    return np.subtract(_bits.constant(1, out.dtype), d, out=d) if type(d) is np.ndarray else 1 - d
 
 
 exp = _unary("exp", np.exp, _raw_grad(np.multiply, lambda g, out: g * out), "out")

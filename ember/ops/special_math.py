@@ -25,7 +25,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._bits import INT_OF, clip, select
+from ._bits import INT_OF, clip, constant, select
 
 __all__ = [
     "erf", "erfc", "erfinv", "lgamma", "gammaln", "digamma", "polygamma", "multigammaln", "zeta",
@@ -948,8 +948,9 @@ def expit(x):
 def _expit_of_negated(out):
     """1 / (1 + exp(out)) in place, for out = -x."""
     np.exp(out, out=out)
-    out += 1
-    return np.divide(1, out, out=out)
+    one = constant(1, out.dtype)
+    out += one
+    return np.divide(one, out, out=out)
 
 
 # ----------------------------------------------------------------------------- regularized incomplete gamma
