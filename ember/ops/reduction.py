@@ -271,6 +271,8 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, g):
         shape, dims, keepdim, n = ctx.meta
+        if not STATE.enabled:  # each element is g / n either way: divide before expanding
+            return _expand_back(_wrap(np.asarray(np.true_divide(g._data, n))), shape, dims, keepdim), None, None
         return _expand_back(g, shape, dims, keepdim) / n, None, None
 
 
