@@ -39,6 +39,21 @@ def small_graph(lib):
     return step
 
 
+def small_chain(lib):
+    """Forty small ops (mul by a tensor, tanh, two views, ten times) forward and backward: the per-node cost of
+    recording and of the backward engine."""
+    x, v = _t(lib, _arr(4, 4), True), _t(lib, _arr(4, 4), True)
+
+    def step():
+        y = x
+        for _ in range(10):
+            y = (y * v).tanh().view(16).view(4, 4)
+        y.sum().backward()
+        x.grad = None
+        v.grad = None
+    return step
+
+
 def small_add_grad(lib):
     a, b = _t(lib, _arr(4, 4), True), _t(lib, _arr(4, 4), True)
     return lambda: a + b
@@ -217,6 +232,7 @@ ALL = [
     ("overhead+autograd: nll_loss 4x4 requires_grad", small_loss_grad("nll_loss")),
     ("overhead+autograd: cross_entropy 4x4 requires_grad", small_loss_grad("cross_entropy")),
     ("overhead+autograd: tiny graph fwd+bwd (6 ops)", small_graph),
+    ("overhead+autograd: 40-op chain fwd+bwd (mul, tanh, view) 4x4", small_chain),
     ("large: add 1M float32", large_binary(lambda a, b: a + b)),
     ("large: mul 1M float32", large_binary(lambda a, b: a * b)),
     ("large: exp 1M float32", large_unary(lambda a: a.exp())),
