@@ -302,7 +302,7 @@ class FunctionCtx:
         saved = self._saved
         if saved is None:
             return ()
-        return tuple(None if s is None else _unpack_input(s) if type(s) is tuple else s.unpack(self) for s in saved)
+        return tuple([None if s is None else _unpack_input(s) if type(s) is tuple else s.unpack(self) for s in saved])
 
     saved_variables = saved_tensors
 
