@@ -34,14 +34,20 @@ def _key(edge):
     return id(edge[0]) if type(edge) is tuple else id(edge)
 
 
-def reachable_nodes(root_edges):
-    """Every graph node reachable from the edges (each once, depth first); leaves are the non-tuple edges of them."""
+def _root_nodes(root_edges):
+    """The distinct nodes of the root edges, as a stack to walk the graph from, and the set of their ids."""
     stack = []
     seen = set()
     for e in root_edges:
         if type(e) is tuple and id(e[0]) not in seen:
             seen.add(id(e[0]))
             stack.append(e[0])
+    return stack, seen
+
+
+def reachable_nodes(root_edges):
+    """Every graph node reachable from the edges (each once, depth first); leaves are the non-tuple edges of them."""
+    stack, seen = _root_nodes(root_edges)
     while stack:
         node = stack.pop()
         yield node
@@ -55,12 +61,7 @@ def _collect(root_edges, want_parents):
     """How many edges point at every node and leaf reachable from the roots (and, if asked, their parents)."""
     deps = {}
     parents = {} if want_parents else None
-    stack = []
-    seen = set()
-    for e in root_edges:
-        if type(e) is tuple and id(e[0]) not in seen:
-            seen.add(id(e[0]))
-            stack.append(e[0])
+    stack, seen = _root_nodes(root_edges)
     while stack:
         node = stack.pop()
         for e in node._edges:
