@@ -306,6 +306,24 @@ class FunctionCtx:
 
     saved_variables = saved_tensors
 
+    def saved_arrays(self):
+        """The arrays of the saved tensors (None where None was saved), checked as saved_tensors checks them but
+        without building Tensors: for the plain backward (no graph recorded) of ember's ops."""
+        saved = self._saved
+        if saved is None or self._freed:
+            return [None if t is None else t._data for t in self.saved_tensors]
+        out = []
+        for s in saved:
+            if s is None:
+                out.append(None)
+            elif type(s) is tuple:
+                out.append(_unpack_input(s)._data)
+            elif type(s) is _Saved and s.vc[0] == s.version:
+                out.append(s.data)
+            else:
+                out.append(s.unpack(self)._data)
+        return out
+
     def mark_dirty(self, *tensors):
         self._dirty = tensors
 

@@ -125,11 +125,11 @@ class _Binary(Function):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.operands()
         if ctx.array_grads is not None and not STATE.enabled:
-            grads = _array_backward(ctx, g._data, a, b)
+            grads = _array_backward(ctx, g._data)
             if grads is not None:
                 return grads
+        a, b = ctx.operands()
         ga, gb = holomorphic_grads(ctx.grads, g, a, b)
         sa, sb = ctx.shapes
         need = ctx.needs_input_grad
@@ -137,26 +137,28 @@ class _Binary(Function):
                 sum_to(gb, sb) if need[1] and gb is not None else None, None)
 
     def operands(self):
-        saved = self.saved_tensors if self._saved is not None or self._freed else (None, None)
+        """(a, b): the saved tensors, or the numbers given in their place."""
+        return self._with_scalars(self.saved_tensors if self._saved is not None or self._freed else ())
+
+    def array_operands(self):
+        """operands() with the arrays of the saved tensors."""
+        return self._with_scalars(self.saved_arrays() if self._saved is not None or self._freed else ())
+
+    def _with_scalars(self, saved):
         a, b = saved if saved else (None, None)
         sa, sb = self.scalars
         return (a if a is not None else sa), (b if b is not None else sb)
 
 
-def _array_backward(ctx, g, a, b):
+def _array_backward(ctx, g):
     """A binary op's gradients by its array_grads on the arrays, when g is float32/64 and each operand is a number or
-    a tensor of g's dtype (no casts whose rounding the Tensor formulas would make differently); else None."""
+    an array of g's dtype (no casts whose rounding the Tensor formulas would make differently); else None."""
     dt = g.dtype
     if dt.char not in "fd":
         return None
-    if isinstance(a, Tensor):
-        a = a._data
-        if a.dtype is not dt:
-            return None
-    if isinstance(b, Tensor):
-        b = b._data
-        if b.dtype is not dt:
-            return None
+    a, b = ctx.array_operands()
+    if (type(a) is np.ndarray and a.dtype is not dt) or (type(b) is np.ndarray and b.dtype is not dt):
+        return None
     need = ctx.needs_input_grad
     ga, gb = ctx.array_grads(g, a, b, need)
     sa, sb = ctx.shapes
@@ -1023,8 +1025,11 @@ class _Unary(Function):
 
     @staticmethod
     def backward(ctx, g):
+        grad = ctx.grad
+        if type(grad) is _RawGrad and not STATE.enabled and g._data.dtype.kind != "c":
+            return Tensor._make(grad.np_grad(g._data, ctx.saved_arrays()[0]))
         saved = ctx.saved_tensors
-        return holomorphic_grads(ctx.grad, g, saved[0] if saved else None)
+        return holomorphic_grads(grad, g, saved[0] if saved else None)
 
 
 def _check_tensor(input, name):
@@ -1126,14 +1131,17 @@ def _frac(x):
     return np.subtract(x, out, out=out) if type(out) is np.ndarray else x - out
 
 
-def _raw_grad(np_grad, grad):
+class _RawGrad:
     """A unary gradient: np_grad(g, saved) on the arrays in a plain backward (no graph being recorded), the ember
     expression grad(g, saved) otherwise (create_graph, so double backward works)."""
-    def fn(g, saved):
+
+    def __init__(self, np_grad, grad):
+        self.np_grad, self.grad = np_grad, grad
+
+    def __call__(self, g, saved):
         if STATE.enabled:
-            return grad(g, saved)
-        return Tensor._make(np_grad(g._data, saved._data))
-    return fn
+            return self.grad(g, saved)
+        return Tensor._make(self.np_grad(g._data, saved._data))
 
 
 def _times_g(fn):
@@ -1169,10 +1177,10 @@ def _tanh_slope(out):
     return np.subtract(_bits.constant(1, out.dtype), d, out=d) if type(d) is np.ndarray else 1 - d
 
 
-exp = _unary("exp", np.exp, _raw_grad(np.multiply, lambda g, out: g * out), "out")
+exp = _unary("exp", np.exp, _RawGrad(np.multiply, lambda g, out: g * out), "out")
 exp2 = _unary("exp2", np.exp2, lambda g, out: g * out * LN2, "out")
 expm1 = _unary("expm1", _fast32(sm.expm1_f32, np.expm1), lambda g, out: g * (out + 1), "out")
-log = _unary("log", np.log, _raw_grad(np.divide, lambda g, x: g / x))
+log = _unary("log", np.log, _RawGrad(np.divide, lambda g, x: g / x))
 log2 = _unary("log2", np.log2, lambda g, x: g / (x * LN2))
 log10 = _unary("log10", np.log10, lambda g, x: g / (x * LN10))
 log1p = _unary("log1p", _fast32(sm.log1p_f32, np.log1p), lambda g, x: g / (x + 1), node="Log1PBackward0")
@@ -1186,18 +1194,18 @@ acos = _unary("acos", np.arccos, lambda g, x: -g * rsqrt(-x * x + 1))
 atan = _unary("atan", _fast32(sm.atan_f32, np.arctan), lambda g, x: g / (x * x + 1))
 sinh = _unary("sinh", _fast32(sm.sinh_f32, np.sinh), lambda g, x: g * cosh(x))
 cosh = _unary("cosh", _fast32(sm.cosh_f32, np.cosh), lambda g, x: g * sinh(x))
-tanh = _unary("tanh", np.tanh, _raw_grad(_times_g(_tanh_slope), lambda g, out: g * (-out * out + 1)), "out")
+tanh = _unary("tanh", np.tanh, _RawGrad(_times_g(_tanh_slope), lambda g, out: g * (-out * out + 1)), "out")
 asinh = _unary("asinh", np.arcsinh, lambda g, x: g * rsqrt(x * x + 1))
 acosh = _unary("acosh", np.arccosh, lambda g, x: g * (rsqrt(x * x - 1) if not x.is_complex() else
                                                      ((x - 1).sqrt() * (x + 1).sqrt()).reciprocal()))
 atanh = _unary("atanh", _fast32(sm.atanh_f32, np.arctanh), lambda g, x: g / (-x * x + 1))
 sigmoid = _unary("sigmoid", _on_real(sm.expit, lambda x: 1 / (1 + np.exp(-x))),
-                 _raw_grad(_times_g(_sigmoid_slope), lambda g, out: g * out * (-out + 1)), "out")
+                 _RawGrad(_times_g(_sigmoid_slope), lambda g, out: g * out * (-out + 1)), "out")
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
-erf = _unary("erf", sm.erf, _raw_grad(_times_g(lambda x: _exp_neg_square(x, _TWO_OVER_SQRT_PI)),
+erf = _unary("erf", sm.erf, _RawGrad(_times_g(lambda x: _exp_neg_square(x, _TWO_OVER_SQRT_PI)),
                                       lambda g, x: g * _TWO_OVER_SQRT_PI * exp(-x * x)),
              errors=_nyi("c", "erf_vml_cpu"))
-erfc = _unary("erfc", sm.erfc, _raw_grad(_times_g(lambda x: _exp_neg_square(x, -_TWO_OVER_SQRT_PI)),
+erfc = _unary("erfc", sm.erfc, _RawGrad(_times_g(lambda x: _exp_neg_square(x, -_TWO_OVER_SQRT_PI)),
                                          lambda g, x: g * -_TWO_OVER_SQRT_PI * exp(-x * x)),
               errors=_nyi("c", "erfc_vml_cpu"))
 erfinv = _unary("erfinv", sm.erfinv, lambda g, out: g * (math.sqrt(math.pi) / 2) * exp(out * out), "out",
