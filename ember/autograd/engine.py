@@ -191,22 +191,30 @@ class _Run:
         if not self.retain_graph:
             node._release()
         buffers, objs, deps = self.buffers, self.objs, self.deps
-        for i, (e, g) in enumerate(zip(node._edges, result)):
-            if e is None or e is NOT_TENSOR:
-                continue
+        i = -1
+        for e, g in zip(node._edges, result):
+            i += 1
             if type(e) is tuple:
                 nxt, nr = e
                 k = id(nxt)
+                meta = nxt._out_meta
+                buf = buffers.get(k)
+                if buf is None:
+                    buf = buffers[k] = [None] * len(meta)
+                    objs[k] = nxt
+                shape, dtype = meta[nr]
+            elif e is None or e is NOT_TENSOR:
+                continue
             else:
                 nxt, nr, k = e, 0, id(e)
-            buf = buffers.get(k)
-            if buf is None:
-                buf = buffers[k] = [None] * len(nxt._out_meta) if type(e) is tuple else [None]
-                objs[k] = nxt
+                buf = buffers.get(k)
+                if buf is None:
+                    buf = buffers[k] = [None]
+                    objs[k] = e
+                shape, dtype = e._data.shape, e._data.dtype
             if g is not None:
                 if not isinstance(g, Tensor):
                     raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
-                shape, dtype = nxt._out_meta[nr] if type(e) is tuple else (e._data.shape, e._data.dtype)
                 d = g._data
                 if d.shape != shape or d.dtype != dtype:
                     g = _fit_grad(node, i, g, shape, dtype)
@@ -215,7 +223,7 @@ class _Run:
             left = deps[k] - 1
             deps[k] = left
             if left == 0:
-                heapq.heappush(self.ready, (-nxt._seq if type(e) is tuple else _LEAF_PRIORITY, next(self.tick), k))
+                heapq.heappush(self.ready, (-nxt._seq if nxt is not e else _LEAF_PRIORITY, next(self.tick), k))
 
     def capture(self, k, grads):
         for nr, i in self.captures.get(k, ()):

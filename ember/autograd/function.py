@@ -78,6 +78,9 @@ _HOOK_STACK = SAVED_TENSORS_HOOKS["stack"]
 
 # The types whose instances a node frees after backward (ndarray, Tensor and its subclasses, added by Tensor).
 HELD_TYPES = {np.ndarray}
+# Node attributes that never hold an array or Tensor themselves (ints, tuples, lists): _release skips a node that
+# has only these.
+_NO_ARRAY_KEYS = frozenset(("_edges", "_seq", "_out_meta", "_saved", "shapes", "scalars", "in_shape", "meta"))
 
 
 class _PackedSaved:
@@ -667,7 +670,7 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._saved = None
         if self._raw:
             d = self.__dict__
-            if not HELD_TYPES.isdisjoint(map(type, d.values())):
+            if not d.keys() <= _NO_ARRAY_KEYS and not HELD_TYPES.isdisjoint(map(type, d.values())):
                 for k in [k for k, v in d.items() if isinstance(v, (np.ndarray, Tensor))]:
                     del d[k]
                 freed = True
