@@ -179,13 +179,14 @@ class _Run:
                 self.run_leaf(k, obj, grads[0])
             elif (plain and obj._tensor_hooks is None and obj._retain is None and obj._pre_hooks is None
                   and obj._hooks is None and not _anomaly_enabled[0]
-                  and (grads[0] is not None if len(grads) == 1 else all(g is not None for g in grads))):
+                  and (grads[0] is not None if len(grads) == 1 else _direct_grads(obj, grads))):
                 self.run_plain(obj, grads)
             else:
                 self.run_node(k, obj, grads)
 
     def run_plain(self, node, grads):
-        """run_node for the common case (every gradient present, no hooks, anomaly mode off, a plain backward):
+        """run_node for the common case (every gradient present, or those present for a node that takes None for the
+        others; no hooks, anomaly mode off, a plain backward):
         backward, then each result checked against its input and passed on in one loop."""
         result = _backward_result(node, grads)
         if not self.retain_graph:
@@ -390,6 +391,14 @@ def _apply_backward(node, grads, missing=True):
         grads = [g if g is not None or m is None else Tensor._make(np.zeros(m[0], m[1]))
                  for g, m in zip(grads, node._out_meta)]
     return _validate(node, _backward_result(node, grads))
+
+
+def _direct_grads(node, grads):
+    """Whether a multi-output node's gradients go to its backward as they are: all present, or some for a node that
+    takes None for the missing ones (set_materialize_grads(False))."""
+    if node._materialize:
+        return all(g is not None for g in grads)
+    return any(g is not None for g in grads)
 
 
 def _backward_result(node, grads):

@@ -670,8 +670,9 @@ class Function(FunctionCtx, metaclass=FunctionMeta):
         self._saved = None
         if self._raw:
             d = self.__dict__
-            if not d.keys() <= _NO_ARRAY_KEYS and not HELD_TYPES.isdisjoint(map(type, d.values())):
-                for k in [k for k, v in d.items() if isinstance(v, (np.ndarray, Tensor))]:
+            held = () if d.keys() <= _NO_ARRAY_KEYS else [k for k, v in d.items() if type(v) in HELD_TYPES]
+            if held:
+                for k in held:
                     del d[k]
                 freed = True
         if freed:

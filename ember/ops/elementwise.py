@@ -1766,6 +1766,7 @@ class Frexp(Function):
     formula computes it); the integer exponent has none."""
 
     _raw = True
+    _materialize = False  # backward takes None for the integer exponent's gradient
     _node_name = "FrexpBackward0"
 
     @staticmethod

@@ -375,6 +375,7 @@ def _kernel(group_shape, dims, affine_shape):
 
 class _NormFn(Function):
     _raw = True
+    _materialize = False  # mean and var are non-differentiable: backward takes None for their gradients
 
     @staticmethod
     def forward(ctx, x, w, b, group_shape, dims, eps, affine_shape):
@@ -395,12 +396,12 @@ class _NormFn(Function):
     def backward(ctx, g, _gm, _gv):
         group_shape, dims, eps, affine_shape, kernel = ctx.geom
         w_shape, b_shape = ctx.shapes
-        x, w = ctx.saved_tensors
         if STATE.enabled:
-            return _norm_backward_graph(ctx, g, x, w) + (None,) * 4
-        need_w = w is not None and ctx.needs_input_grad[1]
+            return _norm_backward_graph(ctx, g, *ctx.saved_tensors) + (None,) * 4
+        x, wd = ctx.saved_arrays()
+        need_w = wd is not None and ctx.needs_input_grad[1]
         need_b = b_shape is not None and ctx.needs_input_grad[2]
-        gd, wd = g._data, None if w is None else w._data
+        gd = g._data
         if ctx.dtypes[0] == _HALF:
             gd, wd = gd.astype(np.float32), None if wd is None else wd.astype(np.float32)
         gx = np.empty(x.shape, ctx.rstd.dtype)  # owns its memory, so the engine can make it .grad uncopied

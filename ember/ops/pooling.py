@@ -227,6 +227,7 @@ class MaxPool(Function):
     scatters through the kernel offsets, and is itself differentiable (its backward gathers at the indices)."""
 
     _raw = True
+    _materialize = False  # backward takes None for the indices' gradient
     _node_name = "MaxPool2DWithIndicesBackward0"
 
     @staticmethod
@@ -684,6 +685,7 @@ class AdaptiveMaxPool(Function):
     """Adaptive max pooling: values and flat indices, windows as in PyTorch."""
 
     _raw = True
+    _materialize = False  # backward takes None for the indices' gradient
     _node_name = "AdaptiveMaxPool2DBackward0"
 
     @staticmethod
@@ -707,6 +709,7 @@ class FractionalMaxPool(Function):
     """Fractional max pooling (fixed pool size, pseudo-random window starts from `samples`)."""
 
     _raw = True
+    _materialize = False  # backward takes None for the indices' gradient
     _node_name = "FractionalMaxPool2DBackward0"
 
     @staticmethod

@@ -391,6 +391,7 @@ class _Select(Function):
     """Values picked along `dim` at precomputed indices; the gradient is scattered (added) back to those indices."""
 
     _raw = True
+    _materialize = False  # backward takes None for the indices' gradient, which is never defined
     unique = True
 
     @staticmethod
