@@ -19,6 +19,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
+from ._bits import constant
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # factor folded into each gate's weight rows: exp(factor * z) is what the gate's activation needs
@@ -57,9 +58,10 @@ def _scaled(mode, w_ih, w_hh, bias, dtype):
     return w_ih * f[:, None], w_hh * f[:, None], (bias * f if bias is not None else None)
 
 
-def _sigmoid_from_exp(a):
-    """In place: a holds exp(-z); make it sigmoid(z) = 1 / (1 + exp(-z)) (exp overflow gives exactly 0)."""
-    a += 1
+def _sigmoid_from_exp(a, one):
+    """In place: a holds exp(-z); make it sigmoid(z) = 1 / (1 + exp(-z)) (exp overflow gives exactly 0). one is
+    constant(1, a.dtype): a ufunc takes a 0-d array sooner than a Python number."""
+    np.add(a, one, out=a)
     np.reciprocal(a, out=a)
 
 
@@ -135,6 +137,7 @@ def _lstm_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     hraw = alloc((t_max, b, hsz), dt) if w_hr is not None else None
     mm, tmp = np.empty((4, b, hsz), dt), np.empty((b, hsz), dt)
     w_hr_t = w_hr.T if w_hr is not None else None
+    one, two = constant(1, dt), constant(2, dt)
     joined = 0
     with np.errstate(over="ignore"):
         for s in range(t_max):
@@ -147,10 +150,10 @@ def _lstm_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
             np.matmul(hs[s, :n], w4, out=m)
             g += m
             np.exp(g, out=g)
-            _sigmoid_from_exp(g)
+            _sigmoid_from_exp(g, one)
             gg = g[2]
-            gg *= 2
-            gg -= 1
+            np.multiply(gg, two, out=gg)
+            np.subtract(gg, one, out=gg)
             c = cs[s + 1, :n]
             np.multiply(g[1], cs[s, :n], out=c)
             np.multiply(g[0], gg, out=tmp[:n])
@@ -235,6 +238,7 @@ def _gru_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     hs = alloc((t_max + 1, b, hsz), dt)
     ghn = alloc((t_max, b, hsz), dt)
     mm, tmp = np.empty((b, 3 * hsz), dt), np.empty((b, hsz), dt)
+    one = constant(1, dt)
     joined = 0
     with np.errstate(over="ignore"):
         for s in range(t_max):
@@ -247,7 +251,7 @@ def _gru_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
             rz = acts[s, :2, :n]
             rz += gh[:2]
             np.exp(rz, out=rz)
-            _sigmoid_from_exp(rz)
+            _sigmoid_from_exp(rz, one)
             hn = ghn[s, :n]
             if b_hn is not None:
                 np.add(gh[2], b_hn, out=hn)
