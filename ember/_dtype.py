@@ -232,7 +232,7 @@ class Size(tuple):
 
     def __getitem__(self, item):
         r = tuple.__getitem__(self, item)
-        return Size(r) if isinstance(item, slice) else r
+        return tuple.__new__(Size, r) if isinstance(item, slice) else r  # a slice's entries are checked ints
 
     def __add__(self, other):
         if not isinstance(other, tuple):

@@ -1,7 +1,6 @@
 """torch.nn.functional: argument checking, then the fused kernels in ember.ops."""
 import math
 
-import numpy as np
 
 from ..ops import linear as _linear_ops
 from ..autograd.function import as_node
@@ -32,6 +31,10 @@ def linear(input, weight, bias=None):
     """y = input @ weight.T + bias, with PyTorch's checks (fused addmm path or matmul + add_ path)."""
     if _plain_2d(input, weight, bias):
         return _linear_ops.linear(input, weight, bias)
+    if _plain_nd(input, weight, bias):  # the fused path below, without its checks (which hold)
+        x = input._data
+        out = _linear_ops.linear(input.reshape(-1, x.shape[-1]), weight, bias)
+        return out.reshape(x.shape[:-1] + (weight._data.shape[0],))
     _check_tensor(input, "linear")
     _check_tensor(weight, "linear", "weight", 2)
     in_dim, w_dim = input.dim(), weight.dim()
@@ -72,6 +75,16 @@ def _plain_2d(input, weight, bias):
         return False
     b = bias._data
     return b.ndim == 1 and b.shape[0] == w.shape[0] and b.dtype is x.dtype
+
+
+def _plain_nd(input, weight, bias):
+    """Whether linear's arguments are a contiguous input of more than 2 dimensions with a valid 2-D weight and a
+    contiguous 1-D bias, all of one dtype: the fused addmm case, whose checks then all hold."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor)):
+        return False
+    x, w, b = input._data, weight._data, bias._data
+    return (x.ndim > 2 and w.ndim == 2 and b.ndim == 1 and x.shape[-1] == w.shape[1] and b.shape[0] == w.shape[0]
+            and x.dtype is w.dtype and b.dtype is w.dtype and x.flags.c_contiguous and b.flags.c_contiguous)
 
 
 def _bias_fusable(bias):
