@@ -1,7 +1,6 @@
 """torch.nn.functional: argument checking, then the fused kernels in ember.ops."""
 import math
 
-
 from ..ops import linear as _linear_ops
 from ..autograd.function import as_node
 from .._tensor import Tensor
