@@ -87,6 +87,7 @@ class _Binary(Function):
     errors = {}
     scalar_args = "any"
     float_out = False
+    int_scalars = False  # whether a Python int in an integer tensor's range goes straight to np_fn (wrapping as torch)
     ufunc_like = False   # np_fn is not a ufunc but computes in its operands' dtype as one (may take the fast paths)
     _fast_dtypes = {}    # numpy dtype -> whether _fast_dtype holds (one dict per op class)
     scalar_nodes = None  # PyTorch's node names when the first or the second operand is a Python number
@@ -244,6 +245,11 @@ def _binary(cls, a, b, name, nd=None):
             t = _new(Tensor)
             t._data = out
             return t
+        elif tb is int and cls.int_scalars and ad.dtype.kind in "iu" and _int_fits(b, ad.dtype):
+            out = cls.np_fn(ad, b)  # an integer tensor cannot require grad: nothing to record
+            t = _new(Tensor)
+            t._data = out if type(out) is np.ndarray else np.asarray(out)
+            return t
     a, b = as_tensor_arg(a), as_tensor_arg(b)
     _check_operands(a, b, name, cls.scalar_args)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
@@ -254,6 +260,18 @@ def _binary(cls, a, b, name, nd=None):
         _reject(rd, cls.errors)
         nd = float_dtype_for(rd) if cls.float_out else rd
     return cls.apply(a, b, nd.np)
+
+
+_INT_RANGES = {}
+
+
+def _int_fits(value, dtype):
+    """Whether Python int value is in integer dtype's range (then NumPy computes in dtype, as torch does)."""
+    r = _INT_RANGES.get(dtype)
+    if r is None:
+        info = np.iinfo(dtype)
+        r = _INT_RANGES[dtype] = (int(info.min), int(info.max))
+    return r[0] <= value <= r[1]
 
 
 def _record_uncast(cls, a, b, out):
@@ -289,6 +307,7 @@ def _data_as(x, like):
 class Add(_Binary):
     _node_name = "AddBackward0"
     scalar_args = "scalars"
+    int_scalars = True
     np_fn = np.add
     save = False
 
@@ -302,6 +321,7 @@ class Add(_Binary):
 class Sub(_Binary):
     _node_name = "SubBackward0"
     scalar_args = "scalars"
+    int_scalars = True
     np_fn = np.subtract
     save = False
 
@@ -331,6 +351,7 @@ class RsubScalar(Rsub):
 class Mul(_Binary):
     _node_name = "MulBackward0"
     scalar_args = "scalars"
+    int_scalars = True
     np_fn = np.multiply
 
     def grads(self, g, a, b):

@@ -298,6 +298,12 @@ def test_integer_wraparound_with_scalars():
     check(lambda t, x: x + 300, [i8], grad=False)
     check(lambda t, x: x * 2, [i8], grad=False)
     check(lambda t, x: t.neg(x), [u], grad=False)
+    # Python ints in the dtype's range (computed directly in the tensor's dtype), wrapping as torch does
+    check(lambda t, x: x - 1, [u], grad=False)
+    check(lambda t, x: x + 100, [i8], grad=False)
+    check(lambda t, x: x.clone().sub_(6), [u], grad=False)
+    check(lambda t, x: x[1].clone().mul_(3), [i8], grad=False)
+    check(lambda t, x: x.clone().add_(1), [np.array(7, np.int64)], grad=False)
 
 
 def test_shift_out_of_range_counts():
