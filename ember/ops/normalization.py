@@ -434,17 +434,22 @@ def _norm_backward_graph(ctx, g, x, w):
 def norm_output(cls, x, w, b, group_shape, dims, eps, affine_shape):
     """cls.apply(...)[0] for plain calls (fast paths): the statistics outputs 1 and 2, which the callers drop, are
     recorded in the node's output metadata only, not built as tensors."""
+    return norm_outputs(cls, x, w, b, group_shape, dims, eps, affine_shape)[0]
+
+
+def norm_outputs(cls, x, w, b, group_shape, dims, eps, affine_shape):
+    """norm_output's tensor and the statistics as arrays (mean, var): what batch norm's running update reads."""
     ctx = _new(cls._backward_cls)
     raw = (x._data, None if w is None else w._data, None if b is None else b._data)
     out, mean, var = cls.forward(ctx, *raw, group_shape, dims, eps, affine_shape)
     ctx._non_diff = ()
     if not (STATE.enabled and (x._rg or w is not None and w._rg or b is not None and b._rg)):
-        return _wrap(out)
+        return _wrap(out), mean, var
     ctx._edges = [edge(x), NOT_TENSOR if w is None else edge(w), NOT_TENSOR if b is None else edge(b)] + \
         [NOT_TENSOR] * 4
     t = ctx._single_output(out, (x, w))
     ctx._out_meta += ((mean.shape, mean.dtype), (var.shape, var.dtype))
-    return t
+    return t, mean, var
 
 
 class BatchNormFn(_NormFn):

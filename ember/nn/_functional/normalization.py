@@ -5,22 +5,21 @@ import numpy as np
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn, norm_output
+from ...ops.normalization import BatchNormFn, BatchNormEval, LayerNormFn, GroupNormFn, norm_output, norm_outputs
 from ...ops.elementwise import div
 from ...ops.reduction import vector_norm
-from ...autograd.grad_mode import no_grad, STATE
+from ...autograd.grad_mode import STATE
 from ...autograd.function import as_node
 from ..functional import _scalar_name
 from ...ops._util import wrap_dim
 
 
 def _update_running(running, batch_value, momentum):
-    """running = (1 - momentum) * running + momentum * batch_value, in place and unrecorded."""
-    with no_grad():
-        r = running._data
-        r *= (1 - momentum)
-        r += momentum * batch_value.reshape(r.shape).astype(r.dtype, copy=False)
-        running._bump()
+    """running = (1 - momentum) * running + momentum * batch_value, in place on the array (nothing recorded)."""
+    r = running._data
+    r *= (1 - momentum)
+    r += momentum * batch_value.reshape(r.shape).astype(r.dtype, copy=False)
+    running._bump()
 
 
 def _verify_batch_size(size):
@@ -51,12 +50,17 @@ def batch_norm_stats(input, running_mean, running_var, weight, bias, training, m
     _check_param_dtypes(input, (weight, bias, running_mean, running_var))
     if training:
         m = input.numel() // c if c else 0
-        out, mean, var = BatchNormFn.apply(input, weight, bias, _ncl(input), (0, 2), eps, (1, c, 1))
+        args = (_ncl(input), (0, 2), eps, (1, c, 1))
+        if STATE.fast and type(input) is Tensor:
+            out, mean, var = norm_outputs(BatchNormFn, input, weight, bias, *args)
+        else:
+            out, mean, var = BatchNormFn.apply(input, weight, bias, *args)
+            mean, var = mean._data, var._data
         if running_mean is not None:
-            _update_running(running_mean, mean._data, momentum)
+            _update_running(running_mean, mean, momentum)
         if running_var is not None:
-            _update_running(running_var, var._data * (m / max(m - 1, 1)), momentum)
-        return out, mean._data.reshape(c), var._data.reshape(c)
+            _update_running(running_var, var * (m / max(m - 1, 1)), momentum)
+        return out, mean.reshape(c), var.reshape(c)
     return BatchNormEval.apply(input, running_mean.detach(), running_var.detach(), weight, bias, eps), None, None
 
 
