@@ -19,7 +19,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
 from ..autograd.grad_mode import STATE
-from .activation import SMALL, UFUNC_BUFFER, row_buffers
+from .activation import UFUNC_BUFFER, row_buffers
 from ._util import c_einsum, column_sums, row_sums
 from .shape import cat
 
@@ -28,6 +28,7 @@ _HALF = np.dtype(np.float16)
 
 _BLOCK = 1 << 17  # elements per block: the few arrays of one block's passes stay in cache between the passes
 _ROW_BLOCK, _ROW_WHOLE = 1 << 18, 1 << 21  # layer norm: block size, and the largest input done in one piece
+_ROW_SMALL = 1 << 14  # layer norm inputs up to this size take the one-piece kernels (fewer calls than blocking)
 
 
 def _dsum(a, dims):
@@ -141,7 +142,7 @@ class _Row:
 
     @staticmethod
     def forward(x2, w, b, eps, dims, affine_shape):
-        if x2.size <= SMALL:
+        if x2.size <= _ROW_SMALL:
             return _Row._forward_small(x2, w, b, eps)
         r, k = x2.shape
         xhat, y = np.empty_like(x2), np.empty_like(x2)
@@ -180,7 +181,7 @@ class _Row:
 
     @staticmethod
     def backward(g2, xhat, rstd, w, gx, dims, affine_shape, need_w, need_b):
-        if xhat.size <= SMALL:
+        if xhat.size <= _ROW_SMALL:
             return _Row._backward_small(g2, xhat, rstd, w, gx, need_w, need_b)
         k = xhat.shape[1]
         wv = _RowVector(w) if w is not None else None
