@@ -44,10 +44,17 @@ def _repeated_positions(flat, n_rows):
     return np.flatnonzero(counts[inverse] > 1)
 
 
+_ADD_AT_MAX = 4096  # gradients up to this many elements go through np.add.at (cheaper below it, dearer above)
+
+
 def _scatter_rows(out, flat, rows):
-    """out[flat[i]] += rows[i] into a zero table: every row is assigned at once, then the indices that repeat get
-    the sum of their rows, added in index order (PyTorch's index_add order)."""
+    """out[flat[i]] += rows[i] into a zero table. Small gradients: np.add.at, which adds in position order exactly
+    as PyTorch does. Larger ones: every row is assigned at once, then the indices that repeat get the sum of their
+    rows, added in index order."""
     if not len(flat):
+        return
+    if rows.size <= _ADD_AT_MAX:
+        np.add.at(out, flat, rows)
         return
     out[flat] = rows
     repeated = _repeated_positions(flat, out.shape[0])

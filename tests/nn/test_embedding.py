@@ -33,6 +33,19 @@ def test_functional_embedding(name, kw, idx):
     check(lambda t, w: t.nn.functional.embedding(t.tensor(idx), w, **kw), [W], dtypes=F64_32)
 
 
+@pytest.mark.parametrize("n,m,d", [(3, 100, 8), (10, 400, 8), (100, 128, 16)], ids=str)
+def test_embedding_gradient_of_repeated_rows_is_torch_exact(n, m, d):
+    """Small gradients whose rows repeat (up to ~40 times): summed in torch's order, bit for bit."""
+    rng = np.random.default_rng(n)
+    flat, g = rng.integers(0, n, m), rng.standard_normal((m, d)).astype(np.float32)
+    grads = []
+    for lib in (ember, torch):
+        w = lib.zeros(n, d, requires_grad=True)
+        lib.nn.functional.embedding(lib.from_numpy(flat), w).backward(lib.from_numpy(g))
+        grads.append(w.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
 def test_functional_embedding_noncontig_weight():
     check(lambda t, w: t.nn.functional.embedding(t.tensor(IDX), w.t()), [arr(4, 10, seed=1)], dtypes=F64_32)
 
