@@ -7,7 +7,8 @@ import numpy as np
 
 from .._tensor import Tensor
 from .. import _dtype
-from ..autograd.function import Function, record_result, record_on, run, run_on, edge, _wrap, NOT_TENSOR, overload, as_node
+from ..autograd.function import (Function, record_result, record_on, run, run_on, edge, _wrap, NOT_TENSOR, overload,
+                                  as_node)
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, wrap_dims, sum_to, check_out_overlap
 from ._bits import keep
@@ -254,8 +255,7 @@ def squeeze(input, dim=None):
 
 def unsqueeze(input, dim):
     shp = input._data.shape
-    n = len(shp) + 1
-    d = wrap_dim(dim, n)
+    d = wrap_dim(dim, len(shp) + 1)
     return _reshape_view(Unsqueeze, input, shp[:d] + (1,) + shp[d:], lambda b: b.unsqueeze(d))
 
 
