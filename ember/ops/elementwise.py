@@ -1880,7 +1880,8 @@ class NanToNum(Function):
             out = x.copy()
             np.copyto(out, posinf, where=x == np.inf)
             np.copyto(out, neginf, where=x == -np.inf)
-        np.copyto(out, nan, where=np.isnan(x))      # where= is cheap when few entries are selected
+        if out.size and np.isnan(np.maximum.reduce(out, axis=None)):  # a max is NaN iff an entry is: one pass
+            np.copyto(out, nan, where=np.isnan(x))
         return out
 
     @staticmethod
