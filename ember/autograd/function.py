@@ -80,7 +80,8 @@ _HOOK_STACK = SAVED_TENSORS_HOOKS["stack"]
 HELD_TYPES = {np.ndarray}
 # Node attributes that never hold an array or Tensor themselves (ints, tuples, lists): _release skips a node that
 # has only these.
-_NO_ARRAY_KEYS = frozenset(("_edges", "_seq", "_out_meta", "_saved", "shapes", "scalars", "in_shape", "meta"))
+_NO_ARRAY_KEYS = frozenset(("_edges", "_seq", "_out_meta", "_saved", "shapes", "scalars", "in_shape", "meta",
+                            "needs_input_grad", "_tensor_args", "dim"))
 
 
 class _PackedSaved:
@@ -253,7 +254,7 @@ class _ReadOffEdges:
 
 @_ReadOffEdges
 def needs_input_grad(edges):
-    return tuple(e is not None and e is not NOT_TENSOR for e in edges)
+    return tuple([e is not None and e is not NOT_TENSOR for e in edges])
 
 
 @_ReadOffEdges
