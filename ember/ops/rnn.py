@@ -1,13 +1,13 @@
 """Fused recurrent layers: one Function per layer and direction over the whole sequence.
 
-Forward: one GEMM projects every time step's input; a loop over time does one recurrent product per step (LSTM's
-straight into the gate-major layout, one small GEMM per gate) and the gate math in preallocated per-sequence buffers
-(in place, with out= arguments). Gate pre-activations are kept gate-major, (gates, T, B, H), so every gate is a
-contiguous block; the time loop reads them step-major, first copied so that each step is one contiguous block when a
-step's gates are small. Sigmoid gates are 1 / (1 + exp(-z)) with the negation folded into the weights (exact), and
-LSTM's tanh gate is 2 * sigmoid(2z) - 1, so one exp pass activates every gate. Backward: every factor that does not
-depend on the recurrence is computed for all steps at once before the reverse loop; the loop only carries dh/dc (one
-GEMM per step); then gate-batched GEMMs give the input, input-weight and hidden-weight gradients.
+Forward: one GEMM projects every time step's input into step-major, gate-major pre-activations (T, gates, B, H), so
+each step's gates are one contiguous block and each gate of a step a contiguous part of it; a loop over time does
+one recurrent product per step (LSTM's straight into the gate-major layout, one small GEMM per gate) and the gate
+math in preallocated per-sequence buffers (in place, with out= arguments), on per-step views made before the loop.
+Sigmoid gates are 1 / (1 + exp(-z)) with the negation folded into the weights (exact), one exp pass over all of
+them. Backward: every factor that does not depend on the recurrence is computed for all steps at once before the
+reverse loop; the loop only carries dh/dc (one GEMM per step); then GEMMs give the input, input-weight and
+hidden-weight gradients.
 
 Sequences are processed in step order (reversed time for the backward direction) and may have per-step
 batch sizes (packed, sorted by decreasing length): a row joins when its sequence starts (from h0) and keeps
@@ -23,7 +23,7 @@ from ._bits import constant
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 # factor folded into each gate's weight rows: exp(factor * z) is what the gate's activation needs
-_EXP_FACTORS = {"LSTM": (-1.0, -1.0, -2.0, -1.0), "GRU": (-1.0, -1.0, 1.0)}
+_EXP_FACTORS = {"LSTM": (-1.0, -1.0, -1.0, 1.0), "GRU": (-1.0, -1.0, 1.0)}
 
 
 def _gate_major(w, n_gates):
@@ -33,23 +33,14 @@ def _gate_major(w, n_gates):
 
 
 def _gate_projection(xs, w_ih, bias, n_gates):
-    """x_t @ w_ih.T + bias for every step at once, gate-major: (gates, T, B, H)."""
+    """x_t @ w_ih.T + bias for every step at once, step-major and gate-major, (T, gates, B, H): each step's gates
+    are one contiguous block. One GEMM, then a copy that reorders its result."""
     t_max, b, n_in = xs.shape
     hsz = w_ih.shape[0] // n_gates
-    out = np.matmul(xs.reshape(t_max * b, n_in), _gate_major(w_ih, n_gates)).reshape(n_gates, t_max, b, hsz)
+    flat = xs.reshape(t_max * b, n_in).dot(w_ih.T)
     if bias is not None:
-        out += bias.reshape(n_gates, 1, 1, hsz)
-    return out
-
-
-_STEP_MAJOR_MAX = 4096  # per-step gate blocks up to this many elements are made contiguous
-
-
-def _step_major(acts):
-    """Gate pre-activations (gates, T, B, H) seen step-major, (T, gates, B, H): copied so that each step's gates are
-    one contiguous block when that block is small (where a strided pass costs more than the copy)."""
-    steps = acts.transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(steps) if acts[:, 0].size <= _STEP_MAJOR_MAX else steps
+        flat += bias
+    return np.ascontiguousarray(flat.reshape(t_max, b, n_gates, hsz).transpose(0, 2, 1, 3))
 
 
 def _scaled(mode, w_ih, w_hh, bias, dtype):
@@ -92,6 +83,18 @@ def _weight_grads(p, hidden, xs, hprev, w_ih, need):
     return dx, d_wih, d_whh, d_bih, d_bhh
 
 
+def _flat_weight_grads(flat, xs, hprev, w_ih, need):
+    """dx, d_w_ih, d_w_hh, d_b_ih, d_b_hh from the step-major (T * B, gates * H) pre-activation gradients `flat`,
+    which the input and hidden sides share: one GEMM each."""
+    t_max, b, n_in = xs.shape
+    rows = t_max * b
+    dx = flat.dot(w_ih).reshape(t_max, b, n_in) if need[0] else None
+    d_wih = flat.T.dot(xs.reshape(rows, n_in)) if need[3] else None
+    d_whh = flat.T.dot(hprev.reshape(rows, hprev.shape[2])) if need[4] else None
+    d_b = np.add.reduce(flat, axis=0) if need[5] or need[6] else None
+    return dx, d_wih, d_whh, (d_b if need[5] else None), (d_b.copy() if need[6] else None)
+
+
 class _Seq:
     """Step-order view of a (possibly packed) sequence: batch sizes per step and row bookkeeping."""
 
@@ -110,6 +113,31 @@ class _Seq:
         """A time-major array in step order (contiguous)."""
         return np.ascontiguousarray(a[::-1] if self.reverse else a)
 
+    def steps(self, a, lead=0):
+        """a's per-step blocks in step order, each cut to that step's active rows (axis `lead` of a block)."""
+        if self.sizes is None:
+            return a
+        cut = (slice(None),) * lead
+        return [a[(s,) + cut + (slice(0, n),)] for s, n in enumerate(self.sizes)]
+
+    def reused(self, buf, lead=0):
+        """One buffer for every step, cut to each step's active rows (axis `lead`), as a list in step order."""
+        if self.sizes is None:
+            return [buf] * self.t_max
+        cut = (slice(None),) * lead
+        return [buf[cut + (slice(0, n),)] for n in self.sizes]
+
+    def start_states(self, states, init):
+        """Write each row's initial state into the (T+1, B, .) step-state buffer at the step its sequence starts."""
+        if self.sizes is None:
+            states[0] = init
+            return
+        joined = 0
+        for s, n in enumerate(self.sizes):
+            if n > joined:
+                states[s, joined:n] = init[joined:n]
+                joined = n
+
     def mask(self, dtype):
         """(T, B, 1) with 1 where a row is active at a step (None when every row always is)."""
         if self.sizes is None:
@@ -125,100 +153,101 @@ class _Seq:
 
 
 # ---- LSTM -------------------------------------------------------------------------------------------------------
+# The kernels keep LSTM's gates as (i, f, o, g): the three sigmoid gates form one block for the exp pass, and g is a
+# tanh of its own. _LSTM_ORDER picks those gates out of PyTorch's (i, f, g, o) weight rows.
+_LSTM_ORDER = [0, 1, 3, 2]
+
+
+def _lstm_gates(w, hsz):
+    """Weight rows (or a bias) in PyTorch's gate order (i, f, g, o), reordered to the kernels' (i, f, o, g)."""
+    return w.reshape((4, hsz) + w.shape[1:])[_LSTM_ORDER].reshape(w.shape)
+
+
 def _lstm_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     t_max, b = seq.t_max, seq.b
     hsz, psz, dt = w_hh.shape[0] // 4, h0.shape[1], xs.dtype
-    w_ih_s, w_hh_s, bias = _scaled("LSTM", w_ih, w_hh, b_ih + b_hh if b_ih is not None else None, dt)
-    acts = _step_major(_gate_projection(xs, w_ih_s, bias, 4))
+    bias = _lstm_gates(b_ih + b_hh, hsz) if b_ih is not None else None
+    w_ih_s, w_hh_s, bias = _scaled("LSTM", _lstm_gates(w_ih, hsz), _lstm_gates(w_hh, hsz), bias, dt)
+    acts = _gate_projection(xs, w_ih_s, bias, 4)
     w4 = np.ascontiguousarray(_gate_major(w_hh_s, 4))  # (4, P, H): h @ w4 is the recurrent term, gate-major
     alloc = np.empty if seq.sizes is None else np.zeros
     hs, cs = alloc((t_max + 1, b, psz), dt), alloc((t_max + 1, b, hsz), dt)
     tcs = alloc((t_max, b, hsz), dt)
+    seq.start_states(hs, h0)
+    seq.start_states(cs, c0)
     hraw = alloc((t_max, b, hsz), dt) if w_hr is not None else None
-    mm, tmp = np.empty((4, b, hsz), dt), np.empty((b, hsz), dt)
     w_hr_t = w_hr.T if w_hr is not None else None
-    one, two = constant(1, dt), constant(2, dt)
-    joined = 0
+    one = constant(1, dt)
+    steps = zip(seq.steps(acts, 1), seq.steps(acts[:, :3], 1), *(seq.steps(a) for a in acts.transpose(1, 0, 2, 3)),
+                seq.steps(hs), seq.steps(hs[1:]), seq.steps(cs), seq.steps(cs[1:]), seq.steps(tcs),
+                seq.steps(hraw if w_hr is not None else hs[1:]),
+                seq.reused(np.empty((4, b, hsz), dt), 1), seq.reused(np.empty((b, hsz), dt)))
     with np.errstate(over="ignore"):
-        for s in range(t_max):
-            n = seq.n(s)
-            if n > joined:
-                hs[s, joined:n], cs[s, joined:n] = h0[joined:n], c0[joined:n]
-                joined = n
-            g = acts[s, :, :n]
-            m = mm[:, :n]
-            np.matmul(hs[s, :n], w4, out=m)
+        for g, sig, gi, gf, go, gg, h, h_next, c, c_next, tc, out, m, tmp in steps:
+            np.matmul(h, w4, out=m)
             g += m
-            np.exp(g, out=g)
-            _sigmoid_from_exp(g, one)
-            gg = g[2]
-            np.multiply(gg, two, out=gg)
-            np.subtract(gg, one, out=gg)
-            c = cs[s + 1, :n]
-            np.multiply(g[1], cs[s, :n], out=c)
-            np.multiply(g[0], gg, out=tmp[:n])
-            c += tmp[:n]
-            tc = tcs[s, :n]
-            np.tanh(c, out=tc)
-            if w_hr is None:
-                np.multiply(g[3], tc, out=hs[s + 1, :n])
-            else:
-                np.multiply(g[3], tc, out=hraw[s, :n])
-                np.matmul(hraw[s, :n], w_hr_t, out=hs[s + 1, :n])
-    return dict(acts=acts.transpose(1, 0, 2, 3), hs=hs, cs=cs, tcs=tcs, hraw=hraw), seq.final(hs), seq.final(cs)
+            np.exp(sig, out=sig)
+            _sigmoid_from_exp(sig, one)
+            np.tanh(gg, out=gg)
+            np.multiply(gf, c, out=c_next)
+            np.multiply(gi, gg, out=tmp)
+            c_next += tmp
+            np.tanh(c_next, out=tc)
+            np.multiply(go, tc, out=out)
+            if w_hr is not None:
+                np.matmul(out, w_hr_t, out=h_next)
+    return dict(acts=acts, hs=hs, cs=cs, tcs=tcs, hraw=hraw), seq.final(hs), seq.final(cs)
 
 
 def _lstm_backward(seq, st, xs, w_ih, w_hh, w_hr, g_out, g_hn, g_cn, need):
+    """Gate gradients step-major, (T, B, 4 * H) in PyTorch's gate order, so that each step's recurrent product and
+    the weight gradients are plain GEMMs on them."""
     t_max, b = seq.t_max, seq.b
     acts, hs, cs, tcs, hraw = st["acts"], st["hs"], st["cs"], st["tcs"], st["hraw"]
     hsz, psz, dt = tcs.shape[2], hs.shape[2], tcs.dtype
-    i, f, g, o = acts
-    # factors of the gate gradients that do not depend on the recurrence, for every step at once
+    i, f, o, g = acts.transpose(1, 0, 2, 3)
+    # factors of the gate gradients that do not depend on the recurrence, for every step at once: built gate-major
+    # (T, 4, B, H), where each gate of a step is a contiguous block, then copied step-major
     k_c = tcs * tcs
     np.subtract(1, k_c, out=k_c)
     k_c *= o
-    dg = np.empty((4, t_max, b, hsz), dt)
-    np.subtract(1, i, out=dg[0])
-    dg[0] *= i
-    dg[0] *= g
-    np.subtract(1, f, out=dg[1])
-    dg[1] *= f
-    dg[1] *= cs[:-1]
-    np.multiply(g, g, out=dg[2])
-    np.subtract(1, dg[2], out=dg[2])
-    dg[2] *= i
-    np.subtract(1, o, out=dg[3])
-    dg[3] *= o
-    dg[3] *= tcs
+    sig = acts[:, :3]
+    slopes = np.subtract(1, sig)
+    slopes *= sig  # i(1 - i), f(1 - f), o(1 - o)
+    fac = np.empty((t_max, 4, b, hsz), dt)
+    np.multiply(slopes[:, 0], g, out=fac[:, 0])
+    np.multiply(slopes[:, 1], cs[:-1], out=fac[:, 1])
+    d_g = fac[:, 2]
+    np.multiply(g, g, out=d_g)
+    np.subtract(1, d_g, out=d_g)
+    d_g *= i
+    np.multiply(slopes[:, 2], tcs, out=fac[:, 3])
+    dg = np.ascontiguousarray(fac.transpose(0, 2, 1, 3))
     mask = seq.mask(dt)
     if mask is not None:
-        dg *= mask
+        dg *= mask[..., None]
     dh, dc = g_hn.copy(), g_cn.copy()
     dht_all = (np.empty if seq.sizes is None else np.zeros)((t_max, b, psz), dt)
-    dhr = np.empty((b, hsz), dt) if w_hr is not None else None
-    dct = np.empty((b, hsz), dt)
-    step = np.empty((b, 4 * hsz), dt)
-    for s in range(t_max - 1, -1, -1):
-        n = seq.n(s)
-        dht = dht_all[s, :n]
-        np.add(dh[:n], g_out[s, :n], out=dht)
-        d_h = dht
+    d_c_gates = np.empty((b, 1, hsz), dt)  # d_c with a gate axis, to scale the i, f, g gates at once
+    steps = zip(*(reversed(v) for v in (
+        seq.steps(dht_all), seq.steps(g_out), seq.steps(k_c), seq.steps(dg[:, :, :3]), seq.steps(dg[:, :, 3]),
+        seq.steps(dg.reshape(t_max, b, 4 * hsz)), seq.steps(f), seq.reused(dh), seq.reused(dc),
+        seq.reused(d_c_gates), seq.reused(d_c_gates[:, 0]),
+        seq.reused(np.empty((b, hsz), dt)) if w_hr is not None else seq.steps(dht_all))))
+    for dht, g_o, k, d_ifg, d_o, d_flat, f_s, d_hs, d_cs, d_c3, d_c, d_h in steps:
+        np.add(d_hs, g_o, out=dht)
         if w_hr is not None:
-            d_h = dhr[:n]
             np.matmul(dht, w_hr, out=d_h)
-        d_c = dct[:n]
-        np.multiply(d_h, k_c[s, :n], out=d_c)
-        d_c += dc[:n]
-        d = dg[:, s, :n]
-        d[:3] *= d_c
-        d[3] *= d_h
-        np.copyto(_gates_view(step, n, 4, hsz), d)
-        np.matmul(step[:n], w_hh, out=dh[:n])
-        np.multiply(d_c, f[s, :n], out=dc[:n])
+        np.multiply(d_h, k, out=d_c)
+        d_c += d_cs
+        d_ifg *= d_c3
+        d_o *= d_h
+        np.matmul(d_flat, w_hh, out=d_hs)
+        np.multiply(d_c, f_s, out=d_cs)
     d_whr = None
     if w_hr is not None and need[7]:
         d_whr = dht_all.reshape(t_max * b, psz).T @ hraw.reshape(t_max * b, hsz)
-    dx, d_wih, d_whh, d_bih, d_bhh = _weight_grads(dg, dg, xs, hs[:-1], w_ih, need)
+    dx, d_wih, d_whh, d_bih, d_bhh = _flat_weight_grads(dg.reshape(t_max * b, 4 * hsz), xs, hs[:-1], w_ih, need)
     return dx, dh, dc, d_wih, d_whh, d_bih, d_bhh, d_whr
 
 
@@ -231,7 +260,7 @@ def _gru_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         bias = b_ih.copy()
         bias[:2 * hsz] += b_hh[:2 * hsz]
     w_ih_s, w_hh_s, bias = _scaled("GRU", w_ih, w_hh, bias, dt)
-    acts = _step_major(_gate_projection(xs, w_ih_s, bias, 3))
+    acts = _gate_projection(xs, w_ih_s, bias, 3)
     whh_t = w_hh_s.T
     b_hn = b_hh[2 * hsz:] if b_hh is not None else None
     alloc = np.empty if seq.sizes is None else np.zeros
@@ -315,7 +344,7 @@ def _rnn_forward(mode):
     def forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
         t_max, b = seq.t_max, seq.b
         bias = b_ih + b_hh if b_ih is not None else None
-        pre = _gate_projection(xs, w_ih, bias, 1)[0]
+        pre = _gate_projection(xs, w_ih, bias, 1)[:, 0]
         alloc = np.empty if seq.sizes is None else np.zeros
         hs = alloc((t_max + 1, b, w_hh.shape[1]), xs.dtype)
         whh_t = w_hh.T

@@ -33,6 +33,11 @@ def _check_rnn_args(bias, batch_first, input_size, hidden_size):
             raise ValueError(f"{name} must be greater than zero")
 
 
+def _zero_states(shape, dtype):
+    """The zero initial states of every layer-direction, one (B, *) tensor each (hx not given)."""
+    return [Tensor._make(np.zeros(shape[1:], dtype)) for _ in range(shape[0])]
+
+
 class RNNBase(Module):
     __constants__ = ["mode", "input_size", "hidden_size", "num_layers", "bias", "batch_first", "dropout",
                      "bidirectional", "proj_size"]
@@ -94,7 +99,7 @@ class RNNBase(Module):
 
     @property
     def _flat_weights(self):
-        return [getattr(self, n) if hasattr(self, n) else None for n in self._flat_weights_names]
+        return [getattr(self, n, None) for n in self._flat_weights_names]
 
     @property
     def all_weights(self):
@@ -130,13 +135,17 @@ class RNNBase(Module):
             self.proj_size = 0
 
     # ---- forward ------------------------------------------------------------------------------------------------
-    def _layer_params(self, layer, direction):
-        suffix = "_reverse" if direction == 1 else ""
-        get = lambda n: getattr(self, f"{n}_l{layer}{suffix}", None)  # noqa: E731
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), get("weight_hr")
+    def _layer_params(self, weights, k):
+        """(w_ih, w_hh, b_ih, b_hh, w_hr) of layer-direction k from the flat weight list (names in __init__'s
+        order: two weights, two biases if any, the projection if any)."""
+        n = 2 + 2 * bool(self.bias) + (self.proj_size > 0)
+        w = weights[k * n:(k + 1) * n]
+        biases = (w[2], w[3]) if self.bias else (None, None)
+        return (w[0], w[1]) + biases + ((w[-1] if self.proj_size > 0 else None),)
 
-    def _run(self, x, h0, c0, batch_sizes):
-        """Time-major x (T, B, I); h0/c0 (layers*dirs, B, *). Returns output and final states."""
+    def _run(self, x, h0, c0, batch_sizes, weights):
+        """Time-major x (T, B, I); h0/c0 per layer-direction lists of (B, *) states. Returns output and final
+        states."""
         num_dirs = 2 if self.bidirectional else 1
         hs, cs = [], []
         layer_input = x
@@ -144,7 +153,7 @@ class RNNBase(Module):
             outs = []
             for d in range(num_dirs):
                 k = layer * num_dirs + d
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_params(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_params(weights, k)
                 out, hn, cn = RNNLayer.apply(layer_input, h0[k], c0[k] if c0 is not None else None, w_ih, w_hh,
                                              b_ih, b_hh, w_hr, self.mode, batch_sizes, d == 1)
                 outs.append(out)
@@ -159,9 +168,9 @@ class RNNBase(Module):
         if tuple(hx.shape) != tuple(expected):
             raise RuntimeError(msg.format(tuple(expected), list(hx.shape)))
 
-    def _check_input(self, x, packed):
+    def _check_input(self, x, packed, weights):
         """torch's check_input: dtype against the weights, rank, feature size."""
-        w_dt = self._flat_weights[0].dtype
+        w_dt = weights[0].dtype
         if x.dtype != w_dt:
             raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype ({w_dt}). Convert input: "
                              f"input.to({w_dt}), or convert model: model.to({x.dtype})")
@@ -219,30 +228,36 @@ class RNNBase(Module):
                 if unbatched:
                     h0 = h0.unsqueeze(1)
                     c0 = c0.unsqueeze(1) if c0 is not None else None
+        weights = self._flat_weights
         if not (is_lstm and packed and hx is None):
-            self._check_input(data, packed)
+            self._check_input(data, packed, weights)
         h_shape = (self.num_layers * num_dirs, b, real_hidden)
         c_shape = (self.num_layers * num_dirs, b, self.hidden_size)
+        w_ih = weights[0]
         if h0 is None:
-            h0 = zeros(h_shape, dtype=data.dtype)
-            c0 = zeros(c_shape, dtype=data.dtype) if is_lstm else None
-        elif is_lstm:
-            self._check_hidden(h0, h_shape, "Expected hidden[0] size {}, got {}")
-            self._check_hidden(c0, c_shape, "Expected hidden[1] size {}, got {}")
-        else:
-            self._check_hidden(h0, h_shape)
-        w_ih = self._flat_weights[0]
-        for t in (data, h0):
-            if t.dtype != w_ih.dtype:
-                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(t)} and "
+            if data.dtype != w_ih.dtype:
+                raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(data)} and "
                                    f"{_scalar_name(w_ih)}")
+            h0 = _zero_states(h_shape, data._data.dtype)
+            c0 = _zero_states(c_shape, data._data.dtype) if is_lstm else None
+        else:
+            if is_lstm:
+                self._check_hidden(h0, h_shape, "Expected hidden[0] size {}, got {}")
+                self._check_hidden(c0, c_shape, "Expected hidden[1] size {}, got {}")
+            else:
+                self._check_hidden(h0, h_shape)
+            for t in (data, h0):
+                if t.dtype != w_ih.dtype:
+                    raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_scalar_name(t)} and "
+                                       f"{_scalar_name(w_ih)}")
+            h0, c0 = h0.unbind(0), (c0.unbind(0) if c0 is not None else None)
         if packed:
             x, flat_t = self._packed_to_padded(input)
         else:
             x = data.transpose(0, 1) if self.batch_first else data
             if x.shape[0] == 0:
                 raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
-        out, hn, cn = self._run(x, h0, c0, batch_sizes)
+        out, hn, cn = self._run(x, h0, c0, batch_sizes, weights)
         if packed:
             data_out = out.reshape(-1, out.shape[-1]).index_select(0, flat_t)
             output = PackedSequence(data_out, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
