@@ -551,19 +551,27 @@ def _fast_join(cls, tensors, dim, extra):
     if not n or not -n <= dim < n:
         return None
     d = dim % n
+    if cls is not Cat:
+        shape = arrays[0].shape
+        for a in arrays:
+            if a.shape != shape:
+                return None
+        key = (slice(None),) * d + (None,)
+        arrays = [a[key] for a in arrays]
     try:
-        if cls is not Cat:
-            return run(cls, (d, dt, *tensors), (d, dt, *arrays), rg and STATE.enabled)
-        out = np.concatenate(arrays, axis=d)  # one dtype and rank: Cat's forward without its checks
+        out = np.concatenate(arrays, axis=d)  # one dtype and rank: the forward without its checks
     except ValueError:
         return None
-    return _record_cat(d, dt, tensors, arrays, out) if rg and STATE.enabled else _wrap(out)
+    return _record_join(cls, d, dt, tensors, arrays, out) if rg and STATE.enabled else _wrap(out)
 
 
-def _record_cat(dim, dt, tensors, arrays, out):
-    """Record `out`, the concatenation of the same-dtype arrays of `tensors` along dim, as a Cat node."""
-    ctx = _new(Cat._backward_cls)
-    ctx.dim, ctx.dtypes, ctx.sizes = dim, [dt] * len(arrays), [a.shape[dim] for a in arrays]
+def _record_join(cls, dim, dt, tensors, arrays, out):
+    """Record `out`, the concatenation of the same-dtype arrays (of `tensors`, with a new axis for Stack) along dim,
+    as a node of cls (Cat or Stack)."""
+    ctx = _new(cls._backward_cls)
+    ctx.dim, ctx.dtypes = dim, [dt] * len(arrays)
+    if cls is Cat:
+        ctx.sizes = [a.shape[dim] for a in arrays]
     ctx._edges = [NOT_TENSOR, NOT_TENSOR] + [edge(t) for t in tensors]
     return ctx._single_output(out)
 
