@@ -16,6 +16,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ._util import sum_to_array
+from .activation import exp_sum, row_buffers
 from .dropout import keep_mask
 
 
@@ -28,19 +29,17 @@ def _opmath(*arrays):
 
 
 def _softmax_rows(s, safe):
-    """Softmax over the last axis, in place in s; fully masked (all -inf) rows give 0 when safe, else NaN."""
-    if s.shape[-1] == 0:
+    """Softmax over the last axis (as F.softmax computes it); fully masked (all -inf) rows give 0 when safe, else
+    NaN. Such a row's sum of exponentials is NaN, so the row maxima are only taken when some sum is."""
+    if s.size == 0:
         return s
-    m = np.max(s, axis=-1, keepdims=True)
-    if safe:
-        m[~np.isfinite(m)] = 0
-    s -= m
-    np.exp(s, out=s)
-    denom = np.sum(s, axis=-1, keepdims=True)
-    if safe:
-        denom[denom == 0] = 1
-    s /= denom
-    return s
+    dim = s.ndim - 1
+    with row_buffers(s, dim):
+        e, total, _ = exp_sum(s, dim)
+        np.multiply(e, np.reciprocal(total), out=e)
+    if safe and np.isnan(total).any():
+        e[np.isneginf(np.max(s, axis=-1))] = 0
+    return e
 
 
 class Attention(Function):
