@@ -189,7 +189,8 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
 
 def _batch_first_backed(x):
     """Whether a (L, B, E) tensor is a transposed view of a contiguous (B, L, E) one (batch_first callers)."""
-    return x.dim() == 3 and not x.is_contiguous() and x.transpose(0, 1).is_contiguous()
+    a = x._data
+    return a.ndim == 3 and not a.flags.c_contiguous and a.transpose(1, 0, 2).flags.c_contiguous
 
 
 def _linear_rows(x, w, b):
