@@ -420,7 +420,7 @@ def _cpu_capability():
 
 
 _CAPABILITY = _cpu_capability()
-_VEC_BYTES = 64 if _CAPABILITY == "avx512" else 32
+_VEC_BYTES = 32  # PyTorch 2.13's range kernels fill 32-byte vectors also where it runs AVX512 kernels (measured)
 _USE_FMA = _CAPABILITY != "default"
 
 
@@ -716,13 +716,25 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     return _fill_out(out, arr, requires_grad, device)
 
 
+def _libm_pow(base, exps):
+    """base ** e for each float64 e by the C library's pow, which PyTorch's kernel calls (NumPy's SIMD pow, used on
+    AVX512 machines, can differ in the last bit); where that raises, NumPy's value (inf or NaN)."""
+    out = []
+    for e in exps.tolist():
+        try:
+            out.append(math.pow(base, e))
+        except (OverflowError, ValueError):
+            out.append(float(np.power(base, e)))
+    return np.array(out, np.float64)
+
+
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """base ** linspace(start, end, steps), computed as PyTorch does (double exponents, int bounds for int dtypes)."""
     steps = _steps_arg(steps, "logspace", start, end)
     start, end = _range_endpoint(start, "logspace", "start"), _range_endpoint(end, "logspace", "end")
     d = _range_dtype(dtype, start, end)
     if steps <= 1:
-        value = np.power(np.complex128(base) if d.is_complex else float(base), start)
+        value = np.power(np.complex128(base), start) if d.is_complex else _libm_pow(float(base), np.array([start]))[0]
         arr = np.full(steps, _cast_scalar(value, d.np), d.np)
     elif d.is_complex:
         arr = np.power(base, _linspace_values(start, end, steps, _dtype.complex128)).astype(d.np)
@@ -734,7 +746,7 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         step = float(e - s) / (steps - 1)
         j = np.arange(steps)
         ex = np.where(j < steps // 2, float(s) + step * j, float(e) - step * (steps - j - 1))
-        arr = np.power(b, ex)
+        arr = _libm_pow(b, ex)
         arr = arr.astype(np.int64 if d._category < 2 else np.float32 if d is _dtype.float16 else d.np)
         arr = arr.astype(d.np, copy=False)  # double -> half goes through float, as in c10::Half
     return _fill_out(out, arr, requires_grad, device)
