@@ -22,6 +22,18 @@ def _update_running(running, batch_value, momentum):
     running._bump()
 
 
+def count_batch(counter):
+    """counter.add_(1) for a BatchNorm's num_batches_tracked: in place on the array when it is a plain 0-d int64
+    tensor (nothing to record or check), as _update_running updates the statistics."""
+    d = counter._data
+    if type(counter) is Tensor and not counter._rg and counter._base is None and not counter._inference \
+            and d.ndim == 0 and d.dtype == np.int64 and d.flags.writeable:
+        np.add(d, 1, out=d)
+        counter._bump()
+        return
+    counter.add_(1)
+
+
 def _verify_batch_size(size):
     if math.prod((size[0],) + tuple(size[2:])) == 1:
         raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
