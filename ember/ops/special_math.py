@@ -1489,7 +1489,9 @@ def airy_ai(x):
 # ----------------------------------------------------------------------------- classical orthogonal polynomials
 # torch truncates the degree n to an integer, returns 0 for n < 0, uses closed trigonometric forms for |x| < 1 and
 # large n (Chebyshev), and otherwise runs the three-term recurrence in the input dtype, stopping at a nan; its
-# compiled loops contract each step into one fused multiply-add, which _fma reproduces.
+# compiled loops contract each step into one fused multiply-add, which _fma reproduces. Its scalar loops take acos
+# from libm, whose last bit the degree multiplies; NumPy's arccos is an SIMD kernel on AVX512 machines that differs
+# from libm by an ulp or two, so _acos calls libm's acos (float64) or replays glibc's acosf (float32) instead.
 
 def _degree(n):
     """torch's static_cast<int64_t>(n): truncation toward 0; nan, +-inf and |n| >= 2^63 give a negative degree."""
@@ -1568,10 +1570,71 @@ def _chebyshev_ends(kind, k):
     return plus, _signed(k, minus)
 
 
+_F32 = np.float32
+_ACOSF_P = tuple(_F32(c) for c in (3.4793309169e-05, 7.9153501429e-04, -4.0055535734e-02, 2.0121252537e-01,
+                                   -3.2556581497e-01, 1.6666667163e-01))
+_ACOSF_Q = tuple(_F32(c) for c in (7.7038154006e-02, -6.8828397989e-01, 2.0209457874e+00, -2.4033949375e+00))
+_ACOSF_PI, _ACOSF_PIO2_HI, _ACOSF_PIO2_LO = _F32(3.1415925026e+00), _F32(1.5707962513e+00), _F32(7.5497894159e-08)
+
+
+def _acosf_ratio(z):
+    """fdlibm's acosf rational approximation z p(z) / q(z) in float32, Horner from the highest coefficient (in place:
+    fresh temporaries cost more than the arithmetic on large arrays)."""
+    p, q = z * _ACOSF_P[0], z * _ACOSF_Q[0]
+    for c in _ACOSF_P[1:]:
+        p += c
+        p *= z
+    for c in _ACOSF_Q[1:]:
+        q += c
+        q *= z
+    q += _F32(1)
+    p /= q
+    return p
+
+
+def _acosf(x):
+    """glibc's acosf (fdlibm's algorithm, glibc <= 2.40) for float32 |x| < 1, operation for operation: the acos torch's
+    float32 loops call (equal on all 2^31 such inputs), where NumPy's float32 arccos may be an AVX512 kernel."""
+    a = np.abs(x)
+    small = a < _F32(0.5)
+    np.subtract(_F32(1), a, out=a)
+    a *= _F32(0.5)
+    z = select(small, x * x, a)
+    r = _acosf_ratio(z)
+    s = np.sqrt(z)
+    head = (s.view(np.int32) & np.int32(-4096)).view(np.float32)
+    rs = r * s
+    above = np.subtract(z, head * head, out=z)
+    above /= s + head
+    above += rs
+    above += head
+    above *= _F32(2)
+    rs -= _ACOSF_PIO2_LO
+    rs += s
+    rs *= _F32(2)
+    below = np.subtract(_ACOSF_PI, rs, out=rs)
+    centre = np.multiply(x, r, out=r)
+    np.subtract(_ACOSF_PIO2_LO, centre, out=centre)
+    np.subtract(x, centre, out=centre)
+    np.subtract(_ACOSF_PIO2_HI, centre, out=centre)
+    return select(small, centre, select(x < 0, below, above))
+
+
+_LIBM_ACOS = np.frompyfunc(math.acos, 1, 1)
+
+
+def _acos(y):
+    """acos as torch's scalar loops take it from libm, as NumPy's arccos may be an AVX512 kernel an ulp or two off:
+    math.acos per element in float64, glibc's acosf replayed in float32."""
+    if y.dtype == np.float32:
+        return _acosf(y)
+    return _LIBM_ACOS(y).astype(np.float64)
+
+
 def _chebyshev_trig(kind, y, k, fallback):
     """torch's closed forms for |y| < 1, t = acos(y): T = cos(k t), U = sin((k+1) t) / sin t, V = cos((k+1/2) t) /
     cos(t/2), W = sin((k+1/2) t) / sin(t/2); `fallback` where the V or W denominator rounds to 0."""
-    t = np.arccos(y)
+    t = _acos(y)
     kf = k.astype(y.dtype)
     if kind == "t":
         return np.cos(kf * t)
@@ -1599,8 +1662,10 @@ def _chebyshev(kind, x, n, shifted=False):
     else:
         ends, above = [(np.abs(x) == 1, np.where(x > 0, plus, minus))], 6 if kind == "t" else 8
         fallback = minus if kind == "v" else np.where(x > 0, plus, minus)
-    trig = ((k > above) & (np.abs(y) < 1), _chebyshev_trig(kind, y, k, fallback))
-    return _orthogonal(y, k, _CHEBYSHEV_Q0[kind](y), _chebyshev_step, ends + [trig])
+    in_trig = (k > above) & (np.abs(y) < 1)
+    trig = np.zeros_like(y)
+    _on(trig, in_trig, lambda *a: _chebyshev_trig(kind, *a), y, k, np.broadcast_to(fallback, y.shape))
+    return _orthogonal(y, k, _CHEBYSHEV_Q0[kind](y), _chebyshev_step, ends + [(in_trig, trig)])
 
 
 def _hermite_step(x, p, q, j):
