@@ -14,6 +14,7 @@ from ._bits import clip, constant, keep, put, two_values
 from ._util import row_sums
 from . import elementwise as E
 from .shape import cat
+from .creation import _CAPABILITY
 from ..autograd.grad_mode import STATE
 
 _INF = float("inf")
@@ -98,6 +99,7 @@ class _Pointwise(Function):
 def _opmath(grad, ctx, g, x, out, *params):
     """A half gradient computed in float32 and rounded once, as torch's CPU kernels compute half (its opmath)."""
     f = np.float32
+    ctx.itemsize = g.itemsize  # the width torch's half loops step by, for grads that emulate it
     return grad(ctx, _1d(g).astype(f), _1d(x).astype(f), _1d(out).astype(f), *params).astype(_HALF).reshape(g.shape)
 
 
@@ -129,6 +131,57 @@ def _elu_coefs(dt, alpha, scale, input_scale):
     return t(alpha) * t(scale), t(scale), t(input_scale)
 
 
+# PyTorch's CPU loops over contiguous operands step two SIMD vectors at a time, then finish element by element; the
+# two can treat NaN differently (ELU's backward blend gives NaN, its scalar `x <= 0 ? ... : ...` the x > 0 branch).
+_SIMD_BYTES = 64 if _CAPABILITY == "avx512" else 32
+_GRAIN = 32768  # at::internal::GRAIN_SIZE: longer loops are split among threads, each part with its own tail
+
+
+def _flat(a):
+    """a's elements in memory order as a 1-d view, or None when a is not contiguous."""
+    if a.flags.c_contiguous:
+        return a.reshape(-1)
+    return a.T.reshape(-1) if a.flags.f_contiguous else None
+
+
+def _same_order(a, b):
+    """Whether same-shape arrays a and b are contiguous in one memory order (a flat index means one element)."""
+    return (a.flags.c_contiguous and b.flags.c_contiguous) or (a.flags.f_contiguous and b.flags.f_contiguous)
+
+
+def _tail_len(x, itemsize):
+    """How many trailing elements (in memory order) torch's vectorised loop over contiguous x, two SIMD vectors of
+    itemsize-byte elements a step, leaves to its scalar tail; 0 also where ember cannot tell (x strided, or long
+    enough for the loop to be split among threads)."""
+    n = x.size
+    if n > _GRAIN or not (x.flags.c_contiguous or x.flags.f_contiguous):
+        return 0
+    return n % (2 * _SIMD_BYTES // itemsize)
+
+
+def _tail_of(g, x, k):
+    """g's last k elements in x's memory order (g of x's shape): a scalar if g is a broadcast scalar; None when g is
+    laid out otherwise (torch's loop is then not that split)."""
+    if not any(st for st, d in zip(g.strides, g.shape) if d > 1):
+        return g.flat[0]
+    return _flat(g)[-k:] if _same_order(x, g) else None
+
+
+def _elu_nan_tail(ctx, r, x, g, pos):
+    """r = g * scale at NaN x in torch's scalar tail, whose `x <= 0 ? ... : g * scale` takes the x > 0 branch there
+    (its vector loop's blend gives NaN, as r holds); x is the input, or the result for elu_."""
+    k = _tail_len(x, getattr(ctx, "itemsize", x.itemsize))
+    if not k:
+        return r
+    xt = _flat(x)[-k:]
+    if not math.isnan(sum(xt.tolist())):  # a Python sum is the cheapest NaN test of a few values
+        return r
+    gt = _tail_of(g, x, k)
+    if gt is not None and _same_order(x, r):
+        np.copyto(_flat(r)[-k:], np.multiply(gt, pos), where=np.isnan(xt))
+    return r
+
+
 def _elu_compute(ctx, x, alpha, scale, input_scale, bw_input_scale):
     neg, pos, ipt = _elu_coefs(x.dtype, alpha, scale, input_scale)
     z = clip(x, -_INF, 0)
@@ -156,7 +209,7 @@ def _elu_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
     r = np.multiply(r, e, out=e)
     if pos != 1 or ipt != 1 or neg != 1:
         put(r, np.multiply(g, pos), x > 0)
-    return r
+    return _elu_nan_tail(ctx, r, x, g, pos)
 
 
 def _elu_result_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
@@ -165,7 +218,7 @@ def _elu_result_grad(ctx, g, x, out, alpha, scale, input_scale, bw_input_scale):
     r = np.add(out, neg)
     r *= np.multiply(g, ipt)
     put(r, np.multiply(g, pos), out > 0)
-    return r
+    return _elu_nan_tail(ctx, r, out, g, pos)
 
 
 def _elu_deriv(x, out, alpha, scale, input_scale, bw_input_scale):

@@ -38,9 +38,16 @@ SOFTMAX_CASES = [
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @pytest.mark.parametrize("case", SOFTMAX_CASES, ids=[c[0] for c in SOFTMAX_CASES])
 def test_softmax_paths(name, case):
-    _, fn, x = case
+    label, fn, x = case
     finite = bool(np.isfinite(x).all())
-    check(lambda t, v: fn(t, getattr(t.nn.functional, name), v), [x], grad=finite, dtypes=F64_32)
+    op = lambda t, v: fn(t, getattr(t.nn.functional, name), v)  # noqa: E731
+    if name == "log_softmax" and label == "wide_rows":
+        # its gradient g - softmax * sum(g) cancels to the float32 rounding of sum(g), whose order follows torch's
+        # SIMD width: torch's own AVX2 and AVX512 gradients differ by 6e-6 at one element
+        check(op, [x], grad=finite, dtypes=["float64"])
+        check(op, [x], grad=finite, dtypes=["float32"], tol=dict(rtol=2e-5, atol=1e-5))
+        return
+    check(op, [x], grad=finite, dtypes=F64_32)
 
 
 @pytest.mark.parametrize("kwargs", [{}, {"reduction": "sum"}, {"reduction": "none"}, {"ignore_index": 1},
