@@ -690,7 +690,10 @@ def test_random_dags_match_torch(ops, seed):
         nodes[-1].backward(lib.tensor(g))
         return x.grad
 
-    run_both(prog)
+    # float64 exp and tanh differ from torch's in the last bit on some inputs (NumPy's own kernels against libm and
+    # Sleef), and chained exps amplify that: gradients agree to 1e-7, where a wrong graph would differ in full
+    e, t = prog(ember), prog(torch)
+    np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-7, atol=1e-9)
 
 
 # ---- saved tensor hooks (autograd.graph) ---------------------------------------------------------------------------
