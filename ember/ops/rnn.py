@@ -268,13 +268,10 @@ def _gru_forward(seq, xs, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr):
     ghn = alloc((t_max, b, hsz), dt)
     mm, tmp = np.empty((b, 3 * hsz), dt), np.empty((b, hsz), dt)
     one = constant(1, dt)
-    joined = 0
+    seq.start_states(hs, h0)
     with np.errstate(over="ignore"):
         for s in range(t_max):
             n = seq.n(s)
-            if n > joined:
-                hs[s, joined:n] = h0[joined:n]
-                joined = n
             np.matmul(hs[s, :n], whh_t, out=mm[:n])
             gh = _gates_view(mm, n, 3, hsz)
             rz = acts[s, :2, :n]
@@ -348,12 +345,9 @@ def _rnn_forward(mode):
         alloc = np.empty if seq.sizes is None else np.zeros
         hs = alloc((t_max + 1, b, w_hh.shape[1]), xs.dtype)
         whh_t = w_hh.T
-        joined = 0
+        seq.start_states(hs, h0)
         for s in range(t_max):
             n = seq.n(s)
-            if n > joined:
-                hs[s, joined:n] = h0[joined:n]
-                joined = n
             h = hs[s + 1, :n]
             np.matmul(hs[s, :n], whh_t, out=h)
             h += pre[s, :n]
