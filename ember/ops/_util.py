@@ -26,12 +26,13 @@ def row_sums(a, full=False, scale=1):
     shape = a.shape
     if shape and a.size <= 4096:
         n = shape[-1]
-        key = (n, full and n <= FULL_ROW_SUMS_MAX, scale, a.dtype.char)
+        key = (n, full, scale, a.dtype)
         ones = _ONES_COLUMNS.get(key)
         if ones is not None:
             return a.dot(ones)
         if n <= 256 and a.dtype in _BLAS_FLOATS:
-            return a.dot(_ONES_COLUMNS.setdefault(key, np.full((n, n if key[1] else 1), scale, a.dtype)))
+            width = n if full and n <= FULL_ROW_SUMS_MAX else 1
+            return a.dot(_ONES_COLUMNS.setdefault(key, np.full((n, width), scale, a.dtype)))
     s = np.add.reduce(a, axis=-1, keepdims=True)
     return s if scale == 1 else s * scale
 

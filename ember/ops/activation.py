@@ -793,11 +793,10 @@ def exp_sum(x, dim):
     else the max along dim for the slices that were redone shifted (0 for the others; all slices for small arrays
     out of that range or not reduced over their last dim, and for dtypes other than float32/64); NaN and inf
     propagate as in PyTorch's max-shifted kernels."""
-    if x.size <= SMALL and x.dtype in _UNSHIFTED_SUM_RANGE and x.ndim and dim == x.ndim - 1:
-        e = np.exp(x)
-        s = sum_keepdim(e, dim, True)
-        if _sums_in_range(s):
-            return e, s, None
+    if x.size <= SMALL:
+        es = small_exp_sum(x, dim)
+        if es is not None:
+            return es[0], es[1], None
     if x.dtype not in _UNSHIFTED_SUM_RANGE or x.size <= SMALL:
         shift = np.maximum.reduce(x, axis=dim, keepdims=True)
         e = np.subtract(x, shift, out=np.empty_like(x))
@@ -824,12 +823,19 @@ def exp_sum(x, dim):
     return e, sum_keepdim(e, dim), shift
 
 
-def _sums_in_range(s):
-    """Whether every sum of a small array is in the unshifted range (Python's min and max cannot pass a NaN off as
-    in range, and a NaN sum's slice is NaN either way)."""
-    vals = s[..., 0].ravel().tolist()
-    lo, hi = _UNSHIFTED_SUM_RANGE[s.dtype]
-    return lo <= min(vals) and max(vals) <= hi
+def small_exp_sum(x, dim):
+    """exp_sum's unshifted case for a small array (float32/64, reduced over its last dim): (e, s) with s from
+    row_sums(full=True), or None when that does not apply or a sum is out of range (Python's min and max cannot pass
+    a NaN off as in range, and a NaN sum's slice is NaN either way)."""
+    rng = _UNSHIFTED_SUM_RANGE.get(x.dtype)
+    if rng is None or not x.size or not x.ndim or dim != x.ndim - 1:
+        return None
+    e = np.exp(x)
+    s = row_sums(e, True)
+    vals = (s[:, 0] if s.ndim == 2 else s[..., 0].ravel()).tolist()
+    if rng[0] <= min(vals) and max(vals) <= rng[1]:
+        return e, s
+    return None
 
 
 def _vecdot_keepdim(a, b, dim):
@@ -839,8 +845,11 @@ def _vecdot_keepdim(a, b, dim):
 
 def softmax_array(x, dim):
     """softmax of array x over dim: exp, times the reciprocal of the sum (as torch's kernel)."""
-    if x.size == 0:
-        return x.copy()
+    if x.size <= SMALL:
+        if not x.size:
+            return x.copy()
+        out, s, _ = exp_sum(x, dim)
+        return np.multiply(out, np.reciprocal(s), out=out)
     with row_buffers(x, dim):
         out, s, _ = exp_sum(x, dim)
         np.multiply(out, np.reciprocal(s), out=out)
