@@ -21,6 +21,7 @@ from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
 from ..autograd.grad_mode import STATE
 from .activation import UFUNC_BUFFER, row_buffers
 from ._util import c_einsum, column_sums, row_sums
+from ._bits import constant
 from .shape import cat
 
 _new = object.__new__
@@ -278,7 +279,7 @@ def _small_row_stats(x, eps):
     mean = row_sums(x, True, inv_k)
     xhat = np.subtract(x, mean)
     var = row_sums(np.multiply(xhat, xhat), True, inv_k)
-    rstd = np.add(var, eps)
+    rstd = np.add(var, constant(eps, var.dtype))
     np.sqrt(rstd, out=rstd)
     np.reciprocal(rstd, out=rstd)
     xhat *= rstd
