@@ -199,20 +199,47 @@ def _inside_ranges(n, k, s, p, d, o):
 
 def max_pool_values(x, ks, strides, pads, dils, ceil_mode):
     """Max pooling values only (no indices, nothing saved) for inputs that need no gradient: a running np.maximum
-    over each kernel offset's in-bounds strided view, straight from the unpadded input (the -inf padding never
-    wins). NaN propagates, as PyTorch's NaN-wins rule gives."""
+    over each kernel offset's in-bounds view, straight from the unpadded input (the -inf padding never wins), started
+    from the offsets that cover the whole output. NaN propagates, as PyTorch's NaN-wins rule gives."""
     nd = len(ks)
     outs, _ = _window_geometry(x.shape[-nd:], ks, strides, pads, dils, ceil_mode)
-    best = np.full(x.shape[:-nd] + outs, _lowest(x.dtype), x.dtype)
-    if best.size == 0:
-        return np.zeros(best.shape, x.dtype)
+    shape = x.shape[:-nd] + outs
+    if 0 in shape:
+        return np.zeros(shape, x.dtype)
     ranges = [_inside_ranges(n, k, s, p, d, o) for n, k, s, p, d, o in
               zip(x.shape[-nd:], ks, strides, pads, dils, outs)]
-    for combo in itertools.product(*ranges):
-        if all(c is not None for c in combo):
-            dst = best[(Ellipsis,) + tuple(c[0] for c in combo)]
-            np.maximum(dst, x[(Ellipsis,) + tuple(c[1] for c in combo)], out=dst)
+    reads = [combo for combo in itertools.product(*ranges) if all(c is not None for c in combo)]
+    read = _phase_reader(x, strides[-1], outs[-1])
+    full = [c for c in reads if all(d.start == 0 and d.stop == o for (d, _), o in zip(c, outs))]
+    if len(full) > 1:
+        best = np.maximum(read(full[0]), read(full[1]))
+        reads.remove(full[0])
+        reads.remove(full[1])
+    elif full:
+        best = np.array(read(full[0]), copy=True)
+        reads.remove(full[0])
+    else:
+        best = np.full(shape, _lowest(x.dtype), x.dtype)
+    for combo in reads:
+        dst = best[(Ellipsis,) + tuple(c[0] for c in combo)]
+        np.maximum(dst, read(combo), out=dst)
     return best
+
+
+def _phase_reader(x, s, width):
+    """A function from an offset's (dst, src) slices to the input block it reads. With a last-dim stride s > 1 and
+    output rows `width` >= 64 long the input is first split into s contiguous phases along that dim, so the maxima
+    run over contiguous rows (on shorter rows the copies cost more than the strided reads)."""
+    if s == 1 or width < 64:
+        return lambda combo: x[(Ellipsis,) + tuple(c[1] for c in combo)]
+    phases = [np.ascontiguousarray(x[..., r::s]) for r in range(s)]
+
+    def read(combo):
+        last = combo[-1][1]
+        start = last.start // s
+        count = combo[-1][0].stop - combo[-1][0].start
+        return phases[last.start % s][(Ellipsis,) + tuple(c[1] for c in combo[:-1]) + (slice(start, start + count),)]
+    return read
 
 
 def nd_node(cls, nd):

@@ -698,6 +698,11 @@ VALUES_ONLY_CASES = [  # max pooling of inputs that need no gradient: values str
     ("2d_dilation", "max_pool2d", (2, 3, 9, 9), (2, 1, 1), dict(dilation=3)),
     ("3d", "max_pool3d", (1, 2, 5, 6, 7), (2, 2, 1), {}),
     ("2d_unbatched", "max_pool2d", (3, 6, 5), (2,), {}),
+    # output rows of 64 or more: the input is split into stride phases along its last dim first
+    ("1d_phases", "max_pool1d", (2, 3, 140), (3, 2, 1), {}),
+    ("1d_phases_dilation_ceil", "max_pool1d", (2, 3, 200), (4, 3, 2), dict(dilation=2, ceil_mode=True)),
+    ("2d_phases_ceil", "max_pool2d", (1, 2, 5, 151), (3, 2, 1), dict(ceil_mode=True)),
+    ("3d_phases", "max_pool3d", (1, 1, 3, 4, 130), (2, 2), {}),
 ]
 
 
