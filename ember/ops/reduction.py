@@ -11,7 +11,7 @@ from .. import _dtype
 from .. import return_types
 from ..autograd.function import Function, _wrap, record_result, run_on, as_node
 from ..autograd.grad_mode import STATE
-from ._util import holomorphic_grads, row_sums, wrap_dim, wrap_dims, check_out_overlap, check_out_dtype
+from ._util import holomorphic_grads, row_sums, vector_sum, wrap_dim, wrap_dims, check_out_overlap, check_out_dtype
 from .activation import quiet
 from . import elementwise as _E
 
@@ -215,8 +215,8 @@ def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
-            r = np.asarray(np.add.reduce(d, axis=None) if d.size < 65536 else
-                           _add_reduce(d, tuple(range(d.ndim)), False, d.dtype))
+            r = np.asarray(vector_sum(d.reshape(-1)) if d.size <= 256 else np.add.reduce(d, axis=None)
+                           if d.size < 65536 else _add_reduce(d, tuple(range(d.ndim)), False, d.dtype))
             if input._rg and STATE.enabled:
                 dims = tuple(range(d.ndim))
                 t = record_result(SumAll if whole else Sum, input, r, None, 4)
