@@ -215,8 +215,11 @@ def sum(input, dim=_WHOLE, keepdim=False, *, dtype=None, out=None):
     if dim is None and not keepdim and dtype is None and out is None and STATE.fast and type(input) is Tensor:
         d = input._data
         if d.dtype.kind == "f":
-            r = np.asarray(vector_sum(d.reshape(-1)) if d.size <= 256 else np.add.reduce(d, axis=None)
-                           if d.size < 65536 else _add_reduce(d, tuple(range(d.ndim)), False, d.dtype))
+            if d.size <= 256 and d.dtype in _F32_64:
+                r = np.asarray(vector_sum(d.reshape(-1)))
+            else:
+                r = np.asarray(np.add.reduce(d, axis=None) if d.size < 65536 else
+                               _add_reduce(d, tuple(range(d.ndim)), False, d.dtype))
             if input._rg and STATE.enabled:
                 dims = tuple(range(d.ndim))
                 t = record_result(SumAll if whole else Sum, input, r, None, 4)
