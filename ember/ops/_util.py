@@ -42,12 +42,17 @@ def column_sums(a):
     product is a third of ufunc.reduce's fixed cost), summing as BLAS does."""
     r = a.shape[0]
     if a.dtype in _BLAS_FLOATS and r <= 4096:
-        key = ("rows", r, a.dtype.char)
-        ones = _ONES_COLUMNS.get(key)
-        if ones is None:
-            ones = _ONES_COLUMNS[key] = np.ones(r, a.dtype)
-        return ones.dot(a)
+        return _ones_vector(r, a.dtype).dot(a)
     return np.add.reduce(a, axis=0)
+
+
+def _ones_vector(n, dtype):
+    """A cached 1-D array of n ones of a BLAS float dtype (column_sums, vector_sum)."""
+    key = ("vector", n, dtype)
+    ones = _ONES_COLUMNS.get(key)
+    if ones is None:
+        ones = _ONES_COLUMNS[key] = np.ones(n, dtype)
+    return ones
 
 
 def vector_sum(a):
@@ -55,11 +60,7 @@ def vector_sum(a):
     ones (a third of the reduce's fixed cost), as row_sums."""
     n = a.shape[0]
     if n <= 256 and a.dtype in _BLAS_FLOATS:
-        key = ("vector", n, a.dtype)
-        ones = _ONES_COLUMNS.get(key)
-        if ones is None:
-            ones = _ONES_COLUMNS[key] = np.ones(n, a.dtype)
-        return a.dot(ones)
+        return a.dot(_ones_vector(n, a.dtype))
     return np.add.reduce(a)
 
 

@@ -210,14 +210,11 @@ def max_pool_values(x, ks, strides, pads, dils, ceil_mode):
               zip(x.shape[-nd:], ks, strides, pads, dils, outs)]
     reads = [combo for combo in itertools.product(*ranges) if all(c is not None for c in combo)]
     read = _phase_reader(x, strides[-1], outs[-1])
-    full = [c for c in reads if all(d.start == 0 and d.stop == o for (d, _), o in zip(c, outs))]
-    if len(full) > 1:
-        best = np.maximum(read(full[0]), read(full[1]))
-        reads.remove(full[0])
-        reads.remove(full[1])
-    elif full:
-        best = np.array(read(full[0]), copy=True)
-        reads.remove(full[0])
+    first = [c for c in reads if all(d.start == 0 and d.stop == o for (d, _), o in zip(c, outs))][:2]
+    if first:  # the max of the first two offsets that cover the output (of one with itself: a copy)
+        best = np.maximum(read(first[0]), read(first[-1]))
+        for c in first:
+            reads.remove(c)
     else:
         best = np.full(shape, _lowest(x.dtype), x.dtype)
     for combo in reads:
