@@ -243,6 +243,7 @@ def conv_paths(monkeypatch):
     staged        a transposing copy went through a padded staging buffer (a power-of-two byte stride)
     shifted_xgrad the input gradient ran as a _ShiftedRows convolution (_shifted_input_grad)
     conv_xgrad    the input gradient ran as a columns convolution (_unit_stride_input_grad); with neither, col2im
+    gw_swapped    a weight gradient GEMM ran as (cols @ g^T)^T (_swapped_weight_grad)
     """
     seen = set()
 
@@ -273,6 +274,7 @@ def conv_paths(monkeypatch):
     flag("_shifted_input_grad", "shifted_xgrad")
     flag("_unit_stride_input_grad", "conv_xgrad")
     flag("_aliasing", "staged", bool)
+    flag("_swapped_weight_grad", "gw_swapped", bool)
     return seen
 
 
@@ -331,8 +333,13 @@ PATH_CASES = [
               tags="!shifted !blocked conv_xgrad"),
     path_case("groups_wide_unpadded_not_rows", "conv2d", (2, 8, 4, 20), (16, 2, 2, 3), groups=4,
               tags="!shifted !blocked"),
+    path_case("rows_weight_grad_swapped", "conv2d", (2, 16, 16, 34), (13, 16, 3, 3), padding=1,
+              tags="shifted gw_swapped"),
     path_case("rows_batch32_32x32", "conv2d", (32, 3, 32, 32), (16, 3, 3, 3), padding=1, tol32=F32_LONG,
               tags="shifted"),
+    path_case("columns_weight_grad_swapped", "conv2d", (8, 6, 14, 14), (16, 6, 5, 5), tags="!shifted gw_swapped"),
+    path_case("groups_weight_grad_swapped", "conv2d", (2, 8, 20, 20), (4, 4, 3, 3), groups=2, tags="gw_swapped"),
+    path_case("short_rows_weight_grad_not_swapped", "conv2d", (2, 6, 8, 8), (16, 6, 3, 3), tags="!gw_swapped"),
     # blocked columns: few output channels share one column across r neighbouring outputs
     path_case("blocked_3to6", "conv2d", (2, 3, 6, 24), (6, 3, 3, 3), padding=1, tags="blocked conv_xgrad"),
     path_case("blocked_3to6_long_rows", "conv2d", (1, 3, 3, 72), (6, 3, 3, 3), padding=(1, 1),
