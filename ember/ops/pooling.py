@@ -2,8 +2,8 @@
 
 Max-pool indices are flat positions in each (n, c) input plane, as PyTorch returns them, chosen by PyTorch's rule
 (the first maximum of a window wins, a NaN always wins, and an all -inf window points at its first in-bounds
-position). Max-pool gradients of disjoint windows are written through the kernel offsets, of overlapping ones by one
-index scatter (as adaptive/fractional pooling and max_unpool do: IndexScatter, whose adjoint is a gather). Every
+position). Max-pool gradients are one scatter to those indices (an assignment for disjoint windows, a sum for overlapping
+ones), as adaptive/fractional pooling and max_unpool do (IndexScatter); the adjoint of each is a gather. Every
 backward is itself differentiable.
 """
 import functools
@@ -65,13 +65,29 @@ def _scatter_add(g, idx, in_spatial, unique=False):
     inside = (ix >= 0) & (ix < plane)
     if not inside.all():
         gf, ix = np.where(inside, gf, 0), np.where(inside, ix, 0)
-    flat = (ix + (np.arange(n * c) * plane)[:, None]).reshape(-1)
+    return _scatter_in_plane(gf, ix, (n, c), in_spatial, unique)
+
+
+def _scatter_in_plane(g, idx, lead, in_spatial, unique):
+    """_scatter_add for (planes, m) g and in-plane idx: one flat index per value, then an indexed assignment (unique;
+    its values plus +0, as torch adds them into zeros) or a weighted bincount."""
+    plane = math.prod(in_spatial)
+    size = math.prod(lead) * plane
+    flat = np.add(idx, _plane_starts(idx.shape[0], plane)).reshape(-1)
     if unique:
-        out = np.zeros(n * c * plane, g.dtype)
-        out[flat] = gf.reshape(-1)
-        return out.reshape((n, c) + tuple(in_spatial))
-    out = np.bincount(flat, weights=gf.reshape(-1), minlength=n * c * plane).astype(g.dtype, copy=False)
-    return out.reshape((n, c) + tuple(in_spatial))
+        out = np.zeros(size, g.dtype)
+        out[flat] = np.add(g.reshape(-1), g.dtype.type(0))
+    else:
+        out = np.bincount(flat, weights=g.reshape(-1), minlength=size).astype(g.dtype, copy=False)
+    return out.reshape(tuple(lead) + tuple(in_spatial))
+
+
+@functools.lru_cache(maxsize=64)
+def _plane_starts(planes, plane):
+    """The flat start of each of `planes` planes of `plane` elements, as a read-only (planes, 1) column."""
+    starts = (np.arange(planes, dtype=np.int64) * plane)[:, None]
+    starts.flags.writeable = False
+    return starts
 
 
 class IndexScatter(Function):
@@ -281,12 +297,13 @@ class MaxPool(Function):
             if any_empty:
                 idx = np.where(empty, first, idx)
         ctx.geom = (spatial, ks, strides, pads, dils, outs, need)
-        ctx.arg, ctx.idx = arg, idx
+        ctx.idx = idx
         return best, idx
 
     @staticmethod
     def backward(ctx, g, _gi):
-        gx = nd_node(MaxPoolBackward, len(ctx.geom[1])).apply(g, ctx.arg, ctx.idx, ctx.geom)
+        spatial, ks, strides, _, dils = ctx.geom[:5]
+        gx = nd_node(MaxPoolBackward, len(ks)).apply(g, ctx.idx, spatial, _disjoint(ks, strides, dils))
         return gx, None, None, None, None, None
 
 
@@ -296,11 +313,15 @@ def _arg_dtype(count):
 
 def _max_arg(views):
     """Window maxima and the first offset reaching them, without masked writes (a running max; ties keep the
-    earlier offset)."""
+    earlier offset). A strided view is first copied to a contiguous buffer: its two reads then run ~30% faster."""
     best = views[0].copy()
     arg = np.zeros(best.shape, _arg_dtype(len(views)))
     step = np.empty_like(arg)
+    buf = np.empty_like(best)
     for k, v in enumerate(views[1:], 1):
+        if not v.flags.c_contiguous:
+            np.copyto(buf, v)
+            v = buf
         gt = v > best
         np.maximum(best, v, out=best)
         np.subtract(k, arg, out=step, dtype=arg.dtype)
@@ -321,23 +342,19 @@ def _max_arg_nan(views):
 
 
 class MaxPoolBackward(Function):
-    """The max-pool gradient, written through the kernel offsets or scattered by index; its backward gathers at the
-    flat indices."""
+    """The max-pool gradient: g scattered to its flat per-plane indices (assigned when the windows are disjoint, so
+    no index repeats; summed otherwise). Its backward gathers at the indices."""
 
     _raw = True
     _node_name = "MaxPool2DWithIndicesBackwardBackward0"
 
     @staticmethod
-    def forward(ctx, g, arg, idx, geom):
-        spatial, ks, strides, pads, dils, outs, need = geom
+    def forward(ctx, g, idx, spatial, disjoint):
         ctx.idx = idx
-        if not _disjoint(ks, strides, dils):  # overlapping windows: one scatter by index beats a masked add per offset
-            return _scatter_add(g, idx, spatial)
-        gxp = _grad_buffer(g, spatial, ks, strides, pads, dils, outs, need)
-        finite = np.isfinite(g).all()  # then a 0/1 mask can multiply (inf * 0 would make NaN)
-        for k, (_, sl) in enumerate(_offset_slices(ks, strides, dils, outs)):
-            gxp[(Ellipsis,) + sl] = g * (arg == k) if finite else np.where(arg == k, g, 0)
-        return _crop(gxp, pads, spatial)
+        lead = g.shape[:-len(spatial)]
+        planes = math.prod(lead)
+        m = g.size // max(planes, 1)
+        return _scatter_in_plane(g.reshape(planes, m), idx.reshape(planes, m), lead, spatial, disjoint)
 
     @staticmethod
     def backward(ctx, gg):

@@ -90,19 +90,20 @@ def test_max_pool_nan_and_inf(name, shape):
 
 @pytest.fixture
 def index_scatters(monkeypatch):
-    """A list that gets one entry per call of ember's max-pool index scatter (ember.ops.pooling._scatter_add)."""
-    calls = []
-    scatter = pooling_ops._scatter_add
+    """A set that gets the kind of each of ember's max-pool gradient scatters (ember.ops.pooling._scatter_in_plane):
+    "assign" (unique indices) or "sum"."""
+    kinds = set()
+    scatter = pooling_ops._scatter_in_plane
 
     def spy(*args):
-        calls.append(args[0].shape)
+        kinds.add("assign" if args[-1] else "sum")
         return scatter(*args)
-    monkeypatch.setattr(pooling_ops, "_scatter_add", spy)
-    return calls
+    monkeypatch.setattr(pooling_ops, "_scatter_in_plane", spy)
+    return kinds
 
 
-# (id, max_pool2d args, kwargs, whether windows overlap): overlapping windows have a backward of one scatter by index
-# (several windows may pick the same input); disjoint ones go through the kernel offsets
+# (id, max_pool2d args, kwargs, whether windows overlap): the backward scatters the gradient to the argmax indices,
+# summing where windows overlap (several windows may pick the same input) and assigning where they are disjoint
 POOL2D_GEOMETRIES = [
     ("k2_s2_disjoint", (2,), {}, False),
     ("k3_s2_p1", (3, 2, 1), {}, True),
@@ -127,7 +128,22 @@ def nonfinite_planes(n, c, h, w):
 def test_max_pool2d_nonfinite_data(args, kw, overlap, index_scatters):
     """Ties, all -inf windows, NaN and inf in the input: torch's values, indices and gradients."""
     check(call("max_pool2d", *args, return_indices=True, **kw), [nonfinite_planes(2, 2, 8, 9)], dtypes=F64_32)
-    assert bool(index_scatters) == overlap
+    assert index_scatters == {"sum" if overlap else "assign"}
+
+
+@pytest.mark.parametrize("args,kw,overlap", [c[1:] for c in POOL2D_GEOMETRIES], ids=[c[0] for c in POOL2D_GEOMETRIES])
+def test_max_pool_grad_zero_signs(args, kw, overlap):
+    """Gradients are added into zeros, as torch does: -0.0 upstream gives +0.0 at the argmax, negative values give
+    +0.0 everywhere else."""
+    def fn(t):
+        x = t.tensor(r(2, 2, 6, 6), requires_grad=True)
+        y = t.nn.functional.max_pool2d(x, *args, **kw)
+        g = -np.abs(r(*y.shape, seed=1))
+        g.reshape(-1)[::2] = -0.0
+        y.backward(t.from_numpy(g))
+        return np.signbit(x.grad.numpy())
+    e, t = fn(ember), fn(torch)
+    assert np.array_equal(e, t), f"sign bits differ at {np.argwhere(e != t).tolist()[:5]}"
 
 
 @pytest.mark.parametrize("data", [r, ties])
@@ -145,7 +161,7 @@ def test_max_pool_nonfinite_upstream_grad(args, kw, overlap, data, index_scatter
         y.backward(t.from_numpy(g))
         return x.grad
     same(fn)
-    assert bool(index_scatters) == overlap
+    assert index_scatters == {"sum" if overlap else "assign"}
 
 
 def test_max_pool_integer_input():
