@@ -1,11 +1,13 @@
-"""Embedding lookup with its row-accumulating backward (padding rows get no gradient)."""
+"""Embedding lookup with its row-accumulating backward (padding rows get no gradient), and the bag sums of
+embedding_bag."""
 import math
 
 import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from .indexing import IndexSelect
+from .indexing import IndexSelect, add_rows
+from ._util import c_einsum
 
 
 class Embedding(Function):
@@ -36,46 +38,6 @@ class Embedding(Function):
         return EmbeddingGradient.apply(rows, flat, shape), None, None, None
 
 
-def _repeated_positions(flat, n_rows):
-    """The positions i whose index flat[i] occurs more than once (by counting, unless the table dwarfs flat)."""
-    if n_rows <= 64 * len(flat):
-        return np.flatnonzero(np.bincount(flat)[flat] > 1)
-    _, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
-    return np.flatnonzero(counts[inverse] > 1)
-
-
-_ADD_AT_MAX = 4096  # gradients up to this many elements go through np.add.at (cheaper below it, dearer above)
-
-
-def _scatter_rows(out, flat, rows):
-    """out[flat[i]] += rows[i] into a zero table. Small gradients: np.add.at, which adds in position order exactly
-    as PyTorch does. Larger ones: every row is assigned at once, then the indices that repeat get the sum of their
-    rows, added in index order."""
-    if not len(flat):
-        return
-    if rows.size <= _ADD_AT_MAX:
-        np.add.at(out, flat, rows)
-        return
-    out[flat] = rows
-    repeated = _repeated_positions(flat, out.shape[0])
-    if not len(repeated):
-        return
-    order = repeated[np.argsort(flat[repeated], kind="stable")]
-    sflat = flat[order]
-    starts = np.flatnonzero(np.r_[True, sflat[1:] != sflat[:-1]])
-    counts = np.diff(np.r_[starts, len(sflat)])
-    srows = rows[order]
-    if counts.max() > 16:
-        out[sflat[starts]] = np.add.reduceat(srows, starts, axis=0)
-        return
-    # Few repeats each: add the k-th occurrences of all repeated indices at once (reduceat costs ~1us per index).
-    acc = srows[starts]
-    for k in range(1, counts.max()):
-        more = counts > k
-        acc[more] += srows[starts[more] + k]
-    out[sflat[starts]] = acc
-
-
 class EmbeddingGradient(Function):
     """zeros(weight shape) with rows added at their indices; its backward selects rows again."""
 
@@ -86,7 +48,7 @@ class EmbeddingGradient(Function):
     def forward(ctx, rows, flat, shape):
         ctx.flat = flat
         out = np.zeros(shape, rows.dtype)
-        _scatter_rows(out.reshape(shape[0], -1), flat, rows)
+        add_rows(out.reshape(shape[0], -1), flat, rows, zero=True)
         return out
 
     @staticmethod
@@ -94,3 +56,47 @@ class EmbeddingGradient(Function):
         flat = ctx.flat
         rows = gg.reshape(gg.shape[0], -1)
         return IndexSelect.apply(rows, 0, flat, (len(flat), rows.shape[1])), None, None
+
+
+class SegmentSum(Function):
+    """Sums of consecutive row segments: rows (E, D) in bag order, counts[b] rows per bag -> (n_bags, D); backward
+    repeats each bag's gradient over its rows (SegmentRepeat)."""
+
+    _raw = True
+    _node_name = "EmbeddingBagBackward0"
+
+    @staticmethod
+    def forward(ctx, rows, counts):
+        ctx.counts = counts
+        return _segment_sum(rows, counts)
+
+    @staticmethod
+    def backward(ctx, g):
+        return SegmentRepeat.apply(g, ctx.counts), None
+
+
+class SegmentRepeat(Function):
+    """g (n_bags, D) -> (E, D) with bag b's row repeated counts[b] times; the adjoint of SegmentSum."""
+
+    _raw = True
+    _node_name = "EmbeddingBagBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, counts):
+        ctx.counts = counts
+        return np.repeat(g, counts, axis=0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        return SegmentSum.apply(gg, ctx.counts), None
+
+
+def _segment_sum(rows, counts):
+    """Per-bag sums of consecutive rows, added in order (as torch's bag loops): one einsum reduction when every bag
+    has the same size, else add_rows by bag number (empty bags are zero)."""
+    n_bags, d = len(counts), rows.shape[1]
+    if n_bags and (counts == counts[0]).all() and counts[0] > 0:
+        return c_einsum("bld->bd", rows.reshape(n_bags, counts[0], d))
+    out = np.zeros((n_bags, d), rows.dtype)
+    add_rows(out, np.repeat(np.arange(n_bags), counts), rows, zero=True)
+    return out

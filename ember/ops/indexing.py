@@ -27,9 +27,6 @@ def _tname(a):
 # ---- accumulation kernels (duplicates add up in index order, as PyTorch's sequential CPU loops) -------------------
 # np.ufunc.at has a fast indexed loop for 1-D arrays with one integer index (NumPy >= 1.25): sequential, so float32
 # sums of repeated indices round exactly as PyTorch's scatter_add/index_put loops do.
-_ROUNDS_MAX = 16
-
-
 # Index offsets of up to this many positions are cached by shape (shapes repeat from step to step).
 _OFFSETS_CACHED = 16384
 
@@ -70,27 +67,79 @@ def _linear_index(idx, dim, shape):
     return lin
 
 
-def _add_rows(out, idx, rows):
-    """out[idx[i]] += rows[i] for a 2-D out, one fancy `+=` per occurrence rank of an index (so repeats are added in
-    index order); falls back to np.add.at on flat positions when an index repeats very often."""
-    order = np.argsort(idx, kind="stable")
-    s = idx[order]
-    new = np.empty(s.size, bool)
-    new[:1] = True
-    np.not_equal(s[1:], s[:-1], out=new[1:])
-    if new.all():
-        out[idx] += rows
+_ADD_AT_MAX = 4096  # up to this many elements, np.add.at (its per-call cost is lower; its per-element one higher)
+_RANKS_MAX = 64  # add_rows adds the first this many occurrences of every index rank by rank, any later ones per index
+
+
+def add_rows(out, idx, rows, zero=False):
+    """out[idx[i]] += rows[i] for a 2-D out, repeated indices added in position order (as PyTorch's sequential CPU
+    loops add them, so float sums round alike). zero: out holds zeros, so its rows are not read (reading a fresh
+    table's pages costs as much as writing them), and when few indices repeat all rows are assigned at once (the
+    repeated ones are rewritten after). Indices that occur once are added directly, the others by _add_repeated."""
+    if not len(idx):
         return
-    pos = np.arange(s.size)
-    rank = pos - np.maximum.accumulate(np.where(new, pos, 0))
-    top = int(rank.max())
-    if top >= _ROUNDS_MAX:
-        lin = np.multiply(idx, out.shape[1])[:, None] + np.arange(out.shape[1])
-        np.add.at(out.reshape(-1), lin.reshape(-1), rows.reshape(-1))
+    if rows.size <= _ADD_AT_MAX:
+        np.add.at(out, idx, rows)
         return
-    for r in range(top + 1):
-        sel = order[rank == r]
-        out[idx[sel]] += rows[sel]
+    repeated = _repeated(idx, out.shape[0])
+    positions = np.flatnonzero(repeated)
+    if len(positions) < len(idx):
+        once = slice(None) if zero and 2 * len(positions) < len(idx) else ~repeated  # zero: repeats are rewritten
+        if zero:
+            out[idx[once]] = np.add(rows[once], rows.dtype.type(0))  # 0 + row, as torch adds into zeros (-0 -> +0)
+        else:
+            out[idx[once]] += rows[once]
+    if len(positions):
+        _add_repeated(out, idx, rows, positions[stable_order(idx[positions], out.shape[0])], zero)
+
+
+def stable_order(idx, nrows):
+    """A stable argsort of non-negative indices below nrows, by 16-bit radix passes (NumPy's stable sort of 16-bit
+    keys is a radix sort, several times faster than sorting int64)."""
+    if nrows <= 1 << 16:
+        return np.argsort(idx.astype(np.uint16), kind="stable")
+    if nrows > 1 << 32:
+        return np.argsort(idx, kind="stable")
+    low = np.argsort((idx & 0xFFFF).astype(np.uint16), kind="stable")
+    return low[np.argsort((idx[low] >> 16).astype(np.uint16), kind="stable")]
+
+
+def _repeated(idx, n_rows):
+    """Whether each position's index occurs more than once (by counting, unless the table dwarfs idx)."""
+    if n_rows <= 64 * len(idx):
+        return np.bincount(idx)[idx] > 1
+    _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+    return counts[inverse] > 1
+
+
+def _add_repeated(out, idx, rows, order, zero):
+    """add_rows for the positions `order` (sorted by index, each index occurring more than once): the groups of one
+    index, most occurrences first, are summed rank by rank, the k-th occurrences of all indices that have one being
+    one contiguous block (one add per rank); the occurrences past _RANKS_MAX of the few indices with more, by a running
+    sum per index."""
+    sidx = idx[order]
+    starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
+    counts = np.diff(np.r_[starts, len(sidx)])
+    by_count = stable_order(counts.max() - counts, len(sidx))  # most occurrences first
+    ranks = min(int(counts[by_count[0]]), _RANKS_MAX)
+    having = np.cumsum(np.bincount(np.minimum(counts, ranks), minlength=ranks + 1)[:0:-1])[::-1]  # groups per rank
+    firsts = np.r_[0, np.cumsum(having)[:-1]]
+    slot = np.empty(len(counts), np.int64)
+    slot[by_count] = np.arange(len(counts))
+    rank = np.arange(len(sidx)) - np.repeat(starts, counts)
+    kept = rank < ranks
+    pos = np.empty(int(having.sum()), np.int64)
+    pos[firsts[rank[kept]] + np.repeat(slot, counts)[kept]] = order[kept]
+    blocks = np.take(rows, pos, axis=0)
+    targets = sidx[starts[by_count]]
+    acc = np.zeros((len(targets), out.shape[1]), out.dtype) if zero else out[targets]
+    for first, n in zip(firsts.tolist(), having.tolist()):
+        acc[:n] += blocks[first:first + n]
+    for g in range(int(np.count_nonzero(counts > ranks))):
+        i = by_count[g]
+        rest = order[starts[i] + ranks:starts[i] + counts[i]]
+        acc[g] = np.cumsum(np.concatenate([acc[g:g + 1], rows[rest]]), axis=0)[-1]  # a running sum adds in order
+    out[targets] = acc
 
 
 def index_add_into(out, dim, idx, src):
@@ -101,7 +150,7 @@ def index_add_into(out, dim, idx, src):
     shape = out.shape
     pre, n, post = math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1:])
     if pre == 1 and post >= 16:
-        _add_rows(out.reshape(n, post), idx, src.reshape(idx.size, post))
+        add_rows(out.reshape(n, post), idx, src.reshape(idx.size, post))
     elif pre == 1 and post == 1:
         np.add.at(out.reshape(-1), idx, src.reshape(-1))
     else:

@@ -6,7 +6,7 @@ a few taps (nearest 1, bilinear 2, bicubic 4) with indices fixed by the grid and
 polynomials of the point's fractional coordinate f. The forward gathers channel rows of the input at the
 taps' flat indices; the backward is written with ember ops (row gather/scatter plus elementwise math on f,
 which carries d f / d grid), so create_graph=True gives second derivatives as PyTorch does. Gradients reach
-the input through a bincount scatter of channel rows.
+the input through a scatter of channel rows that adds each destination's rows in order (indexing.add_rows).
 """
 import itertools
 import math
@@ -18,6 +18,7 @@ from ..autograd.function import Function, as_node
 from ..autograd.grad_mode import STATE
 from . import shape as S
 from .conv import _padded_rows, _unaliased
+from .indexing import add_rows
 from .interpolate import cubic_coefficients, CUBIC_A
 
 
@@ -311,43 +312,10 @@ def _cubic_half(t):
     return [far(t + h(1)), near(t), near(t2), far(t2 + h(1))]
 
 
-def _stable_order(idx, nrows):
-    """A stable argsort of non-negative indices below nrows, by 16-bit radix passes (NumPy's stable sort of 16-bit
-    keys is a radix sort, several times faster than sorting int64)."""
-    if nrows <= 1 << 16:
-        return np.argsort(idx.astype(np.uint16), kind="stable")
-    if nrows > 1 << 32:
-        return np.argsort(idx, kind="stable")
-    low = np.argsort((idx & 0xFFFF).astype(np.uint16), kind="stable")
-    return low[np.argsort((idx[low] >> 16).astype(np.uint16), kind="stable")]
-
-
-_RANK_PASSES = 8
-
-
-def _scatter_sorted(idx, rows, nrows):
-    """(nrows, C) sums of rows (E, C) by destination idx (E,), without np.add.at: the rows grouped by destination
-    (a stable sort), then added rank by rank (the r-th row of every group at once: unique destinations, so one
-    indexed add per rank), the ranks past _RANK_PASSES by one reduceat over their groups."""
+def scatter_rows(idx, rows, nrows):
+    """(nrows, C) sums of rows (E, C) by destination idx (E,), each destination's rows added in order."""
     out = np.zeros((nrows, rows.shape[1]), rows.dtype)
-    if idx.size == 0:
-        return out
-    order = _stable_order(idx, nrows)
-    dest = idx[order]
-    first = np.empty(dest.size, bool)
-    first[0] = True
-    np.not_equal(dest[1:], dest[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    rank = np.arange(dest.size) - np.repeat(starts, np.diff(np.r_[starts, dest.size]))
-    out[dest[starts]] = np.take(rows, order[starts], axis=0)
-    for r in range(1, min(int(rank.max()) + 1, _RANK_PASSES)):
-        sel = np.flatnonzero(rank == r)
-        out[dest[sel]] += np.take(rows, order[sel], axis=0)
-    tail = np.flatnonzero(rank >= _RANK_PASSES)
-    if tail.size:  # the rest of the few crowded groups (e.g. a border hit by every outside point): reduceat
-        td = dest[tail]
-        heads = np.flatnonzero(np.r_[True, td[1:] != td[:-1]])
-        out[td[heads]] += np.add.reduceat(np.take(rows, order[tail], axis=0), heads, axis=0)
+    add_rows(out, idx, rows, zero=True)
     return out
 
 
@@ -382,8 +350,7 @@ def grid_sample_backward_array(g, x, grid, dims, mode, need):
                 acc[d] = acc[d] + gv * _product([grads[e][t] if e == d else weights[e][t] for e, t in enumerate(taps)])
     gx = ggrid = None
     if need[0]:
-        gx = _rows_to_channels(_scatter_sorted(np.concatenate(flats), np.concatenate(contribs), n * p), n, c,
-                               spatial)
+        gx = _rows_to_channels(scatter_rows(np.concatenate(flats), np.concatenate(contribs), n * p), n, c, spatial)
     if need[1]:
         if want_grid:
             ggrid = np.stack([np.asarray(acc[d] * dims[d].mult, x.dtype) for d in reversed(range(nd))], 1)
@@ -391,22 +358,6 @@ def grid_sample_backward_array(g, x, grid, dims, mode, need):
         else:
             ggrid = np.zeros(grid.shape, x.dtype)
     return gx, ggrid
-
-
-def scatter_rows(idx, rows, nrows):
-    """(nrows, C) sums of rows (E, C) by destination idx (E,): np.bincount over (row, channel) pairs.
-
-    Channels go in blocks so the pair index stays near 4M entries; no np.add.at, no sort.
-    """
-    e, c = rows.shape
-    out = np.zeros((nrows, c), rows.dtype)
-    block = max(1, (1 << 22) // max(e, 1))
-    for c0 in range(0, c, block):
-        cb = min(block, c - c0)
-        pairs = (idx[:, None] * cb + np.arange(cb)).reshape(-1)
-        sums = np.bincount(pairs, weights=rows[:, c0:c0 + cb].reshape(-1), minlength=nrows * cb)
-        out[:, c0:c0 + cb] = sums.reshape(nrows, cb)
-    return out
 
 
 class RowGather(Function):

@@ -779,6 +779,8 @@ def test_scatter_reduce_large(reduce, include_self):
     lambda t, x, i, s: x.scatter_add(1, i, s),
     lambda t, x, i, s: x.scatter_add(0, i, s),
     lambda t, x, i, s: x.index_add(0, t.from_numpy(ROWS), s[:, :200].repeat(2, 1)[:400]),
+    lambda t, x, i, s: x.index_add(0, t.from_numpy(ROWS % 7), s[:, :200].repeat(2, 1)[:400]),   # ~57 repeats each
+    lambda t, x, i, s: x.index_add(0, t.from_numpy(np.r_[np.zeros(150, np.int64), ROWS[:150]]), s),  # 150 of row 0
     lambda t, x, i, s: x.gather(1, i),
 ])
 def test_accumulation_float32_exact(fn):

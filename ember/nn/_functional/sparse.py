@@ -2,10 +2,10 @@
 import numpy as np
 
 from ..._tensor import Tensor
-from ...ops.embedding import Embedding
+from ...ops.embedding import Embedding, SegmentSum
 from ...ops.creation import zeros
 from ...ops.shape import cat
-from ...autograd.function import Function, as_node
+from ...autograd.function import as_node
 from ...autograd.grad_mode import no_grad
 
 
@@ -99,59 +99,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         w = psw.reshape(-1)[Tensor._make(sel)].reshape(-1, 1)
         rows = rows * (w.float() if half else w)
     counts = np.bincount(bag_of[sel], minlength=n_bags)
-    out = _SegmentSum.apply(rows, counts)
+    out = SegmentSum.apply(rows, counts)
     if half:
         out = out.half()
     if mode == "mean":
         out = out / Tensor._make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
     return as_node(out, "EmbeddingBagBackward0")
-
-
-class _SegmentSum(Function):
-    """Sums of consecutive row segments: rows (E, D) in bag order, counts[b] rows per bag -> (n_bags, D); backward
-    repeats each bag's gradient over its rows (_SegmentRepeat)."""
-
-    _raw = True
-    _node_name = "EmbeddingBagBackward0"
-
-    @staticmethod
-    def forward(ctx, rows, counts):
-        ctx.counts = counts
-        return _segment_sum(rows, counts)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _SegmentRepeat.apply(g, ctx.counts), None
-
-
-class _SegmentRepeat(Function):
-    """g (n_bags, D) -> (E, D) with bag b's row repeated counts[b] times; the adjoint of _SegmentSum."""
-
-    _raw = True
-    _node_name = "EmbeddingBagBackwardBackward0"
-
-    @staticmethod
-    def forward(ctx, g, counts):
-        ctx.counts = counts
-        return np.repeat(g, counts, axis=0)
-
-    @staticmethod
-    def backward(ctx, gg):
-        return _SegmentSum.apply(gg, ctx.counts), None
-
-
-def _segment_sum(rows, counts):
-    """Per-bag sums of consecutive rows, added in order: one reshape when every bag has the same size, else reduceat
-    over the non-empty bags (empty bags are zero)."""
-    n_bags, d = len(counts), rows.shape[1]
-    if n_bags and (counts == counts[0]).all() and counts[0] > 0:
-        return rows.reshape(n_bags, counts[0], d).sum(1)
-    out = np.zeros((n_bags, d), rows.dtype)
-    full = np.flatnonzero(counts)
-    if full.size:
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[full]
-        out[full] = np.add.reduceat(rows, starts, axis=0)
-    return out
 
 
 def _type_repr(obj):
