@@ -73,38 +73,53 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     else:
         raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.dim()}")
     n_idx = flat_idx.shape[0]
-    if include_last_offset:
-        bounds = offs
-        n_bags = len(offs) - 1
-    else:
-        bounds = np.concatenate([offs, [n_idx]])
-        n_bags = len(offs)
+    _check_offsets(offs, n_idx)
+    n_bags = len(offs) - 1 if include_last_offset else len(offs)
+    bounds = offs if include_last_offset else np.r_[offs, n_idx]
     if padding_idx is not None and padding_idx < 0:
         padding_idx += weight.size(0)
     if max_norm is not None:
         _renorm_rows(weight, flat_idx, max_norm, norm_type)
-    bag_of = np.searchsorted(bounds[1:n_bags + 1], np.arange(n_idx), side="right")
-    keep = np.ones(n_idx, bool) if padding_idx is None else flat_idx != padding_idx
-    in_range = bag_of < n_bags
-    keep &= in_range
+    bag_of = _bag_numbers(bounds[1:n_bags + 1], n_idx)
+    keep = bag_of < n_bags
+    if padding_idx is not None:
+        keep &= flat_idx != padding_idx
     if mode == "max":
         rows = Embedding.apply(weight, flat_idx, padding_idx, scale_grad_by_freq)
         return as_node(_bag_max(rows, bag_of, keep, n_bags, weight.shape[1]), "EmbeddingBagBackward0")
-    sel = np.flatnonzero(keep)  # padding and past-the-last-bag positions drop out of sums and counts
-    rows = Embedding.apply(weight, flat_idx[sel], padding_idx, scale_grad_by_freq)
+    sel = None if keep.all() else np.flatnonzero(keep)  # padding, past-the-last-bag positions leave sums and counts
+    rows = Embedding.apply(weight, flat_idx if sel is None else flat_idx[sel], padding_idx, scale_grad_by_freq)
     half = weight._data.dtype == np.float16
     if half:  # torch sums half bags in float32 and rounds the sums once
         rows = rows.float()
     if psw is not None:
-        w = psw.reshape(-1)[Tensor._make(sel)].reshape(-1, 1)
-        rows = rows * (w.float() if half else w)
-    counts = np.bincount(bag_of[sel], minlength=n_bags)
+        w = psw.reshape(-1) if sel is None else psw.reshape(-1)[Tensor._make(sel)]
+        rows = rows * (w.float() if half else w).reshape(-1, 1)
+    counts = np.bincount(bag_of if sel is None else bag_of[sel], minlength=n_bags)
     out = SegmentSum.apply(rows, counts)
     if half:
         out = out.half()
     if mode == "mean":
         out = out / Tensor._make(np.maximum(counts, 1).astype(weight._data.dtype)[:, None])
     return as_node(out, "EmbeddingBagBackward0")
+
+
+def _check_offsets(offs, n_idx):
+    if len(offs) and offs[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {int(offs[0])}")
+    if len(offs) and offs[-1] > n_idx:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n_idx} but got offsets[-1] of "
+                           f"{int(offs[-1])}")
+
+
+def _bag_numbers(ends, n_idx):
+    """The bag of each input position, given the bags' end offsets (len(ends) past the last bag): the bag sizes
+    repeated when the ends are non-decreasing and within the input, else a binary search per position."""
+    n_bags = len(ends)
+    if n_bags and 0 <= ends[0] and ends[-1] <= n_idx and (ends[:-1] <= ends[1:]).all():
+        return np.repeat(np.arange(n_bags + 1), np.diff(ends, prepend=0, append=n_idx))
+    return np.searchsorted(ends, np.arange(n_idx), side="right")
 
 
 def _type_repr(obj):
