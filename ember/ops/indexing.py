@@ -118,18 +118,25 @@ def _add_repeated(out, idx, rows, order, zero):
     one contiguous block (one add per rank); the occurrences past _RANKS_MAX of the few indices with more, by a running
     sum per index."""
     sidx = idx[order]
-    starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
-    counts = np.diff(np.r_[starts, len(sidx)])
+    first = np.empty(len(sidx), bool)
+    first[0] = True
+    np.not_equal(sidx[1:], sidx[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=len(sidx))
     by_count = stable_order(counts.max() - counts, len(sidx))  # most occurrences first
     ranks = min(int(counts[by_count[0]]), _RANKS_MAX)
     having = np.cumsum(np.bincount(np.minimum(counts, ranks), minlength=ranks + 1)[:0:-1])[::-1]  # groups per rank
-    firsts = np.r_[0, np.cumsum(having)[:-1]]
+    firsts = np.cumsum(having) - having
     slot = np.empty(len(counts), np.int64)
     slot[by_count] = np.arange(len(counts))
     rank = np.arange(len(sidx)) - np.repeat(starts, counts)
-    kept = rank < ranks
+    dest = firsts[np.minimum(rank, ranks - 1)] + np.repeat(slot, counts)
     pos = np.empty(int(having.sum()), np.int64)
-    pos[firsts[rank[kept]] + np.repeat(slot, counts)[kept]] = order[kept]
+    if ranks == counts[by_count[0]]:
+        pos[dest] = order
+    else:
+        kept = rank < ranks
+        pos[dest[kept]] = order[kept]
     blocks = np.take(rows, pos, axis=0)
     targets = sidx[starts[by_count]]
     acc = np.zeros((len(targets), out.shape[1]), out.dtype) if zero else out[targets]
