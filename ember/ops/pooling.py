@@ -2,9 +2,9 @@
 
 Max-pool indices are flat positions in each (n, c) input plane, as PyTorch returns them, chosen by PyTorch's rule
 (the first maximum of a window wins, a NaN always wins, and an all -inf window points at its first in-bounds
-position). Max-pool gradients are one scatter to those indices (an assignment for disjoint windows, a sum for overlapping
-ones), as adaptive/fractional pooling and max_unpool do (IndexScatter); the adjoint of each is a gather. Every
-backward is itself differentiable.
+position). Max-pool gradients are one scatter to those indices (an assignment for disjoint windows, a sum for
+overlapping ones), as adaptive/fractional pooling and max_unpool do (IndexScatter); the adjoint of each is a gather.
+Every backward is itself differentiable.
 """
 import functools
 import itertools
@@ -69,14 +69,14 @@ def _scatter_add(g, idx, in_spatial, unique=False):
 
 
 def _scatter_in_plane(g, idx, lead, in_spatial, unique):
-    """_scatter_add for (planes, m) g and in-plane idx: one flat index per value, then an indexed assignment (unique;
-    its values plus +0, as torch adds them into zeros) or a weighted bincount."""
+    """_scatter_add for (planes, m) g and in-plane idx: one flat index per value, then an indexed assignment (unique)
+    or a weighted bincount."""
     plane = math.prod(in_spatial)
     size = math.prod(lead) * plane
     flat = np.add(idx, _plane_starts(idx.shape[0], plane)).reshape(-1)
     if unique:
         out = np.zeros(size, g.dtype)
-        out[flat] = np.add(g.reshape(-1), g.dtype.type(0))
+        out[flat] = g.reshape(-1)
     else:
         out = np.bincount(flat, weights=g.reshape(-1), minlength=size).astype(g.dtype, copy=False)
     return out.reshape(tuple(lead) + tuple(in_spatial))
@@ -354,6 +354,8 @@ class MaxPoolBackward(Function):
         lead = g.shape[:-len(spatial)]
         planes = math.prod(lead)
         m = g.size // max(planes, 1)
+        if disjoint:  # assigned, not summed: 0 + g, as torch adds into zeros (-0.0 becomes +0.0)
+            g = np.add(g, g.dtype.type(0))
         return _scatter_in_plane(g.reshape(planes, m), idx.reshape(planes, m), lead, spatial, disjoint)
 
     @staticmethod
