@@ -105,6 +105,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
 
 
 def _check_offsets(offs, n_idx):
+    """torch's checks on embedding_bag offsets: the first is 0, the last within the input."""
     if len(offs) and offs[0] != 0:
         raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
                            f"position 0. However, got {int(offs[0])}")
