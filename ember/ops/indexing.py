@@ -140,8 +140,8 @@ def _add_repeated(out, idx, rows, order, zero):
     blocks = np.take(rows, pos, axis=0)
     targets = sidx[starts[by_count]]
     acc = np.zeros((len(targets), out.shape[1]), out.dtype) if zero else out[targets]
-    for first, n in zip(firsts.tolist(), having.tolist()):
-        acc[:n] += blocks[first:first + n]
+    for begin, n in zip(firsts.tolist(), having.tolist()):
+        acc[:n] += blocks[begin:begin + n]
     for g in range(int(np.count_nonzero(counts > ranks))):
         i = by_count[g]
         rest = order[starts[i] + ranks:starts[i] + counts[i]]

@@ -263,8 +263,8 @@ def nd_node(cls, nd):
 class MaxPool(Function):
     """Max pooling over N-d windows, returning values and PyTorch's flat indices.
 
-    The argmax is tracked as a kernel offset number (a small int) with branch-free arithmetic; the backward
-    scatters through the kernel offsets, and is itself differentiable (its backward gathers at the indices)."""
+    The argmax is tracked as a kernel offset number (a small int) with branch-free arithmetic, then turned into the
+    flat index; the backward scatters to those indices, and is itself differentiable (its backward gathers at them)."""
 
     _raw = True
     _materialize = False  # backward takes None for the indices' gradient
@@ -277,7 +277,6 @@ class MaxPool(Function):
         outs, need = _window_geometry(spatial, ks, strides, pads, dils, ceil_mode)
         shape = x.shape[:-nd] + outs
         if any(o == 0 for o in outs) or x.size == 0:
-            arg = np.zeros(shape, np.int8)
             idx = np.zeros(shape, np.int64)
             best = np.zeros(shape, x.dtype)
         else:

@@ -380,7 +380,8 @@ def _rnn_backward(mode):
             d = dg[s, :n]
             d *= dht[:n]
             np.matmul(d, w_hh, out=dh[:n])
-        dx, d_wih, d_whh, d_bih, d_bhh = _weight_grads(dg[None], dg[None], xs, hs[:-1], w_ih, need)
+        flat = dg.reshape(t_max * seq.b, dg.shape[2])
+        dx, d_wih, d_whh, d_bih, d_bhh = _flat_weight_grads(flat, xs, hs[:-1], w_ih, need)
         return dx, dh, None, d_wih, d_whh, d_bih, d_bhh, None
     return backward
 
