@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function, edge, _wrap, NOT_TENSOR
+from ..autograd.function import Function, edge, _wrap, NOT_TENSOR, saved_input
 from ..autograd.grad_mode import STATE
 from .activation import UFUNC_BUFFER, row_buffers
 from ._util import c_einsum, column_sums, row_sums
@@ -419,17 +419,20 @@ class _NormFn(Function):
     @staticmethod
     def forward(ctx, x, w, b, group_shape, dims, eps, affine_shape):
         ctx.save_for_backward(x, w)
-        ctx.dtypes = (x.dtype, None if w is None else w.dtype, None if b is None else b.dtype)
-        if x.dtype == _HALF:  # torch's CPU kernels normalise half in float32 (its opmath), rounding the output once
+        dt = x.dtype
+        ctx.dtypes = (dt, None if w is None else w.dtype, None if b is None else b.dtype)
+        half = dt == _HALF
+        if half:  # torch's CPU kernels normalise half in float32 (its opmath), rounding the output once
             x, w, b = (None if a is None else a.astype(np.float32) for a in (x, w, b))
         xv = x.reshape(group_shape)
         kernel = _kernel(group_shape, dims, affine_shape)
         out, saved, mean, var, rstd = kernel.forward(xv, w, b, eps, dims, affine_shape)
         ctx.geom = (xv.shape, dims, eps, affine_shape, kernel)
-        ctx.shapes = (w.shape if w is not None else None, b.shape if b is not None else None)
+        ctx.shapes = (None if w is None else w.shape, None if b is None else b.shape)
         ctx.rstd, ctx.saved = rstd, saved
         ctx.mark_non_differentiable(mean, var)
-        return out.reshape(x.shape).astype(ctx.dtypes[0], copy=False), mean, var
+        out = out.reshape(x.shape)
+        return (out.astype(dt) if half else out), mean, var
 
     @staticmethod
     def backward(ctx, g, _gm, _gv):
@@ -479,15 +482,17 @@ def norm_output(cls, x, w, b, group_shape, dims, eps, affine_shape):
 def norm_outputs(cls, x, w, b, group_shape, dims, eps, affine_shape):
     """norm_output's tensor and the statistics as arrays (mean, var): what batch norm's running update reads."""
     ctx = _new(cls._backward_cls)
-    raw = (x._data, None if w is None else w._data, None if b is None else b._data)
-    out, mean, var = cls.forward(ctx, *raw, group_shape, dims, eps, affine_shape)
-    ctx._non_diff = ()
+    out, mean, var = cls.forward(ctx, x._data, None if w is None else w._data, None if b is None else b._data,
+                                 group_shape, dims, eps, affine_shape)
     if not (STATE.enabled and (x._rg or w is not None and w._rg or b is not None and b._rg)):
         return _wrap(out), mean, var
-    ctx._edges = [edge(x), NOT_TENSOR if w is None else edge(w), NOT_TENSOR if b is None else edge(b)] + \
-        [NOT_TENSOR] * 4
-    t = ctx._single_output(out, (x, w))
-    ctx._out_meta += ((mean.shape, mean.dtype), (var.shape, var.dtype))
+    del ctx._to_save
+    ctx._non_diff = ()
+    ctx._edges = [edge(x), NOT_TENSOR if w is None else edge(w), NOT_TENSOR if b is None else edge(b),
+                  NOT_TENSOR, NOT_TENSOR, NOT_TENSOR, NOT_TENSOR]
+    t = ctx._output_tensor(out)
+    ctx._saved = [saved_input(x), None if w is None else saved_input(w)]
+    ctx._out_meta = (ctx._out_meta[0], (mean.shape, mean.dtype), (var.shape, var.dtype))
     return t, mean, var
 
 

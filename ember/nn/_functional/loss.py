@@ -10,7 +10,7 @@ from ...ops import elementwise as E
 from ...ops.reduction import vector_norm
 from ...ops.activation import LogSoftmax
 from ...autograd.grad_mode import no_grad, STATE
-from ...autograd.function import run, overload, as_node
+from ...autograd.function import run, run_on, overload, as_node
 from .. import _reduction as R
 from ... import _dtype
 
@@ -156,8 +156,7 @@ def _fast_class_loss(cls, input, target, ignore_index, reduction):
         x, t = input._data, target._data
         if x.ndim == 2 and t.ndim == 1 and x.shape[0] == t.shape[0] and t.dtype == np.int64 and x.dtype.kind == "f":
             t = t.copy()  # the node keeps its own copy of the targets, as the checked path's astype gives it
-            return run(cls, (input, t, None, reduction, ignore_index), (x, t, None, reduction, ignore_index),
-                       input._rg and STATE.enabled)
+            return run_on(cls, input, (t, None, reduction, ignore_index), input._rg and STATE.enabled)
     return None
 
 
