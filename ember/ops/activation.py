@@ -846,10 +846,14 @@ def _vecdot_keepdim(a, b, dim):
 def softmax_array(x, dim):
     """softmax of array x over dim: exp, times the reciprocal of the sum (as torch's kernel)."""
     if x.size <= SMALL:
+        es = small_exp_sum(x, dim)
+        if es is not None:
+            out, s = es
+            return np.multiply(out, np.reciprocal(s), out)
         if not x.size:
             return x.copy()
         out, s, _ = exp_sum(x, dim)
-        return np.multiply(out, np.reciprocal(s), out=out)
+        return np.multiply(out, np.reciprocal(s), out)
     with row_buffers(x, dim):
         out, s, _ = exp_sum(x, dim)
         np.multiply(out, np.reciprocal(s), out=out)
