@@ -1,0 +1,1 @@
+"""The `torch` package that child processes of a torchcompat run import (see ember.torchcompat)."""
