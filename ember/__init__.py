@@ -6,7 +6,9 @@ import numpy as _np
 
 from . import _allocator  # noqa: F401  (malloc settings for array workloads; EMBER_MALLOC_TUNING=0 turns off)
 
-__version__ = "0.1.0"
+from .torch_version import TorchVersion as _TorchVersion
+from .version import __version__ as _own_version
+__version__ = _TorchVersion(_own_version)
 
 from ._dtype import (dtype, Size, device, bool_ as bool, uint8, int8, int16, int32, int64, uint16, uint32, uint64,
                      float16, float32, float64, complex32, complex64, complex128, bfloat16, get_default_dtype,
@@ -36,6 +38,7 @@ from .ops.window import *  # noqa: F401,F403
 from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                       ByteTensor, BoolTensor, set_default_tensor_type)
 from . import cuda, backends, linalg, special, fft, testing, utils, types, overrides, futures, jit
+from . import accelerator, compiler, cpu, multiprocessing, version, _dynamo
 from .futures import Future
 from .special import polygamma, multigammaln as mvlgamma, igamma, igammac  # torch's top-level names for them
 from ._lowrank import svd_lowrank, pca_lowrank
@@ -180,10 +183,20 @@ def is_autocast_enabled(*args):
     return False
 
 
-def compile(model=None, **kwargs):
-    """torch.compile: ember runs eagerly, so this returns the model unchanged."""
+def compile(model=None, *, fullgraph=False, dynamic=None, backend="inductor", mode=None, options=None, disable=False,
+            **kwargs):
+    """torch.compile: ember runs eagerly. A module comes back wrapped as PyTorch wraps it (OptimizedModule, whose
+    state_dict keys start with `_orig_mod.`), a function unchanged; with no model, a decorator."""
+    if mode is not None and options is not None:
+        raise RuntimeError("Either mode or options can be specified, but both can't be specified at the same time.")
     if model is None:
-        return lambda m: m
+        return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
+                                 options=options, disable=disable, **kwargs)
+    if not callable(model):
+        raise RuntimeError("model must be a Callable")
+    from .nn import Module
+    if isinstance(model, Module) and not disable:
+        return _dynamo.OptimizedModule(model)
     return model
 
 

@@ -1,7 +1,26 @@
-"""torch.cuda on a CPU-only library: nothing is available."""
+"""torch.cuda on a CPU-only library: nothing is available. Queries answer as PyTorch's CPU build answers them
+(no devices, zero memory); calls that need a device raise its "not compiled with CUDA" error."""
+import contextlib
+
+from .._dtype import DeviceUnavailableError
+from . import amp  # noqa: F401
+
+_NO_CUDA = "Torch not compiled with CUDA enabled"
+
+
+def _unavailable(*args, **kwargs):
+    raise DeviceUnavailableError(_NO_CUDA)
+
+
+current_device = get_device_name = get_device_capability = get_device_properties = set_device = _unavailable
+synchronize = get_rng_state = set_rng_state = ipc_collect = _unavailable
 
 
 def is_available():
+    return False
+
+
+def is_initialized():
     return False
 
 
@@ -17,7 +36,11 @@ def manual_seed_all(seed):
     pass
 
 
-def synchronize(device=None):
+def seed():
+    pass
+
+
+def seed_all():
     pass
 
 
@@ -25,9 +48,22 @@ def empty_cache():
     pass
 
 
-def current_device():
-    raise RuntimeError("ember runs on the CPU only (Torch not compiled with CUDA enabled)")
+def memory_allocated(device=None):
+    return 0
+
+
+max_memory_allocated = memory_reserved = max_memory_reserved = memory_allocated
+
+
+def reset_peak_memory_stats(device=None):
+    pass
 
 
 def is_bf16_supported(including_emulation=True):
     return False
+
+
+@contextlib.contextmanager
+def device(device):
+    """Selecting a device as a context: created as in PyTorch, unusable inside."""
+    yield

@@ -5,4 +5,4 @@ from .modules import Module, Container, Sequential, ModuleList, ModuleDict, Para
     Identity, Linear, Bilinear, LazyLinear, Flatten, Unflatten
 from .parallel import DataParallel
 from . import init, functional, parallel, modules, parameter
-from . import utils
+from . import utils, attention

@@ -1,5 +1,6 @@
 """scaled_dot_product_attention, multi_head_attention_forward and MultiheadAttention against torch."""
 import warnings
+from importlib import import_module
 
 import numpy as np
 import pytest
@@ -576,3 +577,24 @@ MHA_ERRORS = [
 @pytest.mark.parametrize("name,fn", MHA_ERRORS, ids=[c[0] for c in MHA_ERRORS])
 def test_multihead_attention_errors(name, fn):
     same_error(fn)
+
+
+@pytest.mark.parametrize("backends", ["FLASH_ATTENTION", "MATH", ["MATH", "EFFICIENT_ATTENTION"],
+                                      "EFFICIENT_ATTENTION", "CUDNN_ATTENTION"])
+def test_sdpa_kernel_selection(backends):
+    """Math or flash selected: the same values; neither: PyTorch's RuntimeError. The switches restore on exit."""
+    q = arr(2, 3, 4, 5, dtype="float32")
+    results = []
+    for t in (torch, ember):
+        attention = import_module(t.__name__ + ".nn.attention")
+        chosen = [getattr(attention.SDPBackend, b) for b in ([backends] if isinstance(backends, str) else backends)]
+        try:
+            with attention.sdpa_kernel(chosen if len(chosen) > 1 else chosen[0]):
+                results.append(sdpa(t)(t.tensor(q), t.tensor(q), t.tensor(q)).numpy())
+        except RuntimeError as e:
+            results.append(type(e))
+        assert t.backends.cuda.math_sdp_enabled() and t.backends.cuda.mem_efficient_sdp_enabled()
+    if isinstance(results[0], type):
+        assert results[1] is results[0]
+    else:
+        np.testing.assert_allclose(results[1], results[0], **F32_TOL)

@@ -10,6 +10,7 @@ from ...autograd.function import as_node
 from ...ops.creation import zeros
 from ...ops.shape import cat
 from ...ops.padding import pad
+from ...backends.cuda import _sdp
 from ..functional import linear, _CPP_NAMES, _scalar_name
 
 
@@ -85,6 +86,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     Fully masked rows give zeros, as PyTorch's CPU kernels do.
     """
+    if not (_sdp["math"] or _sdp["flash"]):
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
     _sdpa_checks(query, key, value, attn_mask)
     node = _sdpa_node(query, key, value, attn_mask, dropout_p, enable_gqa)
     L, S = query.shape[-2], key.shape[-2]
