@@ -7,8 +7,10 @@ globals: `torch._utils._rebuild_tensor_v2`, `torch.FloatStorage`, `collections.O
 writes the pickle with its own minimal pickler and reads it with its own restricted unpickler: only the globals a
 checkpoint needs resolve, to ember's rebuild functions; anything else is refused before it can run.
 """
+import argparse
 import hashlib
 import io
+import math
 import mmap as _mmap
 import os
 import pickle
@@ -26,7 +28,8 @@ from ._dtype import Size, device
 from ._tensor import Tensor
 from .nn.parameter import Parameter
 
-__all__ = ["save", "load", "DEFAULT_PROTOCOL"]
+__all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
+           "safe_globals"]
 
 DEFAULT_PROTOCOL = 2
 _ALIGNMENT = 64
@@ -50,7 +53,12 @@ _TORCH_ONLY_GLOBALS = frozenset(["torch._utils._rebuild_qtensor", "torch._utils.
                                  "torch.serialization._get_layout", "torch.per_tensor_affine",
                                  "torch.per_tensor_symmetric", "torch.per_channel_affine",
                                  "torch.per_channel_symmetric", "torch.per_channel_affine_float_qparams"])
-_EXTRA_GLOBALS = frozenset(["builtins.frozenset", "builtins.bytes"])  # harmless, but torch's weights_only refuses
+# Globals torch.save writes that torch's weights-only loader refuses: ember rebuilds them (as data, calling nothing
+# of the file's choosing) when weights_only=False, or when the user allows them with add_safe_globals.
+_EXTRA_GLOBALS = frozenset(["builtins.frozenset", "builtins.bytes", "builtins.range", "builtins.slice",
+                            "argparse.Namespace", "numpy.dtype", "numpy.ndarray", "numpy._core.multiarray.scalar",
+                            "numpy.core.multiarray.scalar", "numpy._core.multiarray._reconstruct",
+                            "numpy.core.multiarray._reconstruct"])
 
 
 class _UnsupportedObject(pickle.PicklingError, NotImplementedError):
@@ -178,7 +186,8 @@ class _Pickler:
                          tuple: self._tuple, list: self._list, dict: self._dict, OrderedDict: self._ordered_dict,
                          Counter: self._counter, set: self._set, frozenset: self._set, Size: self._size,
                          device: self._device, _dtype.dtype: self._dtype, Tensor: self._tensor,
-                         Parameter: self._tensor}
+                         Parameter: self._tensor, range: self._range, slice: self._slice,
+                         argparse.Namespace: self._namespace, np.ndarray: self._ndarray}
 
     def dump(self, obj):
         self.write(pickle.PROTO + bytes([self.protocol]))
@@ -192,13 +201,15 @@ class _Pickler:
             self._get(idx)
             return
         fn = self.dispatch.get(type(obj))
+        if fn is None and isinstance(obj, np.generic) and _plain_dtype(obj.dtype):
+            fn = self._np_scalar
         if fn is None:
             cls = type(obj)
             raise _UnsupportedObject(
                 f"ember.save cannot serialize an object of type {cls.__module__}.{cls.__qualname__}: checkpoints hold "
-                "tensors, numbers, strings, bytes, dtypes, sizes, devices and dicts/OrderedDicts/lists/tuples/sets of "
-                "them (save model.state_dict() rather than the model; convert NumPy values with .item() or "
-                "torch.from_numpy)")
+                "tensors, numbers (also NumPy's), NumPy arrays of numbers, strings, bytes, dtypes, sizes, devices, "
+                "ranges, slices, argparse Namespaces and dicts/OrderedDicts/lists/tuples/sets of them (save "
+                "model.state_dict() rather than the model)")
         fn(obj)
 
     # ---- memo and globals ----
@@ -328,6 +339,59 @@ class _Pickler:
 
     def _set(self, obj):
         self._call("builtins", type(obj).__name__, (list(obj),), obj)
+
+    def _range(self, obj):
+        self._call("builtins", "range", (obj.start, obj.stop, obj.step), obj)
+
+    def _slice(self, obj):
+        self._call("builtins", "slice", (obj.start, obj.stop, obj.step), obj)
+
+    def _namespace(self, obj):
+        self._global("argparse", "Namespace")
+        self.write(pickle.EMPTY_TUPLE + pickle.NEWOBJ)
+        self._put(obj)
+        self.save(dict(vars(obj)))
+        self.write(pickle.BUILD)
+
+    # ---- NumPy values, as NumPy's own reductions pickle them ----
+    def _np_dtype(self, dt):
+        idx = self.memo.get(id(dt))
+        if idx is not None:
+            self._get(idx)
+            return
+        cls, args, state = dt.__reduce__()
+        self._call("numpy", "dtype", args, dt)
+        self.save(state)
+        self.write(pickle.BUILD)
+
+    def _np_scalar(self, obj):
+        fn, (dt, data) = obj.__reduce__()
+        self._global(fn.__module__, fn.__name__)
+        self.write(pickle.MARK)
+        self._np_dtype(dt)
+        self.save(data)
+        self.write(pickle.TUPLE + pickle.REDUCE)
+        self._put(obj)
+
+    def _ndarray(self, arr):
+        if type(arr) is not np.ndarray or not _plain_dtype(arr.dtype):
+            raise _UnsupportedObject(f"ember.save cannot serialize a NumPy array of dtype {arr.dtype} (arrays of "
+                                     "numbers and booleans only)")
+        fn, args, (version, shape, dt, fortran, data) = arr.__reduce__()
+        self._global(fn.__module__, fn.__name__)
+        self.write(pickle.MARK)
+        self._global("numpy", "ndarray")
+        for a in args[1:]:
+            self.save(a)
+        self.write(pickle.TUPLE + pickle.REDUCE)  # _reconstruct(ndarray, (0,), b'b'): an empty array to fill
+        self._put(arr)
+        self.write(pickle.MARK)
+        self.save(version)
+        self.save(tuple(shape))
+        self._np_dtype(dt)
+        self.save(bool(fortran))
+        self.save(bytes(data))
+        self.write(pickle.TUPLE + pickle.BUILD)
 
     # ---- torch types ----
     def _dtype(self, obj):
@@ -741,6 +805,53 @@ def _bytes_like(cls):
     return make
 
 
+def _plain_dtype(dt):
+    """A NumPy dtype of numbers or booleans (no fields, subarrays, objects, strings or big-endian order)."""
+    return (isinstance(dt, np.dtype) and dt.fields is None and dt.subdtype is None and dt.kind in "biufc"
+            and dt.byteorder != ">")
+
+
+def _np_dtype(code, align=False, copy=True):
+    """numpy.dtype(code) as NumPy's pickle calls it, for plain numeric codes only."""
+    dt = np.dtype(code) if type(code) is str else None
+    if not _plain_dtype(dt):
+        raise pickle.UnpicklingError(f"ember.load rebuilds only NumPy dtypes of numbers and booleans, not {code!r}")
+    return dt
+
+
+def _np_scalar(dt, data):
+    """A NumPy scalar from its dtype and bytes (numpy's pickled scalars)."""
+    if not _plain_dtype(dt) or type(data) is not bytes or len(data) != dt.itemsize:
+        raise pickle.UnpicklingError("invalid NumPy scalar in checkpoint")
+    return np.frombuffer(data, dt)[0]
+
+
+def _np_reconstruct(cls, shape, typecode):
+    """The empty array numpy's pickle fills by BUILD (see _build_ndarray)."""
+    if cls is not np.ndarray or shape != (0,) or typecode != b"b":
+        raise pickle.UnpicklingError("invalid NumPy array in checkpoint")
+    return np.ndarray((0,), np.int8)
+
+
+def _build_ndarray(arr, state):
+    """Fill an array from numpy's pickled state (version, shape, dtype, fortran, raw bytes) after checking it."""
+    ok = type(state) is tuple and len(state) == 5 and state[0] == 1 and type(state[1]) is tuple
+    ok = ok and all(type(n) is int and n >= 0 for n in state[1]) and _plain_dtype(state[2])
+    ok = ok and type(state[3]) is bool and type(state[4]) is bytes
+    if not ok or len(state[4]) != math.prod(state[1]) * state[2].itemsize:
+        raise pickle.UnpicklingError("invalid NumPy array state in checkpoint")
+    arr.__setstate__(state)
+
+
+def _int_args(cls, allow_none):
+    def make(*args):
+        if len(args) > 3 or not all(type(a) is int or (allow_none and a is None) for a in args):
+            raise pickle.UnpicklingError(f"{cls.__name__}() is only allowed from ints in a checkpoint")
+        return cls(*args)
+    make.__name__ = cls.__name__
+    return make
+
+
 def _allowed_globals():
     """Every global a checkpoint may name, mapped to what ember builds instead (nothing else resolves)."""
     table = {"collections.OrderedDict": OrderedDict, "collections.Counter": Counter, "builtins.set": set,
@@ -748,7 +859,12 @@ def _allowed_globals():
              "builtins.bytearray": _bytes_like(bytearray), "builtins.bytes": _bytes_like(bytes),
              "_codecs.encode": _encode, "torch.Size": Size, "torch.device": device, "torch.Tensor": Tensor,
              "torch.nn.parameter.Parameter": Parameter, "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
-             "torch.storage.UntypedStorage": _StorageType(None)}
+             "torch.storage.UntypedStorage": _StorageType(None), "builtins.range": _int_args(range, False),
+             "builtins.slice": _int_args(slice, True), "argparse.Namespace": argparse.Namespace,
+             "numpy.dtype": _np_dtype, "numpy.ndarray": np.ndarray}
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        table[module + ".scalar"] = _np_scalar
+        table[module + "._reconstruct"] = _np_reconstruct
     for fn in _TENSOR_REBUILDS:
         table["torch._utils." + fn.__name__] = fn
     for name, d in _dtype._BY_NAME.items():
@@ -759,9 +875,51 @@ def _allowed_globals():
 
 
 _GLOBALS = _allowed_globals()
-_CALLABLES = {id(v): v for v in _GLOBALS.values()
-              if callable(v) and v is not Tensor and not isinstance(v, (_StorageType, _dtype.dtype))}
-_NEWOBJ_TYPES = (Parameter, OrderedDict, Counter)
+_CALLABLES = {id(v): v for v in _GLOBALS.values() if callable(v) and v not in (Tensor, np.ndarray, argparse.Namespace)
+              and not isinstance(v, (_StorageType, _dtype.dtype))}
+_NEWOBJ_TYPES = (Parameter, OrderedDict, Counter, argparse.Namespace)
+_USER_GLOBALS = {}  # full name -> object, from add_safe_globals
+
+
+def _global_name(obj):
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def add_safe_globals(safe_globals):
+    """Allow these classes and functions (or (object, "module.name") pairs) in checkpoints, as torch does for
+    weights_only loads: loading may then call them, create their instances and set their state. ember's NumPy,
+    range, slice and argparse.Namespace rebuilds are allowed under weights_only=True by listing those types."""
+    for g in safe_globals:
+        obj, name = g if isinstance(g, tuple) else (g, _global_name(g))
+        _USER_GLOBALS[name] = obj
+
+
+def get_safe_globals():
+    return [obj if name == _global_name(obj) else (obj, name) for name, obj in _USER_GLOBALS.items()]
+
+
+def clear_safe_globals():
+    _USER_GLOBALS.clear()
+
+
+class safe_globals:
+    """add_safe_globals for the duration of a with block."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self.saved = dict(_USER_GLOBALS)
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc):
+        _USER_GLOBALS.clear()
+        _USER_GLOBALS.update(self.saved)
+        return False
+
+
+def _user_allowed(obj):
+    return any(v is obj for v in _USER_GLOBALS.values())
 
 
 def _resolve_global(module, name, weights_only):
@@ -770,12 +928,15 @@ def _resolve_global(module, name, weights_only):
         module, name = NAME_MAPPING[(module, name)]
     module = {"torch.tensor": "torch._tensor"}.get(module, IMPORT_MAPPING.get(module, module))
     full = f"{module}.{name}"
-    if full in _GLOBALS and not (weights_only and full in _EXTRA_GLOBALS):
+    if full in _GLOBALS and not (weights_only and full in _EXTRA_GLOBALS and full not in _USER_GLOBALS):
         return _GLOBALS[full]
+    if full in _USER_GLOBALS:
+        return _USER_GLOBALS[full]
     if full in _TORCH_ONLY_GLOBALS or (module == "torch" and (name in _TORCH_ONLY_DTYPES or name.endswith("Storage"))):
         raise NotImplementedError(f"ember cannot load {full}: the checkpoint holds a tensor kind ember does not "
                                   "implement (quantized, sparse, nested, meta, subclass or an unsupported dtype)")
-    hint = " (ember loads it with weights_only=False)" if full in _EXTRA_GLOBALS else ""
+    hint = (" (ember loads it with weights_only=False, or after torch.serialization.add_safe_globals)"
+            if full in _EXTRA_GLOBALS else " (allow it with torch.serialization.add_safe_globals if you trust it)")
     raise pickle.UnpicklingError(
         f"Weights only load failed: unsupported global: GLOBAL {full} is not allowed{hint}. ember.load rebuilds only "
         "tensors, Parameters, dtypes, Size, device and plain containers, and never runs code from a checkpoint.")
@@ -1025,7 +1186,7 @@ class _Unpickler:
     def op_reduce(self):
         args = self.stack.pop()
         func = self.stack[-1]
-        if _CALLABLES.get(id(func)) is not func or type(args) is not tuple:
+        if (_CALLABLES.get(id(func)) is not func and not _user_allowed(func)) or type(args) is not tuple:
             raise pickle.UnpicklingError(f"Trying to call reduce for unrecognized function {func!r}")
         self.stack[-1] = func(*args)
 
@@ -1042,8 +1203,12 @@ class _Unpickler:
 
     @staticmethod
     def _new(cls, args, kwargs):
-        if cls not in _NEWOBJ_TYPES or type(args) is not tuple or type(kwargs) is not dict:
-            raise pickle.UnpicklingError(f"Can only create new object for nn.Parameter or containers, got {cls!r}")
+        if (cls not in _NEWOBJ_TYPES and not (isinstance(cls, type) and _user_allowed(cls))) \
+                or type(args) is not tuple or type(kwargs) is not dict:
+            raise pickle.UnpicklingError(f"Can only create new object for nn.Parameter, containers or allowed "
+                                         f"globals, got {cls!r}")
+        if cls is argparse.Namespace and (args or kwargs):
+            raise pickle.UnpicklingError("invalid argparse.Namespace in checkpoint")
         return Parameter(*args, **kwargs) if cls is Parameter else cls.__new__(cls, *args, **kwargs)
 
     def op_build(self):
@@ -1058,6 +1223,20 @@ class _Unpickler:
                 inst.__dict__.update(state)
         elif type(inst) in (Tensor, Parameter):
             _set_state(inst, state)
+        elif type(inst) is np.ndarray:
+            _build_ndarray(inst, state)
+        elif isinstance(inst, np.dtype):
+            if type(state) is not tuple or len(state) < 2 or state[1] not in ("<", "|", "=") and inst.itemsize > 1:
+                raise pickle.UnpicklingError(f"unsupported NumPy dtype state {state!r} in checkpoint")
+        elif type(inst) is argparse.Namespace:
+            if not isinstance(state, dict) or not all(type(k) is str for k in state):
+                raise pickle.UnpicklingError("invalid argparse.Namespace state in checkpoint")
+            inst.__dict__.update(state)
+        elif _user_allowed(type(inst)):
+            if hasattr(inst, "__setstate__"):
+                inst.__setstate__(state)
+            else:
+                inst.__dict__.update(state)
         else:
             raise pickle.UnpicklingError(f"Can only build Tensor, Parameter or OrderedDict, but got "
                                          f"{type(inst).__name__}")
@@ -1248,11 +1427,13 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
 
     ember never executes code from a file: whatever `weights_only` says, data.pkl is read by a restricted
     unpickler that resolves only the globals a checkpoint needs (tensor/Parameter rebuild functions, storage
-    classes, dtypes, Size, device, OrderedDict, Counter, set, complex, bytes) to ember objects; any other global,
-    e.g. os.system or builtins.eval, raises pickle.UnpicklingError naming it before anything is called.
-    weights_only=True accepts exactly torch's weights-only set; weights_only=False only adds frozenset and bytes
-    (which torch.save writes but torch's weights-only loader refuses) and stays just as safe. `pickle_module` is
-    ignored (as in torch, passing it makes weights_only default to False, and weights_only=True refuses it).
+    classes, dtypes, Size, device, OrderedDict, Counter, set, complex, bytes) to ember objects, plus what the user
+    allowed with add_safe_globals; any other global, e.g. os.system or builtins.eval, raises
+    pickle.UnpicklingError naming it before anything is called. weights_only=True accepts exactly torch's
+    weights-only set; weights_only=False adds what torch.save writes for frozenset, bytes, range, slice,
+    argparse.Namespace and NumPy scalars and arrays of numbers, rebuilt from their data, so it stays just as safe.
+    `pickle_module` is ignored (as in torch, passing it makes weights_only default to False, and weights_only=True
+    refuses it).
     Tensors that shared a storage share memory again.
     `map_location` ('cpu', a device, a dict of location renames or a callable(storage, location)) must resolve to
     the CPU. `mmap=True` maps storages copy-on-write from the file instead of reading them. Paths ending in

@@ -5,6 +5,7 @@ from the same NumPy data: values, dtypes, shapes, strides, storage offsets, requ
 container types. Hand-crafted checkpoints check map_location, bounds checks and that malicious pickles are
 refused without running anything.
 """
+import argparse
 import io
 import os
 import pickle
@@ -77,6 +78,10 @@ def _check(got, want, path="obj"):
         assert len(got) == len(want), f"{path}: length differs"
         for i, (g, w) in enumerate(zip(got, want)):
             _check(g, w, f"{path}[{i}]")
+    elif isinstance(want, np.ndarray):
+        assert type(got) is np.ndarray and got.dtype == want.dtype and got.shape == want.shape, f"{path}: {got!r}"
+        assert got.flags.f_contiguous == want.flags.f_contiguous and got.flags.writeable, f"{path}: layout differs"
+        np.testing.assert_array_equal(got, want, err_msg=path)
     elif isinstance(want, (torch.dtype, torch.device, ember.dtype, ember.device)):
         assert type(got).__name__ == type(want).__name__ and str(got) == str(want), f"{path}: {got!r} != {want!r}"
     else:
@@ -161,8 +166,17 @@ def test_ember_round_trip_and_protocols(case, tmp_path):
         _check(ember.load(torch_file), CASES[case](torch))
 
 
-@pytest.mark.parametrize("value, writers", [(frozenset({"q", 1}), (ember, torch)), (b"", (torch,))],
-                         ids=["frozenset", "empty_bytes"])
+_REFUSED_BY_WEIGHTS_ONLY = {
+    "frozenset": frozenset({"q", 1}), "np_float64": np.float64(0.9), "np_int64": np.int64(-3),
+    "np_bool": np.bool_(True), "np_float32": np.float32(1.5), "np_complex64": np.complex64(1 - 2j),
+    "ndarray": np.arange(6, dtype=np.float32).reshape(2, 3), "ndarray_fortran": np.asfortranarray(np.eye(3)),
+    "ndarray_empty": np.zeros((0, 4), np.int16), "ndarray_bool": np.array([True, False]),
+    "namespace": argparse.Namespace(lr=0.1, name="run", layers=[64, 64]), "range": range(1, 9, 3),
+    "slice": slice(2, None, -1)}
+
+
+@pytest.mark.parametrize("value, writers", [(v, (ember, torch)) for v in _REFUSED_BY_WEIGHTS_ONLY.values()]
+                         + [(b"", (torch,))], ids=list(_REFUSED_BY_WEIGHTS_ONLY) + ["empty_bytes"])
 def test_values_torch_weights_only_refuses(value, writers):
     def build(t):
         return {"v": value, "t": t.ones(2)}
@@ -795,3 +809,47 @@ def test_load_record_sources(source, tmp_path):
     path.write_bytes(raw)
     f = {"bytesio": io.BytesIO(raw), "no readinto": _ReadOnlyFile(raw)}.get(source, str(path))
     _check(ember.load(f), torch.load(io.BytesIO(raw)))
+
+
+def test_safe_globals_allow_numpy_and_namespace_under_weights_only():
+    value = {"best": np.float64(0.5), "arr": np.ones(2), "args": argparse.Namespace(seed=1)}
+    buf = io.BytesIO()
+    torch.save(value, buf)
+    allowed = [np._core.multiarray.scalar, np.dtype, np.ndarray, np._core.multiarray._reconstruct, argparse.Namespace]
+    with pytest.raises(pickle.UnpicklingError, match="add_safe_globals"):
+        ember.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    with ember.serialization.safe_globals(allowed):
+        _check(ember.load(io.BytesIO(buf.getvalue()), weights_only=True), value)
+    assert ember.serialization.get_safe_globals() == []
+    with pytest.raises(pickle.UnpicklingError):
+        ember.load(io.BytesIO(buf.getvalue()), weights_only=True)
+
+
+class _Config:
+    def __init__(self, depth):
+        self.depth = depth
+
+
+def test_user_class_loads_only_when_allowed():
+    buf = io.BytesIO()
+    torch.save({"cfg": _Config(4), "w": torch.ones(2)}, buf)
+    with pytest.raises(pickle.UnpicklingError, match="_Config"):
+        ember.load(io.BytesIO(buf.getvalue()), weights_only=False)
+    ember.serialization.add_safe_globals([_Config])
+    try:
+        got = ember.load(io.BytesIO(buf.getvalue()), weights_only=False)
+        assert type(got["cfg"]) is _Config and got["cfg"].depth == 4
+        assert ember.serialization.get_safe_globals() == [_Config]
+    finally:
+        ember.serialization.clear_safe_globals()
+
+
+@pytest.mark.parametrize("value", [np.array([{}, 1], dtype=object), np.array(["a"]), np.zeros(2, ">f4")],
+                         ids=["object", "str", "big_endian"])
+def test_numpy_arrays_ember_does_not_rebuild(value):
+    with pytest.raises(pickle.PicklingError):
+        ember.save({"v": value}, io.BytesIO())
+    buf = io.BytesIO()
+    torch.save({"v": value}, buf)
+    with pytest.raises(pickle.UnpicklingError):
+        ember.load(io.BytesIO(buf.getvalue()), weights_only=False)
