@@ -133,15 +133,19 @@ class SumAll(Sum):
     _node_name = "SumBackward0"
 
 
-# Whole-array float sums are split into rows of this many elements: einsum's SIMD loop sums each row, NumPy's pairwise
-# sum adds the row sums (faster than one pairwise pass, error of the same order as PyTorch's cascade sum).
-_ROW = 4096
+# Float reductions over every axis, or over a last axis longer than this, are split into rows of this many elements:
+# einsum's SIMD loop sums each row and the row sums are added pairwise (faster than one pairwise pass). Each SIMD lane
+# then accumulates only a few dozen values, so the error stays of the order of PyTorch's cascade sum (4096-element
+# rows let float32 sums of a million similar values drift by ~3e-6 relative; 512 keeps them near 2e-7).
+_ROW = 512
+_ROW_SHORT = 1024  # last axes up to this long are summed as whole rows (longer ones in _ROW chunks, else pairwise)
 
 
 def _simd_rows(x, dims, nd):
-    """(rows, tail): x as 2-D rows whose sums over the last axis give the reduction over dims, plus the elements
-    left over by a whole reduction; None when einsum's fast path does not apply. It applies to float32/64
-    C-contiguous data reduced over its last axis (rows of 256..16384 elements) or over every axis."""
+    """(rows, tail): x as 2-D rows whose sums over the last axis, combined by _finish_rows, give the reduction over
+    dims, plus the elements left over by a whole reduction; None when einsum's fast path does not apply. It applies
+    to float32/64 C-contiguous data reduced over every axis, or over its last axis when that is 256..1024 long or a
+    multiple of _ROW up to 16384."""
     if nd != x.dtype or x.dtype.kind != "f" or x.dtype.itemsize < 4 or x.size < 65536 or not x.flags.c_contiguous:
         return None
     if len(dims) == x.ndim:
@@ -149,16 +153,24 @@ def _simd_rows(x, dims, nd):
         head = x.size - x.size % _ROW
         return flat[:head].reshape(-1, _ROW), flat[head:]
     n = x.shape[-1]
-    return (x.reshape(-1, n), None) if dims == (x.ndim - 1,) and 256 <= n <= 16384 else None
+    if dims != (x.ndim - 1,) or not 256 <= n <= 16384:
+        return None
+    if n <= _ROW_SHORT:
+        return x.reshape(-1, n), None
+    return (x.reshape(-1, _ROW), None) if n % _ROW == 0 else None
 
 
 def _finish_rows(out, tail, x, keepdim, ufunc=np.add):
-    """Shape the row results of _simd_rows as the reduction (combining the row results of a whole reduction)."""
+    """Shape the row results of _simd_rows as the reduction: a whole reduction's row results and tail combined,
+    or the _ROW chunks of each last-axis row combined."""
     if tail is not None:
         out = ufunc.reduce(np.append(out, tail) if tail.size else out)
         return np.reshape(out, (1,) * x.ndim) if keepdim else out
-    out = out.reshape(x.shape[:-1])
-    return out[..., None] if keepdim else out
+    out = out.reshape(x.shape[:-1] + (-1,))
+    if out.shape[-1] > 1:
+        out = ufunc.reduce(out, axis=-1)
+        return out[..., None] if keepdim else out
+    return out if keepdim else out[..., 0]
 
 
 def _add_reduce(x, dims, keepdim, nd):
@@ -349,7 +361,7 @@ def _mul_reduce(x, dims, keepdim, nd):
     rows, tail = fast
     with np.errstate(over="ignore", invalid="ignore"):
         if tail is None:
-            return _finish_rows(_halving_product(rows), None, x, keepdim)
+            return _finish_rows(_halving_product(rows), None, x, keepdim, np.multiply)
         return _finish_rows(np.multiply.reduce(rows, axis=0), tail, x, keepdim, np.multiply)
 
 

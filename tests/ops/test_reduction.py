@@ -999,6 +999,8 @@ BIG3 = rnd(3, 64, 400, seed=12)
 NEAR1 = 1 + 1e-3 * rnd(256, 300, seed=13)        # products stay finite
 SPIKY = spiky(256, 300, seed=14)
 ZROWS = np.where(np.arange(256)[:, None] % 50 == 0, 0.0, rnd(256, 300, seed=15))   # rows of zeros: norm 0
+LONG = rnd(40, 2048, seed=16)                    # rows summed in 512-element chunks
+LONG_NEAR1 = 1 + 1e-3 * rnd(40, 2048, seed=17)
 
 
 def _nan_rows(x, rows, step=7):
@@ -1023,6 +1025,13 @@ LARGE_CASES = [
     case("prod-special", lambda t, x: x.prod(1), np.where(ZROWS == 0, 0.0, np.where(SPIKY > 1e20, INF, NEAR1)),
          grad=False),
     case("prod-overflow", lambda t, x: x.prod(1), np.full((64, 1024), 3.0), grad=False),
+    case("sum-long-rows", lambda t, x: x.sum(1), LONG),
+    case("sum-long-rows-keepdim", lambda t, x: x.sum(-1, keepdim=True), LONG),
+    case("sum-long-odd-rows", lambda t, x: x[:, :1999].contiguous().sum(1), LONG),
+    case("mean-long-rows", lambda t, x: x.mean(1), LONG),
+    case("prod-long-rows", lambda t, x: x.prod(1), LONG_NEAR1),
+    case("prod-long-rows-keepdim", lambda t, x: x.prod(1, keepdim=True), LONG_NEAR1),
+    case("norm-long-rows", lambda t, x: x.norm(dim=1), LONG),
     case("norm-all", lambda t, x: x.norm(), BIG),
     case("norm-last", lambda t, x: t.linalg.vector_norm(x, dim=-1, keepdim=True), BIG3),
     case("norm-zero-rows", lambda t, x: x.norm(dim=1), ZROWS),
@@ -1049,6 +1058,21 @@ LARGE_CASES = [
     case("cumprod-spiky", lambda t, x: x.cumprod(0), SPIKY, grad=False),
     case("cumprod-overflow", lambda t, x: x.cumprod(0), np.full((200, 64), 10.0), grad=False),
 ]
+
+
+@pytest.mark.parametrize("shape, op, dim", [((10 ** 6,), "sum", None), ((10 ** 6,), "mean", None),
+                                           ((64, 16384), "sum", 1), ((256, 1024), "sum", 1), ((80, 2560), "mean", -1)])
+def test_float32_sums_of_similar_values_stay_accurate(shape, op, dim):
+    """Sums of many equal float32 values: within a few times PyTorch's cascade-sum error of the exact value."""
+    x = np.full(shape, 0.1, np.float32)
+    value = np.float64(np.float32(0.1))
+    exact = value if op == "mean" else value * (x.size if dim is None else shape[dim])
+    errors = []
+    for lib in (ember, torch):
+        t = lib.from_numpy(x)
+        out = getattr(t, op)() if dim is None else getattr(t, op)(dim)
+        errors.append(np.abs(out.numpy() / exact - 1).max())
+    assert errors[0] <= 4 * max(errors[1], 2.0 ** -24), errors
 
 
 @pytest.mark.parametrize("fn,inputs,kw", LARGE_CASES)
