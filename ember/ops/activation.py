@@ -847,13 +847,11 @@ def softmax_array(x, dim):
     """softmax of array x over dim: exp, times the reciprocal of the sum (as torch's kernel)."""
     if x.size <= SMALL:
         es = small_exp_sum(x, dim)
-        if es is not None:
-            out, s = es
-            return np.multiply(out, np.reciprocal(s), out)
-        if not x.size:
-            return x.copy()
-        out, s, _ = exp_sum(x, dim)
-        return np.multiply(out, np.reciprocal(s), out)
+        if es is None:
+            if not x.size:
+                return x.copy()
+            es = exp_sum(x, dim)
+        return np.multiply(es[0], np.reciprocal(es[1]), es[0])
     with row_buffers(x, dim):
         out, s, _ = exp_sum(x, dim)
         np.multiply(out, np.reciprocal(s), out=out)
