@@ -1238,8 +1238,8 @@ class _Unpickler:
             else:
                 inst.__dict__.update(state)
         else:
-            raise pickle.UnpicklingError(f"Can only build Tensor, Parameter or OrderedDict, but got "
-                                         f"{type(inst).__name__}")
+            raise pickle.UnpicklingError(f"Can only build Tensor, Parameter, OrderedDict, NumPy values, Namespace or "
+                                         f"allowed globals, but got {type(inst).__name__}")
 
     def op_binpersid(self):
         pid = self.stack.pop()

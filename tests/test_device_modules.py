@@ -29,7 +29,7 @@ def test_queries_answer_as_torch_cpu_build(expr):
 @pytest.mark.parametrize("expr", ["cuda.current_device()", "cuda.synchronize()", "cuda.get_device_name()",
                                   "cuda.get_device_capability()", "cuda.get_rng_state()",
                                   "accelerator.current_device_index()", "accelerator.synchronize()",
-                                  "accelerator.set_device_index(0)"])
+                                  "accelerator.set_device_index(0)", "cuda.device(0).__enter__()"])
 def test_device_calls_raise_as_torch(expr):
     check_raises(lambda lib: eval("lib." + expr, {"lib": lib}))
 

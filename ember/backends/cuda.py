@@ -1,6 +1,6 @@
 """torch.backends.cuda: no CUDA in ember. matmul.allow_tf32 is the legacy view of torch.set_float32_matmul_precision
-('highest' is False); the scaled-dot-product-attention backend switches are kept and have no effect, since ember
-has one (math) implementation."""
+('highest' is False). The scaled-dot-product-attention backend switches are kept: ember's one implementation stands
+for PyTorch's math and flash kernels, so scaled_dot_product_attention raises PyTorch's error when both are off."""
 import contextlib
 import warnings
 
@@ -66,8 +66,15 @@ def sdp_kernel(enable_flash=True, enable_math=True, enable_mem_efficient=True, e
     warnings.warn("`torch.backends.cuda.sdp_kernel()` is deprecated. In the future, this context manager will be "
                   "removed. Please see `torch.nn.attention.sdpa_kernel()` for the new context manager, with updated "
                   "signature.", FutureWarning, stacklevel=3)
+    with sdp_switches(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient, cudnn=enable_cudnn):
+        yield
+
+
+@contextlib.contextmanager
+def sdp_switches(**values):
+    """Set the attention backend switches for a block (sdp_kernel, torch.nn.attention.sdpa_kernel)."""
     old = dict(_sdp)
-    _sdp.update(flash=enable_flash, math=enable_math, mem_efficient=enable_mem_efficient, cudnn=enable_cudnn)
+    _sdp.update(values)
     try:
         yield
     finally:

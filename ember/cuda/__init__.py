@@ -65,5 +65,7 @@ def is_bf16_supported(including_emulation=True):
 
 @contextlib.contextmanager
 def device(device):
-    """Selecting a device as a context: created as in PyTorch, unusable inside."""
+    """Selecting a device for a block: None is a no-op; a device index raises PyTorch's CPU-build error."""
+    if device is not None:
+        raise RuntimeError("PyTorch was compiled without CUDA support")
     yield

@@ -26,9 +26,5 @@ def sdpa_kernel(backends, set_priority=False):
         raise AssertionError("Backend must be an instance of SDPBackend or a list of SDPBackend instances, got "
                              f"{type(backends).__name__}")
     chosen = {backends} if isinstance(backends, SDPBackend) else set(backends)
-    old = dict(_cuda._sdp)
-    _cuda._sdp.update({name: b in chosen for b, name in _SWITCHES.items()})
-    try:
+    with _cuda.sdp_switches(**{name: b in chosen for b, name in _SWITCHES.items()}):
         yield {}
-    finally:
-        _cuda._sdp.update(old)
