@@ -258,6 +258,18 @@ class Relu(Function):
         return Tensor._make(keep(g._data, d <= constant(0, d.dtype), invert=True))
 
 
+def relu_fast(input):
+    """Relu.apply on a float Tensor of at least one dimension, recorded without Function.apply; None for other
+    inputs."""
+    d = input._data
+    if d.dtype.kind != "f" or not d.ndim:
+        return None
+    out = clip(d, constant(0, d.dtype), constant(_INF, d.dtype))
+    if input._rg and STATE.enabled:
+        return record_result(Relu, input, out, "out")
+    return _wrap(out)
+
+
 # ---- piecewise-linear activations ----------------------------------------------------------------------------------
 def _leaky_compute(ctx, x, s):
     """x > 0 ? x : x * s, as torch. For a finite positive slope that is max(x, x * s) (min when s > 1): two passes

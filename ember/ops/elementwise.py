@@ -1458,14 +1458,34 @@ def _number_bound(v, limit):
     return v is None or (type(v) is float or type(v) is int) and _fits_float(v, limit)
 
 
+def _clamp_by_numbers(input, d, lo, hi, node_name):
+    """Clamp.apply for a float Tensor and checked Python-number bounds: one clip pass, the node recorded by hand."""
+    t = d.dtype.type
+    inf, ninf = _INF[d.dtype]
+    lo_d = None if lo is None else t(lo)
+    hi_d = None if hi is None else t(hi)
+    out = _bits.clip(d, ninf if lo_d is None else lo_d, inf if hi_d is None else hi_d)
+    if not (input._rg and STATE.enabled):
+        return _wrap(out)
+    node = _new(overload(Clamp, node_name)._backward_cls)
+    node._edges = [edge(input), NOT_TENSOR, NOT_TENSOR]
+    result = node._output_tensor(out)
+    node._saved = [saved_input(input), None, None]
+    node.bounds = (lo_d, hi_d)
+    return result
+
+
 # The node names of clamp, clamp_min and clamp_max: (Python-number bounds, Tensor bounds).
 _CLAMP_NODES = ("ClampBackward1", "ClampBackward0")
 
 
 def clamp(input, min=None, max=None, *, out=None, _nodes=_CLAMP_NODES):
     if out is None and type(input) is Tensor and (min is not None or max is not None):
-        limit = _FLOAT_MAX.get(input._data.dtype)
+        d = input._data
+        limit = _FLOAT_MAX.get(d.dtype)
         if limit is not None and _number_bound(min, limit) and _number_bound(max, limit):
+            if STATE.fast and d.ndim:
+                return _clamp_by_numbers(input, d, min, max, _nodes[0])
             return overload(Clamp, _nodes[0]).apply(input, min, max)
     _check_tensor(input, "clamp")
     if min is None and max is None:

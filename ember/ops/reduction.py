@@ -443,10 +443,10 @@ def _pick(x, idx, dim, keepdim):
 def _take_along(x, idx, dim):
     """np.take_along_axis(x, idx, dim) (a new array), with the 2-D case indexed directly (its cost is in the
     argument handling on small arrays)."""
-    if x.ndim == 2 and idx.shape[dim] == 1:
+    if x.ndim == 2:
         if dim == 1:
-            return x[np.arange(x.shape[0]), idx[:, 0]][:, None]
-        return x[idx[0], np.arange(x.shape[1])][None]
+            return x[np.arange(x.shape[0])[:, None], idx]
+        return x[idx, np.arange(x.shape[1])]
     return np.take_along_axis(x, idx, dim)
 
 
@@ -502,7 +502,10 @@ def _fast_select(cls, rt, input, idx, dim, keepdim):
 
 
 def _select(cls, rt, input, idx, dim, keepdim=True):
-    """Apply a selection node with int64 indices and wrap the pair in the named tuple `rt`."""
+    """Apply a selection node with int64 indices (a C-contiguous array the result may keep) and wrap the pair in
+    the named tuple `rt`."""
+    if type(input) is Tensor and STATE.fast and input._data.ndim:
+        return _fast_select(cls, rt, input, np.ascontiguousarray(idx, np.int64), dim, keepdim)
     vals, ind = cls.apply(input, np.asarray(idx, np.int64), dim, keepdim)
     return rt(vals, ind)
 
@@ -1319,10 +1322,15 @@ def _argsort(x, dim, descending):
     if x.ndim == 0:
         return np.zeros((), np.int64)
     if not descending:
-        return np.argsort(x, axis=dim, kind="stable")
+        return x.argsort(axis=dim, kind="stable")
+    if x.dtype.kind in "iu":
+        return np.invert(x).argsort(axis=dim, kind="stable")  # ~x = -1 - x reverses the order without overflow
+    if x.dtype.kind == "f" and not math.isnan(np.vdot(x, x)):      # without NaN, -x sorts stably in reverse
+        return np.negative(x).argsort(axis=dim, kind="stable")
     n = x.shape[dim]
-    r = np.argsort(np.flip(x, dim), axis=dim, kind="stable")
-    return n - 1 - np.flip(r, dim)
+    backwards = (slice(None),) * dim + (slice(None, None, -1),)
+    r = x[backwards].argsort(axis=dim, kind="stable")
+    return np.subtract(n - 1, r[backwards], dtype=np.int64)
 
 
 def _partitionable(x, dim):
@@ -1410,7 +1418,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     else:
         idx = _argsort(x, d, largest)
         if x.ndim:
-            idx = np.take(idx, np.arange(k), axis=d)
+            idx = idx[(slice(None),) * d + (slice(0, k),)]
     return _out(_select(TopkSelect, return_types.topk, input, idx, d), out, "topk")
 
 

@@ -34,6 +34,10 @@ def _elu(input, inplace, alpha, scale, input_scale, bw_input_scale, node="Elu"):
 
 
 def relu(input, inplace=False):
+    if not inplace and type(input) is Tensor and STATE.fast:
+        out = A.relu_fast(input)
+        if out is not None:
+            return out
     if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     return _apply(A.Relu, input, inplace)
