@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function, _wrap, record_result
+from ..autograd.function import Function, _wrap, record_result, edge, saved_input, _NOT_TENSORS
 from . import special_math as sm
 from ._bits import clip, constant, keep, put, two_values
 from ._util import row_sums
@@ -19,6 +19,7 @@ from ..autograd.grad_mode import STATE
 
 _INF = float("inf")
 _HALF = np.dtype(np.float16)
+_new = object.__new__
 
 
 def _const(mask, like):
@@ -79,6 +80,20 @@ class _Pointwise(Function):
         ctx.params = params
         ctx.save_for_backward(x, out)
         return out
+
+    @classmethod
+    def run(cls, input, params):
+        """apply() on a float32/float64 Tensor of at least one dimension (the functional fast path): compute, and
+        the node recorded by hand when input needs a graph."""
+        node = _new(cls._backward_cls)
+        out = cls.compute(node, input._data, *params)
+        if not (input._rg and STATE.enabled):
+            return _wrap(out)
+        node.params = params
+        node._edges = [edge(input), *_NOT_TENSORS[len(params)]]
+        t = node._output_tensor(out)
+        node._saved = [saved_input(input), saved_input(t, 0)]
+        return t
 
     @classmethod
     def backward(cls, ctx, g):

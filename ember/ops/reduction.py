@@ -1477,7 +1477,10 @@ def _median_dim(input, dim, keepdim, ignore_nan, cls, rt, name):
         if idx is not None:
             return _select(cls, rt, input, _from_rows(idx[:, None], x, d), d, keepdim)
     order = _argsort(x, d, False)
-    nan = np.isnan(x) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
+    if x.dtype.kind != "f" or not math.isnan(np.vdot(x, x)):  # no NaN: the lower median is at (n - 1) // 2
+        m = (n - 1) // 2
+        return _select(cls, rt, input, order[(slice(None),) * d + (slice(m, m + 1),)], d, keepdim)
+    nan = np.isnan(x)
     count = n - np.sum(nan, axis=d)
     if ignore_nan:
         pos = np.maximum(count - 1, 0) // 2

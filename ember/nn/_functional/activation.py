@@ -20,6 +20,8 @@ def _apply(fn, input, inplace, *params):
     if inplace:
         return input._inplace(lambda old: fn.apply(old, *params))
     if type(input) is Tensor and STATE.fast and input._data.dtype.kind == "f":
+        if input._data.dtype.char in "fd" and input._data.ndim and issubclass(fn, A._Pointwise):
+            return fn.run(input, params)
         return run_on(fn, input, params, input._rg and STATE.enabled)
     return fn.apply(input, *params)
 
