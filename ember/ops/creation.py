@@ -27,6 +27,12 @@ def _finish(arr, requires_grad=False, device=None):
 
 def _size_arg(size, name):
     """Factory sizes: ints as varargs or one tuple/list/Size, with PyTorch's TypeErrors and negative-size error."""
+    for s in size:
+        if type(s) is not int or s < 0:
+            break
+    else:
+        if size:
+            return size  # plain non-negative ints as varargs: nothing to convert
     if len(size) == 0:
         raise TypeError(f"{name}() missing 1 required positional arguments: \"size\"")
     if len(size) == 1 and isinstance(size[0], (tuple, list)):

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor
-from ..autograd.function import Function, record_result, run, overload, as_node
+from ..autograd.function import Function, record_result, run, run_on, overload, as_node
 from ..autograd.grad_mode import STATE
 from ._util import wrap_dim, sum_to, as_tensor_arg, check_out_overlap, check_out_dtype
 
@@ -61,7 +61,7 @@ def _linear_index(idx, dim, shape):
     if base is None:
         return np.multiply(idx, step, dtype=np.int64)
     if step == 1:
-        return np.add(idx, base, dtype=np.int64)
+        return np.add(idx, base) if idx.dtype == np.int64 else np.add(idx, base, dtype=np.int64)
     lin = np.multiply(idx, step, dtype=np.int64)
     lin += base
     return lin
@@ -694,7 +694,7 @@ class Gather(Function):
             _check_range(idx, x.shape[dim], dim)
             lin = _linear_index(idx, dim, x.shape)
         ctx.lin = lin
-        return np.take(x.reshape(-1), lin)
+        return x.reshape(-1).take(lin)
 
     @staticmethod
     def backward(ctx, g):
@@ -750,7 +750,10 @@ def gather(input, dim, index, *, sparse_grad=False, out=None):
     if not index._data.size:
         empty = np.zeros(index._data.shape, np.int64)
         return Gather.apply(input, d, empty, empty)
-    return Gather.apply(input, d, index._data.astype(np.int64, copy=False))
+    idx = index._data.astype(np.int64, copy=False)
+    if type(input) is Tensor and STATE.fast:
+        return run_on(Gather, input, (d, idx), input._rg and STATE.enabled)
+    return Gather.apply(input, d, idx)
 
 
 def _pad_grad(g, shape):
