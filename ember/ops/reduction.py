@@ -728,6 +728,9 @@ def _var_args(input, dim, unbiased, keepdim, correction, opname):
 
 
 def _var_forward(x, dims, correction, keepdim):
+    if x.ndim > 1 and len(dims) == x.ndim and x.size <= 4096 and x.flags.c_contiguous:  # one row: the BLAS path
+        v = _var_forward(x.reshape(1, -1), (1,), correction, False)
+        return v.reshape((1,) * x.ndim if keepdim else ())
     n = _reduced_count(x.shape, dims)
     if n and x.size <= 4096 and dims == (x.ndim - 1,) and x.dtype in _F32_64:  # row sums by BLAS (row_sums)
         d = row_sums(x, True, 1 / n)
@@ -848,13 +851,15 @@ class StdMean(VarMean):
 
 
 def _fast_var_args(input, dim, unbiased, keepdim, correction):
-    """_var_args of a call over one int dim in range of a float Tensor, with at most one of unbiased/correction
-    and more elements than the correction; None for the other calls, which take the checked path."""
-    if type(input) is Tensor and type(dim) is int and STATE.fast and (unbiased is None or correction is None):
+    """_var_args of a call over one int dim in range, or over all dims, of a float Tensor with at most one of
+    unbiased/correction and more elements than the correction; None for the other calls (the checked path)."""
+    if type(input) is Tensor and STATE.fast and (unbiased is None or correction is None):
         d = input._data
         n = d.ndim
-        if d.dtype.kind == "f" and -n <= dim < n:
+        if d.dtype.kind == "f" and (type(dim) is int and -n <= dim < n or dim is None):
             corr = correction if correction is not None else (1 if unbiased is None or unbiased else 0)
+            if dim is None:
+                return (tuple(range(n)), corr, keepdim, True) if d.size - corr > 0 else None
             if d.shape[dim] - corr > 0:
                 return (dim % n,), corr, keepdim, False
     return None
@@ -970,6 +975,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = _all_dims(dim, x._data.ndim)
     if (ord < 0 or ord == INF) and x._data.size == 0:
         _check_norm_identity(x._data.shape, dims, ord, dim is None)
+    if out is None and type(x) is Tensor and STATE.fast:
+        return run_on(VectorNorm, x, (ord, dims, keepdim), x._rg and STATE.enabled)
     return _out(VectorNorm.apply(x, ord, dims, keepdim), out, "vector_norm")
 
 
