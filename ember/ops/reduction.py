@@ -13,6 +13,7 @@ from ..autograd.function import Function, _wrap, record_result, run_on, as_node
 from ..autograd.grad_mode import STATE
 from ._util import holomorphic_grads, row_sums, vector_sum, wrap_dim, wrap_dims, check_out_overlap, check_out_dtype
 from .activation import quiet
+from ._bits import SMALL
 from . import elementwise as _E
 
 INF = float("inf")
@@ -1091,6 +1092,9 @@ def _scan_acc(nd):
 def _scan(ufunc, x, dim, nd, reverse=False):
     """ufunc.accumulate of x along dim in PyTorch's CPU order: sequential, in _scan_acc(nd), rounded to nd at the end
     (reverse=True accumulates from the end: the backward of cumsum). Returns a new C-contiguous array."""
+    if x.ndim and x.size <= SMALL and not reverse and x.flags.c_contiguous:  # one accumulate casting as it goes, no errstate
+        out = ufunc.accumulate(x, axis=dim, dtype=_scan_acc(nd))
+        return out if out.dtype == nd else out.astype(nd)
     acc = np.array(x, dtype=_scan_acc(nd), order="C")
     if acc.dtype.kind not in "fc":
         if acc.shape[dim] > 1:
