@@ -5,6 +5,8 @@ Shape and dtype checks follow the kernel PyTorch dispatches to (dot, mv, mm or b
 errors carry PyTorch's messages; the arithmetic is one NumPy matmul/einsum/LAPACK call per op.
 Backward passes are ember ops on saved inputs/outputs, so they differentiate again.
 """
+import builtins
+import functools
 import math
 import string
 import warnings
@@ -787,7 +789,13 @@ def _split_terms(eq):
 def _parse_einsum(eq, shapes):
     """Explicit form of an einsum equation: ellipses spelled as letters, sizes broadcast, output spelled out.
 
-    Returns (input label strings, output label string, size of every label)."""
+    Returns (input label strings, output label string, size of every label); the answer is cached per equation and
+    shapes (a loop calls einsum with the same ones)."""
+    return _parsed_einsum(eq, tuple(shapes))
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_einsum(eq, shapes):
     lhs, arrow, rhs = eq.partition("->")
     terms = _split_terms(lhs)
     if len(terms) > len(shapes):
@@ -845,12 +853,17 @@ def _parse_einsum(eq, shapes):
         for c in "".join(ins):
             counts[c] = counts.get(c, 0) + 1
         out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
-    return ins, out, sizes
+    return tuple(ins), out, sizes
 
 
 def _fresh_letters(subs, n):
     used = set("".join(subs))
     return [c for c in _LETTERS if c not in used][:n]
+
+
+# Operands up to this size are contracted by NumPy's C einsum directly: planning a contraction order (and BLAS calls)
+# costs more than it saves on them.
+_EINSUM_DIRECT_MAX = 4096
 
 
 class Einsum(Function):
@@ -864,7 +877,8 @@ class Einsum(Function):
         lhs, out = eq.split("->")
         ctx.spec = (lhs.split(","), out)
         ctx.save_for_backward(*xs)
-        return np.asarray(np.einsum(eq, *xs, optimize=len(xs) > 1)).astype(xs[0].dtype, copy=False)
+        optimize = len(xs) > 1 and builtins.max(x.size for x in xs) > _EINSUM_DIRECT_MAX
+        return np.asarray(np.einsum(eq, *xs, optimize=optimize)).astype(xs[0].dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
