@@ -1,4 +1,6 @@
 """Fused loss kernels: negative log-likelihood, cross-entropy on class indices, binary cross-entropy, CTC."""
+import functools
+
 import numpy as np
 
 from .._tensor import Tensor
@@ -298,6 +300,38 @@ class BCELoss(Function):
             if w is not None:
                 gy = gy * w
         return gx, gy, None
+
+
+class _ReducedLoss(Function):
+    """An elementwise loss Function (`elementwise`) and its 'mean' or 'sum' reduction as one node, as torch's loss
+    ops take the reduction as an argument; backward hands the scaled 0-d gradient to the elementwise backward, whose
+    arithmetic broadcasts it."""
+
+    _raw = True
+    elementwise = None
+
+    @classmethod
+    def forward(cls, ctx, *args):
+        *args, reduction = args
+        loss = cls.elementwise.forward(ctx, *args)
+        total = np.add.reduce(loss, axis=None, dtype=np.float32 if loss.dtype == np.float16 else None)
+        ctx.count = loss.size if reduction == "mean" and loss.size else None
+        if reduction == "mean":
+            total = total / loss.size if loss.size else np.nan
+        return np.asarray(total, loss.dtype)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        if ctx.count is not None:
+            g = g / ctx.count if STATE.enabled else Tensor._make(np.divide(g._data, g._data.dtype.type(ctx.count)))
+        return tuple(cls.elementwise.backward(ctx, g)) + (None,)
+
+
+@functools.lru_cache(maxsize=None)
+def reduced(elementwise):
+    """The Function computing elementwise's loss reduced by a trailing 'mean' or 'sum' argument, in one node."""
+    return type(elementwise.__name__ + "Reduced", (_ReducedLoss,),
+                {"elementwise": elementwise, "_node_name": elementwise._node_name})
 
 
 def _logsumexp3(a, b, c):

@@ -240,7 +240,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "is deprecated. Please ensure they have the same size.")
     if weight is not None:
         weight = weight.expand(input.shape) if weight.shape != input.shape else weight
-    return as_node(R.apply(_loss.BCELoss.apply(input, target, weight), reduction), "BinaryCrossEntropyBackward0")
+    if reduction == "none":
+        return _loss.BCELoss.apply(input, target, weight)
+    return _loss.reduced(_loss.BCELoss).apply(input, target, weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -248,8 +250,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = R.resolve(size_average, reduce, reduction)
     if target.shape != input.shape:
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    loss = R.apply(_loss.BCEWithLogits.apply(input, target, weight, pos_weight), reduction)
-    return as_node(loss, "BinaryCrossEntropyWithLogitsBackward0")
+    if reduction == "none":
+        return _loss.BCEWithLogits.apply(input, target, weight, pos_weight)
+    return _loss.reduced(_loss.BCEWithLogits).apply(input, target, weight, pos_weight, reduction)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
