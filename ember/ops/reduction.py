@@ -188,6 +188,9 @@ def _sum_squares(x, dims, keepdim):
     """Sum of x*x over dims (float x), as BLAS dot products of the rows where _simd_rows applies."""
     fast = _simd_rows(x, dims, x.dtype)
     if fast is None:
+        if len(dims) == x.ndim and x.ndim:  # a small whole reduction: one BLAS dot
+            total = np.vdot(x, x)
+            return np.reshape(total, (1,) * x.ndim) if keepdim else total
         return np.add.reduce(x * x, axis=dims, keepdims=keepdim)
     rows, tail = fast
     return _finish_rows(np.vecdot(rows, rows), None if tail is None else tail * tail, x, keepdim)
@@ -579,7 +582,7 @@ def _scale_grad_by_count(g, x, out, shape, dims, keepdim):
     """(g / count) * mask where mask marks the elements equal to the reduced result, as PyTorch's amax backward."""
     mask = x._data == _unsqueeze_back(out, shape, dims, keepdim)._data
     count = np.sum(mask, axis=dims, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with quiet(mask):
         return (_unsqueeze_back(g, shape, dims, keepdim) / Tensor._make(count.astype(x._data.dtype))) * \
             Tensor._make(mask.astype(x._data.dtype))
 
@@ -895,7 +898,7 @@ class VectorNorm(Function):
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        with quiet(x):
             if x.dtype == np.float16:  # PyTorch accumulates half norms in float32 and rounds once
                 out = _vector_norm_array(x.astype(np.float32), p, dims, keepdim).astype(np.float16)
             else:
@@ -1031,7 +1034,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        with quiet(x):
             if x.size:   # complex: the shift is the largest real part, so the log's imaginary part is principal
                 m = np.max(x.real if x.dtype.kind == "c" else x, axis=dims, keepdims=True)
                 if not np.isfinite(m).all():
@@ -1060,7 +1063,7 @@ def _logsumexp_grads(g, ctx):
     g, out = _unsqueeze_back(g, shape, dims, keepdim), _unsqueeze_back(out, shape, dims, keepdim)
     if STATE.enabled:
         return g * (x - out).exp(), None, None
-    with np.errstate(invalid="ignore", over="ignore"):
+    with quiet(x._data):
         e = np.asarray(np.subtract(x._data, out._data))
         np.exp(e, out=e)
     return Tensor._make(np.multiply(g._data, e, out=e)), None, None
