@@ -250,7 +250,9 @@ class Tensor:
         return iter(self.unbind(0))
 
     def __repr__(self, *, tensor_contents=None):
-        return _tensor_str.tensor_repr(self)
+        cls = type(self)
+        plain = cls is Tensor or cls.__module__.startswith("ember.")  # ember's own classes print as torch's plain ones
+        return _tensor_str.tensor_repr(self, "tensor(" if plain else cls.__name__ + "(")
 
     __str__ = __repr__
 
@@ -260,6 +262,9 @@ class Tensor:
         return object.__format__(self, spec)
 
     def __reduce_ex__(self, proto):
+        state = _user_state(self)
+        if state:
+            return (_rebuild_tensor, (np.array(self._data), self._rg, type(self), state))
         return (_rebuild_tensor, (np.array(self._data), self._rg, type(self)))
 
     def __deepcopy__(self, memo):
@@ -616,11 +621,23 @@ class Tensor:
     def is_pinned(self, device=None):
         return False
 
+    def as_subclass(self, cls):
+        """A cls instance viewing self's data: changes mirror both ways and gradients flow back to self."""
+        if not isinstance(cls, type):
+            raise TypeError(f"cls must be a type (got {type(cls).__name__})")
+        if not issubclass(cls, Tensor):
+            raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not "
+                            "possible. Make sure your class inherits from Tensor.")
+        return _alias_as(self, cls)
+
     def share_memory_(self):
-        return self
+        """Move the data into shared memory, in place, so other processes can use it (see multiprocessing)."""
+        from .multiprocessing import reductions
+        return reductions.share_memory_(self)
 
     def is_shared(self):
-        return False
+        from .multiprocessing import reductions
+        return reductions.is_shared(self)
 
 
 def _identity(t):
@@ -651,10 +668,7 @@ def _legacy_construct(cls, d, args, device):
         if device is not None:
             raise RuntimeError("Legacy tensor constructor of the form torch.Tensor(tensor, device=device) is not "
                                "supported.  Use torch.tensor(...) or torch.as_tensor(...) instead.")
-        alias = _function.as_node(first.view_as(first), "AliasBackward0")
-        if cls is not Tensor:
-            alias.__class__ = cls
-        return alias
+        return _alias_as(first, cls)
     if len(args) == 1 and isinstance(first, Size):
         return cls._make(np.zeros(_new_sizes(first), d.np))
     if _is_index(first):
@@ -669,6 +683,14 @@ def _legacy_construct(cls, d, args, device):
         raise TypeError(f"new(): data must be a sequence (got {_tp_name(first)})")
     from .ops.creation import tensor
     return cls._make(tensor(first, dtype=d)._data)
+
+
+def _alias_as(t, cls):
+    """A view of all of t (AliasBackward0 in a graph) whose class is cls."""
+    alias = _function.as_node(t.view_as(t), "AliasBackward0")
+    if cls is not Tensor:
+        alias.__class__ = cls
+    return alias
 
 
 def _tp_name(obj):
@@ -751,13 +773,24 @@ def _new_sizes(sizes):
     return tuple(out)
 
 
-def _rebuild_tensor(data, requires_grad, cls=Tensor):
-    t = cls._make(data) if cls is Tensor else cls(Tensor._make(data), requires_grad)
-    if cls is Tensor and requires_grad:
-        t._rg = True
+def _user_state(t):
+    """The attributes a user set on tensor t (ember's own are class-level defaults), pickled as torch pickles them."""
+    return {k: v for k, v in t.__dict__.items() if k != "_data" and k not in _TENSOR_ATTRS}
+
+
+def _rebuild_tensor(data, requires_grad, cls=Tensor, state=None):
+    """Unpickle a tensor; a subclass instance is made by as_subclass, as torch's _rebuild_from_type_v2 does."""
+    if cls._is_param:
+        return cls(Tensor._make(data), requires_grad)
+    t = Tensor._make(data, requires_grad)
+    if cls is not Tensor:
+        t = t.as_subclass(cls)
+    if state:
+        t.__dict__.update(state)
     return t
 
 
+_TENSOR_ATTRS = frozenset(vars(Tensor))
 _function.Tensor = Tensor
 _function.HELD_TYPES.add(Tensor)
 _engine.Tensor = Tensor

@@ -712,3 +712,126 @@ def test_map_and_device_flags():
                  "Can't call map_")
     check_raises(lambda t: t.ones(2).map_(t.ones(3), lambda a, b: a), RuntimeError, "expanded size")
     check_raises(lambda t: t.ones(2, 2).lstsq(t.ones(2, 2)), RuntimeError, "deprecated since version 1.9")
+
+
+# ---- Tensor.as_subclass ------------------------------------------------------------------------------------------
+# The same user subclass in each library (one class name, so reprs compare equal). Ops on a subclass instance give
+# plain Tensors in ember (torch's __torch_function__ subclass propagation is not implemented), so only values,
+# gradients and graph nodes of op results are compared.
+class _EmberSubclasses:
+    class MyTensor(ember.Tensor):
+        pass
+
+
+class _TorchSubclasses:
+    class MyTensor(torch.Tensor):
+        pass
+
+
+SUB = {ember: _EmberSubclasses.MyTensor, torch: _TorchSubclasses.MyTensor}
+
+
+def _sub(t, x):
+    return x.as_subclass(SUB[t])
+
+
+AS_SUBCLASS = {
+    "type and graph": lambda t: (lambda x, y: (type(y).__name__, isinstance(y, t.Tensor), isinstance(y, SUB[t]),
+                                               y.requires_grad, type(y.grad_fn).__name__, y.is_leaf, y._base is x,
+                                               y.data_ptr() == x.data_ptr(), y.shape, y.dtype == x.dtype))(
+        *(lambda x: (x, _sub(t, x)))(t.ones(2, 3, requires_grad=True))),
+    "of a non-leaf": lambda t: (lambda y: (y.requires_grad, type(y.grad_fn).__name__, y.is_leaf))(
+        _sub(t, t.ones(2, requires_grad=True) * 2)),
+    "without grad": lambda t: (lambda y: (y.requires_grad, y.grad_fn, y.is_leaf, y._base is None))(
+        _sub(t, t.arange(4))),
+    "detached": lambda t: _sub(t, t.ones(2, requires_grad=True).detach()).requires_grad,
+    "in no_grad": lambda t: (lambda x: [(y.requires_grad, y.grad_fn, y.is_leaf) for y in [_in_no_grad(t, x)]])(
+        t.ones(2, requires_grad=True)),
+    "version counter shared": lambda t: (lambda x, y: [y._version, x.add_(1) is x, y._version, x._version])(
+        *(lambda x: (x, _sub(t, x)))(t.zeros(3))),
+    "layout": lambda t: (lambda y: (y.stride(), y.is_contiguous(), y.tolist()))(
+        _sub(t, t.arange(6.0).reshape(2, 3).t())),
+    "to Tensor": lambda t: (lambda x: (type(x.as_subclass(t.Tensor)).__name__, x.as_subclass(t.Tensor) is x))(
+        t.ones(2)),
+    "to Parameter": lambda t: (lambda p: (type(p).__name__, p.requires_grad, p.is_leaf))(
+        t.ones(2).as_subclass(t.nn.Parameter)),
+    "of a Parameter": lambda t: (lambda q: (type(q).__name__, q.requires_grad, type(q.grad_fn).__name__))(
+        t.nn.Parameter(t.ones(2)).as_subclass(t.Tensor)),
+    "repr": lambda t: (repr(_sub(t, t.tensor([1.5, 2.0]))), repr(_sub(t, t.ones(2, requires_grad=True))),
+                       repr(t.nn.Parameter(t.ones(1)).as_subclass(SUB[t]))),
+    "pickle keeps class and attributes": lambda t: _pickled_subclass(t),
+}
+
+
+def _in_no_grad(t, x):
+    with t.no_grad():
+        return _sub(t, x)
+
+
+def _pickled_subclass(t):
+    import pickle
+    y = _sub(t, t.arange(3.0))
+    y.tag = "kept"
+    z = pickle.loads(pickle.dumps(y))
+    w = pickle.loads(pickle.dumps(_sub(t, t.ones(2, requires_grad=True))))
+    return type(z).__name__, z.tag, z.tolist(), type(w).__name__, w.requires_grad, type(w.grad_fn).__name__
+
+
+@pytest.mark.parametrize("name", list(AS_SUBCLASS))
+def test_as_subclass_as_torch(name):
+    fn = AS_SUBCLASS[name]
+    assert fn(ember) == fn(torch)
+
+
+def test_as_subclass_shares_data_both_ways():
+    for lib in (ember, torch):
+        x = lib.zeros(3)
+        y = _sub(lib, x)
+        y.add_(1)
+        x[0] = 5
+        assert x.tolist() == y.tolist() == [5.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("cls", [int, object, "MyTensor", None, np.ndarray])
+def test_as_subclass_of_a_non_tensor_class(cls):
+    check_same_error(lambda t: t.ones(2).as_subclass(cls))
+
+
+SUBCLASS_OPS = {
+    "add": lambda t, x, w: _sub(t, x) + w[0] + 1.0,
+    "radd": lambda t, x, w: 2.0 + _sub(t, x),
+    "mul both": lambda t, x, w: _sub(t, x) * _sub(t, x),
+    "matmul": lambda t, x, w: _sub(t, x) @ w.t(),
+    "rmatmul": lambda t, x, w: w @ _sub(t, x).t(),
+    "relu": lambda t, x, w: t.relu(_sub(t, x)),
+    "F.relu": lambda t, x, w: t.nn.functional.relu(_sub(t, x)),
+    "sum": lambda t, x, w: _sub(t, x).sum(),
+    "sum dim": lambda t, x, w: _sub(t, x).sum(1),
+    "index": lambda t, x, w: _sub(t, x)[1, ::2],
+    "index tensor": lambda t, x, w: _sub(t, x)[t.tensor([2, 0])],
+    "linear": lambda t, x, w: t.nn.functional.linear(_sub(t, x), w, w[:, 0]),
+    "linear weight": lambda t, x, w: t.nn.functional.linear(w, _sub(t, x)),
+    "view": lambda t, x, w: _sub(t, x).view(-1).exp(),
+    "softmax": lambda t, x, w: t.softmax(_sub(t, x), 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SUBCLASS_OPS))
+def test_ops_on_as_subclass_result(name):
+    """Values and gradients through the subclass instance back to the original tensor (torch adds an AliasBackward0
+    node to each result as it converts it to the subclass)."""
+    check(SUBCLASS_OPS[name], [r(3, 4), r(3, 4, seed=1)], dtypes=("float64", "float32"), node_names=False)
+
+
+def test_module_on_as_subclass_input():
+    torch.manual_seed(0)
+    tm = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    em = ember.nn.Sequential(ember.nn.Linear(4, 3), ember.nn.ReLU(), ember.nn.Linear(3, 2))
+    em.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy()) for k, v in tm.state_dict().items()})
+    outs = []
+    for lib, m in ((ember, em), (torch, tm)):
+        x = lib.from_numpy(r(5, 4).astype(np.float32)).requires_grad_()
+        m(_sub(lib, x)).pow(2).sum().backward()
+        outs.append([x.grad.numpy()] + [p.grad.numpy() for p in m.parameters()])
+    for e, t in zip(*outs):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-6)

@@ -1,8 +1,10 @@
-"""torch.multiprocessing: Python's multiprocessing plus spawn(). ember tensors are NumPy arrays, which multiprocessing
-pickles by value, so the sharing strategies are accepted names only (tensors are copied, not shared)."""
+"""torch.multiprocessing: Python's multiprocessing plus spawn() and shared tensors. A tensor sent to another process
+through multiprocessing (Process arguments, Queue, Pool) is moved to shared memory and received as a view of it, as
+in PyTorch; both sharing strategies pass the memory as a file descriptor (see reductions)."""
 import multiprocessing
 from multiprocessing import *  # noqa: F401,F403
 
+from .reductions import init_reductions
 from .spawn import (spawn, start_processes, ProcessContext, SpawnContext, ProcessException,  # noqa: F401
                     ProcessRaisedException, ProcessExitedException)
 
@@ -24,3 +26,6 @@ def get_sharing_strategy():
 
 def get_all_sharing_strategies():
     return set(_STRATEGIES)
+
+
+init_reductions()

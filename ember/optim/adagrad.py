@@ -39,7 +39,10 @@ class Adagrad(Optimizer):
     _group_setstate_defaults = dict(foreach=None, maximize=False, differentiable=False, fused=None)
 
     def share_memory(self):
-        """No-op: NumPy state already lives in this process's memory (kept for API compatibility)."""
+        """Move the state sums to shared memory, so processes sharing the optimizer update one accumulator."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["sum"].share_memory_()
 
     def step(self, closure=None):
         """sum += g^2; p <- p - lr/(1 + (t-1) lr_decay) * g / (sqrt(sum) + eps)."""

@@ -586,7 +586,8 @@ class Module:
                     p.grad.zero_()
 
     def share_memory(self):
-        return self
+        """Move parameters, their gradients and buffers to shared memory (for Hogwild-style training)."""
+        return self._apply(lambda t: t.share_memory_())
 
     # ---- conversions -------------------------------------------------------------------------------------------------
     def _apply(self, fn, recurse=True):
@@ -598,13 +599,14 @@ class Module:
                 continue
             with no_grad():
                 new = fn(param)
-            if new is param or new._data is param._data:
-                continue
-            param._data = new._data
-            if param.grad is not None:
+            if new is not param and new._data is not param._data:
+                param._data = new._data
+            grad = param._grad
+            if grad is not None:
                 with no_grad():
-                    g = fn(param.grad)
-                param._grad = Tensor._make(g._data)
+                    g = fn(grad)
+                if g is not grad and g._data is not grad._data:
+                    param._grad = Tensor._make(g._data)
         for key, buf in self._buffers.items():
             if buf is not None:
                 self._buffers[key] = fn(buf)
