@@ -26,6 +26,7 @@ import numpy as np
 from . import _dtype
 from ._dtype import Size, device
 from ._tensor import Tensor
+from ._storage import array_root as _root, address as _ptr, byte_span as _byte_span
 from .nn.parameter import Parameter
 
 __all__ = ["save", "load", "DEFAULT_PROTOCOL", "add_safe_globals", "get_safe_globals", "clear_safe_globals",
@@ -68,13 +69,6 @@ class _UnsupportedObject(pickle.PicklingError, NotImplementedError):
 # ---------------------------------------------------------------------------------------------------------------------
 # Storages: which memory each tensor lives in, written once per storage
 # ---------------------------------------------------------------------------------------------------------------------
-def _root(arr):
-    """The outermost ndarray `arr` is a view of (the memory block a torch storage corresponds to)."""
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
-    return arr
-
-
 _DTYPE_NAMES = {}
 
 
@@ -84,23 +78,6 @@ def _dtype_name(dt):
     if name is None:
         name = _DTYPE_NAMES[dt] = dt.name
     return name
-
-
-def _ptr(arr):
-    return arr.__array_interface__["data"][0]
-
-
-def _byte_span(arr):
-    """(lowest, highest+1) byte address `arr` touches; (ptr, ptr) when empty."""
-    lo = hi = _ptr(arr)
-    if arr.size == 0:
-        return lo, hi
-    for n, s in zip(arr.shape, arr.strides):
-        if s < 0:
-            lo += (n - 1) * s
-        else:
-            hi += (n - 1) * s
-    return lo, hi + arr.itemsize
 
 
 def _contiguous_strides(shape):

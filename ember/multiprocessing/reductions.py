@@ -16,6 +16,7 @@ from multiprocessing import reduction
 import numpy as np
 
 from .._tensor import Tensor
+from .._storage import array_root as _root, address as _ptr, byte_span as _byte_span
 
 __all__ = ["reduce_tensor", "rebuild_tensor", "init_reductions"]
 
@@ -69,30 +70,6 @@ def _attach(fd, size):
     return _SharedBlock(fd, size)
 
 
-def _root(a):
-    """The ndarray at the end of a's chain of views: it owns a's memory, or wraps a foreign buffer (a block, ...)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
-
-
-def _ptr(a):
-    return a.__array_interface__["data"][0]
-
-
-def _byte_bounds(a):
-    """The first and one-past-last byte addresses that array a can touch."""
-    lo = hi = _ptr(a)
-    if a.size == 0:
-        return lo, hi
-    for n, s in zip(a.shape, a.strides):
-        if s < 0:
-            lo += s * (n - 1)
-        else:
-            hi += s * (n - 1)
-    return lo, hi + a.itemsize
-
-
 def _block_of(a):
     """The shared block holding array a's memory, or None."""
     base = _root(a).base
@@ -109,7 +86,7 @@ def share_memory_(t):
     if is_shared(t):
         return t
     root = _root(t._data)
-    lo, hi = _byte_bounds(root)
+    lo, hi = _byte_span(root)
     block = _new_block(hi - lo)
     ctypes.memmove(block.address, lo, hi - lo)
     for u in (t, t._base):

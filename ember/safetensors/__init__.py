@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _dtype
 from .._tensor import Tensor
+from .._storage import array_root as _root, address as _ptr, byte_span
 
 __all__ = ["save", "save_file", "load", "load_file", "save_model", "load_model", "safe_open", "SafetensorError"]
 
@@ -37,16 +38,6 @@ class SafetensorError(Exception):
 # ---------------------------------------------------------------------------------------------------------------------
 # Shared-memory detection, as safetensors.torch does it
 # ---------------------------------------------------------------------------------------------------------------------
-def _root(arr):
-    while isinstance(arr.base, np.ndarray):
-        arr = arr.base
-    return arr
-
-
-def _ptr(arr):
-    return arr.__array_interface__["data"][0]
-
-
 def _storage_key(t):
     root = _root(t._data)
     return _ptr(root), root.nbytes
@@ -54,12 +45,7 @@ def _storage_key(t):
 
 def _area(t):
     """(first byte, last byte + 1) of a tensor's elements."""
-    a = t._data
-    lo = hi = _ptr(a)
-    if a.size:
-        lo += sum((n - 1) * s for n, s in zip(a.shape, a.strides) if s < 0)
-        hi += sum((n - 1) * s for n, s in zip(a.shape, a.strides) if s > 0) + a.itemsize
-    return lo, hi
+    return byte_span(t._data)
 
 
 def _find_shared_tensors(state_dict):
