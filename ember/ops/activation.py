@@ -257,8 +257,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         if x.dtype.kind == "f":
-            lo, hi = constant(0, x.dtype), constant(_INF, x.dtype)
-            out = clip(x, lo, hi) if x.ndim else clip(x.reshape(1), lo, hi).reshape(())  # keeps -0.0, as torch
+            out = _relu_float(x) if x.ndim else _relu_float(x.reshape(1)).reshape(())
         else:
             out = np.maximum(x, x.dtype.type(0))
         ctx.save_for_backward(out)
@@ -279,10 +278,15 @@ def relu_fast(input):
     d = input._data
     if d.dtype.kind != "f" or not d.ndim:
         return None
-    out = clip(d, constant(0, d.dtype), constant(_INF, d.dtype))
+    out = _relu_float(d)
     if input._rg and STATE.enabled:
         return record_result(Relu, input, out, "out")
     return _wrap(out)
+
+
+def _relu_float(x):
+    """max(x, 0) of a float array of at least one dimension, in one clip pass (keeps -0.0, as torch)."""
+    return clip(x, constant(0, x.dtype), constant(_INF, x.dtype))
 
 
 # ---- piecewise-linear activations ----------------------------------------------------------------------------------

@@ -1339,12 +1339,17 @@ def _argsort(x, dim, descending):
         return x.argsort(axis=dim, kind="stable")
     if x.dtype.kind in "iu":
         return np.invert(x).argsort(axis=dim, kind="stable")  # ~x = -1 - x reverses the order without overflow
-    if x.dtype.kind == "f" and not math.isnan(np.vdot(x, x)):      # without NaN, -x sorts stably in reverse
+    if x.dtype.kind == "f" and _nan_free(x):                       # without NaN, -x sorts stably in reverse
         return np.negative(x).argsort(axis=dim, kind="stable")
     n = x.shape[dim]
     backwards = (slice(None),) * dim + (slice(None, None, -1),)
     r = x[backwards].argsort(axis=dim, kind="stable")
     return np.subtract(n - 1, r[backwards], dtype=np.int64)
+
+
+def _nan_free(x):
+    """Whether x holds no NaN: x . x (one BLAS dot) is NaN exactly when some element is."""
+    return x.dtype.kind != "f" or not math.isnan(np.vdot(x, x))
 
 
 def _partitionable(x, dim):
@@ -1491,7 +1496,7 @@ def _median_dim(input, dim, keepdim, ignore_nan, cls, rt, name):
         if idx is not None:
             return _select(cls, rt, input, _from_rows(idx[:, None], x, d), d, keepdim)
     order = _argsort(x, d, False)
-    if x.dtype.kind != "f" or not math.isnan(np.vdot(x, x)):  # no NaN: the lower median is at (n - 1) // 2
+    if _nan_free(x):  # the lower median is at (n - 1) // 2
         m = (n - 1) // 2
         return _select(cls, rt, input, order[(slice(None),) * d + (slice(m, m + 1),)], d, keepdim)
     nan = np.isnan(x)
